@@ -1,0 +1,43 @@
+"""Every default and threshold of em-explainer, named once."""
+
+from __future__ import annotations
+
+SCHEMA = "em-explainer/trace@1"
+
+# Spec defaults.
+INIT_METHOD = "given"
+INIT_METHODS = ("given", "random_points", "random_responsibilities", "kmeans")
+KERNEL = "normalized"
+KERNELS = ("normalized", "proportional")
+PARAMETERS = ("weights", "means", "variances")
+UPDATE = PARAMETERS
+ITERATIONS = 1
+TOL = None
+DECIMALS = 3
+DECIMALS_RANGE = (0, 12)
+MAX_ROWS = 12
+DETAIL = (1,)
+HIGHLIGHT = "auto"
+SEED = 0
+
+# Validation.
+WEIGHT_SUM_TOL = 1e-6
+
+# Numerics.
+# A component whose effective number of points N_k falls below this cannot
+# re-estimate its mean or variance (0/0); they are kept and the document says so.
+EMPTY_COMPONENT_NK = 1e-8
+# A variance may not fall below this fraction of the data's variance (or the
+# absolute floor when every point is equal): a component collapsing onto one
+# point would otherwise have an infinite density.
+VARIANCE_FLOOR_FRACTION = 1e-6
+VARIANCE_FLOOR_ABSOLUTE = 1e-12
+# exp() of a number below this underflows to 0.0 in double precision.
+EXP_UNDERFLOW = -745.0
+
+# Reading of responsibilities in the E-step takeaway.
+CLEAR_RESPONSIBILITY = 0.9   # max_k r_nk >= this: the point clearly belongs to k
+AMBIGUOUS_RESPONSIBILITY = 0.6  # max_k r_nk < this: the point is ambiguous
+
+# Written-out sums past display.max_rows show this many terms at the start.
+SUM_HEAD_TERMS = 3

@@ -1,0 +1,66 @@
+"""Parsing of numbers written by users: never through eval or sympify.
+
+Accepted: ints and floats (not booleans), and strings holding a decimal number
+(``0.5``, ``-3``, ``1e-3``, ``.5``) or a fraction of two such numbers (``1/3``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+from .errors import ProblemError
+
+_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER_RE = re.compile(rf"^\s*({_DECIMAL})\s*(?:/\s*({_DECIMAL})\s*)?$")
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_fraction(value: object, field: str) -> Fraction:
+    """Return *value* as an exact Fraction, or raise ProblemError naming *field*."""
+    if isinstance(value, bool) or value is None:
+        raise ProblemError(field, f"expected a number, but got {_describe(value)}")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ProblemError(field, f"expected a finite number, but got {value}")
+        return Fraction(value)
+    if isinstance(value, str):
+        match = _NUMBER_RE.match(value)
+        if match is None:
+            if value.strip().lower().lstrip("+-") in {"nan", "inf", "infinity", ".nan", ".inf"}:
+                raise ProblemError(field, f"expected a finite number, but got {_describe(value)}")
+            raise ProblemError(
+                field, f"expected a number such as 0.5 or 1/3, but got {_describe(value)}"
+            )
+        numerator = Fraction(match.group(1))
+        if match.group(2) is None:
+            return numerator
+        denominator = Fraction(match.group(2))
+        if denominator == 0:
+            raise ProblemError(field, f"division by zero in {_describe(value)}")
+        return numerator / denominator
+    raise ProblemError(field, f"expected a number, but got {_describe(value)}")
+
+
+def parse_number(value: object, field: str) -> float:
+    """Return *value* as a finite float, or raise ProblemError naming *field*."""
+    result = float(parse_fraction(value, field))
+    if not math.isfinite(result):
+        raise ProblemError(field, f"expected a finite number, but got {_describe(value)}")
+    return result
+
+
+def parse_number_list(values: object, field: str) -> list[float]:
+    """Return a list of floats; a comma-separated string is accepted too."""
+    if isinstance(values, str):
+        values = [part for part in values.split(",")]
+    if not isinstance(values, (list, tuple)):
+        raise ProblemError(field, f"expected a list of numbers, but got {_describe(values)}")
+    return [parse_number(v, f"{field}[{i + 1}]") for i, v in enumerate(values)]

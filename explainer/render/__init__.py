@@ -1,0 +1,1 @@
+"""Rendering: trace -> context -> templates -> Markdown (and JSON)."""

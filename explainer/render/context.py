@@ -1,0 +1,293 @@
+"""Trace -> render context: plain data (numbers, indices, flags) for the templates.
+
+No output syntax here: numbers stay numbers (templates format them with the
+filters), and remarks are named by kind (templates hold their wording).
+Nothing here recomputes EM; it selects, orders and classifies what the trace holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import defaults
+from .filters import LogValue
+from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
+
+
+def elide(count: int, max_rows: int) -> list[int | None]:
+    """Row indices (0-based) to show; ``None`` marks the omitted stretch.
+
+    With more than *max_rows* rows: the first ``max_rows - 1``, a gap, the last.
+    """
+    if count <= max_rows:
+        return list(range(count))
+    return [*range(max_rows - 1), None, count - 1]
+
+
+def elide_terms(count: int, max_rows: int) -> list[int | None]:
+    """Terms of a written-out sum: all of them, or the first few, a gap, the last."""
+    if count <= max_rows:
+        return list(range(count))
+    return [*range(defaults.SUM_HEAD_TERMS), None, count - 1]
+
+
+def _log_values(values: np.ndarray, logs: np.ndarray) -> list[LogValue]:
+    return [LogValue(float(v), float(lv)) for v, lv in zip(values, logs)]
+
+
+def _all_equal(values: np.ndarray) -> bool:
+    return bool(np.all(values == values[0]))
+
+
+def _params_rows(params: Params, labels: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
+             "mean": float(params.means[k]), "variance": float(params.variances[k])}
+            for k in range(len(labels))]
+
+
+def _point_list(points: Sequence[dict[str, Any]], limit: int) -> dict[str, Any]:
+    return {"shown": list(points[:limit]), "more": max(0, len(points) - limit),
+            "count": len(points)}
+
+
+def _highlight(detail: PointDetail, spec: str | tuple[int, ...]) -> list[int]:
+    """0-based points worked in full: given ones, or the most ambiguous and the first."""
+    n_samples = detail.resp.shape[0]
+    if not isinstance(spec, str):
+        return [n - 1 for n in spec if n - 1 < n_samples]
+    most_ambiguous = int(np.argmin(detail.resp.max(axis=1)))
+    return [most_ambiguous] if most_ambiguous == 0 else [most_ambiguous, 0]
+
+
+def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[str, Any]:
+    """Which points belong clearly to which component, which lean, which are ambiguous."""
+    resp = detail.resp
+    best = resp.argmax(axis=1)
+    top = resp.max(axis=1)
+    groups = []
+    for k in range(len(labels)):
+        clear = [{"n": n + 1, "x": float(detail.x[n])}
+                 for n in np.flatnonzero((best == k) & (top >= defaults.CLEAR_RESPONSIBILITY))]
+        lean = [{"n": n + 1, "x": float(detail.x[n]), "r": float(top[n])}
+                for n in np.flatnonzero((best == k) & (top < defaults.CLEAR_RESPONSIBILITY)
+                                        & (top >= defaults.AMBIGUOUS_RESPONSIBILITY))]
+        groups.append({"k": k + 1, "label": labels[k], "clearly": _point_list(clear, limit),
+                       "lean": _point_list(lean, limit)})
+    ambiguous = [{"n": n + 1, "x": float(detail.x[n]),
+                  "r": [float(v) for v in resp[n]]}
+                 for n in np.flatnonzero(top < defaults.AMBIGUOUS_RESPONSIBILITY)]
+    return {"groups": groups, "ambiguous": _point_list(ambiguous, limit),
+            "clear_threshold": defaults.CLEAR_RESPONSIBILITY,
+            "ambiguous_threshold": defaults.AMBIGUOUS_RESPONSIBILITY,
+            "single": len(labels) == 1}
+
+
+def estep_context(estep: EStep, trace: Trace) -> dict[str, Any]:
+    """Everything the E-step section shows, for one E-step kept in detail."""
+    problem = trace.problem
+    detail = estep.detail
+    assert detail is not None
+    params = estep.params
+    labels = [problem.component_label(k) for k in range(problem.components)]
+    n_samples, n_components = detail.resp.shape
+    log_resp = detail.log_weighted - detail.log_mixture[:, None]
+
+    def row(n: int) -> dict[str, Any]:
+        return {
+            "n": n + 1, "x": float(detail.x[n]),
+            "exponent": [float(v) for v in detail.exponent[n]],
+            "density": _log_values(detail.density[n], detail.log_density[n]),
+            "mixture": LogValue(float(detail.mixture_density[n]), float(detail.log_mixture[n])),
+            "resp": _log_values(detail.resp[n], log_resp[n]),
+        }
+
+    rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
+    highlight = [row(n) for n in _highlight(detail, problem.highlight)]
+    d = problem.decimals
+    displayed_logs = np.concatenate([detail.log_density.ravel(), log_resp.ravel(),
+                                     detail.log_mixture])
+    tiny = displayed_logs[np.isfinite(displayed_logs)]
+    below_precision = bool(np.any(tiny < np.log(0.5 * 10.0 ** -d)))
+    underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
+    equal_weights = _all_equal(params.weights)
+    equal_variances = _all_equal(params.variances)
+    remarks = []
+    if n_components > 1 and equal_weights:
+        remarks.append({"kind": "equal_priors", "weight": float(params.weights[0])})
+    if n_components > 1 and equal_variances and detail.kernel == "normalized":
+        remarks.append({"kind": "equal_variances", "norm_const": float(detail.norm_const[0])})
+    if detail.kernel == "proportional":
+        remarks.append({"kind": "proportional", "norm_const": float(detail.norm_const[0])})
+    if n_components == 1:
+        remarks.append({"kind": "single_component"})
+    if below_precision:
+        remarks.append({"kind": "below_precision"})
+    if underflow.size:
+        remarks.append({"kind": "log_space", "point": row(int(underflow[0])),
+                        "count": int(underflow.size)})
+    return {
+        "kernel": detail.kernel,
+        "components": [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
+                        "mean": float(params.means[k]), "variance": float(params.variances[k]),
+                        "two_var": 2.0 * float(params.variances[k]),
+                        "norm_const": float(detail.norm_const[k])}
+                       for k in range(n_components)],
+        "equal_weights": equal_weights,
+        "equal_variances": equal_variances,
+        "rows": rows,
+        "omitted": n_samples - sum(r is not None for r in rows),
+        "highlight": highlight,
+        "takeaway": _takeaway(detail, labels, problem.max_rows),
+        "remarks": remarks,
+        "log_likelihood": estep.log_likelihood,
+    }
+
+
+def _direction(before: float, after: float, decimals: int) -> str:
+    """``up``, ``down`` or ``same`` (same when equal at the display precision)."""
+    if round(after, decimals) == round(before, decimals):
+        return "same"
+    return "up" if after > before else "down"
+
+
+def mstep_context(mstep: MStep, before: Params, trace: Trace) -> dict[str, Any]:
+    """The written-out sums of one M-step, and why each parameter moved."""
+    problem = trace.problem
+    detail = mstep.detail
+    assert detail is not None
+    n_samples = detail.resp.shape[0]
+    terms = elide_terms(n_samples, problem.max_rows)
+    empty = {e.component for e in mstep.events if e.kind == "empty_component"}
+    floored = {e.component: e.value for e in mstep.events if e.kind == "variance_floor"}
+    comps = []
+    for k in range(problem.components):
+        new = mstep.params
+        pull = detail.mean_pull[:, k]
+        shift = float(new.means[k] - before.means[k])
+        # The point that pulled mean k hardest in the direction it moved.
+        puller = int(np.argmax(pull * np.sign(shift))) if shift else None
+        comps.append({
+            "k": k + 1, "label": problem.component_label(k), "nk": float(mstep.nk[k]),
+            "sum_rx": float(mstep.sum_rx[k]), "sum_rsq": float(mstep.sum_rsq[k]),
+            "empty": k in empty,
+            "floored": floored.get(k),
+            "terms": [None if n is None else {
+                "n": n + 1, "x": float(detail.x[n]), "r": float(detail.resp[n, k]),
+                "mean_term": float(detail.mean_terms[n, k]),
+                "variance_term": float(detail.variance_terms[n, k])} for n in terms],
+            "before": {"weight": float(before.weights[k]), "mean": float(before.means[k]),
+                       "variance": float(before.variances[k]),
+                       "share": float(before.weights[k]) * n_samples},
+            "after": {"weight": float(new.weights[k]), "mean": float(new.means[k]),
+                      "variance": float(new.variances[k])},
+            "moved": {name: _direction(float(before.get(p)[k]), float(new.get(p)[k]),
+                                       problem.decimals)
+                      for name, p in (("weight", "weights"), ("mean", "means"),
+                                      ("variance", "variances"))},
+            "puller": None if puller is None else {
+                "n": puller + 1, "x": float(detail.x[puller]),
+                "r": float(detail.resp[puller, k])},
+        })
+    return {
+        "components": comps,
+        "updated": list(mstep.updated),
+        "fixed": [p for p in defaults.PARAMETERS if p not in mstep.updated],
+        "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
+                   for e in mstep.events],
+    }
+
+
+def iteration_context(iteration: Iteration, trace: Trace) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "index": iteration.index,
+        "log_likelihood": iteration.log_likelihood,
+        "log_likelihood_after": iteration.log_likelihood_after,
+        "gain": iteration.gain,
+        "detailed": iteration.detailed,
+    }
+    if iteration.detailed:
+        ctx["estep"] = estep_context(iteration.estep, trace)
+        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace)
+    return ctx
+
+
+def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
+    its = trace.iterations
+    rows: list[dict[str, Any] | None] = []
+    for i in elide(len(its), trace.problem.max_rows):
+        if i is None:
+            rows.append(None)
+            continue
+        it = its[i]
+        p = it.mstep.params
+        rows.append({"index": it.index, "log_likelihood": it.log_likelihood,
+                     "log_likelihood_after": it.log_likelihood_after, "gain": it.gain,
+                     "weights": p.weights.tolist(), "means": p.means.tolist(),
+                     "variances": p.variances.tolist(), "detailed": it.detailed})
+    return rows
+
+
+def _clustering(trace: Trace) -> dict[str, Any]:
+    detail = trace.final.detail
+    assert detail is not None
+    resp = detail.resp
+    best = resp.argmax(axis=1)
+    ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
+    labels = [trace.problem.component_label(k) for k in range(trace.problem.components)]
+    log_resp = detail.log_weighted - detail.log_mixture[:, None]
+    rows = []
+    for n in elide(resp.shape[0], trace.problem.max_rows):
+        if n is None:
+            rows.append(None)
+            continue
+        tied = [k + 1 for k in np.flatnonzero(
+            np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
+        rows.append({"n": n + 1, "x": float(detail.x[n]),
+                     "resp": _log_values(resp[n], log_resp[n]),
+                     "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None})
+    counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
+              for k in range(len(labels))]
+    return {"rows": rows, "counts": counts, "ties": int(ties.sum()),
+            "omitted": resp.shape[0] - sum(r is not None for r in rows)}
+
+
+def build_context(trace: Trace) -> dict[str, Any]:
+    """The whole document's context."""
+    problem = trace.problem
+    labels = [problem.component_label(k) for k in range(problem.components)]
+    final = trace.final
+    iterations = [iteration_context(it, trace) for it in trace.iterations]
+    last = trace.iterations[-1] if trace.iterations else None
+    events = [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
+              for e in trace.events]
+    return {
+        "decimals": problem.decimals,
+        "title": problem.title,
+        "N": problem.n_samples,
+        "K": problem.components,
+        "named": problem.names is not None,
+        "labels": labels,
+        "data": [None if n is None else {"n": n + 1, "x": float(problem.data[n])}
+                 for n in elide(problem.n_samples, problem.max_rows)],
+        "kernel": problem.kernel,
+        "updated": list(problem.update),
+        "fixed": [p for p in defaults.PARAMETERS if p not in problem.update],
+        "max_rows": problem.max_rows,
+        "start": {"method": trace.start.method, "seed": trace.start.seed,
+                  "params": _params_rows(trace.start.params, labels),
+                  "equal_variances": _all_equal(trace.start.params.variances)},
+        "stop": {"iterations": problem.iterations, "tol": problem.tol,
+                 "reason": trace.stop_reason, "converged": trace.converged,
+                 "ran": len(trace.iterations),
+                 "last_gain": last.gain if last else None},
+        "iterations": iterations,
+        "detailed": [it for it in iterations if it["detailed"]],
+        "summary": _summary_rows(trace) if len(trace.iterations) > 1 else [],
+        "estep_only": estep_context(final, trace) if not trace.iterations else None,
+        "final": {"params": _params_rows(final.params, labels),
+                  "log_likelihood": final.log_likelihood,
+                  "clustering": _clustering(trace)},
+        "events": events,
+    }

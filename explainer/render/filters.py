@@ -1,0 +1,185 @@
+"""Jinja filters: number formatting and escaping, defined once for every format.
+
+Number filters return LaTeX math (used inside ``$...$`` in Markdown and in
+LaTeX alike) and read the display precision from the template context
+(``decimals``). Escaping filters are the only place user text is made safe.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, NamedTuple
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from .. import defaults
+
+LN10 = math.log(10.0)
+
+
+def _decimals(ctx: Context) -> int:
+    return int(ctx.get("decimals", defaults.DECIMALS))
+
+
+def format_fixed(value: float, decimals: int) -> str:
+    """*value* with exactly *decimals* decimals; never ``-0.000``.
+
+    Ties round half away from zero, as a calculator does (-0.5625 -> -0.563); the
+    float's exact binary value decides what is a tie (2.675 is 2.67499... -> 2.67).
+    """
+    exact = Decimal(value)
+    text = f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):f}"
+    if text.lstrip("-").strip("0.") == "":
+        text = text.lstrip("-")
+    return text
+
+
+def format_sci(value: float, digits: int = 2) -> str:
+    """``4.8 \\times 10^{-6}``: *digits* significant digits, for LaTeX math."""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10.0 ** exponent
+    if round(abs(mantissa), digits - 1) >= 10:
+        mantissa /= 10
+        exponent += 1
+    return rf"{mantissa:.{digits - 1}f} \times 10^{{{exponent}}}"
+
+
+def format_sci_from_log(log_value: float, digits: int = 2) -> str:
+    """Scientific notation of exp(*log_value*), exact even where exp() underflows."""
+    e10 = log_value / LN10
+    exponent = math.floor(e10)
+    mantissa = 10.0 ** (e10 - exponent)
+    if round(mantissa, digits - 1) >= 10:
+        mantissa /= 10
+        exponent += 1
+    return rf"{mantissa:.{digits - 1}f} \times 10^{{{exponent}}}"
+
+
+def format_compact(value: float, decimals: int) -> str:
+    """Up to *decimals* decimals without trailing zeros (inputs: ``2``, ``5.2``).
+
+    A non-zero value too small for the precision is written in scientific notation.
+    """
+    if value != 0 and abs(value) < 0.5 * 10.0 ** -decimals:
+        return format_sci(value)
+    text = format_fixed(value, decimals)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def is_exact(value: float, text: str) -> bool:
+    """Whether the displayed *text* is the value itself (so ``=`` is honest, not ``≈``)."""
+    try:
+        return float(text) == value
+    except ValueError:
+        return False
+
+
+def _below_precision(value: float, decimals: int) -> bool:
+    return value != 0 and abs(value) < 0.5 * 10.0 ** -decimals
+
+
+# --------------------------------------------------------------------------- filters
+
+@pass_context
+def num(ctx: Context, value: float) -> str:
+    """Compact number for inputs and terms of an expression."""
+    return format_compact(float(value), _decimals(ctx))
+
+
+@pass_context
+def paren(ctx: Context, value: float) -> str:
+    """Compact number, in parentheses when negative: ``(1-(-2))``."""
+    text = format_compact(float(value), _decimals(ctx))
+    return f"({text})" if text.startswith("-") else text
+
+
+@pass_context
+def fix(ctx: Context, value: float) -> str:
+    """Fixed number of decimals, for computed values (``0.779``, ``1.000``)."""
+    return format_fixed(float(value), _decimals(ctx))
+
+
+@pass_context
+def rel(ctx: Context, value: float, compact: bool = False) -> str:
+    """``=`` when the displayed number is exact, otherwise ``\\approx``."""
+    d = _decimals(ctx)
+    text = format_compact(value, d) if compact else format_fixed(value, d)
+    return "=" if is_exact(float(value), text) else r"\approx"
+
+
+def _value(value: float, decimals: int, relation: bool) -> str:
+    text = format_fixed(value, decimals)
+    out = text
+    if _below_precision(value, decimals):
+        out = rf"{text} \ ({format_sci(value)})"
+    if relation:
+        out = ("= " if is_exact(value, text) else r"\approx ") + out
+    return out
+
+
+class LogValue(NamedTuple):
+    """A computed value with its natural log: the log keeps its size where exp() underflows."""
+
+    value: float
+    log: float
+
+
+def _value_from_log(log_value: float, decimals: int, relation: bool) -> str:
+    if log_value == -math.inf:
+        return "= 0" if relation else "0"
+    if log_value > defaults.EXP_UNDERFLOW + 10:
+        return _value(math.exp(log_value), decimals, relation)
+    text = format_fixed(0.0, decimals)
+    out = rf"{text} \ ({format_sci_from_log(log_value)})"
+    return (r"\approx " + out) if relation else out
+
+
+def _computed(value: float | LogValue, decimals: int, relation: bool) -> str:
+    if isinstance(value, LogValue):
+        if value.value == 0.0 or not math.isfinite(value.value):
+            return _value_from_log(value.log, decimals, relation)
+        value = value.value
+    return _value(float(value), decimals, relation)
+
+
+@pass_context
+def val(ctx: Context, value: float | LogValue) -> str:
+    """Relation and value: ``= 1.000``, ``\\approx 0.779``, ``\\approx 0.000 \\ (4.8 \\times 10^{-6})``.
+
+    A :class:`LogValue` that underflowed is written from its log.
+    """
+    return _computed(value, _decimals(ctx), True)
+
+
+@pass_context
+def fixv(ctx: Context, value: float | LogValue) -> str:
+    """As :func:`val` without the relation: ``0.779``, ``0.000 \\ (4.8 \\times 10^{-6})``."""
+    return _computed(value, _decimals(ctx), False)
+
+
+def sci(value: float) -> str:
+    """Scientific notation with two significant digits."""
+    return format_sci(float(value))
+
+
+# Characters that can start markup anywhere in a line (emphasis, code, links, HTML,
+# math, tables, entities); CommonMark lets any of them be backslash-escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~^&#!{}])")
+
+
+def md_text(value: Any) -> str:
+    """User text made literal in Markdown: markup characters are backslash-escaped."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "sci": sci, "md": md_text,
+}

@@ -1,0 +1,242 @@
+"""Frozen trace records: what one EM run computed, step by step.
+
+The engine builds these; renderers only read them. Per-point quantities are
+held in :class:`PointDetail` (E-step) and :class:`MStepDetail` (M-step). They
+store the arrays the engine computed anyway (log pi_k N(x_n), log p(x_n), r_nk)
+and derive the textbook intermediates (deviation, exponent, density, ...) from
+them on demand, so that a detailed iteration costs O(N*K) memory, not eight
+times that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .problem import Problem
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class Params:
+    """Mixture parameters, each of shape (n_components,)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray
+
+    def __post_init__(self) -> None:
+        for array in (self.weights, self.means, self.variances):
+            _frozen(array)
+
+    def get(self, name: str) -> np.ndarray:
+        """The parameter called *name* (``weights``, ``means`` or ``variances``)."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the document must explain: a collapse, a floor applied.
+
+    kind : ``"empty_component"`` (N_k ~ 0: mean and variance kept) or
+    ``"variance_floor"`` (the variance fell below the floor and was raised to it).
+    """
+
+    kind: str
+    component: int
+    value: float
+    floor: float = 0.0
+
+
+@dataclass(frozen=True)
+class PointDetail:
+    """Per-point quantities of one E-step.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_samples,)
+    params : Params the E-step used
+    kernel : ``normalized`` or ``proportional``
+    log_weighted : ndarray of shape (n_samples, n_components)
+        log(pi_k) + log of the kernel at x_n (the kernel drops the constant when
+        proportional).
+    log_mixture : ndarray of shape (n_samples,)
+        log sum_k pi_k kernel_k(x_n): log p(x_n) for the normalized kernel.
+    resp : ndarray of shape (n_samples, n_components)
+        Responsibilities r_nk; each row sums to 1.
+    """
+
+    x: np.ndarray
+    params: Params
+    kernel: str
+    log_weighted: np.ndarray
+    log_mixture: np.ndarray
+    resp: np.ndarray
+
+    @cached_property
+    def deviation(self) -> np.ndarray:
+        """x_n - mu_k, shape (n_samples, n_components)."""
+        return _frozen(self.x[:, None] - self.params.means)
+
+    @cached_property
+    def sq_deviation(self) -> np.ndarray:
+        """(x_n - mu_k)^2."""
+        return _frozen(self.deviation ** 2)
+
+    @cached_property
+    def exponent(self) -> np.ndarray:
+        """-(x_n - mu_k)^2 / (2 sigma_k^2)."""
+        return _frozen(-self.sq_deviation / (2.0 * self.params.variances))
+
+    @cached_property
+    def log_norm_const(self) -> np.ndarray:
+        """log of 1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
+        return _frozen(-0.5 * np.log(2.0 * math.pi * self.params.variances))
+
+    @cached_property
+    def norm_const(self) -> np.ndarray:
+        """1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
+        return _frozen(np.exp(self.log_norm_const))
+
+    @cached_property
+    def log_density(self) -> np.ndarray:
+        """log of the kernel value: exponent (+ log constant when normalized)."""
+        if self.kernel == "proportional":
+            return self.exponent
+        return _frozen(self.exponent + self.log_norm_const)
+
+    @cached_property
+    def density(self) -> np.ndarray:
+        """N(x_n | mu_k, sigma_k^2), or exp(exponent) for the proportional kernel."""
+        return _frozen(np.exp(self.log_density))
+
+    @cached_property
+    def weighted_density(self) -> np.ndarray:
+        """pi_k N(x_n | mu_k, sigma_k^2)."""
+        with np.errstate(under="ignore"):
+            return _frozen(np.exp(self.log_weighted))
+
+    @cached_property
+    def mixture_density(self) -> np.ndarray:
+        """p(x_n) = sum_k pi_k N(x_n | mu_k, sigma_k^2), shape (n_samples,)."""
+        with np.errstate(under="ignore"):
+            return _frozen(np.exp(self.log_mixture))
+
+
+@dataclass(frozen=True)
+class EStep:
+    """One E-step: the log-likelihood of *params* and, when kept, the per-point detail."""
+
+    params: Params
+    log_likelihood: float
+    detail: PointDetail | None
+
+
+@dataclass(frozen=True)
+class MStepDetail:
+    """Per-point terms of the M-step's weighted sums.
+
+    resp : ndarray of shape (n_samples, n_components), the E-step's r_nk.
+    """
+
+    x: np.ndarray
+    resp: np.ndarray
+    old_means: np.ndarray
+    new_means: np.ndarray
+
+    @cached_property
+    def mean_pull(self) -> np.ndarray:
+        """r_nk (x_n - mu_k^old): how hard each point pulls mean k; the shift of the
+        mean is the column sum divided by N_k."""
+        return _frozen(self.resp * (self.x[:, None] - self.old_means))
+
+    @cached_property
+    def mean_terms(self) -> np.ndarray:
+        """r_nk x_n, shape (n_samples, n_components)."""
+        return _frozen(self.resp * self.x[:, None])
+
+    @cached_property
+    def new_deviation(self) -> np.ndarray:
+        """x_n - mu_k^new."""
+        return _frozen(self.x[:, None] - self.new_means)
+
+    @cached_property
+    def variance_terms(self) -> np.ndarray:
+        """r_nk (x_n - mu_k^new)^2."""
+        return _frozen(self.resp * self.new_deviation ** 2)
+
+
+@dataclass(frozen=True)
+class MStep:
+    """One M-step.
+
+    nk : N_k = sum_n r_nk; sum_rx : sum_n r_nk x_n; sum_rsq : sum_n r_nk (x_n - mu_k^new)^2
+    (all shape (n_components,)); params : the parameters after the step (the ones
+    not in *updated* are carried over); events : collapses and floors.
+    """
+
+    nk: np.ndarray
+    sum_rx: np.ndarray
+    sum_rsq: np.ndarray
+    params: Params
+    updated: tuple[str, ...]
+    events: tuple[Event, ...] = ()
+    detail: MStepDetail | None = None
+
+
+@dataclass(frozen=True)
+class Iteration:
+    """E-step, M-step, and the log-likelihood before (E-step's) and after."""
+
+    index: int
+    estep: EStep
+    mstep: MStep
+    log_likelihood_after: float
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood of the parameters this iteration started from."""
+        return self.estep.log_likelihood
+
+    @property
+    def gain(self) -> float:
+        return self.log_likelihood_after - self.log_likelihood
+
+    @property
+    def detailed(self) -> bool:
+        return self.estep.detail is not None
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where the parameters came from; for random_responsibilities and kmeans,
+    the M-step that turned the random or hard responsibilities into parameters."""
+
+    method: str
+    params: Params
+    seed: int
+    mstep: MStep | None = None
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A whole EM run: the problem, the start, each iteration, the final E-step."""
+
+    problem: Problem
+    start: Start
+    iterations: tuple[Iteration, ...]
+    final: EStep
+    converged: bool
+    stop_reason: str
+    events: tuple[Event, ...] = field(default=())
+
+    @property
+    def final_params(self) -> Params:
+        return self.final.params
