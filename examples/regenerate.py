@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -49,6 +50,10 @@ def outputs() -> dict[Path, Callable[[], str]]:
     return files
 
 
+def _shown(path: Path) -> str:
+    return os.path.relpath(path, HERE.parent)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
@@ -58,10 +63,10 @@ def main() -> int:
         text = make()
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(str(path.relative_to(HERE)))
+                stale.append(_shown(path))
         else:
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(HERE.parent)}")
+            print(f"wrote {_shown(path)}")
     if stale:
         print("stale examples (run: python examples/regenerate.py): " + ", ".join(stale),
               file=sys.stderr)

@@ -165,6 +165,11 @@ def run(problem: Problem, progress: Progress | None = None, xp: Backend = FLOAT)
         assert estep.detail is not None
         mstep = m_step(x, estep.detail.resp, estep.params, problem.update, floor, xp)
         events.extend(mstep.events)
+        # Free this iteration's per-point arrays before the next E-step allocates its own,
+        # unless they are shown ('last' keeps them until the run is known to go on).
+        may_be_last = index == problem.iterations or problem.tol is not None
+        if not (problem.detail.shows(index) or (problem.detail.last and may_be_last)):
+            estep, mstep = replace(estep, detail=None), replace(mstep, detail=None)
         next_estep = e_step(x, mstep.params, problem.kernel, xp)
         if iterations and not problem.detail.shows(iterations[-1].index):
             iterations[-1] = _strip(iterations[-1])

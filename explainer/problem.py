@@ -202,7 +202,7 @@ def _check_keys(spec: Mapping[str, Any], allowed: Mapping[str, Any], prefix: str
     for key in spec:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-            hint = f"; did you mean {prefix}{near[0]!r}?" if near else (
+            hint = f"; did you mean '{prefix}{near[0]}'?" if near else (
                 f"; valid keys: {', '.join(allowed)}")
             raise ProblemError(f"{prefix}{key}", f"unknown key{hint}")
         sub = allowed[key]

@@ -1,0 +1,178 @@
+"""The rendered Markdown: math renders with KaTeX, tables are well formed, numbers
+are right, user text is escaped, long tables are elided."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from conftest import EXAMPLES, given_spec, lecture_spec
+from explainer.engine import run
+from explainer.problem import validate
+from explainer.render.markdown import render_markdown
+from mdcheck import (MARKDOWN_ESCAPE_IN_MATH, katex_failures, math_spans, table_count,
+                     table_problems)
+
+
+def markdown(spec) -> str:
+    return render_markdown(run(validate(spec)))
+
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*/*.md"))
+
+# Documents that exercise every branch of the templates, besides the examples.
+EXTRA_SPECS = {
+    "named-three-components": given_spec(
+        [0.5, 1, 1.5, 4, 4.5, 5, 9, 9.5, 10], [0.3, 0.3, 0.4], [1, 4, 9], [1, 2, 0.5],
+        iterations=3, names=["low", "mid | pipe", "high_$x$"], display={"detail": "all"}),
+    "underflow-and-collapse": given_spec(
+        [0.0, 1.0, 2.0, 10.0, 1000.0], [0.5, 0.5], [1, 10], [1, 1e-3], iterations=3,
+        display={"detail": "all"}),
+    "empty-component": given_spec([0.0, 0.5, 1.0], [1.0, 0.0], [0.5, 100], [1, 1],
+                                  iterations=2),
+    "single-component": given_spec([1, 2, 3], [1], [2], [1], iterations=2),
+    "tol": given_spec([1, 2, 5, 8, 9], [0.5, 0.5], [2, 8], [2, 2], iterations=200,
+                      stop={"iterations": 200, "tol": 1e-6}),
+    "negative-numbers": given_spec([-3, -2.5, -1, 2], [0.5, 0.5], [-2, 1], [0.5, 2],
+                                   iterations=1, display={"decimals": 2}),
+    "random-responsibilities": {"data": list(range(20)), "components": 3,
+                                "init_method": "random_responsibilities", "seed": 1,
+                                "stop": {"iterations": 2}, "display": {"max_rows": 5}},
+}
+
+
+def documents():
+    docs = [(p.relative_to(EXAMPLES).as_posix(), p.read_text(encoding="utf-8"))
+            for p in EXAMPLE_FILES]
+    docs += [(name, markdown(spec)) for name, spec in EXTRA_SPECS.items()]
+    return docs
+
+
+DOCUMENTS = documents()
+
+
+def test_there_are_examples_to_check():
+    assert len(EXAMPLE_FILES) >= 4
+
+
+@pytest.mark.parametrize("name,text", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_every_math_span_renders_with_katex(name, text):
+    spans = math_spans(text)
+    assert len(spans) > 20
+    failures = katex_failures(spans)
+    assert failures == [], failures[:3]
+
+
+@pytest.mark.parametrize("name,text", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_math_avoids_markdown_escapes(name, text):
+    for span in math_spans(text):
+        assert not MARKDOWN_ESCAPE_IN_MATH.search(span["tex"]), span
+
+
+@pytest.mark.parametrize("name,text", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
+def test_every_table_has_a_consistent_column_count(name, text):
+    assert table_count(text) >= 2
+    assert table_problems(text) == []
+
+
+def test_the_checks_catch_broken_math_and_tables():
+    assert katex_failures([{"tex": r"\frac{1}{", "display": False}])
+    assert table_problems("| a | b |\n| - | - |\n| $x | y$ | 2 |\n")
+    with pytest.raises(AssertionError):
+        math_spans("text $x and more\n")
+    assert MARKDOWN_ESCAPE_IN_MATH.search(r"\{ x \}")
+
+
+def test_lecture_document_shows_the_worked_numbers():
+    text = markdown(lecture_spec())
+    # Likelihood cells in the lecture's form, values recomputed here.
+    assert (r"$\exp\left(-\frac{(1-2)^2}{4}\right) = \exp(-0.25) \approx "
+            f"{math.exp(-0.25):.3f}$") in text
+    assert r"\exp(0) = 1.000" in text
+    assert rf"\exp(-12.25) \approx 0.000 \ ({math.exp(-12.25) / 1e-6:.1f} \times 10^{{-6}})" \
+        in text
+    # x3 = 5 is worked in full, and first, as in the notes; then x1.
+    assert text.index("**For $x_{3} = 5$:**") < text.index("**For $x_{1} = 1$:**")
+    assert r"r_{3,1} = \frac{0.5 \cdot 0.105}{0.5 \cdot 0.105 + 0.5 \cdot 0.105}" in text
+    assert r"= \frac{0.105}{0.105 + 0.105} = 0.500" in text
+    # N_1 written out, then mu_1 as its weighted sum.
+    assert "N_{1} = 1.000 + 1.000 + 0.500 + 0.000 + 0.000" in text
+    assert (r"\left[ (1.000 \times 1) + (1.000 \times 2) + (0.500 \times 5) + "
+            r"(0.000 \times 8) + (0.000 \times 9) \right]") in text
+    r = [math.exp(-(x - 2) ** 2 / 4) / (math.exp(-(x - 2) ** 2 / 4) + math.exp(-(x - 8) ** 2 / 4))
+         for x in (1, 2, 5, 8, 9)]
+    mu1 = sum(rv * x for rv, x in zip(r, (1, 2, 5, 8, 9))) / sum(r)
+    assert f"\\approx {mu1:.3f}$" in text.replace("\n$$", "$")
+    assert "kept fixed" in text and "x_{3} = 5$ is **ambiguous**" in text
+    # Remarks generated from the trace.
+    assert "cancel in $r_{nk}$" in text
+    assert "below the display precision" in text
+
+
+def test_normalized_document_shows_constants_and_scipy_densities():
+    text = markdown(given_spec([3.5], [0.6, 0.4], [2, 5], [1, 2], iterations=0))
+    p1, p2 = norm.pdf(3.5, 2, 1), norm.pdf(3.5, 5, math.sqrt(2))
+    assert f"c_{{1}} = \\frac{{1}}{{\\sqrt{{2\\pi \\cdot 1}}}} \\approx {norm.pdf(0, 0, 1):.3f}" \
+        in text
+    assert f"\\approx {p1:.3f}$" in text and f"\\approx {p2:.3f}$" in text
+    assert f"\\approx {0.6 * p1 + 0.4 * p2:.3f}$" in text
+    assert f"\\approx {0.6 * p1 / (0.6 * p1 + 0.4 * p2):.3f}" in text
+    assert "No M-step" in text
+    ll = math.log(0.6 * p1 + 0.4 * p2)
+    assert f"\\approx {ll:.3f}$" in text
+
+
+def test_user_text_is_escaped():
+    title = r"\input{/etc/passwd} $x$ _#%&~^ <b>bold</b> | [link](http://x)"
+    text = markdown(lecture_spec(title=title, names=["a*b*", "c|d"]))
+    first = text.splitlines()[0]
+    assert first == (r"# \\input\{/etc/passwd\} \$x\$ \_\#%\&\~\^ \<b\>bold\</b\> \| "
+                     r"\[link\](http://x)")
+    assert "(a\\*b\\*)" in text and "(c\\|d)" in text
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(first)
+    assert "<b>" not in html and "<a " not in html and "$x$" in html
+
+
+def test_long_tables_are_elided_with_a_note():
+    x = np.linspace(0, 10, 40).round(3).tolist()
+    text = markdown(given_spec(x, [0.5, 0.5], [2, 8], [2, 2], iterations=1,
+                               display={"max_rows": 6}))
+    assert "34 of the rows are omitted (`display.max_rows` = 6)" in text
+    assert r"| $\vdots$ |" in text
+    assert "x_{40} = 10$" in text
+    # Written sums keep their first terms and the last.
+    assert r"+ \dots +" in text
+
+
+def test_collapse_and_log_space_are_explained():
+    text = dict(DOCUMENTS)["underflow-and-collapse"]
+    assert "**Collapse:**" in text and "floor" in text
+    assert "log space" in text
+    assert "10^{-" in text
+
+
+def test_empty_component_is_explained():
+    text = dict(DOCUMENTS)["empty-component"]
+    assert "**Empty component:**" in text
+    assert "cannot be re-estimated" in text
+
+
+def test_tol_convergence_is_reported():
+    text = dict(DOCUMENTS)["tol"]
+    assert re.search(r"EM stopped after iteration \d+: the log-likelihood gained only", text)
+    assert "converged" in text
+
+
+def test_final_clustering_follows_the_larger_responsibility():
+    trace = run(validate(given_spec([0, 1, 9, 10], [0.5, 0.5], [0, 10], [1, 1], iterations=2)))
+    text = render_markdown(trace)
+    table = text[text.index("## Clustering"):]
+    rows = [line for line in table.splitlines() if line.startswith("| $x_{")]
+    best = trace.final.detail.resp.argmax(axis=1) + 1
+    assert [row.rstrip(" |").split("| ")[-1] for row in rows] == [str(b) for b in best]
