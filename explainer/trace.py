@@ -124,6 +124,11 @@ class PointDetail:
             return _frozen(np.exp(self.log_weighted))
 
     @cached_property
+    def log_resp(self) -> np.ndarray:
+        """log r_nk, exact where r_nk itself underflows to 0."""
+        return _frozen(self.log_weighted - self.log_mixture[:, None])
+
+    @cached_property
     def mixture_density(self) -> np.ndarray:
         """p(x_n) = sum_k pi_k N(x_n | mu_k, sigma_k^2), shape (n_samples,)."""
         with np.errstate(under="ignore"):

@@ -47,9 +47,10 @@ def _params_rows(params: Params, labels: Sequence[str]) -> list[dict[str, Any]]:
             for k in range(len(labels))]
 
 
-def _point_list(points: Sequence[dict[str, Any]], limit: int) -> dict[str, Any]:
-    return {"shown": list(points[:limit]), "more": max(0, len(points) - limit),
-            "count": len(points)}
+def _point_list(indices: np.ndarray, limit: int, point) -> dict[str, Any]:
+    """The first *limit* points of *indices* (made by *point*), and how many more there are."""
+    return {"shown": [point(int(n)) for n in indices[:limit]],
+            "more": max(0, len(indices) - limit), "count": len(indices)}
 
 
 def _highlight(detail: PointDetail, spec: str | tuple[int, ...]) -> list[int]:
@@ -66,19 +67,19 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[st
     resp = detail.resp
     best = resp.argmax(axis=1)
     top = resp.max(axis=1)
-    groups = []
-    for k in range(len(labels)):
-        clear = [{"n": n + 1, "x": float(detail.x[n])}
-                 for n in np.flatnonzero((best == k) & (top >= defaults.CLEAR_RESPONSIBILITY))]
-        lean = [{"n": n + 1, "x": float(detail.x[n]), "r": float(top[n])}
-                for n in np.flatnonzero((best == k) & (top < defaults.CLEAR_RESPONSIBILITY)
-                                        & (top >= defaults.AMBIGUOUS_RESPONSIBILITY))]
-        groups.append({"k": k + 1, "label": labels[k], "clearly": _point_list(clear, limit),
-                       "lean": _point_list(lean, limit)})
-    ambiguous = [{"n": n + 1, "x": float(detail.x[n]),
-                  "r": [float(v) for v in resp[n]]}
-                 for n in np.flatnonzero(top < defaults.AMBIGUOUS_RESPONSIBILITY)]
-    return {"groups": groups, "ambiguous": _point_list(ambiguous, limit),
+    clear = top >= defaults.CLEAR_RESPONSIBILITY
+    ambiguous = top < defaults.AMBIGUOUS_RESPONSIBILITY
+
+    def point(n: int) -> dict[str, Any]:
+        return {"n": n + 1, "x": float(detail.x[n]), "r": [float(v) for v in resp[n]]}
+
+    groups = [{"k": k + 1, "label": labels[k],
+               "clearly": _point_list(np.flatnonzero((best == k) & clear), limit, point),
+               "lean": _point_list(np.flatnonzero((best == k) & ~clear & ~ambiguous), limit,
+                                   point)}
+              for k in range(len(labels))]
+    ambiguous_points = _point_list(np.flatnonzero(ambiguous), limit, point)
+    return {"groups": groups, "ambiguous": ambiguous_points,
             "clear_threshold": defaults.CLEAR_RESPONSIBILITY,
             "ambiguous_threshold": defaults.AMBIGUOUS_RESPONSIBILITY,
             "single": len(labels) == 1}
@@ -92,7 +93,7 @@ def estep_context(estep: EStep, trace: Trace) -> dict[str, Any]:
     params = estep.params
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
-    log_resp = detail.log_weighted - detail.log_mixture[:, None]
+    log_resp = detail.log_resp
 
     def row(n: int) -> dict[str, Any]:
         return {
@@ -236,7 +237,7 @@ def _clustering(trace: Trace) -> dict[str, Any]:
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
     labels = [trace.problem.component_label(k) for k in range(trace.problem.components)]
-    log_resp = detail.log_weighted - detail.log_mixture[:, None]
+    log_resp = detail.log_resp
     rows = []
     for n in elide(resp.shape[0], trace.problem.max_rows):
         if n is None:
@@ -284,7 +285,9 @@ def build_context(trace: Trace) -> dict[str, Any]:
                  "last_gain": last.gain if last else None},
         "iterations": iterations,
         "detailed": [it for it in iterations if it["detailed"]],
-        "summary": _summary_rows(trace) if len(trace.iterations) > 1 else [],
+        # The table of all iterations, whenever one iteration alone does not tell the story.
+        "summary": (_summary_rows(trace) if len(trace.iterations) > 1
+                    or any(not it.detailed for it in trace.iterations) else []),
         "estep_only": estep_context(final, trace) if not trace.iterations else None,
         "final": {"params": _params_rows(final.params, labels),
                   "log_likelihood": final.log_likelihood,
