@@ -24,6 +24,9 @@ def math_spans(text: str) -> list[dict]:
     prose = []
     while i < len(lines):
         if lines[i].strip() == "$$":
+            if lines[i] != "$$":
+                raise AssertionError(f"line {i + 1}: an indented $$ (in a list item) does not "
+                                     f"render alike in GitHub, Jupyter and Obsidian")
             j = i + 1
             while lines[j].strip() != "$$":
                 j += 1

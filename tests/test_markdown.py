@@ -84,6 +84,8 @@ def test_the_checks_catch_broken_math_and_tables():
     assert table_problems("| a | b |\n| - | - |\n| $x | y$ | 2 |\n")
     with pytest.raises(AssertionError):
         math_spans("text $x and more\n")
+    with pytest.raises(AssertionError):
+        math_spans("- item\n\n  $$\n  x\n  $$\n")
     assert MARKDOWN_ESCAPE_IN_MATH.search(r"\{ x \}")
 
 
