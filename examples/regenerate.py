@@ -1,13 +1,19 @@
 """Regenerate every example's output: ``python examples/regenerate.py``.
 
+Writes each spec's Markdown beside it, the lecture example's PDF (needs pdflatex
+and latexmk) and a PNG of its first page for the README (needs pdftoppm).
+
 ``--check`` compares instead of writing, and exits 1 when an example is stale
-(the test suite runs it).
+(the test suite runs it): text files exactly, the PDF by its text (pdftotext),
+since its bytes depend on the TeX and matplotlib versions. The PNG is made from
+the PDF and is not compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from functools import partial
 from pathlib import Path
@@ -42,12 +48,49 @@ def render(spec: Path) -> str:
     return render_markdown(run(load_problem(spec)))
 
 
-def outputs() -> dict[Path, Callable[[], str]]:
+def render_pdf(spec: Path) -> bytes:
+    """The PDF worked solution of one example spec, with its figures."""
+    from explainer.engine import run
+    from explainer.problem import load_problem
+    from explainer.render.output import build_pdf
+
+    return build_pdf(run(load_problem(spec)), plots=True).pdf
+
+
+PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml"]
+
+
+def outputs() -> dict[Path, Callable[[], str | bytes]]:
     """Every generated file and how to make it, data before the documents that read it."""
-    files: dict[Path, Callable[[], str]] = {HERE / "generated" / "generated.csv": generated_csv}
+    files: dict[Path, Callable[[], str | bytes]] = {
+        HERE / "generated" / "generated.csv": generated_csv}
     for spec in sorted(HERE.glob("*/*.yaml")):
         files[spec.with_suffix(".md")] = partial(render, spec)
+    for spec in PDF_EXAMPLES:
+        files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
     return files
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, as pdftotext reads it."""
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode("utf-8", errors="replace")
+
+
+def first_page_png(pdf: Path) -> Path:
+    """Page 1 of *pdf* as NAME-page1.png beside it (for the README)."""
+    stem = pdf.with_name(f"{pdf.stem}-page1")
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(stem)], check=True)
+    return stem.with_suffix(".png")
+
+
+def is_current(path: Path, made: str | bytes) -> bool:
+    if not path.exists():
+        return False
+    if isinstance(made, bytes):
+        return pdf_text(path.read_bytes()) == pdf_text(made)
+    return path.read_text(encoding="utf-8") == made
 
 
 def _shown(path: Path) -> str:
@@ -55,17 +98,24 @@ def _shown(path: Path) -> str:
 
 
 def main() -> int:
+    # Reproducible PDFs: no build date or random ID in the committed file.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    os.environ.setdefault("FORCE_SOURCE_DATE", "1")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args()
     stale = []
     for path, make in outputs().items():
-        text = make()
+        made = make()
         if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not is_current(path, made):
                 stale.append(_shown(path))
+            continue
+        if isinstance(made, bytes):
+            path.write_bytes(made)
+            print(f"wrote {_shown(path)} and {_shown(first_page_png(path))}")
         else:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(made, encoding="utf-8")
             print(f"wrote {_shown(path)}")
     if stale:
         print("stale examples (run: python examples/regenerate.py): " + ", ".join(stale),

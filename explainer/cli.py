@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
 from .errors import ExplainerError, ProblemError
-
-FORMATS = {".md": "md", ".markdown": "md", ".json": "json"}
 
 EPILOG = """\
 examples:
@@ -23,12 +20,16 @@ examples:
   em-explainer solve --data 1,2,5,8,9 --k 2 --weights .5,.5 --means 2,8 \\
                      --variances 2,2 --update weights,means --kernel proportional
   em-explainer solve heights.yaml --iterations 10 --detail 1,last --format json
+  em-explainer solve examples/lecture/lecture.yaml -o lecture.pdf
+  em-explainer solve examples/lecture/lecture.yaml -o notes.tex --fragment
   em-explainer solve --data-file heights.csv --column height --k 2 \\
                      --init-method random_points --seed 3 --iterations 20
 
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
-The format follows the suffix of -o (.md, .json) unless --format is given;
-without -o the output goes to standard output.
+The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
+given; without -o the output goes to standard output (PDF needs -o). Plots are on
+by default for PDF; with Markdown or LaTeX, --plots writes them into NAME_files/
+beside the output.
 """
 
 
@@ -52,8 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     solve.add_argument("spec", nargs="?", metavar="SPEC", help="problem spec (YAML or JSON)")
     out = solve.add_argument_group("output")
-    out.add_argument("-o", "--output", metavar="OUT", help="output file (.md or .json)")
-    out.add_argument("--format", choices=["md", "json"], help="output format")
+    out.add_argument("-o", "--output", metavar="OUT", help="output file (.md, .tex, .pdf, .json)")
+    out.add_argument("--format", choices=["md", "tex", "pdf", "json"], help="output format")
+    out.add_argument("--fragment", action="store_true",
+                     help="LaTeX: only the body, for \\input{} in other notes")
+    out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
+                     help="draw the figures (default: on for PDF, off otherwise)")
     out.add_argument("--decimals", metavar="D", help="decimals shown (0 to 12; default 3)")
     out.add_argument("--detail", metavar="WHICH",
                      help="iterations shown in full: all, none, last, or numbers such as 1,3")
@@ -131,33 +136,6 @@ def problem_from_args(args: argparse.Namespace):  # -> Problem
     return validate(spec, base)
 
 
-def _output_format(args: argparse.Namespace) -> str:
-    if args.format:
-        return args.format
-    if args.output is None:
-        return "md"
-    suffix = Path(args.output).suffix.lower()
-    if suffix not in FORMATS:
-        raise ProblemError("-o", f"cannot tell the format from {suffix or 'no suffix'!r}; "
-                                 f"use a .md or .json name, or --format")
-    return FORMATS[suffix]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path* through a temporary file, so no partial file is left."""
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise ProblemError("-o", f"folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _progress() -> Callable[[int, int], None] | None:
     """Iteration progress on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
@@ -173,23 +151,14 @@ def _progress() -> Callable[[int, int], None] | None:
 
 def solve(args: argparse.Namespace) -> int:
     from .engine import run
+    from .render.output import format_for, plan, write
 
     problem = problem_from_args(args)
-    fmt = _output_format(args)
+    out = None if args.output is None else Path(args.output)
+    output = plan(format_for(args.output, args.format), out, plots=args.plots,
+                  fragment=args.fragment)
     progress = _progress() if problem.iterations * problem.n_samples >= 1_000_000 else None
-    trace = run(problem, progress=progress)
-    if fmt == "json":
-        from .render.json import render_json
-
-        text = render_json(trace)
-    else:
-        from .render.markdown import render_markdown
-
-        text = render_markdown(trace)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomically(Path(args.output), text)
+    write(run(problem, progress=progress), output)
     return 0
 
 

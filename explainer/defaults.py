@@ -39,5 +39,12 @@ EXP_UNDERFLOW = -745.0
 CLEAR_RESPONSIBILITY = 0.9   # max_k r_nk >= this: the point clearly belongs to k
 AMBIGUOUS_RESPONSIBILITY = 0.6  # max_k r_nk < this: the point is ambiguous
 
+# Worked responsibilities write every denominator out up to this many components;
+# beyond, they divide by p(x_n), written out once per point.
+FULL_DENOMINATOR_COMPONENTS = 3
+
 # Written-out sums past display.max_rows show this many terms at the start.
 SUM_HEAD_TERMS = 3
+
+# LaTeX tables with more rows than this are longtables (they may break across pages).
+LONG_TABLE_ROWS = 25

@@ -38,5 +38,5 @@ def test_readme_excerpt_is_real_output():
     readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
     lecture = (EXAMPLES / "lecture" / "lecture.md").read_text(encoding="utf-8")
     table = readme[readme.index("| $x_n$ |"):readme.index("and part of the M-step")].strip()
-    means = readme[readme.index("**3. Means"):readme.index("Other examples")].strip()
+    means = readme[readme.index("**3. Means"):readme.index("The same solution as a PDF")].strip()
     assert table in lecture and means in lecture

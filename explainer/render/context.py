@@ -135,6 +135,8 @@ def estep_context(estep: EStep, trace: Trace) -> dict[str, Any]:
                         "two_var": 2.0 * float(params.variances[k]),
                         "norm_const": float(detail.norm_const[k])}
                        for k in range(n_components)],
+        # Past a few components the worked r_nk divide by p(x_n), written out once.
+        "full_denominators": n_components <= defaults.FULL_DENOMINATOR_COMPONENTS,
         "equal_weights": equal_weights,
         "equal_variances": equal_variances,
         "rows": rows,
@@ -176,7 +178,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace) -> dict[str, Any]:
             "floored": floored.get(k),
             "terms": [None if n is None else {
                 "n": n + 1, "x": float(detail.x[n]), "r": float(detail.resp[n, k]),
-                "mean_term": float(detail.mean_terms[n, k]),
+                "mean": float(new.means[k]), "mean_term": float(detail.mean_terms[n, k]),
                 "variance_term": float(detail.variance_terms[n, k])} for n in terms],
             "before": {"weight": float(before.weights[k]), "mean": float(before.means[k]),
                        "variance": float(before.variances[k]),
@@ -195,7 +197,8 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace) -> dict[str, Any]:
         "components": comps,
         "updated": list(mstep.updated),
         "fixed": [p for p in defaults.PARAMETERS if p not in mstep.updated],
-        "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
+        "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor,
+                    "weight": float(mstep.params.weights[e.component])}
                    for e in mstep.events],
     }
 
@@ -276,6 +279,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "updated": list(problem.update),
         "fixed": [p for p in defaults.PARAMETERS if p not in problem.update],
         "max_rows": problem.max_rows,
+        "long_table_rows": defaults.LONG_TABLE_ROWS,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
                   "params": _params_rows(trace.start.params, labels),
                   "equal_variances": _all_equal(trace.start.params.variances)},

@@ -1,15 +1,32 @@
-"""The Jinja2 environment: where templates are found, the filters, the compile cache."""
+"""The Jinja2 environments: where templates are found, the filters, the compile cache.
+
+Markdown templates use Jinja's usual delimiters; LaTeX templates use LaTeX-safe
+ones (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``) so that TeX's braces and
+``%`` comments never collide with the template language. Both share the filters.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 
 from .filters import FILTERS
+
+LATEX_SYNTAX: dict[str, Any] = {
+    "block_start_string": r"\BLOCK{",
+    "block_end_string": "}",
+    "variable_start_string": r"\VAR{",
+    "variable_end_string": "}",
+    "comment_start_string": r"\#{",
+    "comment_end_string": "}",
+    "line_statement_prefix": None,
+    "line_comment_prefix": None,
+}
 
 
 def templates_dir() -> Path:
@@ -36,7 +53,7 @@ class _BestEffortCache(FileSystemBytecodeCache):
             pass
 
 
-def _bytecode_cache() -> FileSystemBytecodeCache | None:
+def _bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
     """``$EM_EXPLAINER_CACHE_DIR`` (empty: no cache), else the user's cache folder."""
     folder = os.environ.get("EM_EXPLAINER_CACHE_DIR")
     if folder is None:
@@ -48,12 +65,17 @@ def _bytecode_cache() -> FileSystemBytecodeCache | None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
         return None
-    return _BestEffortCache(folder)
+    # One cache file per (kind, template): the two syntaxes compile the same name differently.
+    return _BestEffortCache(folder, pattern=f"__jinja2_{kind}_%s.cache")
 
 
 @lru_cache(maxsize=None)
-def environment() -> jinja2.Environment:
-    """One shared environment; a missing variable fails loudly (StrictUndefined)."""
+def environment(kind: str = "markdown") -> jinja2.Environment:
+    """The shared environment for ``markdown`` or ``latex`` templates.
+
+    A missing variable fails loudly (StrictUndefined).
+    """
+    syntax = LATEX_SYNTAX if kind == "latex" else {}
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -61,7 +83,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=_bytecode_cache(kind),
+        **syntax,
     )
     env.filters.update(FILTERS)
     return env

@@ -114,11 +114,15 @@ def rel(ctx: Context, value: float, compact: bool = False) -> str:
     return "=" if is_exact(float(value), text) else r"\approx"
 
 
-def _value(value: float, decimals: int, relation: bool) -> str:
+def _parts(value: float, decimals: int) -> tuple[str, str]:
+    """The value at the display precision, and its real size when that shows 0."""
     text = format_fixed(value, decimals)
-    out = text
-    if _below_precision(value, decimals):
-        out = rf"{text} \ ({format_sci(value)})"
+    return text, format_sci(value) if _below_precision(value, decimals) else ""
+
+
+def _value(value: float, decimals: int, relation: bool) -> str:
+    text, note = _parts(value, decimals)
+    out = rf"{text} \ ({note})" if note else text
     if relation:
         out = ("= " if is_exact(value, text) else r"\approx ") + out
     return out
@@ -131,14 +135,22 @@ class LogValue(NamedTuple):
     log: float
 
 
-def _value_from_log(log_value: float, decimals: int, relation: bool) -> str:
+def _parts_from_log(log_value: float, decimals: int) -> tuple[str, str]:
     if log_value == -math.inf:
-        return "= 0" if relation else "0"
+        return "0", ""
+    if log_value > defaults.EXP_UNDERFLOW + 10:
+        return _parts(math.exp(log_value), decimals)
+    return format_fixed(0.0, decimals), format_sci_from_log(log_value)
+
+
+def _value_from_log(log_value: float, decimals: int, relation: bool) -> str:
     if log_value > defaults.EXP_UNDERFLOW + 10:
         return _value(math.exp(log_value), decimals, relation)
-    text = format_fixed(0.0, decimals)
-    out = rf"{text} \ ({format_sci_from_log(log_value)})"
-    return (r"\approx " + out) if relation else out
+    text, note = _parts_from_log(log_value, decimals)
+    out = rf"{text} \ ({note})" if note else text
+    if relation:
+        out = ("= " if not note else r"\approx ") + out
+    return out
 
 
 def _computed(value: float | LogValue, decimals: int, relation: bool) -> str:
@@ -156,6 +168,18 @@ def val(ctx: Context, value: float | LogValue) -> str:
     A :class:`LogValue` that underflowed is written from its log.
     """
     return _computed(value, _decimals(ctx), True)
+
+
+@pass_context
+def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
+    """``(value, real size)`` of a computed value: ``("0.000", "4.8 \\times 10^{-6}")``, or
+    ``("0.779", "")``; for table cells that may wrap between the two."""
+    d = _decimals(ctx)
+    if isinstance(value, LogValue):
+        if value.value == 0.0 or not math.isfinite(value.value):
+            return _parts_from_log(value.log, d)
+        value = value.value
+    return _parts(float(value), d)
 
 
 @pass_context
@@ -180,6 +204,22 @@ def md_text(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+_TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
+
+
+def tex_text(value: Any) -> str:
+    """User text made literal in LaTeX: every special character becomes its text command,
+    so ``\\input{...}`` or ``$x$`` in a title is printed, never run."""
+    text = " ".join(str(value).split())
+    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], text)
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "sci": sci, "md": md_text,
+    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts, "sci": sci, "md": md_text,
+    "tex": tex_text,
 }

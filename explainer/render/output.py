@@ -1,0 +1,159 @@
+"""Trace -> files: the one place that decides what a format writes, and writes it safely.
+
+Text and PDF are written through a temporary file and renamed, and figures are
+made in a temporary folder and moved into place only once the document has
+rendered, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ProblemError
+from ..trace import Trace
+
+FORMATS = ("md", "tex", "pdf", "json")
+SUFFIXES = {".md": "md", ".markdown": "md", ".tex": "tex", ".pdf": "pdf", ".json": "json"}
+
+
+def format_for(path: str | None, explicit: str | None) -> str:
+    """The output format: *explicit*, else from the suffix of *path*, else Markdown."""
+    if explicit:
+        return explicit
+    if path is None:
+        return "md"
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ProblemError("-o", f"cannot tell the format from {suffix or 'no suffix'!r}; use a "
+                                 f"{', '.join(SUFFIXES)} name, or --format")
+    return SUFFIXES[suffix]
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write *data* to *path* through a temporary file, so no partial file is left."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise ProblemError("-o", f"folder does not exist: {folder}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def figures_folder(out: Path) -> Path:
+    """Where the figures of *out* go: ``name_files/`` beside it."""
+    return out.with_name(f"{out.stem}_files")
+
+
+@dataclass(frozen=True)
+class Output:
+    """What to write and where, checked before any work is done."""
+
+    fmt: str
+    out: Path | None
+    plots: bool
+    fragment: bool
+
+
+def plan(fmt: str, out: Path | None, *, plots: bool | None = None,
+         fragment: bool = False) -> Output:
+    """Check the output options; *plots* defaults to on for PDF and off otherwise."""
+    if fmt not in FORMATS:
+        raise ProblemError("--format", f"expected one of {', '.join(FORMATS)}, but got {fmt!r}")
+    if fragment and fmt != "tex":
+        raise ProblemError("--fragment", f"only LaTeX output has a fragment, but the format "
+                                         f"is {fmt}")
+    plots = (fmt == "pdf") if plots is None else plots
+    if plots and fmt == "json":
+        raise ProblemError("--plots", "JSON output has no figures")
+    if out is None and (fmt == "pdf" or plots):
+        what = "PDF output" if fmt == "pdf" else "--plots"
+        raise ProblemError("-o", f"{what} needs an output file (-o NAME.{fmt})")
+    if out is not None and not out.resolve().parent.is_dir():
+        raise ProblemError("-o", f"folder does not exist: {out.resolve().parent}")
+    if fmt == "pdf":
+        from .pdf import require_latex
+
+        require_latex()
+    return Output(fmt, out, plots, fragment)
+
+
+def write(trace: Trace, output: Output) -> list[Path]:
+    """Render *trace* as planned; return the files written (none for standard output).
+
+    Markdown and LaTeX with plots write the figures (PNG, resp. PDF) into
+    ``name_files/`` beside the output.
+    """
+    fmt, out, plots, fragment = output.fmt, output.out, output.plots, output.fragment
+    if fmt == "json":
+        from .json import render_json
+
+        return _emit(render_json(trace), out)
+    if fmt == "pdf":
+        assert out is not None
+        write_atomically(out, build_pdf(trace, plots).pdf)
+        return [out]
+    if not plots:
+        text = _render_text(trace, fmt, fragment, None)
+        return _emit(text, out)
+    assert out is not None
+    from .plots import write_plots
+
+    final = figures_folder(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out.resolve().parent))
+    try:
+        names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
+        links = {name: f"{final.name}/{file}" for name, file in names.items()}
+        text = _render_text(trace, fmt, fragment, links)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    written = _emit(text, out)
+    return written + sorted(final.iterdir())
+
+
+def build_pdf(trace: Trace, plots: bool):  # -> pdf.Compiled
+    """The PDF of *trace* (figures drawn into the build folder when *plots*), and its log."""
+    from .latex import render_latex
+    from .pdf import compile_pdf
+
+    def build(folder: Path) -> None:
+        names = None
+        if plots:
+            from .plots import write_plots
+
+            names = write_plots(trace, folder, "pdf")
+        (folder / "solution.tex").write_text(render_latex(trace, plots=names),
+                                             encoding="utf-8")
+
+    return compile_pdf(build)
+
+
+def _render_text(trace: Trace, fmt: str, fragment: bool, plots: dict[str, str] | None) -> str:
+    if fmt == "md":
+        from .markdown import render_markdown
+
+        return render_markdown(trace, plots=plots)
+    from .latex import render_latex
+
+    return render_latex(trace, fragment=fragment, plots=plots)
+
+
+def _emit(text: str, out: Path | None) -> list[Path]:
+    if out is None:
+        sys.stdout.write(text)
+        return []
+    write_atomically(out, text)
+    return [out]

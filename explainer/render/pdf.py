@@ -1,0 +1,102 @@
+"""LaTeX -> PDF with pdflatex through latexmk, locked down.
+
+The document is compiled in a fresh temporary directory, with shell escape off,
+``openin_any=p`` / ``openout_any=p`` (TeX may read and write only below that
+directory, plus its own distribution) and a time limit. On failure the error
+lines of the log are reported, not the whole log.
+
+PyLaTeX's ``generate_pdf`` is not used: it has no time limit, runs with the
+caller's environment, and prints the whole log on error; and building the
+document with PyLaTeX would move LaTeX syntax out of the templates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from ..errors import RenderError
+
+DEBIAN_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended",
+                   "texlive-fonts-recommended", "latexmk")
+TIMEOUT_SECONDS = 120.0
+_ERROR_LINE = re.compile(r"^(!.*|.*:\d+: .*)$")
+_SOURCE_LINE = re.compile(r"^l\.(\d+) (.*)$")
+
+
+def latex_available() -> bool:
+    return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
+
+
+def require_latex() -> None:
+    if not latex_available():
+        raise RenderError(
+            "pdf: PDF output needs pdflatex and latexmk; on Debian or Ubuntu: apt-get install "
+            + " ".join(DEBIAN_PACKAGES))
+
+
+def log_excerpt(log: str, tex: str, limit: int = 6) -> str:
+    """The error lines of a LaTeX log and the source lines they point at, joined by ' | '."""
+    lines = log.splitlines()
+    source = tex.splitlines()
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        if _ERROR_LINE.match(line) and "==> Fatal error" not in line:
+            found.append(line.strip())
+            for follow in lines[i + 1:i + 8]:
+                match = _SOURCE_LINE.match(follow)
+                if match:
+                    number = int(match.group(1))
+                    text = source[number - 1].strip() if 0 < number <= len(source) else ""
+                    found.append(f"line {number}: {text[:120]}")
+                    break
+        if len(found) >= limit:
+            break
+    return " | ".join(found) if found else "no error line in the log"
+
+
+class Compiled(NamedTuple):
+    """A compiled document: the PDF's bytes and pdflatex's log (for warnings)."""
+
+    pdf: bytes
+    log: str
+
+
+def compile_pdf(build: Callable[[Path], None], timeout: float = TIMEOUT_SECONDS) -> Compiled:
+    """Compile a standalone LaTeX document.
+
+    *build* is called with a fresh temporary directory and writes ``solution.tex``
+    there, with any figures it includes beside it.
+    """
+    require_latex()
+    with tempfile.TemporaryDirectory(prefix="em-explainer-") as tmp:
+        folder = Path(tmp)
+        build(folder)
+        env = {**os.environ, "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": str(folder)}
+        command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode",
+                   "-halt-on-error", "-file-line-error", "solution.tex"]
+        try:
+            subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout, check=True)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"pdf: LaTeX did not finish within {timeout:g} s") from None
+        except subprocess.CalledProcessError:
+            log = _read(folder / "solution.log")
+            excerpt = log_excerpt(log, _read(folder / "solution.tex"))
+            raise RenderError(f"pdf: LaTeX failed: {excerpt}") from None
+        return Compiled((folder / "solution.pdf").read_bytes(), _read(folder / "solution.log"))
+
+
+def compile_tex(tex: str, timeout: float = TIMEOUT_SECONDS) -> Compiled:
+    """Compile the standalone document *tex*, which includes no other file."""
+    return compile_pdf(lambda folder: (folder / "solution.tex").write_text(tex, encoding="utf-8"),
+                       timeout)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""

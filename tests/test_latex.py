@@ -1,0 +1,178 @@
+"""LaTeX and PDF: every example compiles without overflowing the margins, the numbers and
+figures are in the PDF, user text is printed literally, and TeX is kept in its sandbox."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, given_spec, lecture_spec
+from explainer.engine import run
+from explainer.errors import RenderError
+from explainer.problem import load_problem, validate
+from explainer.render.latex import render_latex
+from explainer.render.output import build_pdf
+from explainer.render.pdf import compile_tex, log_excerpt
+from test_markdown import EXTRA_SPECS
+
+INJECTION = r"\input{/etc/passwd} $x$ _#%&~^"
+
+
+def pdf_text(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+
+
+def overfull(log: str) -> list[str]:
+    """Boxes sticking out by more than a point: tables or formulas past the margin, or a
+    page whose content runs past its bottom."""
+    return [line for line in log.splitlines()
+            if (m := re.match(r"Overfull \\[hv]box \((\d+\.?\d*)pt too (wide|high)\)", line))
+            and float(m.group(1)) > 1.0]
+
+
+PROBLEMS = {p.parent.name: load_problem(p) for p in sorted(EXAMPLES.glob("*/*.yaml"))}
+PROBLEMS.update({name: validate(spec) for name, spec in EXTRA_SPECS.items()})
+PROBLEMS["five-components"] = validate(given_spec(
+    [0.1, 0.5, 2.1, 2.6, 4.0, 4.4, 6.2, 6.9, 8.1, 8.8, 9.5, 12.25], [0.2] * 5,
+    [0.5, 2.5, 4.5, 6.5, 8.5], [0.6, 0.7, 0.8, 0.9, 1.0], iterations=2,
+    names=["a", "b", "c", "d", "e"]))
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_every_document_compiles_within_the_margins(name):
+    compiled = build_pdf(run(PROBLEMS[name]), plots=True)
+    assert compiled.pdf.startswith(b"%PDF")
+    assert overfull(compiled.log) == []
+    text = pdf_text(compiled.pdf)
+    assert "Step 0: Setup" in text and "Clustering" in text
+    # The three figures are embedded: their captions and their own axis labels are there.
+    for caption in ("Figure 1", "Figure 3" if PROBLEMS[name].iterations else "Figure 2"):
+        assert caption in text
+    assert "responsibility" in text and "density" in text
+
+
+def test_lecture_pdf_shows_the_worked_numbers():
+    text = pdf_text(build_pdf(run(validate(lecture_spec())), plots=False).pdf)
+    a, b = math.exp(-0.25), math.exp(-12.25)
+    assert f"{a:.3f}" in text and "4.8 × 10" in text
+    r = [math.exp(-(x - 2) ** 2 / 4) / (math.exp(-(x - 2) ** 2 / 4) + math.exp(-(x - 8) ** 2 / 4))
+         for x in (1, 2, 5, 8, 9)]
+    mu1 = sum(rv * x for rv, x in zip(r, (1, 2, 5, 8, 9))) / sum(r)
+    assert f"{mu1:.3f}" in text and f"{sum(r):.3f}" in text
+    assert "ambiguous" in text and "Conclusion of iteration 1" in text
+
+
+def test_injection_title_is_printed_literally_and_nothing_is_read():
+    trace = run(validate(lecture_spec(title=INJECTION, names=["a}b", "\\c"])))
+    tex = render_latex(trace)
+    assert r"\input{/etc/passwd}" not in tex
+    compiled = build_pdf(trace, plots=True)
+    first_line = pdf_text(compiled.pdf).strip().splitlines()[0].strip()
+    assert first_line == INJECTION
+    assert "/etc/passwd" not in compiled.log.replace(INJECTION, "")
+
+
+def test_tex_cannot_read_outside_its_folder():
+    # openin_any=p: even a document that asks cannot read an absolute path.
+    with pytest.raises(RenderError, match="etc/hostname"):
+        compile_tex("\\documentclass{article}\\begin{document}\n\\input{/etc/hostname}\n"
+                    "\\end{document}\n")
+
+
+def test_shell_escape_is_off():
+    tex = ("\\documentclass{article}\\begin{document}\n"
+           "\\immediate\\write18{touch pwned}\\ifnum\\pdfshellescape=0 OFF\\else ON\\fi\n"
+           "\\end{document}\n")
+    assert "OFF" in pdf_text(compile_tex(tex).pdf)
+
+
+def test_a_latex_error_shows_the_offending_lines_not_the_log():
+    tex = "\\documentclass{article}\n\\begin{document}\nfine\n\\notacommand\n\\end{document}\n"
+    with pytest.raises(RenderError) as err:
+        compile_tex(tex)
+    message = str(err.value)
+    assert "Undefined control sequence" in message and "line 4: \\notacommand" in message
+    assert "\n" not in message and len(message) < 400
+
+
+def test_log_excerpt_without_errors():
+    assert log_excerpt("This is pdfTeX\nOutput written\n", "") == "no error line in the log"
+
+
+def test_fragment_is_the_body_and_compiles_inside_course_notes(tmp_path):
+    trace = run(validate(lecture_spec()))
+    fragment = render_latex(trace, fragment=True)
+    assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
+    packages = [line[1:].strip() for line in fragment.splitlines()
+                if line.startswith("%   \\usepackage")]
+    assert "\\usepackage{booktabs}" in " ".join(packages) or any("booktabs" in p for p in packages)
+    notes = ("\\documentclass{article}\n" + "\n".join(packages) +
+             "\n\\begin{document}\n\\section{My notes}\nBefore.\n" + fragment +
+             "\nAfter.\n\\end{document}\n")
+    text = pdf_text(compile_tex(notes).pdf)
+    assert "My notes" in text and "Step 0: Setup" in text and "After." in text
+
+
+def cli(*args: str, env_extra: dict | None = None, cwd: Path | None = None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_cli_pdf_tex_and_markdown_with_plots(tmp_path):
+    spec = str(EXAMPLES / "lecture" / "lecture.yaml")
+    assert cli("solve", spec, "-o", str(tmp_path / "a.pdf")).returncode == 0
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+    assert not (tmp_path / "a_files").exists()  # the figures live inside the PDF
+    assert cli("solve", spec, "-o", str(tmp_path / "b.tex")).returncode == 0
+    assert (tmp_path / "b.tex").read_text().startswith("\\documentclass")
+    result = cli("solve", spec, "-o", str(tmp_path / "c.md"), "--plots")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "c.md").read_text()
+    for name in ("fit", "loglik", "resp"):
+        assert f"](c_files/{name}.png)" in text
+        assert (tmp_path / "c_files" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    result = cli("solve", spec, "-o", str(tmp_path / "d.tex"), "--plots")
+    assert result.returncode == 0
+    assert "\\includegraphics[width=\\linewidth]{d_files/fit.pdf}" in (tmp_path / "d.tex").read_text()
+    # A LaTeX document with figures compiles where it was written.
+    done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--format", "pdf"], "error: -o: PDF output needs an output file (-o NAME.pdf)"),
+    (["--fragment"], "error: --fragment: only LaTeX output has a fragment"),
+    (["--format", "json", "--plots"], "error: --plots: JSON output has no figures"),
+    (["--plots"], "error: -o: --plots needs an output file"),
+])
+def test_bad_output_options(args, expected):
+    result = cli("solve", str(EXAMPLES / "lecture" / "lecture.yaml"), *args)
+    assert result.returncode == 2 and result.stderr.startswith(expected), result.stderr
+
+
+def test_without_latex_the_error_names_the_debian_packages(tmp_path):
+    result = cli("solve", str(EXAMPLES / "lecture" / "lecture.yaml"), "-o",
+                 str(tmp_path / "x.pdf"), env_extra={"PATH": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr == ("error: pdf: PDF output needs pdflatex and latexmk; on Debian or "
+                             "Ubuntu: apt-get install texlive-latex-base "
+                             "texlive-latex-recommended texlive-fonts-recommended latexmk\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plots_are_drawn_only_when_asked():
+    code = ("import sys\nfrom explainer.cli import main\n"
+            f"main(['solve', {str(EXAMPLES / 'lecture' / 'lecture.yaml')!r}, '--format', 'tex'])\n"
+            "print('matplotlib' in sys.modules, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert result.stderr.strip() == "False"
