@@ -12,10 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
+from .defaults import FLAVORS, ITERATION_PARTS, PARTS
 from .errors import ExplainerError, ProblemError
 
 EPILOG = """\
 examples:
+  em-explainer solve examples/heights/heights.yaml --part mstep --iteration 2
   em-explainer solve examples/lecture/lecture.yaml -o lecture.md
   em-explainer solve --data 1,2,5,8,9 --k 2 --weights .5,.5 --means 2,8 \\
                      --variances 2,2 --update weights,means --kernel proportional
@@ -40,6 +42,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output")
+    out.add_argument("-o", "--output", metavar="OUT", help="output file (.md, .tex, .pdf, .json)")
+    out.add_argument("--format", choices=["md", "tex", "pdf", "json"], help="output format")
+    out.add_argument("--fragment", action="store_true",
+                     help="LaTeX: only the body, for \\input{} in other notes")
+    out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
+                     help="draw the figures (default: on for PDF, off otherwise)")
+    out.add_argument("--part", choices=PARTS, metavar="PART",
+                     help=f"only one part: {', '.join(PARTS)}")
+    out.add_argument("--iteration", type=_whole_number, metavar="N",
+                     help="the iteration of an estep, responsibilities, mstep or conclusion part")
+    out.add_argument("--flavor", choices=FLAVORS,
+                     help="Markdown flavour: gfm (default), myst or quarto (labelled formulas "
+                          "and cross-references), obsidian")
+    out.add_argument("--templates", metavar="DIR",
+                     help="a folder of your templates, used before ours (same names replace "
+                          "ours, e.g. markdown/document.md.j2)")
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, but got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="em-explainer",
                      description="Worked solutions of the EM algorithm for Gaussian mixtures.")
@@ -52,19 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run EM on a problem and write the worked solution.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     solve.add_argument("spec", nargs="?", metavar="SPEC", help="problem spec (YAML or JSON)")
-    out = solve.add_argument_group("output")
-    out.add_argument("-o", "--output", metavar="OUT", help="output file (.md, .tex, .pdf, .json)")
-    out.add_argument("--format", choices=["md", "tex", "pdf", "json"], help="output format")
-    out.add_argument("--fragment", action="store_true",
-                     help="LaTeX: only the body, for \\input{} in other notes")
-    out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
-                     help="draw the figures (default: on for PDF, off otherwise)")
-    out.add_argument("--decimals", metavar="D", help="decimals shown (0 to 12; default 3)")
-    out.add_argument("--detail", metavar="WHICH",
-                     help="iterations shown in full: all, none, last, or numbers such as 1,3")
-    out.add_argument("--max-rows", metavar="R", help="rows shown per table before eliding")
-    out.add_argument("--highlight", metavar="POINTS",
-                     help="points worked in full: auto, none, or numbers such as 1,3")
+    _output_options(solve)
+    show = solve.add_argument_group("display")
+    show.add_argument("--decimals", metavar="D", help="decimals shown (0 to 12; default 3)")
+    show.add_argument("--detail", metavar="WHICH",
+                      help="iterations shown in full: all, none, last, or numbers such as 1,3")
+    show.add_argument("--max-rows", metavar="R", help="rows shown per table before eliding")
+    show.add_argument("--highlight", metavar="POINTS",
+                      help="points worked in full: auto, none, or numbers such as 1,3")
     data = solve.add_argument_group("problem (override SPEC)")
     data.add_argument("--title", help="document title")
     data.add_argument("--data", metavar="X1,X2,...", help="data points, comma-separated")
@@ -83,57 +107,37 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--kernel", metavar="KERNEL", help="normalized or proportional")
     data.add_argument("--iterations", metavar="N", help="EM iterations (0 = E-step only)")
     data.add_argument("--tol", metavar="T", help="stop when the log-likelihood gains less")
+    render = sub.add_parser(
+        "render", help="render a saved JSON trace again, without recomputing",
+        description="Render a trace saved with 'solve --format json' again, without "
+                    "recomputing EM; the result is byte for byte what solve would write.",
+        epilog="examples:\n  em-explainer solve lecture.yaml -o lecture.json\n"
+               "  em-explainer render lecture.json -o lecture.md\n"
+               "  em-explainer render lecture.json -o mstep.tex --part mstep --fragment\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    render.add_argument("trace", metavar="TRACE", help="a trace written by --format json")
+    _output_options(render)
     return parser
-
-
-def _set(spec: dict[str, Any], path: str, value: Any) -> None:
-    *sections, key = path.split(".")
-    node = spec
-    for name in sections:
-        if not isinstance(node.get(name), dict):
-            node[name] = {}
-        node = node[name]
-    node[key] = value
-
-
-# Flag -> spec key; the value is given to the validator as the string typed.
-_OVERRIDES = {
-    "title": "title", "k": "components", "names": "names",
-    "weights": "init.weights", "means": "init.means", "variances": "init.variances",
-    "init_method": "init_method", "seed": "seed", "update": "model.update",
-    "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
-    "decimals": "display.decimals", "detail": "display.detail",
-    "max_rows": "display.max_rows", "highlight": "display.highlight",
-}
 
 
 def problem_from_args(args: argparse.Namespace):  # -> Problem
     """The spec file (if any) overlaid with the flags, validated."""
-    from .problem import load_spec_file, validate
+    from .problem import OVERRIDES, problem_from
 
-    if args.spec is not None:
-        spec, base = load_spec_file(args.spec)
-    elif args.data is None and args.data_file is None:
-        raise ProblemError("spec", "give a SPEC file, or the problem with --data or --data-file "
-                                   "(see 'em-explainer solve --help')")
-    else:
-        spec, base = {}, Path.cwd()
-    if args.data is not None:
-        spec.pop("data_file", None)
-        spec.pop("column", None)
-        spec["data"] = args.data
-    if args.data_file is not None:
-        spec.pop("data", None)
-        spec["data_file"] = str(Path(args.data_file).resolve())
-    if args.column is not None:
-        spec["column"] = args.column
-    for flag, key in _OVERRIDES.items():
-        value = getattr(args, flag)
-        if value is not None:
-            if flag == "seed":
-                value = value.strip()
-            _set(spec, key, value)
-    return validate(spec, base)
+    options = {name: getattr(args, name) for name in [*OVERRIDES, "data", "data_file", "column"]}
+    if args.iteration is not None and args.part in ITERATION_PARTS and args.detail is None:
+        # Asking for one iteration's part keeps that iteration in detail.
+        options["detail"] = str(args.iteration)
+    return problem_from(args.spec, **options)
+
+
+def _plan(args: argparse.Namespace):  # -> Output
+    from .render.output import format_for, plan
+
+    out = None if args.output is None else Path(args.output)
+    return plan(format_for(args.output, args.format), out, plots=args.plots,
+                fragment=args.fragment, part=args.part, iteration=args.iteration,
+                templates=args.templates, flavor=args.flavor)
 
 
 def _progress() -> Callable[[int, int], None] | None:
@@ -151,14 +155,27 @@ def _progress() -> Callable[[int, int], None] | None:
 
 def solve(args: argparse.Namespace) -> int:
     from .engine import run
-    from .render.output import format_for, plan, write
+    from .render.output import write
 
     problem = problem_from_args(args)
-    out = None if args.output is None else Path(args.output)
-    output = plan(format_for(args.output, args.format), out, plots=args.plots,
-                  fragment=args.fragment)
+    output = _plan(args)
     progress = _progress() if problem.iterations * problem.n_samples >= 1_000_000 else None
     write(run(problem, progress=progress), output)
+    return 0
+
+
+def render(args: argparse.Namespace) -> int:
+    from .render.json import trace_from_json
+    from .render.output import write
+
+    output = _plan(args)
+    try:
+        text = Path(args.trace).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProblemError("trace", f"file not found: {args.trace}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProblemError("trace", f"cannot read {args.trace}: {exc}") from None
+    write(trace_from_json(text), output)
     return 0
 
 
@@ -169,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return solve(args)
+        return solve(args) if args.command == "solve" else render(args)
     except ExplainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -48,3 +48,12 @@ SUM_HEAD_TERMS = 3
 
 # LaTeX tables with more rows than this are longtables (they may break across pages).
 LONG_TABLE_ROWS = 25
+
+# Parts of a document that render alone (--part); the first four belong to one iteration.
+PARTS = ("setup", "estep", "responsibilities", "mstep", "conclusion", "summary", "clustering",
+         "plots")
+ITERATION_PARTS = ("estep", "responsibilities", "mstep", "conclusion")
+
+# Markdown flavours: MyST and Quarto label equations and cross-reference them.
+FLAVORS = ("gfm", "myst", "quarto", "obsidian")
+FLAVOR = "gfm"

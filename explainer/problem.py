@@ -6,6 +6,7 @@ raise :class:`~explainer.errors.ProblemError` naming the field.
 
 from __future__ import annotations
 
+import copy
 import csv
 import difflib
 import json
@@ -473,6 +474,67 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         detail=_detail(display.get("detail")),
         highlight=_highlight(display.get("highlight"), len(data)),
     )
+
+
+# Keyword (CLI flag) -> spec key, for options given beside or instead of a spec file.
+OVERRIDES = {
+    "title": "title", "k": "components", "names": "names",
+    "weights": "init.weights", "means": "init.means", "variances": "init.variances",
+    "init_method": "init_method", "seed": "seed", "update": "model.update",
+    "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
+    "decimals": "display.decimals", "detail": "display.detail",
+    "max_rows": "display.max_rows", "highlight": "display.highlight",
+}
+
+
+def _set(spec: dict[str, Any], path: str, value: Any) -> None:
+    *sections, key = path.split(".")
+    node = spec
+    for name in sections:
+        if not isinstance(node.get(name), dict):
+            node[name] = {}
+        node = node[name]
+    node[key] = value
+
+
+def problem_from(spec: str | Path | Mapping[str, Any] | None = None, **options: Any) -> Problem:
+    """A validated problem from a spec file or mapping, overlaid with *options*.
+
+    *options* are the command line's: ``data``, ``data_file``, ``column`` and the
+    keys of :data:`OVERRIDES` (``k``, ``weights``, ``means``, ``variances``,
+    ``iterations``, ...). ``None`` means "not given".
+    """
+    unknown = set(options) - set(OVERRIDES) - {"data", "data_file", "column"}
+    if unknown:
+        name = sorted(unknown)[0]
+        near = difflib.get_close_matches(name, [*OVERRIDES, "data", "data_file", "column"], n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ProblemError(name, f"unknown option{hint}")
+    if isinstance(spec, (str, Path)):
+        data, base = load_spec_file(spec)
+    elif spec is None:
+        if options.get("data") is None and options.get("data_file") is None:
+            raise ProblemError("spec", "give a SPEC file, or the problem with --data or "
+                                       "--data-file (see 'em-explainer solve --help')")
+        data, base = {}, Path.cwd()
+    elif isinstance(spec, Mapping):
+        data, base = copy.deepcopy(dict(spec)), Path.cwd()
+    else:
+        raise ProblemError("spec", f"expected a spec file name or a mapping, but got {spec!r}")
+    if options.get("data") is not None:
+        data.pop("data_file", None)
+        data.pop("column", None)
+        data["data"] = options["data"]
+    if options.get("data_file") is not None:
+        data.pop("data", None)
+        data["data_file"] = str(Path(options["data_file"]).resolve())
+    if options.get("column") is not None:
+        data["column"] = options["column"]
+    for option, key in OVERRIDES.items():
+        value = options.get(option)
+        if value is not None:
+            _set(data, key, value.strip() if isinstance(value, str) else value)
+    return validate(data, base)
 
 
 def load_problem(path: str | Path) -> Problem:

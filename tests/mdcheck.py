@@ -14,6 +14,8 @@ KATEX_SCRIPT = Path(__file__).resolve().parent / "katex_check.js"
 # A backslash before ASCII punctuation is a Markdown escape in renderers that do not
 # protect math (the backslash disappears): \{ \, \; \| \\ and the like.
 MARKDOWN_ESCAPE_IN_MATH = re.compile(r"\\[!-/:-@\[-`{-~]")
+# The line closing a display formula: $$, or with a label (MyST: (label); Quarto: {#label}).
+CLOSING = re.compile(r"^\$\$( \([\w-]+\)| \{#eq-[\w-]+\})?$")
 
 
 def math_spans(text: str) -> list[dict]:
@@ -28,7 +30,7 @@ def math_spans(text: str) -> list[dict]:
                 raise AssertionError(f"line {i + 1}: an indented $$ (in a list item) does not "
                                      f"render alike in GitHub, Jupyter and Obsidian")
             j = i + 1
-            while lines[j].strip() != "$$":
+            while not CLOSING.match(lines[j]):
                 j += 1
             spans.append({"tex": "\n".join(lines[i + 1:j]), "display": True, "line": i + 1})
             i = j + 1

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import defaults
+from ..errors import ProblemError
 from .filters import LogValue
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
 
@@ -85,7 +86,7 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[st
             "single": len(labels) == 1}
 
 
-def estep_context(estep: EStep, trace: Trace) -> dict[str, Any]:
+def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
     """Everything the E-step section shows, for one E-step kept in detail."""
     problem = trace.problem
     detail = estep.detail
@@ -129,6 +130,7 @@ def estep_context(estep: EStep, trace: Trace) -> dict[str, Any]:
         remarks.append({"kind": "log_space", "point": row(int(underflow[0])),
                         "count": int(underflow.size)})
     return {
+        "index": index,  # the iteration; 0 for the E-step-only question
         "kernel": detail.kernel,
         "components": [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
                         "mean": float(params.means[k]), "variance": float(params.variances[k]),
@@ -155,7 +157,7 @@ def _direction(before: float, after: float, decimals: int) -> str:
     return "up" if after > before else "down"
 
 
-def mstep_context(mstep: MStep, before: Params, trace: Trace) -> dict[str, Any]:
+def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int) -> dict[str, Any]:
     """The written-out sums of one M-step, and why each parameter moved."""
     problem = trace.problem
     detail = mstep.detail
@@ -194,6 +196,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace) -> dict[str, Any]:
                 "r": float(detail.resp[puller, k])},
         })
     return {
+        "index": index,
         "components": comps,
         "updated": list(mstep.updated),
         "fixed": [p for p in defaults.PARAMETERS if p not in mstep.updated],
@@ -212,8 +215,9 @@ def iteration_context(iteration: Iteration, trace: Trace) -> dict[str, Any]:
         "detailed": iteration.detailed,
     }
     if iteration.detailed:
-        ctx["estep"] = estep_context(iteration.estep, trace)
-        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace)
+        ctx["estep"] = estep_context(iteration.estep, trace, iteration.index)
+        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace,
+                                     iteration.index)
     return ctx
 
 
@@ -268,6 +272,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
               for e in trace.events]
     return {
         "decimals": problem.decimals,
+        "flavor": defaults.FLAVOR,
         "title": problem.title,
         "N": problem.n_samples,
         "K": problem.components,
@@ -298,3 +303,55 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "clustering": _clustering(trace)},
         "events": events,
     }
+
+
+def select_part(context: dict[str, Any], trace: Trace, part: str | None,
+                iteration: int | None) -> dict[str, Any]:
+    """*context* with ``part`` and ``selected`` (the iteration context the part shows).
+
+    An iteration part shows *iteration* (default: the first one kept in detail), or the
+    E-step of an E-step-only question.
+    """
+    context["part"] = part
+    context["selected"] = None
+    if part is None:
+        if iteration is not None:
+            raise ProblemError("--iteration", "choose a part to show (--part) with --iteration")
+        return context
+    if part not in defaults.PARTS:
+        raise ProblemError("--part", f"expected one of {', '.join(defaults.PARTS)}, "
+                                     f"but got {part!r}")
+    ran = len(trace.iterations)
+    if part in defaults.ITERATION_PARTS:
+        if ran == 0:
+            if part in ("mstep", "conclusion"):
+                raise ProblemError("--part", f"there is no {part}: stop.iterations is 0 "
+                                             f"(an E-step only)")
+            if iteration not in (None, 0, 1):
+                raise ProblemError("--iteration", f"expected 1 (the E-step only), "
+                                                  f"but got {iteration}")
+            return context
+        detailed = [it for it in context["iterations"] if it["detailed"]]
+        if iteration is None:
+            if not detailed:
+                raise ProblemError("--iteration", "no iteration is kept in detail "
+                                                  "(display.detail); name one")
+            context["selected"] = detailed[0]
+            return context
+        if not 1 <= iteration <= ran:
+            raise ProblemError("--iteration", f"expected an iteration from 1 to {ran}, "
+                                              f"but got {iteration}")
+        chosen = context["iterations"][iteration - 1]
+        if not chosen["detailed"]:
+            raise ProblemError("--iteration", f"iteration {iteration} is not kept in detail; "
+                                              f"add it to display.detail (--detail "
+                                              f"{iteration})")
+        context["selected"] = chosen
+    elif part == "summary" and ran == 0:
+        raise ProblemError("--part", "there is no summary: stop.iterations is 0 "
+                                     "(an E-step only)")
+    elif part == "plots" and not context["plots"]:
+        raise ProblemError("--part", "the plots part needs the figures drawn (--plots and -o)")
+    elif iteration is not None:
+        raise ProblemError("--iteration", f"the {part} part belongs to no single iteration")
+    return context

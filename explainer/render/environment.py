@@ -3,6 +3,12 @@
 Markdown templates use Jinja's usual delimiters; LaTeX templates use LaTeX-safe
 ones (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``) so that TeX's braces and
 ``%`` comments never collide with the template language. Both share the filters.
+
+A folder of the user's templates (``--templates DIR``) is searched before ours, so
+any template can be replaced by one of the same name, and the user's own templates
+can import ours (``{% from "em/macros.md.j2" import estep_table with context %}``).
+Every template runs in Jinja's sandbox: a template can format the trace, not reach
+Python's internals.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
+from ..errors import RenderError
 from .filters import FILTERS
 
 LATEX_SYNTAX: dict[str, Any] = {
@@ -70,14 +79,19 @@ def _bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
 
 
 @lru_cache(maxsize=None)
-def environment(kind: str = "markdown") -> jinja2.Environment:
-    """The shared environment for ``markdown`` or ``latex`` templates.
+def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.Environment:
+    """The shared environment for ``markdown`` or ``latex`` templates, searching the
+    folder *templates* first when given.
 
     A missing variable fails loudly (StrictUndefined).
     """
     syntax = LATEX_SYNTAX if kind == "latex" else {}
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+    ours = jinja2.FileSystemLoader(str(templates_dir()))
+    loader: jinja2.BaseLoader = ours
+    if templates is not None:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates), ours])
+    env = SandboxedEnvironment(
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -88,3 +102,25 @@ def environment(kind: str = "markdown") -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     return env
+
+
+def render_template(kind: str, name: str, context: dict[str, Any],
+                    templates: str | None = None) -> str:
+    """Render template *name* with *context*. With the user's *templates* folder, a
+    template error (their mistake, not ours) is reported as a clear RenderError."""
+    env = environment(kind, None if templates is None else str(Path(templates).resolve()))
+    if templates is None:
+        return env.get_template(name).render(context)
+    if not Path(templates).is_dir():
+        raise RenderError(f"templates: not a folder: {templates}")
+    try:
+        return env.get_template(name).render(context)
+    except SecurityError as exc:
+        raise RenderError(f"templates: not allowed in a template (sandbox): {exc}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"templates: {exc.filename or exc.name}:{exc.lineno}: "
+                          f"{exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"templates: template not found: {exc.name}") from None
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"templates: {type(exc).__name__}: {exc}") from None

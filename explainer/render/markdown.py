@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import re
 
+from .. import defaults
+from ..errors import ProblemError
 from ..trace import Trace
-from .context import build_context
-from .environment import environment
+from .context import build_context, select_part
+from .environment import render_template
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
-def render_markdown(trace: Trace, plots: dict[str, str] | None = None) -> str:
+def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,
+                    iteration: int | None = None, templates: str | None = None,
+                    flavor: str = defaults.FLAVOR) -> str:
     """The worked solution as Markdown (math in ``$...$`` and ``$$...$$``).
 
     *plots* maps figure names (``fit``, ``loglik``, ``resp``) to image paths,
-    relative to the Markdown file.
+    relative to the Markdown file. *part* renders one part alone (defaults.PARTS),
+    of *iteration* for the parts that belong to one. *templates* is a folder of the
+    user's templates, searched first. *flavor* (defaults.FLAVORS): MyST and Quarto
+    label the main formulas and refer to them.
     """
+    if flavor not in defaults.FLAVORS:
+        raise ProblemError("--flavor", f"expected one of {', '.join(defaults.FLAVORS)}, "
+                                       f"but got {flavor!r}")
     context = build_context(trace)
+    context["flavor"] = flavor
     context["plots"] = plots or {}
-    text = environment("markdown").get_template("markdown/document.md.j2").render(context)
+    select_part(context, trace, part, iteration)
+    name = "markdown/document.md.j2" if part is None else "markdown/part.md.j2"
+    text = render_template("markdown", name, context, templates)
     # Template control flow leaves runs of blank lines; one blank line is all Markdown needs.
     return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import defaults
 from ..errors import ProblemError
 from ..trace import Trace
 
@@ -62,11 +63,25 @@ class Output:
     out: Path | None
     plots: bool
     fragment: bool
+    part: str | None = None
+    iteration: int | None = None
+    templates: str | None = None
+    flavor: str = defaults.FLAVOR
 
 
-def plan(fmt: str, out: Path | None, *, plots: bool | None = None,
-         fragment: bool = False) -> Output:
-    """Check the output options; *plots* defaults to on for PDF and off otherwise."""
+def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: bool = False,
+         part: str | None = None, iteration: int | None = None,
+         templates: str | None = None, flavor: str | None = None) -> Output:
+    """Check the output options; *plots* defaults to on for PDF (and for the plots
+    part) and off otherwise."""
+    if part is not None and part not in defaults.PARTS:
+        raise ProblemError("--part", f"expected one of {', '.join(defaults.PARTS)}, "
+                                     f"but got {part!r}")
+    if part is not None and fmt == "json":
+        raise ProblemError("--part", "JSON output is the whole trace; parts are for "
+                                     "Markdown, LaTeX and PDF")
+    if plots is None and part == "plots":
+        plots = True
     if fmt not in FORMATS:
         raise ProblemError("--format", f"expected one of {', '.join(FORMATS)}, but got {fmt!r}")
     if fragment and fmt != "tex":
@@ -84,7 +99,15 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None,
         from .pdf import require_latex
 
         require_latex()
-    return Output(fmt, out, plots, fragment)
+    if flavor is not None and fmt != "md":
+        raise ProblemError("--flavor", f"only Markdown has flavours, but the format is {fmt}")
+    if flavor is not None and flavor not in defaults.FLAVORS:
+        raise ProblemError("--flavor", f"expected one of {', '.join(defaults.FLAVORS)}, "
+                                       f"but got {flavor!r}")
+    if templates is not None and not Path(templates).is_dir():
+        raise ProblemError("--templates", f"not a folder: {templates}")
+    return Output(fmt, out, plots, fragment, part, iteration, templates,
+                  flavor or defaults.FLAVOR)
 
 
 def write(trace: Trace, output: Output) -> list[Path]:
@@ -94,16 +117,18 @@ def write(trace: Trace, output: Output) -> list[Path]:
     ``name_files/`` beside the output.
     """
     fmt, out, plots, fragment = output.fmt, output.out, output.plots, output.fragment
+    selection = {"part": output.part, "iteration": output.iteration,
+                 "templates": output.templates}
     if fmt == "json":
         from .json import render_json
 
         return _emit(render_json(trace), out)
     if fmt == "pdf":
         assert out is not None
-        write_atomically(out, build_pdf(trace, plots).pdf)
+        write_atomically(out, build_pdf(trace, plots, **selection).pdf)
         return [out]
     if not plots:
-        text = _render_text(trace, fmt, fragment, None)
+        text = _render_text(trace, fmt, fragment, None, selection, output.flavor)
         return _emit(text, out)
     assert out is not None
     from .plots import write_plots
@@ -113,7 +138,7 @@ def write(trace: Trace, output: Output) -> list[Path]:
     try:
         names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
         links = {name: f"{final.name}/{file}" for name, file in names.items()}
-        text = _render_text(trace, fmt, fragment, links)
+        text = _render_text(trace, fmt, fragment, links, selection, output.flavor)
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -124,7 +149,8 @@ def write(trace: Trace, output: Output) -> list[Path]:
     return written + sorted(final.iterdir())
 
 
-def build_pdf(trace: Trace, plots: bool):  # -> pdf.Compiled
+def build_pdf(trace: Trace, plots: bool, part: str | None = None, iteration: int | None = None,
+              templates: str | None = None):  # -> pdf.Compiled
     """The PDF of *trace* (figures drawn into the build folder when *plots*), and its log."""
     from .latex import render_latex
     from .pdf import compile_pdf
@@ -135,20 +161,22 @@ def build_pdf(trace: Trace, plots: bool):  # -> pdf.Compiled
             from .plots import write_plots
 
             names = write_plots(trace, folder, "pdf")
-        (folder / "solution.tex").write_text(render_latex(trace, plots=names),
-                                             encoding="utf-8")
+        tex = render_latex(trace, plots=names, part=part, iteration=iteration,
+                           templates=templates)
+        (folder / "solution.tex").write_text(tex, encoding="utf-8")
 
     return compile_pdf(build)
 
 
-def _render_text(trace: Trace, fmt: str, fragment: bool, plots: dict[str, str] | None) -> str:
+def _render_text(trace: Trace, fmt: str, fragment: bool, plots: dict[str, str] | None,
+                 selection: dict, flavor: str) -> str:
     if fmt == "md":
         from .markdown import render_markdown
 
-        return render_markdown(trace, plots=plots)
+        return render_markdown(trace, plots=plots, flavor=flavor, **selection)
     from .latex import render_latex
 
-    return render_latex(trace, fragment=fragment, plots=plots)
+    return render_latex(trace, fragment=fragment, plots=plots, **selection)
 
 
 def _emit(text: str, out: Path | None) -> list[Path]:
