@@ -1,7 +1,8 @@
 """Regenerate every example's output: ``python examples/regenerate.py``.
 
 Writes each spec's Markdown beside it, the lecture example's PDF (needs pdflatex
-and latexmk) and a PNG of its first page for the README (needs pdftoppm).
+and latexmk) and a PNG of its first page for the README (needs pdftoppm), and the
+LaTeX fragments that course-notes/notes.tex includes.
 
 ``--check`` compares instead of writing, and exits 1 when an example is stale
 (the test suite runs it): text files exactly, the PDF by its text (pdftotext),
@@ -60,6 +61,15 @@ def render_pdf(spec: Path) -> bytes:
 PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml"]
 
 
+def fragment(spec: Path, part: str | None = None) -> str:
+    """A LaTeX fragment (the body only) for course notes to \\input."""
+    from explainer.engine import run
+    from explainer.problem import load_problem
+    from explainer.render.latex import render_latex
+
+    return render_latex(run(load_problem(spec)), fragment=True, part=part)
+
+
 def outputs() -> dict[Path, Callable[[], str | bytes]]:
     """Every generated file and how to make it, data before the documents that read it."""
     files: dict[Path, Callable[[], str | bytes]] = {
@@ -68,6 +78,11 @@ def outputs() -> dict[Path, Callable[[], str | bytes]]:
         files[spec.with_suffix(".md")] = partial(render, spec)
     for spec in PDF_EXAMPLES:
         files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
+    notes = HERE / "course-notes"
+    files[notes / "lecture-mstep.tex"] = partial(fragment, HERE / "lecture" / "lecture.yaml",
+                                                 "mstep")
+    files[notes / "single-point.tex"] = partial(fragment,
+                                                HERE / "single-point" / "single-point.yaml")
     return files
 
 
