@@ -1,4 +1,5 @@
-"""Command line: ``em-explainer solve ...`` (also ``python -m explainer``).
+"""Command line: ``em-explainer solve ...`` and ``em-explainer render ...``
+(also ``python -m explainer``).
 
 Exit status: 0 on success; 2 on bad input, with one line ``error: <field>: ...``
 on standard error and no output file left behind; 1 for an internal fault.
@@ -10,7 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from .defaults import FLAVORS, ITERATION_PARTS, PARTS
 from .errors import ExplainerError, ProblemError

@@ -61,7 +61,7 @@ def test_every_document_compiles_within_the_margins(name):
 def test_lecture_pdf_shows_the_worked_numbers():
     text = pdf_text(build_pdf(run(validate(lecture_spec())), plots=False).pdf)
     a, b = math.exp(-0.25), math.exp(-12.25)
-    assert f"{a:.3f}" in text and "4.8 × 10" in text
+    assert f"{a:.3f}" in text and f"{b / 1e-6:.1f} × 10" in text  # b = 4.8 × 10^-6
     r = [math.exp(-(x - 2) ** 2 / 4) / (math.exp(-(x - 2) ** 2 / 4) + math.exp(-(x - 8) ** 2 / 4))
          for x in (1, 2, 5, 8, 9)]
     mu1 = sum(rv * x for rv, x in zip(r, (1, 2, 5, 8, 9))) / sum(r)

@@ -163,7 +163,8 @@ def _computed(value: float | LogValue, decimals: int, relation: bool) -> str:
 
 @pass_context
 def val(ctx: Context, value: float | LogValue) -> str:
-    """Relation and value: ``= 1.000``, ``\\approx 0.779``, ``\\approx 0.000 \\ (4.8 \\times 10^{-6})``.
+    """Relation and value: ``= 1.000``, ``\\approx 0.779``, or for a value below the
+    display precision ``\\approx 0.000 \\ (4.8 \\times 10^{-6})``.
 
     A :class:`LogValue` that underflowed is written from its log.
     """
@@ -220,6 +221,6 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts, "sci": sci, "md": md_text,
-    "tex": tex_text,
+    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts,
+    "sci": sci, "md": md_text, "tex": tex_text,
 }
