@@ -42,6 +42,9 @@ AMBIGUOUS_RESPONSIBILITY = 0.6  # max_k r_nk < this: the point is ambiguous
 # Worked responsibilities write every denominator out up to this many components;
 # beyond, they divide by p(x_n), written out once per point.
 FULL_DENOMINATOR_COMPONENTS = 3
+# ... and while the written-out denominators of a line stay this wide (printed symbols,
+# filters.math_width): wider lines would run past a page's margin.
+MAX_DENOMINATOR_WIDTH = 60
 
 # Written-out sums past display.max_rows show this many terms at the start.
 SUM_HEAD_TERMS = 3

@@ -285,6 +285,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "fixed": [p for p in defaults.PARAMETERS if p not in problem.update],
         "max_rows": problem.max_rows,
         "long_table_rows": defaults.LONG_TABLE_ROWS,
+        "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
                   "params": _params_rows(trace.start.params, labels),
                   "equal_variances": _all_equal(trace.start.params.variances)},

@@ -41,6 +41,9 @@ def format_sci(value: float, digits: int = 2) -> str:
     """``4.8 \\times 10^{-6}``: *digits* significant digits, for LaTeX math."""
     if value == 0:
         return "0"
+    if abs(value) < 1e-300:  # subnormal: 10**exponent would underflow to 0
+        sign = "-" if value < 0 else ""
+        return sign + format_sci_from_log(math.log(abs(value)), digits)
     exponent = math.floor(math.log10(abs(value)))
     mantissa = value / 10.0 ** exponent
     if round(abs(mantissa), digits - 1) >= 10:
@@ -60,11 +63,23 @@ def format_sci_from_log(log_value: float, digits: int = 2) -> str:
     return rf"{mantissa:.{digits - 1}f} \times 10^{{{exponent}}}"
 
 
+def _short(value: float) -> str | None:
+    """The value's exact decimal form when it is short (at most 6 significant digits)."""
+    text = f"{value:.6g}"
+    if "e" in text or float(text) != value:
+        return None
+    return "0" if text in ("-0", "0") else text
+
+
 def format_compact(value: float, decimals: int) -> str:
-    """Up to *decimals* decimals without trailing zeros (inputs: ``2``, ``5.2``).
+    """A given number as written (``2``, ``5.2``, ``0.01`` whatever the precision);
+    a longer one to *decimals* decimals without trailing zeros.
 
     A non-zero value too small for the precision is written in scientific notation.
     """
+    short = _short(value)
+    if short is not None:
+        return short
     if value != 0 and abs(value) < 0.5 * 10.0 ** -decimals:
         return format_sci(value)
     text = format_fixed(value, decimals)
@@ -98,6 +113,14 @@ def paren(ctx: Context, value: float) -> str:
     """Compact number, in parentheses when negative: ``(1-(-2))``."""
     text = format_compact(float(value), _decimals(ctx))
     return f"({text})" if text.startswith("-") else text
+
+
+@pass_context
+def paren_sci(ctx: Context, value: float) -> str:
+    """Compact number, in parentheses when it is a product (scientific notation) or
+    negative: the divisor in ``a / (2.6 \\times 10^{-7})``."""
+    text = format_compact(float(value), _decimals(ctx))
+    return f"({text})" if "\\times" in text or text.startswith("-") else text
 
 
 @pass_context
@@ -196,6 +219,15 @@ def sci(value: float) -> str:
 
 # Characters that can start markup anywhere in a line (emphasis, code, links, HTML,
 # math, tables, entities); CommonMark lets any of them be backslash-escaped.
+def math_width(tex: Any) -> int:
+    """The printed width of a math formula in symbols, roughly: a command (``\\cdot``) is
+    one symbol; braces, scripts' markers and spaces are none. Used to decide whether a
+    written-out formula fits a line."""
+    text = re.sub(r"\\[a-zA-Z]+", "#", str(tex))
+    text = re.sub(r"\\.", "", text)
+    return len(re.sub(r"[{}\s^_]", "", text))
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~^&#!{}])")
 
 
@@ -221,6 +253,6 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts,
-    "sci": sci, "md": md_text, "tex": tex_text,
+    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts,
+    "sci": sci, "md": md_text, "tex": tex_text, "width": math_width,
 }
