@@ -137,20 +137,6 @@ def rel(ctx: Context, value: float, compact: bool = False) -> str:
     return "=" if is_exact(float(value), text) else r"\approx"
 
 
-def _parts(value: float, decimals: int) -> tuple[str, str]:
-    """The value at the display precision, and its real size when that shows 0."""
-    text = format_fixed(value, decimals)
-    return text, format_sci(value) if _below_precision(value, decimals) else ""
-
-
-def _value(value: float, decimals: int, relation: bool) -> str:
-    text, note = _parts(value, decimals)
-    out = rf"{text} \ ({note})" if note else text
-    if relation:
-        out = ("= " if is_exact(value, text) else r"\approx ") + out
-    return out
-
-
 class LogValue(NamedTuple):
     """A computed value with its natural log: the log keeps its size where exp() underflows."""
 
@@ -158,30 +144,33 @@ class LogValue(NamedTuple):
     log: float
 
 
-def _parts_from_log(log_value: float, decimals: int) -> tuple[str, str]:
-    if log_value == -math.inf:
-        return "0", ""
-    if log_value > defaults.EXP_UNDERFLOW + 10:
-        return _parts(math.exp(log_value), decimals)
-    return format_fixed(0.0, decimals), format_sci_from_log(log_value)
+def _shown(value: float | LogValue, decimals: int) -> tuple[float, str, str]:
+    """``(number, text, note)`` of a computed value: the number the text stands for, the
+    text at the display precision, and the real size when that text shows 0 (else "").
 
-
-def _value_from_log(log_value: float, decimals: int, relation: bool) -> str:
-    if log_value > defaults.EXP_UNDERFLOW + 10:
-        return _value(math.exp(log_value), decimals, relation)
-    text, note = _parts_from_log(log_value, decimals)
-    out = rf"{text} \ ({note})" if note else text
-    if relation:
-        out = ("= " if not note else r"\approx ") + out
-    return out
+    A LogValue whose value underflowed is sized from its log.
+    """
+    if isinstance(value, LogValue):
+        if value.value == 0.0 or not math.isfinite(value.value):
+            if value.log == -math.inf:
+                return 0.0, "0", ""
+            if value.log > defaults.EXP_UNDERFLOW + 10:
+                value = math.exp(value.log)
+            else:
+                return 0.0, format_fixed(0.0, decimals), format_sci_from_log(value.log)
+        else:
+            value = value.value
+    number = float(value)
+    text = format_fixed(number, decimals)
+    return number, text, format_sci(number) if _below_precision(number, decimals) else ""
 
 
 def _computed(value: float | LogValue, decimals: int, relation: bool) -> str:
-    if isinstance(value, LogValue):
-        if value.value == 0.0 or not math.isfinite(value.value):
-            return _value_from_log(value.log, decimals, relation)
-        value = value.value
-    return _value(float(value), decimals, relation)
+    number, text, note = _shown(value, decimals)
+    out = rf"{text} \ ({note})" if note else text
+    if relation:
+        out = ("= " if not note and is_exact(number, text) else r"\approx ") + out
+    return out
 
 
 @pass_context
@@ -198,12 +187,8 @@ def val(ctx: Context, value: float | LogValue) -> str:
 def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
     """``(value, real size)`` of a computed value: ``("0.000", "4.8 \\times 10^{-6}")``, or
     ``("0.779", "")``; for table cells that may wrap between the two."""
-    d = _decimals(ctx)
-    if isinstance(value, LogValue):
-        if value.value == 0.0 or not math.isfinite(value.value):
-            return _parts_from_log(value.log, d)
-        value = value.value
-    return _parts(float(value), d)
+    _, text, note = _shown(value, _decimals(ctx))
+    return text, note
 
 
 @pass_context
@@ -253,6 +238,7 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val, "fixv": fixv, "parts": parts,
-    "sci": sci, "md": md_text, "tex": tex_text, "width": math_width,
+    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
+    "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
+    "width": math_width,
 }
