@@ -123,9 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def problem_from_args(args: argparse.Namespace):  # -> Problem
     """The spec file (if any) overlaid with the flags, validated."""
-    from .problem import OVERRIDES, problem_from
+    from .problem import OPTIONS, problem_from
 
-    options = {name: getattr(args, name) for name in [*OVERRIDES, "data", "data_file", "column"]}
+    options = {name: getattr(args, name) for name in OPTIONS}
     if args.iteration is not None and args.part in ITERATION_PARTS and args.detail is None:
         # Asking for one iteration's part keeps that iteration in detail.
         options["detail"] = str(args.iteration)

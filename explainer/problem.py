@@ -485,6 +485,8 @@ OVERRIDES = {
     "decimals": "display.decimals", "detail": "display.detail",
     "max_rows": "display.max_rows", "highlight": "display.highlight",
 }
+# Every option problem_from takes.
+OPTIONS = (*OVERRIDES, "data", "data_file", "column")
 
 
 def _set(spec: dict[str, Any], path: str, value: Any) -> None:
@@ -504,10 +506,10 @@ def problem_from(spec: str | Path | Mapping[str, Any] | None = None, **options: 
     keys of :data:`OVERRIDES` (``k``, ``weights``, ``means``, ``variances``,
     ``iterations``, ...). ``None`` means "not given".
     """
-    unknown = set(options) - set(OVERRIDES) - {"data", "data_file", "column"}
+    unknown = set(options) - set(OPTIONS)
     if unknown:
         name = sorted(unknown)[0]
-        near = difflib.get_close_matches(name, [*OVERRIDES, "data", "data_file", "column"], n=1)
+        near = difflib.get_close_matches(name, OPTIONS, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise ProblemError(name, f"unknown option{hint}")
     if isinstance(spec, (str, Path)):
