@@ -1,50 +1,104 @@
-"""The arithmetic backend the engine is written against (like scikit-learn's ``xp``).
+"""The arithmetic backends the engine is written against (like scikit-learn's ``xp``).
 
-The engine never calls numpy for arithmetic on model quantities directly; it asks
-the backend, so that an exact (SymPy) backend can serve the same E- and M-step.
+The engine never does arithmetic on model quantities with numpy directly; it asks
+a backend, so that one E- and M-step serves three kinds of arithmetic:
+
+- :class:`FloatBackend`: double precision, in log space so nothing underflows to 0/0;
+- :class:`RoundedBackend`: the same, but every intermediate a student writes down is
+  rounded to the displayed decimals before it is used (``display.carry: rounded``);
+- :class:`explainer.exact.ExactBackend`: SymPy, every value exact.
+
+The textbook formulas themselves (the exponent, the normalising constant, the
+weighted density) are the module functions below; the engine and the trace's
+derived quantities both call them, so what a document shows is what was used.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any, Protocol
 
 import numpy as np
 
 
 class Backend(Protocol):
-    """The operations the E- and M-step need."""
+    """The operations the E- and M-step need (arrays are numpy arrays; the exact
+    backend's hold SymPy numbers, dtype object)."""
 
     name: str
+    budgeted: bool
+
+    def mean_var(self, x: np.ndarray) -> tuple[Any, Any]: ...
+
+    def asarray(self, values: Any) -> np.ndarray: ...
+
+    def constant(self, value: float) -> Any: ...
 
     def log(self, a: np.ndarray) -> np.ndarray: ...
 
-    def log_gaussian_kernel(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray,
-                            log_scale: np.ndarray) -> np.ndarray: ...
+    def exp(self, a: np.ndarray) -> np.ndarray: ...
+
+    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray: ...
+
+    def log_norm_const(self, variances: np.ndarray) -> np.ndarray: ...
+
+    def carry(self, a: np.ndarray) -> np.ndarray: ...
+
+    def carry_log(self, a: np.ndarray) -> np.ndarray: ...
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray: ...
 
+    def simplify(self, a: np.ndarray) -> np.ndarray: ...
+
+    def to_float(self, a: Any) -> np.ndarray: ...
+
 
 class FloatBackend:
     """Double precision with numpy, in log space so that nothing underflows to 0/0."""
 
     name = "float"
+    budgeted = False  # never raises BudgetExceeded
+
+    def asarray(self, values: Any) -> np.ndarray:
+        return np.array(values, dtype=float)
+
+    def mean_var(self, x: np.ndarray) -> tuple[float, float]:
+        return float(np.mean(x)), float(np.var(x))
+
+    def constant(self, value: float) -> float:
+        return float(value)
 
     def log(self, a: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(a)
 
-    def log_gaussian_kernel(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray,
-                            log_scale: np.ndarray) -> np.ndarray:
-        """log_scale_k - (x_n - mu_k)^2 / (2 sigma_k^2), shape (n_samples, n_components)."""
+    def exp(self, a: np.ndarray) -> np.ndarray:
+        with np.errstate(under="ignore"):
+            return np.exp(a)
+
+    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+        """-(x_n - mu_k)^2 / (2 sigma_k^2), shape (n_samples, n_components)."""
         out = np.subtract.outer(x, means)
         np.square(out, out=out)
         out *= -0.5 / variances
-        out += log_scale
         return out
+
+    def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
+        """log of 1/sqrt(2 pi sigma_k^2)."""
+        return -0.5 * (LOG_2PI + np.log(variances))
+
+    def carry(self, a: np.ndarray) -> np.ndarray:
+        """A value as it is carried to the next step: here, unchanged."""
+        return a
+
+    def carry_log(self, a: np.ndarray) -> np.ndarray:
+        """The log of a value carried to the next step: here, unchanged."""
+        return a
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Responsibilities and log row sums: r_nk = exp(a_nk - logsumexp_j a_nj).
@@ -70,6 +124,107 @@ class FloatBackend:
         work *= resp
         return work.sum(axis=0)
 
+    def simplify(self, a: np.ndarray) -> np.ndarray:
+        return a
+
+    def to_float(self, a: Any) -> np.ndarray:
+        return np.asarray(a, dtype=float)
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """*value* rounded to *decimals* decimals as a calculator does (ties away from zero),
+    exactly as the documents print it; a non-zero value that would round to 0 keeps two
+    significant digits instead (the document prints it as ``4.8 x 10^-6``)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    if abs(value) < 0.5 * 10.0 ** -decimals:
+        return float(f"{value:.1e}")
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+class BudgetExceeded(Exception):
+    """A backend with a budget (exact arithmetic) would take longer or grow larger
+    than the budget allows; *reason* says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RoundedBackend(FloatBackend):
+    """Floats, but each value a student writes down is rounded to *decimals* decimals
+    before it is used: the exponent, exp() of it, the constant, each density and
+    weighted density, p(x_n), each r_nk, N_k, the sums and the new parameters."""
+
+    name = "rounded"
+
+    def __init__(self, decimals: int):
+        self.decimals = decimals
+        self._round = np.frompyfunc(lambda v: round_half_up(float(v), decimals), 1, 1)
+
+    def carry(self, a: Any) -> Any:
+        result = self._round(a)
+        return result.astype(float) if isinstance(result, np.ndarray) else float(result)
+
+    def carry_log(self, a: np.ndarray) -> np.ndarray:
+        """log of the rounded value exp(a); a value too small for a double keeps its log
+        (two significant digits of a number below 1e-300 change nothing a student sees)."""
+        a = np.asarray(a, dtype=float)
+        with np.errstate(under="ignore", divide="ignore"):
+            values = np.exp(a)
+            small = values < 1e-300
+            return np.where(small, a, np.log(np.where(small, 1.0, self.carry(values))))
+
+    def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """p(x_n) = sum of the rounded pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded.
+
+        Where a whole row is too small for a double the float computation (in log space)
+        is used: no student works with numbers below 1e-300.
+        """
+        resp, log_rows = super().normalize_log_rows(log_weighted)
+        with np.errstate(under="ignore"):
+            weighted = self.carry(np.exp(log_weighted))
+        mixture = self.carry(weighted.sum(axis=1))
+        fine = mixture > 0
+        resp[fine] = self.carry(weighted[fine] / mixture[fine, None])
+        log_rows[fine] = np.log(mixture[fine])
+        return resp, log_rows
+
 
 FLOAT = FloatBackend()
 LOG_2PI = math.log(2.0 * math.pi)
+
+
+def as_fraction(value: float) -> Fraction:
+    """A float constant as the decimal it was written as (1e-6 -> 1/1000000)."""
+    return Fraction(repr(float(value)))
+
+
+# --------------------------------------------------------------------------- formulas
+# The textbook's intermediates, in the order a hand calculation produces them. The
+# engine's E-step and the trace's derived per-point quantities both use these.
+
+def exponent(xp: Backend, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """-(x_n - mu_k)^2 / (2 sigma_k^2), as carried."""
+    return xp.carry(xp.exponent(x, means, variances))
+
+
+def log_norm(xp: Backend, variances: np.ndarray) -> np.ndarray:
+    """log c_k, c_k = 1/sqrt(2 pi sigma_k^2) as carried."""
+    return xp.carry_log(xp.log_norm_const(variances))
+
+
+def log_density(xp: Backend, exponents: np.ndarray, log_norms: np.ndarray,
+                kernel: str) -> np.ndarray:
+    """log N(x_n | mu_k, sigma_k^2): log of exp(exponent) as carried, times c_k as carried
+    for the normalized kernel (the proportional kernel is exp(exponent) alone)."""
+    kernel_log = xp.carry_log(exponents)
+    if kernel == "proportional":
+        return kernel_log
+    return xp.carry_log(kernel_log + log_norms)
+
+
+def log_weighted(xp: Backend, log_densities: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """log pi_k N(x_n | mu_k, sigma_k^2), as carried."""
+    return xp.carry_log(log_densities + xp.log(weights))

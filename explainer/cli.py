@@ -24,6 +24,8 @@ examples:
                      --variances 2,2 --update weights,means --kernel proportional
   em-explainer solve heights.yaml --iterations 10 --detail 1,last --format json
   em-explainer solve examples/lecture/lecture.yaml -o lecture.pdf
+  em-explainer solve examples/lecture/lecture.yaml --exact -o exact.md
+  em-explainer solve examples/heights/heights.yaml --carry rounded --decimals 2
   em-explainer solve examples/lecture/lecture.yaml -o notes.tex --fragment
   em-explainer solve --data-file heights.csv --column height --k 2 \\
                      --init-method random_points --seed 3 --iterations 20
@@ -90,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--max-rows", metavar="R", help="rows shown per table before eliding")
     show.add_argument("--highlight", metavar="POINTS",
                       help="points worked in full: auto, none, or numbers such as 1,3")
+    show.add_argument("--exact", action="store_const", const=True,
+                      help="also compute exactly (SymPy) and show the exact form beside each "
+                           "decimal, within a time and size budget")
+    show.add_argument("--carry", choices=["full", "rounded"],
+                      help="rounded: round every intermediate to the displayed decimals before "
+                           "using it, as a hand calculation does, and show where that differs "
+                           "(default: full)")
     data = solve.add_argument_group("problem (override SPEC)")
     data.add_argument("--title", help="document title")
     data.add_argument("--data", metavar="X1,X2,...", help="data points, comma-separated")
@@ -160,7 +169,8 @@ def solve(args: argparse.Namespace) -> int:
 
     problem = problem_from_args(args)
     output = _plan(args)
-    progress = _progress() if problem.iterations * problem.n_samples >= 1_000_000 else None
+    long_work = problem.exact or problem.iterations * problem.n_samples >= 1_000_000
+    progress = _progress() if long_work else None
     write(run(problem, progress=progress), output)
     return 0
 

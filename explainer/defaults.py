@@ -18,6 +18,8 @@ DECIMALS_RANGE = (0, 12)
 MAX_ROWS = 12
 DETAIL = (1,)
 HIGHLIGHT = "auto"
+CARRIES = ("full", "rounded")
+CARRY = "full"
 SEED = 0
 
 # Validation.
@@ -34,6 +36,20 @@ VARIANCE_FLOOR_FRACTION = 1e-6
 VARIANCE_FLOOR_ABSOLUTE = 1e-12
 # exp() of a number below this underflows to 0.0 in double precision.
 EXP_UNDERFLOW = -745.0
+
+# Exact arithmetic (display.exact): its budget. An iteration that would take the
+# exact run past EXACT_SECONDS, or make any one value longer than EXACT_MAX_NODES
+# nodes of its expression tree, is not computed exactly; the document goes on in
+# decimals. Values up to EXACT_SIMPLIFY_NODES (whose exponentials are powers of one
+# base up to EXACT_SIMPLIFY_DEGREE) are put over one denominator when that is
+# shorter; an exact form wider than EXACT_SHOW_WIDTH symbols is named, not printed.
+EXACT_SECONDS = 8.0
+# Past the deadline by this much, a SymPy operation still running is interrupted.
+EXACT_GRACE = 0.5
+EXACT_MAX_NODES = 2000
+EXACT_SIMPLIFY_NODES = 300
+EXACT_SIMPLIFY_DEGREE = 120  # see exact._exp_degree
+EXACT_SHOW_WIDTH = 60  # printed symbols (filters.math_width)
 
 # Reading of responsibilities in the E-step takeaway.
 CLEAR_RESPONSIBILITY = 0.9   # max_k r_nk >= this: the point clearly belongs to k

@@ -30,7 +30,9 @@ def parse_fraction(value: object, field: str) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ProblemError(field, f"expected a finite number, but got {value}")
-        return Fraction(value)
+        # A float read from YAML or JSON stands for the decimal that was written:
+        # 0.1 is 1/10, not the binary fraction nearest to it (repr round-trips).
+        return Fraction(repr(value))
     if isinstance(value, str):
         match = _NUMBER_RE.match(value)
         if match is None:
@@ -49,18 +51,40 @@ def parse_fraction(value: object, field: str) -> Fraction:
     raise ProblemError(field, f"expected a number, but got {_describe(value)}")
 
 
-def parse_number(value: object, field: str) -> float:
-    """Return *value* as a finite float, or raise ProblemError naming *field*."""
-    result = float(parse_fraction(value, field))
+def _finite(number: Fraction, value: object, field: str) -> float:
+    try:
+        result = float(number)
+    except OverflowError:
+        result = math.inf
     if not math.isfinite(result):
         raise ProblemError(field, f"expected a finite number, but got {_describe(value)}")
     return result
 
 
-def parse_number_list(values: object, field: str) -> list[float]:
-    """Return a list of floats; a comma-separated string is accepted too."""
+def parse_number(value: object, field: str) -> float:
+    """Return *value* as a finite float, or raise ProblemError naming *field*."""
+    return _finite(parse_fraction(value, field), value, field)
+
+
+def parse_fraction_list(values: object, field: str) -> list[Fraction]:
+    """Return a list of exact Fractions; a comma-separated string is accepted too."""
     if isinstance(values, str):
         values = [part for part in values.split(",")]
     if not isinstance(values, (list, tuple)):
         raise ProblemError(field, f"expected a list of numbers, but got {_describe(values)}")
-    return [parse_number(v, f"{field}[{i + 1}]") for i, v in enumerate(values)]
+    result = []
+    for i, v in enumerate(values):
+        number = parse_fraction(v, f"{field}[{i + 1}]")
+        _finite(number, v, f"{field}[{i + 1}]")
+        result.append(number)
+    return result
+
+
+def parse_number_list(values: object, field: str) -> list[float]:
+    """Return a list of floats; a comma-separated string is accepted too."""
+    return [float(v) for v in parse_fraction_list(values, field)]
+
+
+def fraction_text(value: Fraction) -> str:
+    """``"2"``, ``"-1/3"``: a Fraction as the text :func:`parse_fraction` reads back."""
+    return str(value)

@@ -12,6 +12,7 @@ import difflib
 import json
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from . import defaults
 from .errors import ProblemError
-from .numbers import parse_number, parse_number_list
+from .numbers import fraction_text, parse_fraction_list, parse_number, parse_number_list
 
 # The keys a spec may hold, by section; None marks a leaf.
 SPEC_KEYS: dict[str, Any] = {
@@ -34,7 +35,8 @@ SPEC_KEYS: dict[str, Any] = {
     "seed": None,
     "model": {"kernel": None, "update": None},
     "stop": {"iterations": None, "tol": None},
-    "display": {"decimals": None, "max_rows": None, "detail": None, "highlight": None},
+    "display": {"decimals": None, "max_rows": None, "detail": None, "highlight": None,
+                "exact": None, "carry": None},
 }
 
 
@@ -59,6 +61,17 @@ class Detail:
 
 
 @dataclass(frozen=True)
+class ExactInputs:
+    """The numbers of a problem as the user wrote them, exactly (``0.1`` is 1/10, ``1/3``
+    is 1/3), for exact arithmetic; the starting parameters only when they are given."""
+
+    data: tuple[Fraction, ...]
+    weights: tuple[Fraction, ...] | None = None
+    means: tuple[Fraction, ...] | None = None
+    variances: tuple[Fraction, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Problem:
     """A validated EM problem (1-D Gaussian mixture).
 
@@ -68,6 +81,12 @@ class Problem:
         The points x_n, read-only.
     weights, means, variances : ndarray of shape (n_components,) or None
         The starting parameters when ``init_method == "given"``.
+    exact : bool
+        Also carry the iterations in exact arithmetic (SymPy), shown beside the decimals;
+        ``exact_inputs`` then holds the numbers as written.
+    carry : ``full`` or ``rounded``
+        ``rounded``: every intermediate is rounded to the displayed decimals before it
+        is used, as in a hand calculation.
     """
 
     data: np.ndarray
@@ -87,6 +106,9 @@ class Problem:
     max_rows: int = defaults.MAX_ROWS
     detail: Detail = Detail()
     highlight: str | tuple[int, ...] = defaults.HIGHLIGHT
+    exact: bool = False
+    carry: str = defaults.CARRY
+    exact_inputs: ExactInputs | None = None
 
     @property
     def n_samples(self) -> int:
@@ -97,16 +119,26 @@ class Problem:
         return self.names[k] if self.names else str(k + 1)
 
     def to_spec(self) -> dict[str, Any]:
-        """The validated spec as plain data (data inlined), for the JSON trace."""
-        spec: dict[str, Any] = {"title": self.title, "data": self.data.tolist(),
+        """The validated spec as plain data (data inlined), for the JSON trace.
+
+        With exact arithmetic the numbers are written as exact texts (``"1/3"``), so
+        that the spec reads back to the same exact problem."""
+        exact = self.exact_inputs
+
+        def values(name: str) -> list[Any]:
+            if exact is not None:
+                return [fraction_text(v) for v in getattr(exact, name)]
+            return getattr(self, name).tolist()
+
+        spec: dict[str, Any] = {"title": self.title, "data": values("data"),
                                 "components": self.components}
         if self.names:
             spec["names"] = list(self.names)
         if self.init_method == "given":
             assert self.weights is not None and self.means is not None
             assert self.variances is not None
-            spec["init"] = {"weights": self.weights.tolist(), "means": self.means.tolist(),
-                            "variances": self.variances.tolist()}
+            spec["init"] = {"weights": values("weights"), "means": values("means"),
+                            "variances": values("variances")}
         spec["init_method"] = self.init_method
         spec["seed"] = self.seed
         spec["model"] = {"kernel": self.kernel, "update": list(self.update)}
@@ -116,6 +148,7 @@ class Problem:
             "detail": self.detail.to_spec(),
             "highlight": self.highlight if isinstance(self.highlight, str)
             else list(self.highlight),
+            "exact": self.exact, "carry": self.carry,
         }
         return spec
 
@@ -156,8 +189,10 @@ def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
     return spec, path.resolve().parent
 
 
-def read_csv_column(path: Path, column: str | None, field: str = "data_file") -> list[float]:
-    """Read one numeric column of a CSV file (header row optional)."""
+def read_csv_column(path: Path, column: str | None, field: str = "data_file",
+                    exact: bool = False) -> list[Any]:
+    """Read one numeric column of a CSV file (header row optional): floats, or with
+    *exact* the Fractions the cells spell."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
@@ -193,7 +228,9 @@ def read_csv_column(path: Path, column: str | None, field: str = "data_file") ->
     for line, row in enumerate(rows, start=2 if header is not None else 1):
         if index >= len(row) or not row[index].strip():
             raise ProblemError(field, f"{path.name} line {line}: missing value")
-        values.append(parse_number(row[index].strip(), f"{field} ({path.name} line {line})"))
+        cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
+        values.append(parse_fraction_list([cell], where)[0] if exact
+                      else parse_number(cell, where))
     return values
 
 
@@ -332,15 +369,32 @@ def _highlight(value: Any, n_samples: int) -> str | tuple[int, ...]:
     return tuple(points)
 
 
-def _parameter(init: Mapping[str, Any], name: str, components: int) -> np.ndarray:
+def _parameter(init: Mapping[str, Any], name: str, components: int) -> list[Fraction]:
     field = f"init.{name}"
     if init.get(name) is None:
         raise ProblemError(field, f"missing; init_method 'given' needs {components} {name}")
-    values = parse_number_list(init[name], field)
+    values = parse_fraction_list(init[name], field)
     if len(values) != components:
         raise ProblemError(field, f"expected {components} values (one per component), "
                                   f"but got {len(values)}")
-    return np.array(values, dtype=float)
+    return values
+
+
+def _floats(values: list[Any]) -> np.ndarray:
+    array = np.array([float(v) for v in values], dtype=float)
+    array.setflags(write=False)
+    return array
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "false",
+                                                              "no", "off"):
+        return value.strip().lower() in ("true", "yes", "on")
+    raise ProblemError(field, f"expected true or false, but got {value!r}")
 
 
 def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
@@ -356,6 +410,9 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     stop = _section(spec, "stop")
     display = _section(spec, "display")
 
+    exact = _flag(display.get("exact"), "display.exact")
+    carry = _choice(display.get("carry"), "display.carry", defaults.CARRIES, defaults.CARRY)
+
     # Data.
     if spec.get("data") is not None and spec.get("data_file") is not None:
         raise ProblemError("data", "give either data or data_file, not both")
@@ -364,7 +421,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         column = spec.get("column")
-        values = read_csv_column(path, None if column is None else str(column))
+        values = read_csv_column(path, None if column is None else str(column), exact=exact)
     elif spec.get("data") is not None:
         raw = spec["data"]
         if isinstance(raw, str):
@@ -374,13 +431,14 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if any(isinstance(v, (list, tuple)) for v in raw):
             raise ProblemError("data", "expected a list of numbers (one-dimensional data); "
                                        "rows of numbers (d >= 2) are not supported yet")
-        values = parse_number_list(raw, "data")
+        values = parse_fraction_list(raw, "data")
+        if not exact:
+            values = [float(v) for v in values]
     else:
         raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
     if not values:
         raise ProblemError("data", "expected at least one number, but the data is empty")
-    data = np.array(values, dtype=float)
-    data.setflags(write=False)
+    data = _floats(values)
 
     # Components.
     init_method = _choice(spec.get("init_method"), "init_method", defaults.INIT_METHODS,
@@ -401,13 +459,15 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
                                          f"data point) when an M-step runs, but got {components}")
 
     weights = means = variances = None
+    exact_given: dict[str, tuple[Fraction, ...]] = {}
     if init_method == "given":
         if not init:
             raise ProblemError("init", "missing; give init.weights, init.means and "
                                        "init.variances, or choose an init_method")
-        weights = _parameter(init, "weights", components)
-        means = _parameter(init, "means", components)
-        variances = _parameter(init, "variances", components)
+        given = {name: _parameter(init, name, components) for name in defaults.PARAMETERS}
+        if exact:
+            exact_given = {name: tuple(v) for name, v in given.items()}
+        weights, means, variances = (_floats(given[name]) for name in defaults.PARAMETERS)
         for k, w in enumerate(weights):
             if w < 0:
                 raise ProblemError(f"init.weights[{k + 1}]",
@@ -420,8 +480,6 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
             if v <= 0:
                 raise ProblemError(f"init.variances[{k + 1}]",
                                    f"expected a variance > 0, but got {v:g}")
-        for array in (weights, means, variances):
-            array.setflags(write=False)
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
@@ -460,6 +518,14 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     max_rows = (defaults.MAX_ROWS if display.get("max_rows") is None
                 else _integer(display["max_rows"], "display.max_rows", low=2))
 
+    if exact and carry == "rounded":
+        raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
+                                            "other; choose display.exact or carry: rounded")
+    if exact and init_method == "random_responsibilities":
+        raise ProblemError("display.exact", "random_responsibilities draws floating-point "
+                                            "responsibilities, which have no exact form; use "
+                                            "init_method given, random_points or kmeans")
+
     title = spec.get("title")
     if title is not None and not isinstance(title, (str, int, float)):
         raise ProblemError("title", f"expected text, but got {title!r}")
@@ -473,6 +539,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         iterations=iterations, tol=tol, decimals=decimals, max_rows=max_rows,
         detail=_detail(display.get("detail")),
         highlight=_highlight(display.get("highlight"), len(data)),
+        exact=exact, carry=carry,
+        exact_inputs=ExactInputs(tuple(values), **exact_given) if exact else None,
     )
 
 
@@ -484,6 +552,7 @@ OVERRIDES = {
     "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
     "decimals": "display.decimals", "detail": "display.detail",
     "max_rows": "display.max_rows", "highlight": "display.highlight",
+    "exact": "display.exact", "carry": "display.carry",
 }
 # Every option problem_from takes.
 OPTIONS = (*OVERRIDES, "data", "data_file", "column")

@@ -10,13 +10,14 @@ times that.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from . import backend as formulas
+from .backend import FLOAT, Backend
 from .problem import Problem
 
 
@@ -72,6 +73,8 @@ class PointDetail:
         log sum_k pi_k kernel_k(x_n): log p(x_n) for the normalized kernel.
     resp : ndarray of shape (n_samples, n_components)
         Responsibilities r_nk; each row sums to 1.
+    xp : the arithmetic the E-step used; the derived quantities (exponent, density,
+        ...) are computed with it, as the E-step computed them.
     """
 
     x: np.ndarray
@@ -81,48 +84,54 @@ class PointDetail:
     log_mixture: np.ndarray
     resp: np.ndarray
 
+    xp: Backend = FLOAT
+
     @cached_property
     def deviation(self) -> np.ndarray:
         """x_n - mu_k, shape (n_samples, n_components)."""
-        return _frozen(self.x[:, None] - self.params.means)
+        return _frozen(np.subtract.outer(self.x, self.params.means))
 
     @cached_property
     def sq_deviation(self) -> np.ndarray:
         """(x_n - mu_k)^2."""
-        return _frozen(self.deviation ** 2)
+        return _frozen(self.deviation * self.deviation)
 
     @cached_property
     def exponent(self) -> np.ndarray:
-        """-(x_n - mu_k)^2 / (2 sigma_k^2)."""
-        return _frozen(-self.sq_deviation / (2.0 * self.params.variances))
+        """-(x_n - mu_k)^2 / (2 sigma_k^2), as the E-step used it."""
+        return _frozen(formulas.exponent(self.xp, self.x, self.params.means,
+                                         self.params.variances))
 
     @cached_property
     def log_norm_const(self) -> np.ndarray:
-        """log of 1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
-        return _frozen(-0.5 * np.log(2.0 * math.pi * self.params.variances))
+        """log of c_k = 1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
+        return _frozen(formulas.log_norm(self.xp, self.params.variances))
 
     @cached_property
     def norm_const(self) -> np.ndarray:
-        """1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
-        return _frozen(np.exp(self.log_norm_const))
+        """c_k = 1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
+        return _frozen(self.xp.exp(self.log_norm_const))
 
     @cached_property
     def log_density(self) -> np.ndarray:
         """log of the kernel value: exponent (+ log constant when normalized)."""
-        if self.kernel == "proportional":
-            return self.exponent
-        return _frozen(self.exponent + self.log_norm_const)
+        return _frozen(formulas.log_density(self.xp, self.exponent, self.log_norm_const,
+                                            self.kernel))
+
+    @cached_property
+    def kernel_value(self) -> np.ndarray:
+        """exp(exponent), the density without its constant."""
+        return _frozen(self.xp.exp(self.xp.carry_log(self.exponent)))
 
     @cached_property
     def density(self) -> np.ndarray:
         """N(x_n | mu_k, sigma_k^2), or exp(exponent) for the proportional kernel."""
-        return _frozen(np.exp(self.log_density))
+        return _frozen(self.xp.exp(self.log_density))
 
     @cached_property
     def weighted_density(self) -> np.ndarray:
         """pi_k N(x_n | mu_k, sigma_k^2)."""
-        with np.errstate(under="ignore"):
-            return _frozen(np.exp(self.log_weighted))
+        return _frozen(self.xp.exp(self.log_weighted))
 
     @cached_property
     def log_resp(self) -> np.ndarray:
@@ -132,8 +141,7 @@ class PointDetail:
     @cached_property
     def mixture_density(self) -> np.ndarray:
         """p(x_n) = sum_k pi_k N(x_n | mu_k, sigma_k^2), shape (n_samples,)."""
-        with np.errstate(under="ignore"):
-            return _frozen(np.exp(self.log_mixture))
+        return _frozen(self.xp.exp(self.log_mixture))
 
 
 @dataclass(frozen=True)
@@ -238,10 +246,18 @@ class Trace:
     problem: Problem
     start: Start
     iterations: tuple[Iteration, ...]
-    final: EStep
+    final: EStep | None  # None only in a companion run (see engine.run_with)
     converged: bool
     stop_reason: str
     events: tuple[Event, ...] = field(default=())
+    # Why this run stopped short of its iterations when its arithmetic had a budget.
+    budget: str | None = None
+    # Companion runs of the same problem, with the same shape: the exact one
+    # (display.exact; None when its budget ran out before the first E-step, and then
+    # exact_budget says why), and the full-precision one (display.carry: rounded).
+    exact: Trace | None = None
+    exact_budget: str | None = None
+    full: Trace | None = None
 
     @property
     def final_params(self) -> Params:

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import defaults
+from ..backend import round_half_up
 from ..errors import ProblemError
 from .filters import LogValue
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
@@ -42,10 +43,39 @@ def _all_equal(values: np.ndarray) -> bool:
     return bool(np.all(values == values[0]))
 
 
-def _params_rows(params: Params, labels: Sequence[str]) -> list[dict[str, Any]]:
+def _params_rows(params: Params, labels: Sequence[str],
+                 exact: Params | None = None) -> list[dict[str, Any]]:
     return [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
-             "mean": float(params.means[k]), "variance": float(params.variances[k])}
+             "mean": float(params.means[k]), "variance": float(params.variances[k]),
+             "exact": None if exact is None else {
+                 name: exact.get(p)[k] for name, p in _PARAM_NAMES}}
             for k in range(len(labels))]
+
+
+_PARAM_NAMES = (("weight", "weights"), ("mean", "means"), ("variance", "variances"))
+
+
+def _companion(trace: Trace | None, index: int) -> Iteration | None:
+    """Iteration *index* of a companion run (exact or full precision), when it has it
+    in detail."""
+    if trace is None or index > len(trace.iterations):
+        return None
+    iteration = trace.iterations[index - 1]
+    return iteration if iteration.detailed else None
+
+
+def _differs(shown: float, full: float, decimals: int) -> bool:
+    """Whether two values print differently at the display precision."""
+    return round_half_up(shown, decimals) != round_half_up(full, decimals)
+
+
+def _difference(kind: str, shown: float, full: float, decimals: int,
+                **where: int) -> dict[str, Any] | None:
+    """A quantity of the hand calculation (rounded carry) that prints differently from
+    the full-precision one: which, both values and by how much; None when they agree."""
+    if not _differs(shown, full, decimals):
+        return None
+    return {"kind": kind, **where, "rounded": shown, "full": full, "by": shown - full}
 
 
 def _point_list(indices: np.ndarray, limit: int, point) -> dict[str, Any]:
@@ -86,8 +116,22 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[st
             "single": len(labels) == 1}
 
 
-def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
-    """Everything the E-step section shows, for one E-step kept in detail."""
+def _exact_row(detail: PointDetail, n: int, cancel: str) -> dict[str, Any]:
+    """The exact values of point n's E-step row; *cancel* names the terms a worked r_nk
+    divides (``kernel`` when priors and constants cancel, ``density`` when the priors
+    do, else ``weighted``)."""
+    terms = {"kernel": detail.kernel_value, "density": detail.density,
+             "weighted": detail.weighted_density}[cancel]
+    return {"x": detail.x[n], "exponent": list(detail.exponent[n]),
+            "density": list(detail.density[n]), "weighted": list(detail.weighted_density[n]),
+            "mixture": detail.mixture_density[n], "resp": list(detail.resp[n]),
+            "terms": list(terms[n])}
+
+
+def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | None = None,
+                  full: EStep | None = None) -> dict[str, Any]:
+    """Everything the E-step section shows, for one E-step kept in detail; *exact* and
+    *full* are the same E-step in a companion run (exact values, full precision)."""
     problem = trace.problem
     detail = estep.detail
     assert detail is not None
@@ -95,6 +139,11 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
     log_resp = detail.log_resp
+    equal_weights = _all_equal(params.weights)
+    equal_variances = _all_equal(params.variances)
+    exact_detail = exact.detail if exact is not None else None
+    cancel = ("weighted" if not equal_weights or n_components == 1 else
+              "kernel" if detail.kernel == "proportional" or equal_variances else "density")
 
     def row(n: int) -> dict[str, Any]:
         return {
@@ -103,6 +152,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
             "density": _log_values(detail.density[n], detail.log_density[n]),
             "mixture": LogValue(float(detail.mixture_density[n]), float(detail.log_mixture[n])),
             "resp": _log_values(detail.resp[n], log_resp[n]),
+            "exact": None if exact_detail is None else _exact_row(exact_detail, n, cancel),
         }
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
@@ -113,8 +163,6 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
     tiny = displayed_logs[np.isfinite(displayed_logs)]
     below_precision = bool(np.any(tiny < np.log(0.5 * 10.0 ** -d)))
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
-    equal_weights = _all_equal(params.weights)
-    equal_variances = _all_equal(params.variances)
     remarks = []
     if n_components > 1 and equal_weights:
         remarks.append({"kind": "equal_priors", "weight": float(params.weights[0])})
@@ -135,8 +183,19 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
         "components": [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
                         "mean": float(params.means[k]), "variance": float(params.variances[k]),
                         "two_var": 2.0 * float(params.variances[k]),
-                        "norm_const": float(detail.norm_const[k])}
+                        "norm_const": float(detail.norm_const[k]),
+                        "exact": None if exact_detail is None else {
+                            "norm_const": exact_detail.norm_const[k],
+                            "weight": exact_detail.params.weights[k],
+                            "mean": exact_detail.params.means[k],
+                            "variance": exact_detail.params.variances[k],
+                            "two_var": 2 * exact_detail.params.variances[k]}}
                        for k in range(n_components)],
+        # Exact values: shown for this E-step, or asked for but past the budget.
+        "exact": exact_detail is not None,
+        "exact_missing": problem.exact and exact_detail is None,
+        "exact_cancel": cancel,
+        "differences": [] if full is None else _estep_differences(detail, full, problem.decimals),
         # Past a few components the worked r_nk divide by p(x_n), written out once.
         "full_denominators": n_components <= defaults.FULL_DENOMINATOR_COMPONENTS,
         "equal_weights": equal_weights,
@@ -150,6 +209,24 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0) -> dict[str, Any]:
     }
 
 
+def _estep_differences(detail: PointDetail, full: EStep, decimals: int) -> list[dict[str, Any]]:
+    """Every density, p(x_n) and r_nk of the hand calculation that prints differently
+    from full precision, point by point."""
+    other = full.detail
+    assert other is not None
+    found = []
+    for n in range(detail.resp.shape[0]):
+        for k in range(detail.resp.shape[1]):
+            found.append(_difference("density", float(detail.density[n, k]),
+                                     float(other.density[n, k]), decimals, n=n + 1, k=k + 1))
+        found.append(_difference("mixture", float(detail.mixture_density[n]),
+                                 float(other.mixture_density[n]), decimals, n=n + 1))
+        for k in range(detail.resp.shape[1]):
+            found.append(_difference("resp", float(detail.resp[n, k]),
+                                     float(other.resp[n, k]), decimals, n=n + 1, k=k + 1))
+    return [f for f in found if f is not None]
+
+
 def _direction(before: float, after: float, decimals: int) -> str:
     """``up``, ``down`` or ``same`` (same when equal at the display precision)."""
     if round(after, decimals) == round(before, decimals):
@@ -157,9 +234,12 @@ def _direction(before: float, after: float, decimals: int) -> str:
     return "up" if after > before else "down"
 
 
-def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int) -> dict[str, Any]:
-    """The written-out sums of one M-step, and why each parameter moved."""
+def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
+                  exact: MStep | None = None, full: MStep | None = None) -> dict[str, Any]:
+    """The written-out sums of one M-step, and why each parameter moved; *exact* and
+    *full* are the same M-step in a companion run (exact values, full precision)."""
     problem = trace.problem
+    d = problem.decimals
     detail = mstep.detail
     assert detail is not None
     n_samples = detail.resp.shape[0]
@@ -194,7 +274,21 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int) -> dic
             "puller": None if puller is None else {
                 "n": puller + 1, "x": float(detail.x[puller]),
                 "r": float(detail.resp[puller, k])},
+            "exact": None if exact is None else {
+                "nk": exact.nk[k], "sum_rx": exact.sum_rx[k], "sum_rsq": exact.sum_rsq[k],
+                **{name: exact.params.get(p)[k] for name, p in _PARAM_NAMES}},
+            "full": None if full is None else {
+                "nk": float(full.nk[k]),
+                **{name: float(full.params.get(p)[k]) for name, p in _PARAM_NAMES}},
         })
+    differences: list[dict[str, Any] | None] = []
+    if full is not None:
+        for k in range(problem.components):
+            differences.append(_difference("nk", float(mstep.nk[k]), float(full.nk[k]), d,
+                                           k=k + 1))
+            differences.extend(_difference(name, float(mstep.params.get(p)[k]),
+                                           float(full.params.get(p)[k]), d, k=k + 1)
+                               for name, p in _PARAM_NAMES if p in mstep.updated)
     return {
         "index": index,
         "components": comps,
@@ -203,6 +297,9 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int) -> dic
         "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor,
                     "weight": float(mstep.params.weights[e.component])}
                    for e in mstep.events],
+        "exact": exact is not None,
+        "exact_missing": problem.exact and exact is None,
+        "differences": [f for f in differences if f is not None],
     }
 
 
@@ -215,9 +312,18 @@ def iteration_context(iteration: Iteration, trace: Trace) -> dict[str, Any]:
         "detailed": iteration.detailed,
     }
     if iteration.detailed:
-        ctx["estep"] = estep_context(iteration.estep, trace, iteration.index)
+        exact = _companion(trace.exact, iteration.index)
+        full = _companion(trace.full, iteration.index)
+        ctx["estep"] = estep_context(iteration.estep, trace, iteration.index,
+                                     exact=exact.estep if exact else None,
+                                     full=full.estep if full else None)
         ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace,
-                                     iteration.index)
+                                     iteration.index, exact=exact.mstep if exact else None,
+                                     full=full.mstep if full else None)
+        if full is not None:
+            ctx["log_likelihood_difference"] = _difference(
+                "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
+                trace.problem.decimals)
     return ctx
 
 
@@ -287,7 +393,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "long_table_rows": defaults.LONG_TABLE_ROWS,
         "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  "params": _params_rows(trace.start.params, labels),
+                  "params": _params_rows(trace.start.params, labels,
+                                         trace.exact.start.params if trace.exact else None),
                   "equal_variances": _all_equal(trace.start.params.variances)},
         "stop": {"iterations": problem.iterations, "tol": problem.tol,
                  "reason": trace.stop_reason, "converged": trace.converged,
@@ -298,12 +405,36 @@ def build_context(trace: Trace) -> dict[str, Any]:
         # The table of all iterations, whenever one iteration alone does not tell the story.
         "summary": (_summary_rows(trace) if len(trace.iterations) > 1
                     or any(not it.detailed for it in trace.iterations) else []),
-        "estep_only": estep_context(final, trace) if not trace.iterations else None,
+        "estep_only": estep_context(
+            final, trace, exact=trace.exact.final if trace.exact else None,
+            full=trace.full.final if trace.full else None) if not trace.iterations else None,
         "final": {"params": _params_rows(final.params, labels),
                   "log_likelihood": final.log_likelihood,
-                  "clustering": _clustering(trace)},
+                  "clustering": _clustering(trace),
+                  "differences": _final_differences(trace)},
         "events": events,
+        "exact": {"on": problem.exact,
+                  "iterations": len(trace.exact.iterations) if trace.exact else 0,
+                  "complete": problem.exact and trace.exact_budget is None,
+                  "budget": trace.exact_budget,
+                  "seconds": defaults.EXACT_SECONDS, "max_nodes": defaults.EXACT_MAX_NODES},
+        "carry": problem.carry,
     }
+
+
+def _final_differences(trace: Trace) -> list[dict[str, Any]]:
+    """With a rounded carry: the final parameters and log-likelihood that print
+    differently from the full-precision run."""
+    if trace.full is None:
+        return []
+    assert trace.full.final is not None
+    d = trace.problem.decimals
+    mine, full = trace.final.params, trace.full.final.params
+    found = [_difference(name, float(mine.get(p)[k]), float(full.get(p)[k]), d, k=k + 1)
+             for k in range(trace.problem.components) for name, p in _PARAM_NAMES]
+    found.append(_difference("log_likelihood", trace.final.log_likelihood,
+                             trace.full.final.log_likelihood, d))
+    return [f for f in found if f is not None]
 
 
 def select_part(context: dict[str, Any], trace: Trace, part: str | None,

@@ -197,6 +197,61 @@ def fixv(ctx: Context, value: float | LogValue) -> str:
     return _computed(value, _decimals(ctx), False)
 
 
+_PRINTER: list[Any] = []
+
+
+def _exact_printer() -> Any:
+    """SymPy's LaTeX printer, but e^{-1/4}/2 stays ``\\frac{e^{-1/4}}{2}`` as in lecture
+    notes (SymPy would write ``\\frac{1}{2 e^{1/4}}``), and a denominator's common whole
+    factor is written in front: ``5 (1 + e^{9})``."""
+    if _PRINTER:
+        return _PRINTER[0]
+    import sympy
+    from sympy.printing.latex import LatexPrinter
+    from sympy.printing.precedence import PRECEDENCE
+
+    class Printer(LatexPrinter):
+        def _print_Mul(self, expr: Any) -> str:
+            if expr.could_extract_minus_sign() and (-expr).is_Mul:
+                return "- " + self._print_Mul(-expr)
+            numerator, denominator = [], []
+            for factor in expr.args:
+                if factor.is_Rational:
+                    if factor.p != 1:
+                        numerator.append(sympy.Integer(factor.p))
+                    denominator.append(sympy.Integer(factor.q))
+                elif factor.is_Pow and factor.exp.is_negative:
+                    denominator.append(factor.base ** -factor.exp)
+                else:
+                    numerator.append(factor)
+            if all(f == 1 for f in denominator):
+                return super()._print_Mul(expr)
+            if len(numerator) == 1:
+                top = self._print(numerator[0])
+            else:
+                top = " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in numerator) or "1"
+            # A whole factor common to the denominator's terms is written in front of them:
+            # 5 (1 + e^{9}), not 5 + 5 e^{9}.
+            bottom = self._print(sympy.factor_terms(sympy.Mul(*denominator)))
+            return rf"\frac{{{top}}}{{{bottom}}}"
+
+    _PRINTER.append(Printer({"ln_notation": True}))
+    return _PRINTER[0]
+
+
+def exact_form(value: Any) -> str:
+    """An exact value (SymPy) in LaTeX math: ``\\frac{1}{1 + e^{-12}}``. A form wider
+    than a line (``defaults.EXACT_SHOW_WIDTH`` symbols) is named, not printed: the JSON
+    trace holds it whole."""
+    text = _exact_printer().doprint(value)
+    if math_width(text) > defaults.EXACT_SHOW_WIDTH:
+        from ..exact import size
+
+        return (rf"\text{{[exact form of {size(value)} terms: too long to print; "
+                rf"see the JSON trace]}}")
+    return text
+
+
 def sci(value: float) -> str:
     """Scientific notation with two significant digits."""
     return format_sci(float(value))
@@ -240,5 +295,5 @@ def tex_text(value: Any) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
-    "width": math_width,
+    "width": math_width, "ex": exact_form,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
+from ..backend import FLOAT, Backend, RoundedBackend
 from ..trace import EStep, Event, Iteration, MStep, MStepDetail, Params, PointDetail, Start, Trace
 
 
@@ -71,20 +73,66 @@ def _iteration(it: Iteration) -> dict[str, Any]:
     return out
 
 
-def trace_to_dict(trace: Trace) -> dict[str, Any]:
-    """The trace as plain JSON-ready data."""
-    final = _estep(trace.final)
+def _run(trace: Trace) -> dict[str, Any]:
+    """What one run computed: its start, iterations and final E-step."""
+    assert trace.final is not None
     return {
-        "schema": defaults.SCHEMA,
-        "problem": trace.problem.to_spec(),
         "start": {"method": trace.start.method, "seed": trace.start.seed,
                   **_params(trace.start.params)},
         "iterations": [_iteration(it) for it in trace.iterations],
-        "final": {**_params(trace.final.params), **final},
+        "final": {**_params(trace.final.params), **_estep(trace.final)},
         "converged": trace.converged,
         "stop_reason": trace.stop_reason,
         "events": _events(trace.events),
     }
+
+
+def _texts(array: np.ndarray) -> Any:
+    """Exact values as SymPy-parsable texts, nested as the array."""
+    from ..exact import exact_text
+
+    return [_texts(a) for a in array] if array.ndim > 1 else [exact_text(v) for v in array]
+
+
+def _exact_params(params: Params) -> dict[str, Any]:
+    return {name: _texts(params.get(name)) for name in defaults.PARAMETERS}
+
+
+def _exact_estep(estep: EStep) -> dict[str, Any]:
+    detail = estep.detail
+    if detail is None:
+        return {"responsibilities": None}
+    return {"responsibilities": _texts(detail.resp), "log_weighted": _texts(detail.log_weighted),
+            "log_mixture": _texts(detail.log_mixture)}
+
+
+def _exact_iteration(it: Iteration) -> dict[str, Any]:
+    """An iteration's exact values, under the keys of its float ones."""
+    out = _exact_estep(it.estep)
+    responsibilities = out.pop("responsibilities")
+    return {"responsibilities": responsibilities, "N_k": _texts(it.mstep.nk),
+            **_exact_params(it.mstep.params), "sum_rx": _texts(it.mstep.sum_rx),
+            "sum_rsq": _texts(it.mstep.sum_rsq), **out}
+
+
+def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    """The trace as plain JSON-ready data: with exact values, an ``exact`` object in each
+    iteration the exact run reached (and ``exact`` at the top: its start, its final
+    E-step for an E-step-only question, and why it stopped short); with a rounded carry,
+    the full-precision run as ``full_precision``."""
+    out = {"schema": defaults.SCHEMA, "problem": trace.problem.to_spec(), **_run(trace)}
+    if trace.problem.exact:
+        exact = trace.exact
+        out["exact"] = {"iterations": 0 if exact is None else len(exact.iterations),
+                        "budget": trace.exact_budget,
+                        "start": None if exact is None else _exact_params(exact.start.params),
+                        "final": None if exact is None or exact.final is None
+                        else {**_exact_params(exact.final.params), **_exact_estep(exact.final)}}
+        for item, it in zip(out["iterations"], exact.iterations if exact else ()):
+            item["exact"] = _exact_iteration(it)
+    if trace.full is not None:
+        out["full_precision"] = _run(trace.full)
+    return out
 
 
 def render_json(trace: Trace) -> str:
@@ -101,24 +149,112 @@ def _array(values: Any) -> np.ndarray:
     return result
 
 
-def _read_params(data: dict[str, Any]) -> Params:
-    return Params(np.array(data["weights"], dtype=float), np.array(data["means"], dtype=float),
-                  np.array(data["variances"], dtype=float))
-
-
 def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
     return tuple(Event(e["kind"], int(e["component"]) - 1, float(e["value"]),
                        float(e["floor"])) for e in items)
 
 
-def _read_estep(data: dict[str, Any], params: Params, x: np.ndarray, kernel: str) -> EStep:
-    detail = None
-    if data.get("responsibilities") is not None:
-        detail = PointDetail(x=x, params=params, kernel=kernel,
-                             log_weighted=_array(data["log_weighted"]),
-                             log_mixture=_array(data["log_mixture"]),
-                             resp=_array(data["responsibilities"]))
-    return EStep(params=params, log_likelihood=float(data["log_likelihood"]), detail=detail)
+class _Reader:
+    """Reads one run's arrays: floats, or exact values (texts parsed without eval)."""
+
+    def __init__(self, xp: Backend, exact: bool = False):
+        self.xp = xp
+        self.exact = exact
+
+    def array(self, values: Any, field: str) -> np.ndarray:
+        if not self.exact:
+            return _array(values)
+        from ..exact import parse_exact
+
+        def parse(item: Any) -> Any:
+            if isinstance(item, list):
+                return [parse(v) for v in item]
+            return parse_exact(item, field)
+
+        result = self.xp.asarray(parse(values))
+        result.setflags(write=False)
+        return result
+
+    def params(self, data: dict[str, Any]) -> Params:
+        return Params(*(self.array(data[name], name).copy() for name in defaults.PARAMETERS))
+
+    def estep(self, data: dict[str, Any], params: Params, x: np.ndarray, kernel: str,
+              log_likelihood: float) -> EStep:
+        detail = None
+        if data.get("responsibilities") is not None:
+            detail = PointDetail(x=x, params=params, kernel=kernel,
+                                 log_weighted=self.array(data["log_weighted"], "log_weighted"),
+                                 log_mixture=self.array(data["log_mixture"], "log_mixture"),
+                                 resp=self.array(data["responsibilities"], "responsibilities"),
+                                 xp=self.xp)
+        return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
+
+    def iteration(self, item: dict[str, Any], floats: dict[str, Any], params: Params,
+                  x: np.ndarray, kernel: str) -> Iteration:
+        """*item* holds this reader's values, *floats* the float ones (log-likelihoods,
+        update, events), which are the same dict but for an exact reader."""
+        estep = self.estep(item, params, x, kernel, float(floats["log_likelihood"]))
+        after = self.params(item)
+        mdetail = None
+        if estep.detail is not None:
+            mdetail = MStepDetail(x=x, resp=estep.detail.resp, old_means=params.means,
+                                  new_means=after.means)
+        mstep = MStep(nk=self.array(item["N_k"], "N_k"),
+                      sum_rx=self.array(item["sum_rx"], "sum_rx"),
+                      sum_rsq=self.array(item["sum_rsq"], "sum_rsq"), params=after,
+                      updated=tuple(floats["updated"]), events=_read_events(floats["events"]),
+                      detail=mdetail)
+        after_ll = floats.get("log_likelihood_after")
+        return Iteration(int(floats["index"]), estep, mstep,
+                         math.nan if after_ll is None else float(after_ll))
+
+
+def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
+    """One float run (the trace's own, or its full-precision companion)."""
+    reader = _Reader(xp)
+    x = problem.data
+    start = Start(data["start"]["method"], reader.params(data["start"]),
+                  int(data["start"]["seed"]))
+    iterations = []
+    params = start.params
+    for item in data["iterations"]:
+        iterations.append(reader.iteration(item, item, params, x, problem.kernel))
+        params = iterations[-1].mstep.params
+    final = data["final"]
+    return Trace(problem=problem, start=start, iterations=tuple(iterations),
+                 final=reader.estep(final, reader.params(final), x, problem.kernel,
+                                    float(final["log_likelihood"])),
+                 converged=bool(data["converged"]), stop_reason=str(data["stop_reason"]),
+                 events=_read_events(data.get("events", [])))
+
+
+def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
+    """The exact companion run, from the ``exact`` objects (None if it has none)."""
+    from ..exact import ExactBackend
+
+    section = data["exact"]
+    if section.get("start") is None:
+        return None
+    # Reading computes nothing new (derived quantities only): no time budget.
+    backend = ExactBackend()
+    backend.release()
+    reader = _Reader(backend, exact=True)
+    x = reader.xp.asarray(problem.exact_inputs.data)
+    x.setflags(write=False)
+    start = Start(data["start"]["method"], reader.params(section["start"]),
+                  int(data["start"]["seed"]))
+    iterations = []
+    params = start.params
+    for item in data["iterations"][:int(section["iterations"])]:
+        iterations.append(reader.iteration(item["exact"], item, params, x, problem.kernel))
+        params = iterations[-1].mstep.params
+    final = section.get("final")
+    return Trace(problem=problem, start=start, iterations=tuple(iterations),
+                 final=None if final is None else reader.estep(
+                     final, reader.params(final), x, problem.kernel,
+                     float(data["final"]["log_likelihood"])),
+                 converged=False, stop_reason="budget" if section.get("budget") else "iterations",
+                 budget=section.get("budget"))
 
 
 def trace_from_dict(data: dict[str, Any]) -> Trace:
@@ -134,28 +270,14 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
         raise ProblemError("schema", f"expected an em-explainer trace ({defaults.SCHEMA}), but "
                                      f"got {schema!r}")
     problem = validate(data["problem"])
-    x = problem.data
-    start = Start(data["start"]["method"], _read_params(data["start"]), int(data["start"]["seed"]))
-    iterations = []
-    params = start.params
-    for item in data["iterations"]:
-        estep = _read_estep(item, params, x, problem.kernel)
-        after = _read_params(item)
-        mdetail = None
-        if estep.detail is not None:
-            mdetail = MStepDetail(x=x, resp=estep.detail.resp, old_means=params.means,
-                                  new_means=after.means)
-        mstep = MStep(nk=_array(item["N_k"]), sum_rx=_array(item["sum_rx"]),
-                      sum_rsq=_array(item["sum_rsq"]), params=after,
-                      updated=tuple(item["updated"]), events=_read_events(item["events"]),
-                      detail=mdetail)
-        iterations.append(Iteration(int(item["index"]), estep, mstep,
-                                    float(item["log_likelihood_after"])))
-        params = after
-    final = _read_estep(data["final"], _read_params(data["final"]), x, problem.kernel)
-    return Trace(problem=problem, start=start, iterations=tuple(iterations), final=final,
-                 converged=bool(data["converged"]), stop_reason=str(data["stop_reason"]),
-                 events=_read_events(data.get("events", [])))
+    rounded = problem.carry == "rounded"
+    trace = _read_run(data, problem, RoundedBackend(problem.decimals) if rounded else FLOAT)
+    if rounded:
+        trace = replace(trace, full=_read_run(data["full_precision"], problem, FLOAT))
+    if problem.exact:
+        trace = replace(trace, exact=_read_exact(data, problem),
+                        exact_budget=data["exact"].get("budget"))
+    return trace
 
 
 def trace_from_json(text: str) -> Trace:

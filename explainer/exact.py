@@ -1,0 +1,295 @@
+"""Exact arithmetic with SymPy: the backend, its budget, and safe reading of its values.
+
+The exact backend serves the same E- and M-step as the float one (see backend.py),
+on numpy arrays of SymPy numbers. Values are kept in readable canonical forms:
+responsibilities as ``1 / (1 + sum_j c_j e^{d_j})`` (equal priors and constants
+cancelled, common exponentials factored out), sums over rationals reduced, means and
+variances put over one denominator when that is not longer.
+
+Expressions grow with every iteration, so the backend has a budget (time and size);
+when it is spent it raises :class:`BudgetExceeded` and the run goes on in decimals.
+
+SymPy is imported only here, and this module only when exact values are asked for.
+User text never reaches ``sympify`` or ``eval``: numbers come in as Fractions, and a
+saved trace's exact values are read back by :func:`parse_exact`, which accepts only
+the grammar :func:`exact_text` writes.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from fractions import Fraction
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import defaults
+from .backend import BudgetExceeded, as_fraction
+from .errors import ProblemError
+
+
+def _objects(values: Any) -> np.ndarray:
+    """An object array holding *values* (a list, nested lists or one value)."""
+    array = np.empty(np.shape(values), dtype=object)
+    array[...] = values
+    return array
+
+
+def _elementwise(function, a: np.ndarray) -> np.ndarray:
+    out = np.empty(np.shape(a), dtype=object)
+    for index, value in np.ndenumerate(a):
+        out[index] = function(value)
+    return out
+
+
+def _exp(value: sp.Expr) -> sp.Expr:
+    """e^value, evaluated (e^0 = 1, e^{-1/4} kept) only where that is cheap: SymPy's
+    evaluation of e^{long expression} asks for its sign numerically, which is slow."""
+    if value.is_Rational or size(value) <= 3:
+        return sp.exp(value)
+    return sp.exp(value, evaluate=False)
+
+
+def _exp_degree(value: sp.Expr) -> float:
+    """The largest power of one base the exponentials of *value* are (infinite when an
+    exponent is not a rational number): how hard putting *value* over one denominator is."""
+    exponents = [a.args[0] for a in value.atoms(sp.exp)]
+    if not exponents:
+        return 0
+    if not all(e.is_Rational for e in exponents):
+        return math.inf
+    base = Fraction(0)
+    for e in exponents:
+        base = Fraction(math.gcd(base.numerator, int(e.p)),
+                        math.lcm(base.denominator, int(e.q)))
+    return sum(abs(Fraction(int(e.p), int(e.q)) / base) for e in set(exponents))
+
+
+def exp_of(value: sp.Expr) -> sp.Expr:
+    """e^value, its log terms turned into numbers (e^{log 2 - 1/4} = 2 e^{-1/4})."""
+    if value == sp.S.NegativeInfinity:
+        return sp.S.Zero
+    rest, logs = value.as_independent(sp.log, as_Add=True)
+    return sp.exp(logs) * _exp(rest)
+
+
+def canonical(value: sp.Expr) -> sp.Expr:
+    """*value* as SymPy builds it from its text: the form a saved trace reads back as."""
+    return parse_exact(exact_text(value), "exact value")
+
+
+def size(value: sp.Basic) -> int:
+    """The number of nodes of *value*'s expression tree: how long it is to read."""
+    return sum(1 for _ in sp.preorder_traversal(value))
+
+
+def rational(value: Fraction | int) -> sp.Rational:
+    value = Fraction(value)
+    return sp.Rational(value.numerator, value.denominator)
+
+
+class ExactBackend:
+    """SymPy numbers in numpy object arrays, within a budget of *seconds* and of
+    *max_nodes* nodes (numbers, symbols, operations) for any one value."""
+
+    name = "exact"
+    budgeted = True
+
+    def __init__(self, seconds: float = defaults.EXACT_SECONDS,
+                 max_nodes: int = defaults.EXACT_MAX_NODES):
+        self.seconds = seconds
+        self.max_nodes = max_nodes
+        self.deadline = time.monotonic() + seconds
+
+    # ------------------------------------------------------------------ budget
+    def release(self) -> None:
+        """Lift the budget: from now on only values already computed are derived from."""
+        self.deadline = math.inf
+        self.max_nodes = 10 ** 9
+
+    @contextmanager
+    def enforced(self) -> Iterator[None]:
+        """Within this block a SymPy operation that runs past the deadline is interrupted
+        (a timer signal, where there is one: the main thread on POSIX); elsewhere the
+        deadline is checked between operations only."""
+        usable = (hasattr(signal, "setitimer")
+                  and threading.current_thread() is threading.main_thread())
+        if not usable:
+            yield
+            return
+
+        def interrupt(signum: int, frame: Any) -> None:
+            raise BudgetExceeded(f"time: more than {self.seconds:g} s")
+
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL,
+                         max(self.deadline - time.monotonic(), 0.001) + defaults.EXACT_GRACE)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def check(self, values: np.ndarray) -> np.ndarray:
+        """*values*, unless time is up or one of them is too long to be read."""
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time: more than {self.seconds:g} s")
+        for value in np.ravel(values):
+            if size(value) > self.max_nodes:
+                raise BudgetExceeded(f"size: a value of more than {self.max_nodes} terms")
+        return values
+
+    # ------------------------------------------------------------------ values
+    def asarray(self, values: Any) -> np.ndarray:
+        """Exact numbers of any shape: SymPy numbers kept, Fractions and floats exactly."""
+        return _elementwise(lambda v: v if isinstance(v, sp.Basic) else rational(Fraction(v)),
+                            _objects(values))
+
+    def mean_var(self, x: np.ndarray) -> tuple[sp.Expr, sp.Expr]:
+        mean = sp.Add(*x) / len(x)
+        return mean, sp.Add(*[(v - mean) ** 2 for v in x]) / len(x)
+
+    def constant(self, value: float) -> sp.Rational:
+        return rational(as_fraction(value))
+
+    def log(self, a: np.ndarray) -> np.ndarray:
+        return _elementwise(lambda v: sp.S.NegativeInfinity if v == 0 else sp.log(v), a)
+
+    def exp(self, a: np.ndarray) -> np.ndarray:
+        return _elementwise(exp_of, a)
+
+    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+        deviation = np.subtract.outer(x, means)
+        return self.simplify(-deviation * deviation / (2 * variances))
+
+    def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
+        return _elementwise(lambda v: sp.log(1 / sp.sqrt(2 * sp.pi * v)), variances)
+
+    def carry(self, a: np.ndarray) -> np.ndarray:
+        """A value as it is written down and read back: in SymPy's own canonical form,
+        so that a saved trace reads back to the very same values. (Floats, such as
+        the log-likelihood, pass unchanged.)"""
+        if not (isinstance(a, np.ndarray) and a.dtype == object):
+            return a
+        return self.check(_elementwise(canonical, a))
+
+    def carry_log(self, a: np.ndarray) -> np.ndarray:
+        return self.carry(a)
+
+    def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """r_nk = 1 / sum_j e^{a_nj - a_nk}: the common factor of numerator and denominator
+        cancelled (equal priors, equal constants, the shared exponential).
+
+        Each a_nk = log pi_k + log c_k + e_nk; the logs' difference becomes a number
+        (pi_j c_j / pi_k c_k), the exponents' difference is put over one denominator.
+        """
+        n_samples, n_components = log_weighted.shape
+        resp = np.empty((n_samples, n_components), dtype=object)
+        log_rows = np.empty(n_samples, dtype=object)
+        for n in range(n_samples):
+            parts = [None if a == sp.S.NegativeInfinity
+                     else a.as_independent(sp.log, as_Add=True) for a in log_weighted[n]]
+            for k, own in enumerate(parts):
+                if own is None:
+                    resp[n, k] = sp.S.Zero
+                    continue
+                terms = [sp.exp(other[1] - own[1]) * _exp(self._cancel(other[0] - own[0]))
+                         for other in parts if other is not None]
+                resp[n, k] = canonical(1 / sp.Add(*terms))
+            log_rows[n] = canonical(sp.log(sp.Add(*[exp_of(a) for a in log_weighted[n]])))
+            self.check(resp[n])
+        return resp, log_rows
+
+    def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
+                         resp: np.ndarray) -> np.ndarray:
+        deviation = np.subtract.outer(x, centres)
+        return self.check((resp * deviation * deviation).sum(axis=0))
+
+    def _cancel(self, value: sp.Expr) -> sp.Expr:
+        """*value* over one denominator (exponentials as powers of one base) when that
+        form is not longer, and cheap to find: *value* is short and its exponentials
+        are powers of one base of low degree (e^{1/4} and e^{9/4} are t and t^9; e^{1/3}
+        and e^{1/4} would be t^4 and t^3 of e^{1/12}, fine; e^{121/60} is t^121, not)."""
+        nodes = size(value)
+        if value.is_Rational or nodes > defaults.EXACT_SIMPLIFY_NODES \
+                or _exp_degree(value) > defaults.EXACT_SIMPLIFY_DEGREE:
+            return value
+        # cancel() leaves numbers factored out (5 (1 + e^9)), a form SymPy does not build
+        # itself and would not read back; canonical() rebuilds it as SymPy would.
+        candidate = canonical(sp.cancel(value))
+        return candidate if size(candidate) <= nodes else value
+
+    def simplify(self, a: np.ndarray) -> np.ndarray:
+        return self.check(_elementwise(self._cancel, self.check(a)))
+
+    def to_float(self, a: Any) -> np.ndarray:
+        return np.array(_elementwise(lambda v: float(sp.N(v, 30)), _objects(a)), dtype=float)
+
+
+# --------------------------------------------------------------------------- text
+
+def exact_text(value: sp.Expr) -> str:
+    """A SymPy value as text that ``sympy.sympify`` and :func:`parse_exact` both read."""
+    return sp.sstr(value, order="none")
+
+
+# exp as the backend builds it, so that a value read back is the value written.
+_FUNCTIONS = {"exp": exp_of, "log": sp.log, "sqrt": sp.sqrt}
+_NAMES = {"pi": sp.pi, "E": sp.E, "oo": sp.oo}
+_MAX_TEXT = 20_000
+_MAX_EXPONENT = 64
+
+
+def parse_exact(text: Any, field: str) -> sp.Expr:
+    """Read a value written by :func:`exact_text` without ``eval``: integers, ``pi``,
+    ``E``, ``exp``/``log``/``sqrt``, ``+ - * / **`` with small exponents, parentheses.
+    Anything else is a ProblemError naming *field*."""
+    if not isinstance(text, str):
+        raise ProblemError(field, f"expected an exact value as text, but got {text!r}")
+    if len(text) > _MAX_TEXT:
+        raise ProblemError(field, f"exact value longer than {_MAX_TEXT} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise ProblemError(field, f"not an exact value: {text[:40]!r}") from None
+
+    def build(node: ast.AST) -> sp.Expr:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) \
+                and not isinstance(node.value, bool):
+            return sp.Integer(node.value)
+        if isinstance(node, ast.Name) and node.id in _NAMES:
+            return _NAMES[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = build(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            left, right = build(node.left), build(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                if right == 0:
+                    raise ProblemError(field, "division by zero in an exact value")
+                return left / right
+            if isinstance(node.op, ast.Pow):
+                if not (right.is_Rational and abs(right.p) <= _MAX_EXPONENT
+                        and right.q <= 2):
+                    raise ProblemError(field, f"exponent {right} too large in an exact value")
+                return left ** right
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in _FUNCTIONS and len(node.args) == 1 and not node.keywords:
+            return _FUNCTIONS[node.func.id](build(node.args[0]))
+        raise ProblemError(field, f"not an exact value: {text[:40]!r} "
+                                  f"({type(node).__name__} is not allowed)")
+
+    return build(tree.body)
