@@ -1,7 +1,7 @@
 """Regenerate every example's output: ``python examples/regenerate.py``.
 
-Writes each spec's Markdown beside it, the lecture example's PDF (needs pdflatex
-and latexmk) and a PNG of its first page for the README (needs pdftoppm), and the
+Writes each spec's Markdown beside it, the lecture and exact examples' PDFs (need
+pdflatex and latexmk) and a PNG of each first page for the README (needs pdftoppm), and the
 LaTeX fragments that course-notes/notes.tex includes.
 
 ``--check`` compares instead of writing, and exits 1 when an example is stale
@@ -58,7 +58,7 @@ def render_pdf(spec: Path) -> bytes:
     return build_pdf(run(load_problem(spec)), plots=True).pdf
 
 
-PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml"]
+PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "exact" / "exact.yaml"]
 
 
 def fragment(spec: Path, part: str | None = None) -> str:

@@ -139,8 +139,11 @@ def round_half_up(value: float, decimals: int) -> float:
         return value
     if abs(value) < 0.5 * 10.0 ** -decimals:
         return float(f"{value:.1e}")
+    # The values rounded are sums and products of short decimals, computed in binary:
+    # 0.5 * 0.209 is 0.10449999999999999 in a double, a tie (0.1045) on paper, and paper
+    # rounds it up. Fifteen significant digits undo the binary noise first.
     quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 class BudgetExceeded(Exception):
@@ -177,14 +180,14 @@ class RoundedBackend(FloatBackend):
             return np.where(small, a, np.log(np.where(small, 1.0, self.carry(values))))
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """p(x_n) = sum of the rounded pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded.
+        """p(x_n) = sum of pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded.
 
         Where a whole row is too small for a double the float computation (in log space)
         is used: no student works with numbers below 1e-300.
         """
         resp, log_rows = super().normalize_log_rows(log_weighted)
         with np.errstate(under="ignore"):
-            weighted = self.carry(np.exp(log_weighted))
+            weighted = np.exp(log_weighted)
         mixture = self.carry(weighted.sum(axis=1))
         fine = mixture > 0
         resp[fine] = self.carry(weighted[fine] / mixture[fine, None])
@@ -217,14 +220,16 @@ def log_norm(xp: Backend, variances: np.ndarray) -> np.ndarray:
 
 def log_density(xp: Backend, exponents: np.ndarray, log_norms: np.ndarray,
                 kernel: str) -> np.ndarray:
-    """log N(x_n | mu_k, sigma_k^2): log of exp(exponent) as carried, times c_k as carried
-    for the normalized kernel (the proportional kernel is exp(exponent) alone)."""
-    kernel_log = xp.carry_log(exponents)
+    """log N(x_n | mu_k, sigma_k^2) as carried: c_k exp(exponent), or exp(exponent)
+    alone for the proportional kernel (the document writes ``c_1 exp(-0.25) = 0.220``:
+    exp(-0.25) itself is not written down, so it is not rounded)."""
     if kernel == "proportional":
-        return kernel_log
-    return xp.carry_log(kernel_log + log_norms)
+        return xp.carry_log(exponents)
+    return xp.carry_log(exponents + log_norms)
 
 
 def log_weighted(xp: Backend, log_densities: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """log pi_k N(x_n | mu_k, sigma_k^2), as carried."""
-    return xp.carry_log(log_densities + xp.log(weights))
+    """log pi_k N(x_n | mu_k, sigma_k^2). Not rounded: the document writes the product
+    into p(x_n) = 0.5 * 0.105 + 0.5 * 0.105 and into r_nk, never on its own."""
+    return xp.carry_log(log_densities + xp.log(weights)) if xp.name == "exact" else \
+        log_densities + xp.log(weights)

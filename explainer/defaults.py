@@ -48,7 +48,7 @@ EXACT_SECONDS = 8.0
 EXACT_GRACE = 0.5
 EXACT_MAX_NODES = 2000
 EXACT_SIMPLIFY_NODES = 300
-EXACT_SIMPLIFY_DEGREE = 120  # see exact._exp_degree
+EXACT_SIMPLIFY_DEGREE = 24  # see exact._exp_degree
 EXACT_SHOW_WIDTH = 60  # printed symbols (filters.math_width)
 
 # Reading of responsibilities in the E-step takeaway.

@@ -102,11 +102,10 @@ class ExactBackend:
     name = "exact"
     budgeted = True
 
-    def __init__(self, seconds: float = defaults.EXACT_SECONDS,
-                 max_nodes: int = defaults.EXACT_MAX_NODES):
-        self.seconds = seconds
-        self.max_nodes = max_nodes
-        self.deadline = time.monotonic() + seconds
+    def __init__(self, seconds: float | None = None, max_nodes: int | None = None):
+        self.seconds = defaults.EXACT_SECONDS if seconds is None else seconds
+        self.max_nodes = defaults.EXACT_MAX_NODES if max_nodes is None else max_nodes
+        self.deadline = time.monotonic() + self.seconds
 
     # ------------------------------------------------------------------ budget
     def release(self) -> None:
@@ -138,13 +137,20 @@ class ExactBackend:
             signal.signal(signal.SIGALRM, previous)
 
     def check(self, values: np.ndarray) -> np.ndarray:
-        """*values*, unless time is up or one of them is too long to be read."""
+        """*values*, unless time is up."""
         if time.monotonic() > self.deadline:
             raise BudgetExceeded(f"time: more than {self.seconds:g} s")
-        for value in np.ravel(values):
-            if size(value) > self.max_nodes:
-                raise BudgetExceeded(f"size: a value of more than {self.max_nodes} terms")
         return values
+
+    def check_size(self, *arrays: np.ndarray) -> None:
+        """Parameters entering an E-step must be short enough to work with: every value
+        of the next iteration is built from them (an M-step's results may be long, and
+        are kept; the iteration after them is not begun)."""
+        for values in arrays:
+            for value in np.ravel(values):
+                if size(value) > self.max_nodes:
+                    raise BudgetExceeded(f"size: a parameter of more than {self.max_nodes} "
+                                         f"terms")
 
     # ------------------------------------------------------------------ values
     def asarray(self, values: Any) -> np.ndarray:
@@ -166,10 +172,12 @@ class ExactBackend:
         return _elementwise(exp_of, a)
 
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+        self.check_size(means, variances)
         deviation = np.subtract.outer(x, means)
         return self.simplify(-deviation * deviation / (2 * variances))
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
+        self.check_size(variances)
         return _elementwise(lambda v: sp.log(1 / sp.sqrt(2 * sp.pi * v)), variances)
 
     def carry(self, a: np.ndarray) -> np.ndarray:
@@ -230,7 +238,9 @@ class ExactBackend:
         return self.check(_elementwise(self._cancel, self.check(a)))
 
     def to_float(self, a: Any) -> np.ndarray:
-        return np.array(_elementwise(lambda v: float(sp.N(v, 30)), _objects(a)), dtype=float)
+        """Double-precision values (SymPy evaluates with guard digits, so they are the
+        correctly rounded doubles of the exact values)."""
+        return np.array(_elementwise(lambda v: float(sp.N(v, 17)), _objects(a)), dtype=float)
 
 
 # --------------------------------------------------------------------------- text
@@ -243,7 +253,7 @@ def exact_text(value: sp.Expr) -> str:
 # exp as the backend builds it, so that a value read back is the value written.
 _FUNCTIONS = {"exp": exp_of, "log": sp.log, "sqrt": sp.sqrt}
 _NAMES = {"pi": sp.pi, "E": sp.E, "oo": sp.oo}
-_MAX_TEXT = 20_000
+_MAX_TEXT = 1_000_000
 _MAX_EXPONENT = 64
 
 

@@ -121,7 +121,7 @@ class PointDetail:
     @cached_property
     def kernel_value(self) -> np.ndarray:
         """exp(exponent), the density without its constant."""
-        return _frozen(self.xp.exp(self.xp.carry_log(self.exponent)))
+        return _frozen(self.xp.exp(self.exponent))
 
     @cached_property
     def density(self) -> np.ndarray:

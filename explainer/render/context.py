@@ -64,6 +64,11 @@ def _companion(trace: Trace | None, index: int) -> Iteration | None:
     return iteration if iteration.detailed else None
 
 
+def _exact_reach(trace: Trace) -> int:
+    """How many iterations the exact run computed (0 when it did not finish the first)."""
+    return len(trace.exact.iterations) if trace.exact is not None else 0
+
+
 def _differs(shown: float, full: float, decimals: int) -> bool:
     """Whether two values print differently at the display precision."""
     return round_half_up(shown, decimals) != round_half_up(full, decimals)
@@ -193,7 +198,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
                        for k in range(n_components)],
         # Exact values: shown for this E-step, or asked for but past the budget.
         "exact": exact_detail is not None,
-        "exact_missing": problem.exact and exact_detail is None,
+        # The first E-step past the exact run's reach, where the document says so.
+        "exact_missing": problem.exact and index == _exact_reach(trace) + 1,
         "exact_cancel": cancel,
         "differences": [] if full is None else _estep_differences(detail, full, problem.decimals),
         # Past a few components the worked r_nk divide by p(x_n), written out once.
@@ -298,7 +304,6 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                     "weight": float(mstep.params.weights[e.component])}
                    for e in mstep.events],
         "exact": exact is not None,
-        "exact_missing": problem.exact and exact is None,
         "differences": [f for f in differences if f is not None],
     }
 
@@ -414,7 +419,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "differences": _final_differences(trace)},
         "events": events,
         "exact": {"on": problem.exact,
-                  "iterations": len(trace.exact.iterations) if trace.exact else 0,
+                  "iterations": _exact_reach(trace),
                   "complete": problem.exact and trace.exact_budget is None,
                   "budget": trace.exact_budget,
                   "seconds": defaults.EXACT_SECONDS, "max_nodes": defaults.EXACT_MAX_NODES},

@@ -211,6 +211,20 @@ def _exact_printer() -> Any:
     from sympy.printing.precedence import PRECEDENCE
 
     class Printer(LatexPrinter):
+        def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+            """A sum's plain number first, the other terms by rising powers:
+            ``1 + e^{-12}``, ``39 + 27 e^{9} + 23 e^{12}``."""
+            terms = list(super()._as_ordered_terms(expr, order=order))
+
+            def power(term: Any) -> float:
+                exps = term.atoms(sympy.exp)
+                if len(exps) == 1 and next(iter(exps)).args[0].is_Rational:
+                    return float(next(iter(exps)).args[0])
+                return math.inf
+
+            numbers = [t for t in terms if t.is_Number]
+            return numbers + sorted((t for t in terms if not t.is_Number), key=power)
+
         def _print_Mul(self, expr: Any) -> str:
             if expr.could_extract_minus_sign() and (-expr).is_Mul:
                 return "- " + self._print_Mul(-expr)
@@ -225,6 +239,8 @@ def _exact_printer() -> Any:
                 else:
                     numerator.append(factor)
             if all(f == 1 for f in denominator):
+                if any(isinstance(f, sympy.exp) for f in numerator):  # 5 e^{-7/4}
+                    return " ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in numerator)
                 return super()._print_Mul(expr)
             if len(numerator) == 1:
                 top = self._print(numerator[0])
@@ -241,14 +257,15 @@ def _exact_printer() -> Any:
 
 def exact_form(value: Any) -> str:
     """An exact value (SymPy) in LaTeX math: ``\\frac{1}{1 + e^{-12}}``. A form wider
-    than a line (``defaults.EXACT_SHOW_WIDTH`` symbols) is named, not printed: the JSON
-    trace holds it whole."""
-    text = _exact_printer().doprint(value)
-    if math_width(text) > defaults.EXACT_SHOW_WIDTH:
-        from ..exact import size
+    than a line (``defaults.EXACT_SHOW_WIDTH`` symbols) is named by its size, not printed:
+    the JSON trace holds it whole."""
+    from ..exact import size
 
-        return (rf"\text{{[exact form of {size(value)} terms: too long to print; "
-                rf"see the JSON trace]}}")
+    nodes = size(value)
+    # A line holds at most so many symbols; a longer value is not even printed.
+    if nodes > 4 * defaults.EXACT_SHOW_WIDTH or \
+            math_width(text := _exact_printer().doprint(value)) > defaults.EXACT_SHOW_WIDTH:
+        return rf"\text{{[{nodes} terms: in the JSON trace]}}"
     return text
 
 
