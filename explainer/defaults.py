@@ -37,16 +37,18 @@ VARIANCE_FLOOR_ABSOLUTE = 1e-12
 # exp() of a number below this underflows to 0.0 in double precision.
 EXP_UNDERFLOW = -745.0
 
-# Exact arithmetic (display.exact): its budget. An iteration that would take the
-# exact run past EXACT_SECONDS, or make any one value longer than EXACT_MAX_NODES
-# nodes of its expression tree, is not computed exactly; the document goes on in
-# decimals. Values up to EXACT_SIMPLIFY_NODES (whose exponentials are powers of one
-# base up to EXACT_SIMPLIFY_DEGREE) are put over one denominator when that is
-# shorter; an exact form wider than EXACT_SHOW_WIDTH symbols is named, not printed.
+# Exact arithmetic (display.exact): its budget. The exact run stops after the last
+# whole iteration when it has run EXACT_SECONDS, or before an E-step whose parameters
+# are too long to work with: the terms of the means and variances times the number of
+# points above EXACT_MAX_WORK (SymPy's time grows fast beyond: 1,000 takes about 2 s,
+# 4,500 about 20 s). The document then goes on in decimals. Values up to
+# EXACT_SIMPLIFY_NODES (whose exponentials are powers of one base up to
+# EXACT_SIMPLIFY_DEGREE) are put over one denominator when that is shorter; an exact
+# form wider than EXACT_SHOW_WIDTH symbols is named, not printed.
 EXACT_SECONDS = 8.0
 # Past the deadline by this much, a SymPy operation still running is interrupted.
 EXACT_GRACE = 0.5
-EXACT_MAX_NODES = 2000
+EXACT_MAX_WORK = 2000
 EXACT_SIMPLIFY_NODES = 300
 EXACT_SIMPLIFY_DEGREE = 24  # see exact._exp_degree
 EXACT_SHOW_WIDTH = 60  # printed symbols (filters.math_width)

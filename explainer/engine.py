@@ -33,11 +33,11 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
         which the problem guarantees is one shared constant)
     xp : the arithmetic (float, rounded carry or exact)
     """
+    exponents = formulas.exponent(xp, x, params.means, params.variances)
     log_norms = formulas.log_norm(xp, params.variances)
-    # Nested calls, so that each (n_samples, n_components) temporary is freed at once.
-    log_weighted = formulas.log_weighted(xp, formulas.log_density(
-        xp, formulas.exponent(xp, x, params.means, params.variances), log_norms, kernel),
-        params.weights)
+    log_weighted = formulas.log_weighted(
+        xp, formulas.log_density(xp, exponents, log_norms, kernel), params.weights)
+    del exponents  # (float: free the (n_samples, n_components) temporary at once)
     resp, log_mixture = xp.normalize_log_rows(log_weighted)
     log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))
     if kernel == "proportional":

@@ -97,21 +97,21 @@ def rational(value: Fraction | int) -> sp.Rational:
 
 class ExactBackend:
     """SymPy numbers in numpy object arrays, within a budget of *seconds* and of
-    *max_nodes* nodes (numbers, symbols, operations) for any one value."""
+    *max_work* for an E-step (see :meth:`check_size`)."""
 
     name = "exact"
     budgeted = True
 
-    def __init__(self, seconds: float | None = None, max_nodes: int | None = None):
+    def __init__(self, seconds: float | None = None, max_work: int | None = None):
         self.seconds = defaults.EXACT_SECONDS if seconds is None else seconds
-        self.max_nodes = defaults.EXACT_MAX_NODES if max_nodes is None else max_nodes
+        self.max_work = defaults.EXACT_MAX_WORK if max_work is None else max_work
         self.deadline = time.monotonic() + self.seconds
 
     # ------------------------------------------------------------------ budget
     def release(self) -> None:
         """Lift the budget: from now on only values already computed are derived from."""
         self.deadline = math.inf
-        self.max_nodes = 10 ** 9
+        self.max_work = math.inf
 
     @contextmanager
     def enforced(self) -> Iterator[None]:
@@ -142,15 +142,17 @@ class ExactBackend:
             raise BudgetExceeded(f"time: more than {self.seconds:g} s")
         return values
 
-    def check_size(self, *arrays: np.ndarray) -> None:
-        """Parameters entering an E-step must be short enough to work with: every value
-        of the next iteration is built from them (an M-step's results may be long, and
-        are kept; the iteration after them is not begun)."""
-        for values in arrays:
-            for value in np.ravel(values):
-                if size(value) > self.max_nodes:
-                    raise BudgetExceeded(f"size: a parameter of more than {self.max_nodes} "
-                                         f"terms")
+    def check_size(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> None:
+        """The parameters entering an E-step must be short enough to work with: every value
+        of the iteration is built from them, point by point, and SymPy's time grows
+        faster than their length. Their work is the number of terms of the means and
+        variances times the number of points. (An M-step's results may be long and are
+        kept; the iteration after them is just not begun.)"""
+        work = sum(size(v) for v in (*means, *variances)) * len(x)
+        if work > self.max_work:
+            raise BudgetExceeded(f"size: the next E-step would work on {work} terms "
+                                 f"(parameters' terms times points), more than "
+                                 f"{self.max_work}")
 
     # ------------------------------------------------------------------ values
     def asarray(self, values: Any) -> np.ndarray:
@@ -172,12 +174,11 @@ class ExactBackend:
         return _elementwise(exp_of, a)
 
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
-        self.check_size(means, variances)
+        self.check_size(x, means, variances)
         deviation = np.subtract.outer(x, means)
         return self.simplify(-deviation * deviation / (2 * variances))
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
-        self.check_size(variances)
         return _elementwise(lambda v: sp.log(1 / sp.sqrt(2 * sp.pi * v)), variances)
 
     def carry(self, a: np.ndarray) -> np.ndarray:
@@ -217,8 +218,10 @@ class ExactBackend:
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
-        deviation = np.subtract.outer(x, centres)
-        return self.check((resp * deviation * deviation).sum(axis=0))
+        """sum_n r_nk (x_n - c_k)^2, as sum r x^2 - 2 c sum r x + c^2 sum r: the same value,
+        but c (a long exact mean) appears twice instead of once per point."""
+        s0, s1, s2 = resp.sum(axis=0), x @ resp, (x * x) @ resp
+        return self.check(s2 - 2 * centres * s1 + centres * centres * s0)
 
     def _cancel(self, value: sp.Expr) -> sp.Expr:
         """*value* over one denominator (exponentials as powers of one base) when that

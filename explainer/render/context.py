@@ -422,7 +422,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "iterations": _exact_reach(trace),
                   "complete": problem.exact and trace.exact_budget is None,
                   "budget": trace.exact_budget,
-                  "seconds": defaults.EXACT_SECONDS, "max_nodes": defaults.EXACT_MAX_NODES},
+                  "seconds": defaults.EXACT_SECONDS, "max_work": defaults.EXACT_MAX_WORK},
         "carry": problem.carry,
     }
 
