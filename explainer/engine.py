@@ -154,11 +154,10 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
     rng = np.random.default_rng(problem.seed)
     if problem.init_method == "random_points":
         picked = np.sort(rng.choice(np.unique(problem.data), size=k, replace=False))
-        # The same points in x's arithmetic: the first occurrence of each picked value.
-        means = x[np.searchsorted(problem.data, picked, sorter=np.argsort(problem.data,
-                                                                          kind="stable"))]
-        if xp.name != "exact":
-            means = picked.astype(float)
+        # The same points in x's arithmetic (exact: as written): where each picked value
+        # first occurs in the data.
+        order = np.argsort(problem.data, kind="stable")
+        means = x[order[np.searchsorted(problem.data, picked, sorter=order)]]
         fallback = _moments_start(x, k, xp)
         params = Params(xp.asarray(list(fallback.weights)), xp.asarray(list(means)),
                         fallback.variances.copy())

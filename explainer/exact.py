@@ -58,8 +58,9 @@ def _exp(value: sp.Expr) -> sp.Expr:
 
 
 def _exp_degree(value: sp.Expr) -> float:
-    """The largest power of one base the exponentials of *value* are (infinite when an
-    exponent is not a rational number): how hard putting *value* over one denominator is."""
+    """How hard putting *value* over one denominator is: its exponentials written as
+    powers t^j of one base t, the sum of the |j| (infinite when an exponent is not a
+    rational number; e^{1/4} + e^{9/4} is t + t^9 of t = e^{1/4}: 10)."""
     exponents = [a.args[0] for a in value.atoms(sp.exp)]
     if not exponents:
         return 0
@@ -270,7 +271,7 @@ def parse_exact(text: Any, field: str) -> sp.Expr:
         raise ProblemError(field, f"exact value longer than {_MAX_TEXT} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ProblemError(field, f"not an exact value: {text[:40]!r}") from None
 
     def build(node: ast.AST) -> sp.Expr:
@@ -305,4 +306,7 @@ def parse_exact(text: Any, field: str) -> sp.Expr:
         raise ProblemError(field, f"not an exact value: {text[:40]!r} "
                                   f"({type(node).__name__} is not allowed)")
 
-    return build(tree.body)
+    try:
+        return build(tree.body)
+    except RecursionError:
+        raise ProblemError(field, "exact value nested too deeply") from None

@@ -87,6 +87,21 @@ def test_every_exact_value_agrees_with_the_float_trace(spec):
         assert "exact" not in item
 
 
+@pytest.mark.parametrize("method", ["random_points", "kmeans"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_starts_are_the_same_points_exactly(method, seed):
+    spec = {"data": [9, 1, 5, 2.5, 8, 2.5, 4], "components": 3, "init_method": method,
+            "seed": seed, "display": {"exact": True}}
+    data = json.loads(run(validate(spec)).to_json())
+    for name in ("weights", "means", "variances"):
+        for text, value in zip(data["exact"]["start"][name], data["start"][name]):
+            assert close(evaluated(text), value), (name, text, value)
+    if data["exact"]["iterations"]:
+        for text, value in zip(data["iterations"][0]["exact"]["means"],
+                               data["iterations"][0]["means"]):
+            assert close(evaluated(text), value)
+
+
 def test_the_lecture_example_exactly():
     """r_3k = 1/2, N_1 = N_2 = 5/2, and mu_1 in closed form: the weighted mean with
     r_n1 = 1 / (1 + exp(((x_n - 2)^2 - (x_n - 8)^2) / 4)) (equal priors and variances)."""
@@ -236,7 +251,8 @@ def test_number_strings_are_never_evaluated(bad):
 
 @pytest.mark.parametrize("bad", ["__import__('os').system('true')", "(lambda: 1)()",
                                  "x.__class__", "2**(10**10)", "exp(1)**100000", "1e5",
-                                 "open('/etc/passwd')"])
+                                 "open('/etc/passwd')", "(" * 300 + "1" + ")" * 300,
+                                 "9" * 5000])
 def test_a_saved_trace_is_read_without_eval(tmp_path, bad):
     data = json.loads(run(validate(lecture_spec(display={"exact": True}))).to_json())
     data["iterations"][0]["exact"]["means"][0] = bad
