@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from .defaults import FLAVORS, ITERATION_PARTS, PARTS
-from .errors import ExplainerError, ProblemError
+from .errors import ExplainerError
 
 EPILOG = """\
 examples:
@@ -35,6 +35,20 @@ The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
 given; without -o the output goes to standard output (PDF needs -o). Plots are on
 by default for PDF; with Markdown or LaTeX, --plots writes them into NAME_files/
 beside the output.
+"""
+
+
+CHECK_EPILOG = """\
+ANSWERS is a CSV of quantity,value rows (header optional) or a YAML mapping.
+Quantities: r[n,k], N[k], pi[k], mu[k], var[k], loglik (of the parameters the
+iteration starts from); prefix itI. for iteration I (default 1). An empty value
+is a missing answer.
+
+examples:
+  em-explainer check examples/lecture/lecture.yaml answers.csv
+  em-explainer check lecture.yaml answers.yaml --format json -o grade.json
+
+exit status: 0 when graded (whatever the score), 2 for bad input
 """
 
 
@@ -127,6 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("trace", metavar="TRACE", help="a trace written by --format json")
     _output_options(render)
+    check = sub.add_parser(
+        "check", help="grade hand-worked answers to a problem",
+        description="Grade hand-worked answers: each is correct (full precision, or a hand "
+                    "calculation that rounds every intermediate to the displayed decimals), "
+                    "follow-through (wrong, but what the earlier answers lead to), wrong, or "
+                    "missing (no value).",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("spec", metavar="SPEC", help="problem spec (YAML or JSON)")
+    check.add_argument("answers", metavar="ANSWERS", help="answers (CSV or YAML)")
+    check.add_argument("--format", choices=["md", "json"], default="md",
+                       help="md: a report to read (default); json: for machines")
+    check.add_argument("-o", "--output", metavar="OUT", help="write here, not to stdout")
+    check.add_argument("--decimals", metavar="D",
+                       help="the precision answers are given to (default: the spec's)")
     return parser
 
 
@@ -176,18 +205,39 @@ def solve(args: argparse.Namespace) -> int:
 
 
 def render(args: argparse.Namespace) -> int:
+    from .problem import read_text_file
     from .render.json import trace_from_json
     from .render.output import write
 
     output = _plan(args)
-    try:
-        text = Path(args.trace).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemError("trace", f"file not found: {args.trace}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemError("trace", f"cannot read {args.trace}: {exc}") from None
-    write(trace_from_json(text), output)
+    write(trace_from_json(read_text_file(args.trace, "trace")), output)
     return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    from .grading import grade, read_answers
+    from .problem import problem_from
+
+    problem = problem_from(args.spec, decimals=args.decimals)
+    result = grade(problem, read_answers(args.answers))
+    if args.format == "json":
+        import json
+
+        text = json.dumps(result, indent=2) + "\n"
+    else:
+        from .render.environment import render_template
+
+        text = render_template("markdown", "check/report.md.j2", result)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        from .render.output import write_atomically
+
+        write_atomically(Path(args.output), text)
+    return 0
+
+
+COMMANDS = {"solve": solve, "render": render, "check": check}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return solve(args) if args.command == "solve" else render(args)
+        return COMMANDS[args.command](args)
     except ExplainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -155,15 +155,20 @@ class Problem:
 
 # --------------------------------------------------------------------------- reading
 
+def read_text_file(path: str | Path, field: str) -> str:
+    """The text of a UTF-8 file, or a ProblemError naming *field* (missing, unreadable)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProblemError(field, f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProblemError(field, f"cannot read {path}: {exc}") from None
+
+
 def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
     """Read a YAML or JSON spec; return the mapping and the folder it lives in."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemError("spec", f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemError("spec", f"cannot read {path}: {exc}") from None
+    text = read_text_file(path, "spec")
     if path.suffix.lower() == ".json":
         try:
             spec = json.loads(text)

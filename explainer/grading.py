@@ -1,0 +1,289 @@
+"""Grading of hand-worked answers: ``em-explainer check SPEC ANSWERS``.
+
+Each answer is compared with the full-precision run and with the rounded-carry run
+(a careful hand calculation, ``display.carry: rounded``): matching either is
+correct. A wrong answer that is what the student's own earlier answers lead to is
+*follow-through*: the slip was earlier, and is marked there. The values the
+student's answers lead to are computed with the engine's own E-step and M-step
+pieces, on the student's numbers.
+
+Quantities: ``r[n,k]``, ``N[k]``, ``pi[k]``, ``mu[k]``, ``var[k]``, ``loglik`` (the
+log-likelihood of the parameters the iteration starts from), 1-based, optionally
+prefixed ``itI.`` (iteration I; default 1). With ``stop.iterations: 0`` only
+``r[n,k]`` and ``loglik`` of the given parameters can be asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backend import FLOAT, RoundedBackend
+from .engine import e_step, run_with
+from .errors import ProblemError
+from .numbers import parse_number
+from .problem import Detail, Problem, read_text_file
+from .trace import Params, Trace
+
+KINDS = ("r", "N", "pi", "mu", "var", "loglik")
+# What each kind is called in the spec's parameters.
+PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
+_QUANTITY = re.compile(r"^(?:it(?P<it>\d+)\.)?(?P<kind>[A-Za-z]+)"
+                       r"(?:\[(?P<a>\d+)(?:\s*,\s*(?P<b>\d+))?\])?$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One answerable quantity: iteration (1-based), kind and 0-based indices."""
+
+    iteration: int
+    kind: str
+    n: int | None = None
+    k: int | None = None
+
+    @property
+    def label(self) -> str:
+        index = ("" if self.kind == "loglik" else
+                 f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else f"[{self.k + 1}]")
+        return f"it{self.iteration}.{self.kind}{index}"
+
+
+def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
+    """``it2.mu[1]`` -> Quantity(2, "mu", k=0); a clear error for anything else."""
+    match = _QUANTITY.match(text.strip().replace(" ", ""))
+    if match is None or match["kind"] not in KINDS:
+        name = match["kind"] if match else text
+        near = difflib.get_close_matches(str(name), KINDS, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
+                                  f"pi[k], mu[k], var[k] or loglik, optionally prefixed "
+                                  f"itI. (such as it2.mu[1])")
+    kind = match["kind"]
+    iteration = int(match["it"]) if match["it"] else 1
+    last = max(problem.iterations, 1)
+    if not 1 <= iteration <= last:
+        raise ProblemError(field, f"{text!r}: the problem runs {problem.iterations} "
+                                  f"iteration(s) (stop.iterations), so I is 1 to {last}")
+    if problem.iterations == 0 and kind not in ("r", "loglik"):
+        raise ProblemError(field, f"{text!r}: the problem is an E-step only "
+                                  f"(stop.iterations 0): ask r[n,k] or loglik")
+    a, b = match["a"], match["b"]
+    wants = 2 if kind == "r" else 0 if kind == "loglik" else 1
+    given = 0 if a is None else 1 if b is None else 2
+    if given != wants:
+        shape = {2: f"{kind}[n,k]", 1: f"{kind}[k]", 0: kind}[wants]
+        raise ProblemError(field, f"{text!r}: expected {shape}")
+    n = k = None
+    if kind == "r":
+        n, k = int(a) - 1, int(b) - 1
+        if not 0 <= n < problem.n_samples:
+            raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
+    elif wants == 1:
+        k = int(a) - 1
+    if k is not None and not 0 <= k < problem.components:
+        raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
+    return Quantity(iteration, kind, n, k)
+
+
+def read_answers(path: str | Path) -> list[tuple[str, str, str]]:
+    """``(where, quantity, value)`` rows of a CSV (``quantity,value``, header optional)
+    or YAML (a mapping, or a list of {quantity, value}) file; value "" is missing."""
+    path = Path(path)
+    text = read_text_file(path, "answers")
+    rows: list[tuple[str, str, str]] = []
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ProblemError("answers", f"malformed YAML in {path}: {exc}") from None
+        items = data.items() if isinstance(data, dict) else [
+            (d.get("quantity"), d.get("value")) if isinstance(d, dict) else (None, None)
+            for d in (data or [])]
+        for i, (quantity, value) in enumerate(items, start=1):
+            if quantity is None:
+                raise ProblemError(f"answers (item {i})", "expected quantity: value")
+            rows.append((f"answers (item {i})", str(quantity), "" if value is None
+                         else str(value)))
+    else:
+        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not any(cell.strip() for cell in row):
+                continue
+            if line == 1 and row[0].strip().lower() == "quantity":
+                continue
+            # r[1,2],0.5 unquoted is three cells: the value is the last one.
+            quantity = ",".join(row[:-1]) if len(row) > 1 else row[0]
+            rows.append((f"answers (line {line})", quantity.strip(),
+                         row[-1].strip() if len(row) > 1 else ""))
+    if not rows:
+        raise ProblemError("answers", f"{path} holds no answers")
+    return rows
+
+
+# --------------------------------------------------------------------------- grading
+
+def _value(trace: Trace, q: Quantity) -> float:
+    """The quantity's value in a trace kept in detail."""
+    if trace.problem.iterations == 0:
+        estep = trace.final
+        assert estep is not None and estep.detail is not None
+        return float(estep.detail.resp[q.n, q.k]) if q.kind == "r" else estep.log_likelihood
+    it = trace.iterations[q.iteration - 1]
+    if q.kind == "r":
+        assert it.estep.detail is not None
+        return float(it.estep.detail.resp[q.n, q.k])
+    if q.kind == "loglik":
+        return it.log_likelihood
+    if q.kind == "N":
+        return float(it.mstep.nk[q.k])
+    return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.k])
+
+
+class _Student:
+    """The calculation as the student's answers make it: each quantity from the
+    student's own earlier values where they gave one, the correct ones elsewhere."""
+
+    def __init__(self, problem: Problem, answers: dict[Quantity, float]):
+        self.problem = problem
+        self.answers = answers
+        self.x = problem.data
+        self._steps: dict[int, dict[str, Any]] = {}
+
+    def _given(self, iteration: int, kind: str, computed: np.ndarray) -> np.ndarray:
+        """*computed* with the student's answers of this iteration put in."""
+        values = np.array(computed, dtype=float)
+        for q, v in self.answers.items():
+            if q.iteration == iteration and q.kind == kind:
+                values[(q.n, q.k) if kind == "r" else q.k] = v
+        return values
+
+    def params(self, iteration: int, start: Params) -> Params:
+        """The parameters iteration *iteration* starts from, in the student's hands."""
+        if iteration == 1:
+            return start
+        before = self.step(iteration - 1, start)
+        return Params(*(before[name].copy() for name in ("pi", "mu", "var")))
+
+    def step(self, iteration: int, start: Params) -> dict[str, Any]:
+        """What the student's own values lead to in this iteration: r, N, pi, mu, var, and
+        the same with their answers put in (``*_own``)."""
+        if iteration in self._steps:
+            return self._steps[iteration]
+        params = self.params(iteration, start)
+        estep = e_step(self.x, params, self.problem.kernel, FLOAT)
+        assert estep.detail is not None
+        update = self.problem.update
+        led_to: dict[str, np.ndarray] = {"loglik": np.array([estep.log_likelihood]),
+                                         "r": np.array(estep.detail.resp)}
+        resp = self._given(iteration, "r", led_to["r"])
+        led_to["N"] = resp.sum(axis=0)
+        nk = self._given(iteration, "N", led_to["N"])
+        led_to["pi"] = nk / self.x.shape[0] if "weights" in update else params.weights.copy()
+        led_to["mu"] = (self.x @ resp) / nk if "means" in update else params.means.copy()
+        means = self._given(iteration, "mu", led_to["mu"])
+        led_to["var"] = (FLOAT.weighted_sq_sums(self.x, means, resp) / nk
+                         if "variances" in update else params.variances.copy())
+        self._steps[iteration] = {"led_to": led_to,
+                                  "pi": self._given(iteration, "pi", led_to["pi"]),
+                                  "mu": means,
+                                  "var": self._given(iteration, "var", led_to["var"])}
+        return self._steps[iteration]
+
+    def led_to(self, q: Quantity, start: Params) -> float:
+        """The value the student's own earlier answers give this quantity."""
+        values = self.step(q.iteration, start)["led_to"][q.kind]
+        if q.kind == "r":
+            return float(values[q.n, q.k])
+        return float(values[0] if q.kind == "loglik" else values[q.k])
+
+
+def tolerance(problem: Problem, value: float) -> float:
+    """Half a unit of the last displayed decimal (an answer rounded to the display
+    precision is within it), and a relative 1e-9 for large values."""
+    return 0.5 * 10.0 ** -problem.decimals + 1e-9 * abs(value)
+
+
+def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
+    problem = replace(problem, exact=False, exact_inputs=None, carry="full",
+                      detail=Detail(frozenset(), all=True), tol=None)
+    parsed = []
+    for where, name, text in rows:
+        q = parse_quantity(name, problem, where)
+        value = None if text == "" else parse_number(text, f"{where} ({name})")
+        parsed.append((q, value))
+    seen: set[Quantity] = set()
+    for (q, _), (where, name, _) in zip(parsed, rows):
+        if q in seen:
+            raise ProblemError(where, f"{name!r} is answered twice")
+        seen.add(q)
+    full = run_with(problem, FLOAT)
+    rounded = run_with(problem, RoundedBackend(problem.decimals))
+    student = _Student(problem, {q: v for q, v in parsed if v is not None})
+    start = full.start.params
+    results = []
+    for q, value in parsed:
+        correct, by_hand = _value(full, q), _value(rounded, q)
+        row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
+                               "n": None if q.n is None else q.n + 1,
+                               "k": None if q.k is None else q.k + 1,
+                               "given": value, "correct": correct, "rounded_carry": by_hand,
+                               "tolerance": tolerance(problem, correct), "note": None,
+                               "led_to": None}
+        if value is None:
+            row["status"] = "missing"
+        elif abs(value - correct) <= row["tolerance"]:
+            row["status"] = "correct"
+        elif abs(value - by_hand) <= tolerance(problem, by_hand):
+            row["status"] = "correct"
+            row["note"] = "rounded_carry"
+        else:
+            led_to = student.led_to(q, start)
+            row["led_to"] = led_to
+            # Follow-through: what their own earlier values give, within rounding (a unit
+            # of the last decimal: their inputs were rounded too).
+            follows = abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
+                abs(led_to - correct) > row["tolerance"]
+            row["status"] = "follow-through" if follows else "wrong"
+        results.append(row)
+    counts = {s: sum(r["status"] == s for r in results)
+              for s in ("correct", "follow-through", "wrong", "missing")}
+    return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
+            "counts": counts, "score": counts["correct"] + counts["follow-through"],
+            "out_of": len(results), "steps": _worked_steps(full, results)}
+
+
+def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """For each wrong answer, the correct step written out (terms and result)."""
+    steps: dict[str, Any] = {}
+    for row in results:
+        if row["status"] != "wrong":
+            continue
+        q_kind, n, k, i = row["kind"], row["n"], row["k"], row["iteration"]
+        if full.problem.iterations == 0:
+            estep = full.final
+        else:
+            estep = full.iterations[i - 1].estep
+        assert estep is not None and estep.detail is not None
+        detail = estep.detail
+        step: dict[str, Any] = {"kind": q_kind}
+        if q_kind == "r":
+            step["terms"] = [float(v) for v in detail.weighted_density[n - 1]]
+            step["k"] = k
+        elif q_kind in ("N", "pi", "mu", "var") and full.problem.iterations:
+            mstep = full.iterations[i - 1].mstep
+            step.update(resp=[float(v) for v in detail.resp[:, k - 1]],
+                        x=[float(v) for v in detail.x], nk=float(mstep.nk[k - 1]),
+                        sum_rx=float(mstep.sum_rx[k - 1]), sum_rsq=float(mstep.sum_rsq[k - 1]),
+                        mean=float(mstep.params.means[k - 1]), n_samples=len(detail.x),
+                        updated=PARAMETER_OF.get(q_kind, "") in mstep.updated)
+        steps[row["quantity"]] = step
+    return steps

@@ -1,0 +1,147 @@
+"""Grading hand-worked answers: em-explainer check.
+
+The expected marks are worked out here by hand from the lecture example's formulas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+from explainer.errors import ProblemError
+from explainer.grading import grade, read_answers
+from explainer.problem import load_problem, problem_from
+
+LECTURE = EXAMPLES / "lecture" / "lecture.yaml"
+X = [1, 2, 5, 8, 9]
+
+
+def lecture_by_hand():
+    """The lecture example's first iteration from its formulas: equal priors and
+    variances cancel, r_n1 = 1 / (1 + exp(((x - 2)^2 - (x - 8)^2) / 4))."""
+    r1 = [1 / (1 + math.exp(((x - 2) ** 2 - (x - 8) ** 2) / 4)) for x in X]
+    n1 = sum(r1)
+    mu1 = sum(r * x for r, x in zip(r1, X)) / n1
+    r2 = [1 - r for r in r1]
+    mu2 = sum(r * x for r, x in zip(r2, X)) / sum(r2)
+    return r1, n1, mu1, mu2
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def marks(result):
+    return {row["quantity"]: row["status"] for row in result["rows"]}
+
+
+def test_correct_answers_score_full(tmp_path):
+    r1, n1, mu1, mu2 = lecture_by_hand()
+    rows = [(f"r[{n + 1},1]", f"{r:.3f}") for n, r in enumerate(r1)]
+    rows += [("N[1]", f"{n1:.3f}"), ("pi[1]", f"{n1 / 5:.3f}"), ("mu[1]", f"{mu1:.3f}"),
+             ("mu[2]", f"{mu2:.3f}")]
+    path = tmp_path / "answers.csv"
+    path.write_text("quantity,value\n" + "".join(f"{q},{v}\n" for q, v in rows))
+    result = grade(load_problem(LECTURE), read_answers(path))
+    assert result["score"] == result["out_of"] == len(rows)
+    assert set(marks(result).values()) == {"correct"}
+
+
+def test_one_wrong_responsibility_and_what_follows_from_it(tmp_path):
+    """r_31 = 0.6 instead of 0.5: wrong. N_1, pi_1, mu_1 computed from it: follow-through.
+    mu_2 does not use r_31 (r_32 is answered correctly): correct."""
+    r1, _, _, mu2 = lecture_by_hand()
+    mine = [round(r, 3) for r in r1]
+    mine[2] = 0.6
+    n1 = sum(mine)                                   # 2.600
+    mu1 = sum(r * x for r, x in zip(mine, X)) / n1   # 6.0 / 2.6 = 2.308
+    answers = {"r[1,1]": mine[0], "r[2,1]": mine[1], "r[3,1]": 0.6, "r[4,1]": mine[3],
+               "r[5,1]": mine[4], "r[3,2]": 0.5, "N[1]": round(n1, 3),
+               "pi[1]": round(n1 / 5, 3), "mu[1]": round(mu1, 3), "mu[2]": round(mu2, 3)}
+    path = tmp_path / "answers.yaml"
+    path.write_text("".join(f'"{q}": {v}\n' for q, v in answers.items()))
+    result = grade(load_problem(LECTURE), read_answers(path))
+    got = marks(result)
+    assert got["it1.r[3,1]"] == "wrong"
+    assert got["it1.N[1]"] == got["it1.pi[1]"] == got["it1.mu[1]"] == "follow-through"
+    assert got["it1.r[3,2]"] == got["it1.mu[2]"] == got["it1.r[1,1]"] == "correct"
+    assert result["score"] == len(answers) - 1
+    assert "it1.r[3,1]" in result["steps"]
+
+
+def test_a_hand_calculation_with_rounded_intermediates_is_accepted(tmp_path):
+    # mu_1 = 2.201 with three-decimal intermediates (see test_exact), 2.200 exactly.
+    path = tmp_path / "a.csv"
+    path.write_text("mu[1],2.201\nmu[2],7.9\n")
+    result = grade(load_problem(LECTURE), read_answers(path))
+    first, second = result["rows"]
+    assert first["status"] == "correct" and first["note"] == "rounded_carry"
+    assert second["status"] == "wrong"
+
+
+def test_follow_through_into_the_next_iteration(tmp_path):
+    """A wrong mu_1 in iteration 1: iteration 2's r_31 from the student's mu_1 = 3 is
+    1 / (1 + exp(((5 - 3)^2 - (5 - mu_2)^2) / 4)) -- follow-through."""
+    problem = problem_from(LECTURE, iterations=2)
+    _, _, _, mu2 = lecture_by_hand()
+    r31 = 1 / (1 + math.exp(((5 - 3) ** 2 - (5 - mu2) ** 2) / 4))
+    path = tmp_path / "a.csv"
+    path.write_text(f"mu[1],3\nmu[2],{mu2:.3f}\nit2.r[3,1],{r31:.3f}\n")
+    got = marks(grade(problem, read_answers(path)))
+    assert got == {"it1.mu[1]": "wrong", "it1.mu[2]": "correct",
+                   "it2.r[3,1]": "follow-through"}
+
+
+def test_missing_values_and_the_report(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text('"r[3,1]",0.6\nN[1],\n')
+    result = cli("check", str(LECTURE), str(path))
+    assert result.returncode == 0, result.stderr
+    assert "**Score: 0 / 2**" in result.stdout
+    assert "| `it1.N[1]` | — | missing |" in result.stdout
+    assert "r_{3,1} = " in result.stdout  # the step of the wrong answer
+    data = json.loads(cli("check", str(LECTURE), str(path), "--format", "json").stdout)
+    assert data["counts"] == {"correct": 0, "follow-through": 0, "wrong": 1, "missing": 1}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("r[3,1],abc\n", "answers (line 1) (r[3,1]): expected a number"),
+    ("mean[1],2\n", "unknown quantity 'mean[1]'"),
+    ("r[9,1],0.5\n", "n is a point, 1 to 5"),
+    ("mu[3],2\n", "k is a component, 1 to 2"),
+    ("it2.mu[1],2\n", "the problem runs 1 iteration(s)"),
+    ("mu,2\n", "expected mu[k]"),
+    ("mu[1],2\nmu[1],3\n", "answered twice"),
+    ("mu[1],__import__('os')\n", "expected a number"),
+])
+def test_bad_answers_are_clear_errors(tmp_path, text, message):
+    path = tmp_path / "a.csv"
+    path.write_text(text)
+    with pytest.raises(ProblemError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        grade(load_problem(LECTURE), read_answers(path))
+    result = cli("check", str(LECTURE), str(path))
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_report_renders(tmp_path):
+    """Every kind of step written out; its math renders with KaTeX, its table is whole."""
+    from mdcheck import katex_failures, math_spans, table_problems
+
+    path = tmp_path / "a.csv"
+    path.write_text("r[2,1],0.1\nN[2],1\npi[1],0.9\nmu[2],1\nvar[1],9\nloglik,1\n"
+                    "it2.mu[1],\n")
+    result = cli("check", str(EXAMPLES / "heights" / "heights.yaml"), str(path))
+    assert result.returncode == 0, result.stderr
+    report = result.stdout
+    assert report.count("**wrong**") == 6
+    assert katex_failures(math_spans(report)) == []
+    assert table_problems(report) == []
