@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -173,10 +174,18 @@ class _Student:
         return Params(*(before[name].copy() for name in ("pi", "mu", "var")))
 
     def step(self, iteration: int, start: Params) -> dict[str, Any]:
-        """What the student's own values lead to in this iteration: r, N, pi, mu, var, and
-        the same with their answers put in (``*_own``)."""
+        """This iteration in the student's hands: ``led_to``, what their own earlier
+        values give each quantity (r, N, pi, mu, var, loglik), and the parameters it
+        ends with, their answers put in (``pi``, ``mu``, ``var``)."""
         if iteration in self._steps:
             return self._steps[iteration]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # An answer of N_k = 0 or a negative variance leads to no number: NaN, and
+            # then nothing is consistent with it.
+            self._steps[iteration] = self._step(iteration, start)
+        return self._steps[iteration]
+
+    def _step(self, iteration: int, start: Params) -> dict[str, Any]:
         params = self.params(iteration, start)
         estep = e_step(self.x, params, self.problem.kernel, FLOAT)
         assert estep.detail is not None
@@ -191,11 +200,8 @@ class _Student:
         means = self._given(iteration, "mu", led_to["mu"])
         led_to["var"] = (FLOAT.weighted_sq_sums(self.x, means, resp) / nk
                          if "variances" in update else params.variances.copy())
-        self._steps[iteration] = {"led_to": led_to,
-                                  "pi": self._given(iteration, "pi", led_to["pi"]),
-                                  "mu": means,
-                                  "var": self._given(iteration, "var", led_to["var"])}
-        return self._steps[iteration]
+        return {"led_to": led_to, "pi": self._given(iteration, "pi", led_to["pi"]),
+                "mu": means, "var": self._given(iteration, "var", led_to["var"])}
 
     def led_to(self, q: Quantity, start: Params) -> float:
         """The value the student's own earlier answers give this quantity."""
@@ -247,10 +253,12 @@ def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
             row["note"] = "rounded_carry"
         else:
             led_to = student.led_to(q, start)
-            row["led_to"] = led_to
             # Follow-through: what their own earlier values give, within rounding (a unit
-            # of the last decimal: their inputs were rounded too).
-            follows = abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
+            # of the last decimal: their inputs were rounded too). Earlier answers that
+            # lead to no number (N_k = 0, a negative variance) lead to nothing.
+            finite = math.isfinite(led_to)
+            row["led_to"] = led_to if finite else None
+            follows = finite and abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
                 abs(led_to - correct) > row["tolerance"]
             row["status"] = "follow-through" if follows else "wrong"
         results.append(row)

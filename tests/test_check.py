@@ -145,3 +145,16 @@ def test_the_report_renders(tmp_path):
     assert report.count("**wrong**") == 6
     assert katex_failures(math_spans(report)) == []
     assert table_problems(report) == []
+
+
+def test_answers_that_lead_to_no_number_are_just_wrong(tmp_path):
+    """N_1 = 0 and a negative variance: what follows from them is no number, so nothing
+    is follow-through, and nothing crashes or warns."""
+    path = tmp_path / "a.csv"
+    path.write_text("N[1],0\nmu[1],5\nvar[1],-1\nit2.r[1,1],0.5\n")
+    result = cli("check", str(EXAMPLES / "heights" / "heights.yaml"), str(path), "--format",
+                 "json")
+    assert result.returncode == 0 and result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["counts"]["wrong"] == 4
+    assert all(row["led_to"] is None or math.isfinite(row["led_to"]) for row in data["rows"])
