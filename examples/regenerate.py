@@ -2,7 +2,8 @@
 
 Writes each spec's Markdown beside it, the lecture and exact examples' PDFs (need
 pdflatex and latexmk) and a PNG of each first page for the README (needs pdftoppm), and the
-LaTeX fragments that course-notes/notes.tex includes.
+LaTeX fragments that course-notes/notes.tex includes, and the exam example's first
+variant (`em-explainer exam examples/exam/exam.yaml -n 1 --seed 7`).
 
 ``--check`` compares instead of writing, and exits 1 when an example is stale
 (the test suite runs it): text files exactly, the PDF by its text (pdftotext),
@@ -70,12 +71,29 @@ def fragment(spec: Path, part: str | None = None) -> str:
     return render_latex(run(load_problem(spec)), fragment=True, part=part)
 
 
+EXAM_SEED = 7
+
+
+def exam_file(name: str) -> str:
+    """A file of the exam example's first variant (seed EXAM_SEED), as `exam` writes it."""
+    import tempfile
+
+    from explainer.exam import write_exam
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = write_exam(HERE / "exam" / "exam.yaml", 1, EXAM_SEED, Path(folder) / "exam")
+        return (out / "variant-001" / name).read_text(encoding="utf-8")
+
+
 def outputs() -> dict[Path, Callable[[], str | bytes]]:
     """Every generated file and how to make it, data before the documents that read it."""
     files: dict[Path, Callable[[], str | bytes]] = {
         HERE / "generated" / "generated.csv": generated_csv}
     for spec in sorted(HERE.glob("*/*.yaml")):
-        files[spec.with_suffix(".md")] = partial(render, spec)
+        if spec.parent.name != "exam":
+            files[spec.with_suffix(".md")] = partial(render, spec)
+    for name in ("question.md", "key.md", "problem.yaml"):
+        files[HERE / "exam" / "variant-001" / name] = partial(exam_file, name)
     for spec in PDF_EXAMPLES:
         files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
     notes = HERE / "course-notes"
@@ -130,6 +148,7 @@ def main() -> int:
             path.write_bytes(made)
             print(f"wrote {_shown(path)} and {_shown(first_page_png(path))}")
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(made, encoding="utf-8")
             print(f"wrote {_shown(path)}")
     if stale:

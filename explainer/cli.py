@@ -52,6 +52,19 @@ exit status: 0 when graded (whatever the score), 2 for bad input
 """
 
 
+EXAM_EPILOG = """\
+TEMPLATE is a problem spec whose values may be generators: {range: [low, high],
+decimals: d} or {choice: [...]}; data as {count: N or a generator, range: [low,
+high], decimals: d}; an exam section asks quantities (r, N, pi, mu, var, loglik).
+Only hand-computable draws are kept (see examples/exam/exam.yaml).
+
+examples:
+  em-explainer exam examples/exam/exam.yaml -n 30 --seed 7 -o exam-2026
+  em-explainer exam examples/exam/exam.yaml -n 30 --format pdf -o exam-pdf
+  em-explainer check exam-2026/variant-001/problem.yaml answers-of-a-student.csv
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2."""
 
@@ -149,6 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "missing (no value).",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    exam = sub.add_parser(
+        "exam", help="write exam variants with answer keys",
+        description="Write N variants of an exam template: per variant a question sheet, "
+                    "an answer key (the worked solution) and its problem.yaml; for the batch "
+                    "answers.csv (values and tolerances), keys.md and moodle.xml.",
+        epilog=EXAM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    exam.add_argument("template", metavar="TEMPLATE", help="exam template (YAML or JSON)")
+    exam.add_argument("-n", type=_whole_number, default=1, metavar="N",
+                      help="number of variants (default 1)")
+    exam.add_argument("--seed", type=_whole_number, default=0, metavar="S",
+                      help="seed: the same seed gives the same variants (default 0)")
+    exam.add_argument("-o", "--output", required=True, metavar="DIR",
+                      help="a new (or empty) folder for the variants")
+    exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
+                      help="question sheets and keys as Markdown (default), LaTeX or PDF")
     check.add_argument("spec", metavar="SPEC", help="problem spec (YAML or JSON)")
     check.add_argument("answers", metavar="ANSWERS", help="answers (CSV or YAML)")
     check.add_argument("--format", choices=["md", "json"], default="md",
@@ -179,14 +207,14 @@ def _plan(args: argparse.Namespace):  # -> Output
                 templates=args.templates, flavor=args.flavor)
 
 
-def _progress() -> Callable[[int, int], None] | None:
-    """Iteration progress on standard error, only when it is a terminal."""
+def _progress(what: str = "iteration") -> Callable[[int, int], None] | None:
+    """Progress on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
         return None
 
     def report(done: int, total: int) -> None:
         end = "\n" if done == total else ""
-        sys.stderr.write(f"\riteration {done}/{total}{end}")
+        sys.stderr.write(f"\r{what} {done}/{total}{end}")
         sys.stderr.flush()
 
     return report
@@ -237,7 +265,17 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"solve": solve, "render": render, "check": check}
+def exam(args: argparse.Namespace) -> int:
+    from .exam import write_exam
+
+    progress = _progress("variant") if args.n >= 20 else None
+    out = write_exam(args.template, args.n, args.seed, args.output, args.format, progress)
+    print(f"wrote {args.n} {'variant' if args.n == 1 else 'variants'} to {out}",
+          file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"solve": solve, "render": render, "check": check, "exam": exam}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# The examples' problem specs (the exam folder holds a template, not a problem).
+EXAMPLE_SPECS = [p for p in sorted(EXAMPLES.glob("*/*.yaml")) if p.parent.name != "exam"]
 
 # The checkout's package first, whether or not it is installed.
 sys.path.insert(0, str(ROOT))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, given_spec, lecture_spec
+from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT, given_spec, lecture_spec
 from explainer.engine import run
 from explainer.errors import RenderError
 from explainer.problem import load_problem, validate
@@ -37,7 +37,8 @@ def overfull(log: str) -> list[str]:
             and float(m.group(1)) > 1.0]
 
 
-PROBLEMS = {p.parent.name: load_problem(p) for p in sorted(EXAMPLES.glob("*/*.yaml"))}
+PROBLEMS = {p.parent.name: load_problem(p) for p in EXAMPLE_SPECS}
+PROBLEMS["exam-variant-1"] = load_problem(EXAMPLES / "exam" / "variant-001" / "problem.yaml")
 PROBLEMS.update({name: validate(spec) for name, spec in EXTRA_SPECS.items()})
 PROBLEMS["five-components"] = validate(given_spec(
     [0.1, 0.5, 2.1, 2.6, 4.0, 4.4, 6.2, 6.9, 8.1, 8.8, 9.5, 12.25], [0.2] * 5,

@@ -22,7 +22,7 @@ def markdown(spec) -> str:
     return render_markdown(run(validate(spec)))
 
 
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*/*.md"))
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*/*.md")) + sorted(EXAMPLES.glob("exam/*/*.md"))
 
 # Documents that exercise every branch of the templates, besides the examples.
 EXTRA_SPECS = {
@@ -71,7 +71,7 @@ def test_there_are_examples_to_check():
 @pytest.mark.parametrize("name,text", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
 def test_every_math_span_renders_with_katex(name, text):
     spans = math_spans(text)
-    assert len(spans) > 20
+    assert len(spans) > 10  # (a question sheet is short)
     failures = katex_failures(spans)
     assert failures == [], failures[:3]
 
@@ -84,7 +84,7 @@ def test_math_avoids_markdown_escapes(name, text):
 
 @pytest.mark.parametrize("name,text", DOCUMENTS, ids=[d[0] for d in DOCUMENTS])
 def test_every_table_has_a_consistent_column_count(name, text):
-    assert table_count(text) >= 2
+    assert table_count(text) >= (1 if name.endswith("question.md") else 2)
     assert table_problems(text) == []
 
 

@@ -1,0 +1,48 @@
+"""Performance figures of issue 6 (exam variants), printed (not a timed test).
+
+1. 1,000 variants of examples/exam/exam.yaml, question sheet and answer key each, in
+   Markdown (plus answers.csv, keys.md, moodle.xml), whole process (goal: 10 s on this
+   2-core machine); peak memory of the process.
+2. 30 variants as PDF (60 documents, compiled in parallel on every core), whole
+   process (goal: 60 s).
+
+Run: python benchmarks/bench_exam.py
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+TEMPLATE = ROOT / "examples" / "exam" / "exam.yaml"
+
+
+def exam(n: int, fmt: str, out: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "explainer", "exam", str(TEMPLATE), "-n", str(n),
+                    "--seed", "7", "--format", fmt, "-o", str(out)], check=True,
+                   capture_output=True, env=ENV)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp())
+    seconds = exam(1000, "md", work / "md")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    files = sum(1 for _ in (work / "md").rglob("*") if _.is_file())
+    print(f"1. 1,000 variants, Markdown: {seconds:.1f} s (goal 10 s), {files} files, "
+          f"peak memory {peak:.0f} MiB")
+    seconds = exam(30, "pdf", work / "pdf")
+    print(f"2. 30 variants, PDF (question and key each): {seconds:.1f} s (goal 60 s) on "
+          f"{os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

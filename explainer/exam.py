@@ -1,0 +1,421 @@
+"""Exam variants: ``em-explainer exam TEMPLATE -n 30 --seed 7 -o DIR``.
+
+TEMPLATE is a problem spec in which values may be *generators*, plus an ``exam``
+section saying what is asked:
+
+    data: {count: {range: [5, 6]}, range: [0, 10], decimals: 0}   # points on a grid
+    components: 2
+    init:
+      weights: {choice: [[0.5, 0.5], [0.4, 0.6]]}   # a whole list, or per component
+      means: {range: [1, 9], decimals: 0}            # K distinct values, sorted
+      variances: {choice: [1, 2, 4], same: true}     # one draw for every component
+    exam: {ask: [r, N, pi, mu], allow_tiny: false}
+
+``{range: [lo, hi], decimals: d}`` draws from the grid lo, lo + 10^-d, ..., hi;
+``{choice: [...]}`` picks one item. For the per-component starting values a
+generator gives one value per component (distinct and sorted for the means), or
+one for all with ``same: true``.
+
+Every variant is drawn from its own random stream (seed, variant number), so
+variant 7 is the same whether 10 or 1,000 are made. A draw is kept only when it is
+hand-computable: points and parameters on the template's grids, no responsibility
+hidden below the display precision (unless ``allow_tiny``), components that stay
+distinct (each keeps at least half a point, means apart by at least a unit of the
+data grid), and no collapse; otherwise it is drawn again.
+
+Every answer is given with its tolerance, half a unit in the last displayed decimal,
+and two accepted values: the full-precision one and the one a careful hand
+calculation reaches by rounding every intermediate to the display precision (they
+can differ by several units: a density of 0.005 written to three decimals is 10 %
+off). The key's own value follows the template's ``display.carry``.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .backend import RoundedBackend, round_half_up
+from .engine import run, run_with
+from .errors import ProblemError
+from .grading import KINDS, Quantity, _value, tolerance
+from .problem import Problem, load_spec_file, validate
+from .trace import Trace
+
+EXAM_KEYS = ("ask", "allow_tiny", "title")
+MAX_DRAWS = 500
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- drawing
+
+def _grid_value(spec: dict[str, Any], rng: np.random.Generator, field: str) -> float:
+    lo, hi = _bounds(spec, field)
+    decimals = int(spec.get("decimals", 0))
+    steps = int(round((hi - lo) * 10 ** decimals))
+    return round(lo + int(rng.integers(0, steps + 1)) / 10 ** decimals, decimals)
+
+
+def _bounds(spec: dict[str, Any], field: str) -> tuple[float, float]:
+    bounds = spec.get("range")
+    if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
+            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
+            or bounds[0] > bounds[1]):
+        raise ProblemError(field, f"expected range: [low, high] with low <= high, but got "
+                                  f"{bounds!r}")
+    return float(bounds[0]), float(bounds[1])
+
+
+def _is_generator(value: Any) -> bool:
+    return isinstance(value, dict) and ("range" in value or "choice" in value)
+
+
+def _draw(spec: dict[str, Any], rng: np.random.Generator, field: str) -> Any:
+    """One value of a scalar generator."""
+    if "choice" in spec:
+        items = spec["choice"]
+        if not isinstance(items, list) or not items:
+            raise ProblemError(field, f"expected choice: a non-empty list, but got {items!r}")
+        return copy.deepcopy(items[int(rng.integers(0, len(items)))])
+    value = _grid_value(spec, rng, field)
+    return int(value) if float(value).is_integer() and not spec.get("decimals") else value
+
+
+def _draw_components(spec: dict[str, Any], k: int, rng: np.random.Generator, field: str,
+                     distinct: bool) -> list[Any]:
+    """K values of a per-component generator."""
+    if "choice" in spec and spec["choice"] and isinstance(spec["choice"][0], list):
+        return _draw(spec, rng, field)
+    if spec.get("same"):
+        return [_draw(spec, rng, field)] * k
+    if not distinct:
+        return [_draw(spec, rng, field) for _ in range(k)]
+    if "choice" in spec:
+        items = list(dict.fromkeys(spec["choice"]))
+        if len(items) < k:
+            raise ProblemError(field, f"needs {k} distinct choices, but has {len(items)}")
+        picked = rng.choice(len(items), size=k, replace=False)
+        return sorted(items[i] for i in picked)
+    lo, hi = _bounds(spec, field)
+    decimals = int(spec.get("decimals", 0))
+    steps = int(round((hi - lo) * 10 ** decimals)) + 1
+    if steps < k:
+        raise ProblemError(field, f"needs {k} distinct values, but its grid has {steps}")
+    picked = np.sort(rng.choice(steps, size=k, replace=False))
+    values = [round(lo + int(i) / 10 ** decimals, decimals) for i in picked]
+    return [int(v) if not decimals else v for v in values]
+
+
+def _draw_data(spec: Any, rng: np.random.Generator) -> list[Any]:
+    if not isinstance(spec, dict) or "count" in spec and "range" not in spec:
+        return spec
+    count = spec.get("count", 5)
+    n = _draw(count, rng, "data.count") if _is_generator(count) else count
+    if not isinstance(n, int) or n < 1:
+        raise ProblemError("data.count", f"expected a whole number of points, but got {n!r}")
+    return sorted(_draw_components({k: v for k, v in spec.items() if k != "count"}, n, rng,
+                                   "data", distinct=True))
+
+
+def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """One concrete spec from *template* (its ``exam`` section removed)."""
+    spec = {key: value for key, value in template.items() if key != "exam"}
+    spec["data"] = _draw_data(spec.get("data"), rng)
+    for key in ("components",):
+        if _is_generator(spec.get(key)):
+            spec[key] = _draw(spec[key], rng, key)
+    for section in ("stop", "display", "model"):
+        part = dict(spec.get(section) or {})
+        for key, value in part.items():
+            if _is_generator(value):
+                part[key] = _draw(value, rng, f"{section}.{key}")
+        if part:
+            spec[section] = part
+    init = dict(spec.get("init") or {})
+    k = spec.get("components")
+    for name in ("weights", "means", "variances"):
+        value = init.get(name)
+        if _is_generator(value):
+            if not isinstance(k, int):
+                raise ProblemError("components", "a generated init needs components: K")
+            init[name] = _draw_components(value, k, rng, f"init.{name}",
+                                          distinct=name == "means")
+    if init:
+        spec["init"] = init
+    return spec
+
+
+# --------------------------------------------------------------------------- checking
+
+def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
+    """Every quantity of the asked kinds, iteration by iteration."""
+    out = []
+    for iteration in range(1, max(problem.iterations, 1) + 1):
+        for kind in kinds:
+            if problem.iterations == 0 and kind not in ("r", "loglik"):
+                continue
+            if kind == "r":
+                out += [Quantity(iteration, "r", n, k) for n in range(problem.n_samples)
+                        for k in range(problem.components)]
+            elif kind == "loglik":
+                out.append(Quantity(iteration, "loglik"))
+            elif kind in ("pi", "mu", "var") and {"pi": "weights", "mu": "means",
+                                                  "var": "variances"}[kind] not in problem.update:
+                continue
+            else:
+                out += [Quantity(iteration, kind, k=k) for k in range(problem.components)]
+    return out
+
+
+def hand_computable(trace: Trace, allow_tiny: bool, grid: float) -> str | None:
+    """Why a drawn variant is not hand-computable (None when it is)."""
+    problem = trace.problem
+    floor = 0.5 * 10.0 ** -problem.decimals
+    esteps = [it.estep for it in trace.iterations] or [trace.final]
+    for estep in esteps:
+        resp = estep.detail.resp
+        if not allow_tiny and np.any(resp < floor):
+            return "a responsibility below the display precision"
+    for it in trace.iterations:
+        if np.any(it.mstep.nk < 0.5):
+            return "a component with less than half a point"
+        means = np.sort(it.mstep.params.means)
+        if np.any(np.diff(means) < grid):
+            return "two means closer than a unit of the data grid"
+    if trace.events:
+        return "a collapse or an empty component"
+    return None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One exam variant: its number, concrete spec, problem, trace and answers."""
+
+    number: int
+    spec: dict[str, Any]
+    trace: Trace
+    answers: list[dict[str, Any]]
+
+
+def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
+    """Variant *number* (1-based) of *template*: drawn until hand-computable."""
+    exam = template.get("exam") or {}
+    kinds = exam.get("ask", ["r", "N", "pi", "mu"])
+    grid = 10.0 ** -int((template.get("data") or {}).get("decimals", 0)) \
+        if isinstance(template.get("data"), dict) else 0.0
+    rng = np.random.default_rng([seed, number])
+    why = None
+    for _ in range(MAX_DRAWS):
+        spec = draw_spec(template, rng)
+        spec.setdefault("display", {})["detail"] = "all"
+        title = exam.get("title") or template.get("title") or "EM by hand"
+        spec["title"] = f"{title}: variant {number}"
+        problem = validate(spec)
+        trace = run(problem)
+        why = hand_computable(trace, bool(exam.get("allow_tiny")), grid)
+        if why is None:
+            return Variant(number, spec, trace, answers_of(problem, kinds, trace))
+    raise ProblemError("exam", f"no draw of variant {number} was hand-computable in "
+                               f"{MAX_DRAWS} tries (the last had {why}); widen the ranges or "
+                               f"set exam.allow_tiny")
+
+
+def answers_of(problem: Problem, kinds: list[str], trace: Trace) -> list[dict[str, Any]]:
+    """Every asked quantity's value (by the problem's carry policy), its full-precision
+    and rounded-carry values (both accepted), and the tolerance of each."""
+    full = trace if problem.carry == "full" else trace.full
+    hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
+            if problem.carry == "full" else trace)
+    out = []
+    for q in asked(problem, kinds):
+        value, by_hand = _value(full, q), _value(hand, q)
+        key = by_hand if problem.carry == "rounded" else value
+        tol = tolerance(problem, key)
+        out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
+                    "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
+                    "value": key, "full": value, "rounded_carry": by_hand, "tolerance": tol,
+                    "tolerance_text": f"{tol:.6g}",
+                    "other": by_hand if problem.carry == "full" else value,
+                    "differs": round_half_up(value, problem.decimals)
+                    != round_half_up(by_hand, problem.decimals)})
+    return out
+
+
+# --------------------------------------------------------------------------- writing
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """An exam template, its ``exam`` section checked (the rest is checked per draw)."""
+    template, _ = load_spec_file(path)
+    exam = template.get("exam") or {}
+    if not isinstance(exam, dict):
+        raise ProblemError("exam", f"expected a mapping with keys {', '.join(EXAM_KEYS)}")
+    for key in exam:
+        if key not in EXAM_KEYS:
+            raise ProblemError(f"exam.{key}", f"unknown key; valid keys: {', '.join(EXAM_KEYS)}")
+    kinds = exam.get("ask", ["r", "N", "pi", "mu"])
+    if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
+        raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(KINDS)}, but "
+                                       f"got {kinds!r}")
+    init = template.get("init")
+    if not isinstance(init, dict) or any(init.get(name) is None for name in
+                                         ("weights", "means", "variances")):
+        raise ProblemError("init", "an exam gives its starting values: init.weights, "
+                                   "init.means and init.variances, drawn or fixed")
+    if template.get("data_file") is not None:
+        raise ProblemError("data_file", "an exam draws its data: give data as a generator "
+                                        "({count: ..., range: [low, high], decimals: 0})")
+    return template
+
+
+def variants(template: dict[str, Any], n: int, seed: int) -> Iterator[Variant]:
+    """Variants 1..n, one at a time (a batch of 1,000 is never held at once)."""
+    for number in range(1, n + 1):
+        yield make_variant(template, seed, number)
+
+
+def csv_rows(variant: Variant) -> str:
+    """The variant's lines of answers.csv."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for a in variant.answers:
+        writer.writerow([variant.number, a["quantity"], repr(a["value"]),
+                         f"{a['tolerance']:.6g}", repr(a["full"]), repr(a["rounded_carry"])])
+    return out.getvalue()
+
+
+CSV_HEADER = "variant,quantity,value,tolerance,full_precision,rounded_carry\n"
+
+
+def _spec_yaml(spec: dict[str, Any]) -> str:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, where it is built
+    return yaml.dump(spec, Dumper=dumper, sort_keys=False, allow_unicode=True)
+
+
+def folder_name(number: int, n: int) -> str:
+    return f"variant-{number:0{max(3, len(str(n)))}d}"
+
+
+def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
+    problem = variant.trace.problem
+    context = variant.trace.context()
+    asked_kinds: list[tuple[int, str]] = []
+    for a in variant.answers:
+        if (a["iteration"], a["kind"]) not in asked_kinds:
+            asked_kinds.append((a["iteration"], a["kind"]))
+    context.update(part=None, selected=None, title=problem.title,
+                   questions=[{"iteration": i, "kind": kind} for i, kind in asked_kinds],
+                   example=f"{variant.answers[0]['quantity'].split('.', 1)[1]},0.123")
+    return context
+
+
+def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
+    """Compile one variant's question and key (in a worker process)."""
+    from .render.environment import render_template
+    from .render.output import build_pdf
+    from .render.pdf import compile_tex
+
+    spec, kinds, folder = job
+    problem = validate(spec)
+    trace = run(problem)
+    variant = Variant(0, spec, trace, answers_of(problem, kinds, trace))
+    tex = render_template("latex", "exam/question.tex.j2", _question_context(variant, kinds))
+    Path(folder, "question.pdf").write_bytes(compile_tex(tex).pdf)
+    Path(folder, "key.pdf").write_bytes(build_pdf(trace, plots=False).pdf)
+
+
+def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
+               fmt: str = "md", progress: Progress | None = None) -> Path:
+    """Write *n* variants of the template into the folder *out* (which must not exist or
+    be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
+    batch ``answers.csv``, ``keys.md`` and ``moodle.xml``. Built in a temporary folder
+    beside *out* and moved into place at the end, so a failure leaves nothing behind."""
+    import os
+    import shutil
+    import tempfile
+
+    from .render.environment import environment, render_template
+    from .render.latex import render_latex
+    from .render.markdown import render_markdown
+
+    template = load_template(template_path)
+    if n < 1:
+        raise ProblemError("-n", f"expected at least one variant, but got {n}")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ProblemError("-o", f"{out} exists and is not an empty folder")
+    if fmt == "pdf":
+        from .render.pdf import require_latex
+
+        require_latex()
+    kinds = (template.get("exam") or {}).get("ask", ["r", "N", "pi", "mu"])
+    title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
+    decimals_of = None
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    jobs = []
+    try:
+        env = environment("markdown")
+        keys_md = env.get_template("exam/keys.md.j2")
+        moodle = env.get_template("exam/moodle.xml.j2")
+        with open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
+                open(work / "keys.md", "w", encoding="utf-8") as keys, \
+                open(work / "moodle.xml", "w", encoding="utf-8") as xml:
+            answers.write(CSV_HEADER)
+            xml.write(str(moodle.make_module({"decimals": 3}).head()).lstrip())
+            for variant in variants(template, n, seed):
+                problem = variant.trace.problem
+                if decimals_of is None:
+                    decimals_of = problem.decimals
+                    keys.write(str(keys_md.make_module({"decimals": problem.decimals})
+                                   .head(title, n, problem.decimals, seed)).lstrip())
+                folder = work / folder_name(variant.number, n)
+                folder.mkdir()
+                (folder / "problem.yaml").write_text(_spec_yaml(variant.spec), encoding="utf-8")
+                if fmt == "pdf":
+                    jobs.append((variant.spec, kinds, str(folder)))
+                else:
+                    kind, key = (("markdown", render_markdown) if fmt == "md"
+                                 else ("latex", render_latex))
+                    question = render_template(kind, f"exam/question.{fmt}.j2",
+                                               _question_context(variant, kinds))
+                    (folder / f"question.{fmt}").write_text(_tidy(question), encoding="utf-8")
+                    (folder / f"key.{fmt}").write_text(key(variant.trace), encoding="utf-8")
+                answers.write(csv_rows(variant))
+                module = keys_md.make_module({"decimals": problem.decimals})
+                keys.write(str(module.rows(variant.number, variant.answers)))
+                data = [float(v) for v in problem.data]
+                params = [{"k": k + 1, "weight": float(problem.weights[k]),
+                           "mean": float(problem.means[k]),
+                           "variance": float(problem.variances[k])}
+                          for k in range(problem.components)]
+                xml.write(str(moodle.make_module({"decimals": problem.decimals}).variant(
+                    title, variant.number, data, params, list(problem.update),
+                    problem.iterations, problem.decimals, problem.carry, variant.answers)))
+                if progress is not None:
+                    progress(variant.number, n)
+            xml.write(str(moodle.make_module({"decimals": 3}).tail()))
+        if jobs:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                list(pool.map(_pdf_job, jobs))
+        if out.exists():
+            out.rmdir()
+        os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out
+
+
+def _tidy(text: str) -> str:
+    import re
+
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

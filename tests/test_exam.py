@@ -1,0 +1,206 @@
+"""Exam variants: determinism, hand-computable draws, keys against scikit-learn, the
+answers CSV (graded full marks by check), Moodle XML, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import yaml
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from conftest import EXAMPLES, ROOT
+from explainer.exam import load_template, make_variant, write_exam
+from explainer.errors import ProblemError
+from explainer.grading import grade, read_answers
+from explainer.problem import load_problem
+
+TEMPLATE = EXAMPLES / "exam" / "exam.yaml"
+
+# Variances learned too, normalized kernel, two components of three means' choice:
+# a template scikit-learn can check iteration for iteration.
+FULL = {
+    "title": "EM by hand, all parameters",
+    "data": {"count": {"range": [5, 7]}, "range": [0, 8], "decimals": 1},
+    "components": 2,
+    "init": {"weights": {"choice": [[0.5, 0.5], [0.4, 0.6]]},
+             "means": {"range": [1, 7], "decimals": 0},
+             "variances": {"choice": [4, 6, 8]}},
+    "stop": {"iterations": 2},
+    "display": {"decimals": 3},
+    "exam": {"ask": ["r", "N", "pi", "mu", "var", "loglik"]},
+}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_same_seed_gives_the_same_variants(tmp_path):
+    a = write_exam(TEMPLATE, 4, 7, tmp_path / "a")
+    b = write_exam(TEMPLATE, 6, 7, tmp_path / "b")
+    c = write_exam(TEMPLATE, 4, 8, tmp_path / "c")
+    for name in ("question.md", "key.md", "problem.yaml"):
+        for v in ("variant-001", "variant-004"):
+            assert (a / v / name).read_text() == (b / v / name).read_text()
+    rows_a, rows_c = read_csv(a / "answers.csv"), read_csv(c / "answers.csv")
+    assert rows_a == [r for r in read_csv(b / "answers.csv") if int(r["variant"]) <= 4]
+    assert rows_a != rows_c
+
+
+def test_every_variant_is_hand_computable():
+    template = load_template(TEMPLATE)
+    for number in range(1, 41):
+        v = make_variant(template, 3, number)
+        x = v.trace.problem.data
+        assert 5 <= len(x) <= 6 and np.all(x == np.round(x)) and x.min() >= 0 and x.max() <= 12
+        assert len(set(x.tolist())) == len(x)
+        means = v.trace.problem.means
+        assert np.all(means == np.round(means)) and means[0] < means[1]
+        it = v.trace.iterations[0]
+        assert it.estep.detail.resp.min() >= 0.0005       # nothing hidden below 3 decimals
+        assert it.mstep.nk.min() >= 0.5                   # both components keep points
+        assert abs(np.diff(it.mstep.params.means)[0]) >= 1
+        for a in v.answers:   # the tolerance: half a unit of the third decimal
+            assert a["tolerance"] == pytest.approx(0.0005 + 1e-9 * abs(a["value"]))
+
+
+def sklearn_fit(x, weights, means, variances, n_iter):
+    gm = GaussianMixture(n_components=len(means), covariance_type="full", max_iter=n_iter,
+                         tol=0, reg_covar=0, n_init=1, weights_init=weights,
+                         means_init=np.array(means)[:, None],
+                         precisions_init=(1.0 / np.array(variances))[:, None, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm.fit(np.asarray(x)[:, None])
+    return gm
+
+
+def test_every_answer_key_agrees_with_scikit_learn():
+    template = {**FULL}
+    for number in range(1, 16):
+        v = make_variant(template, 11, number)
+        p = v.trace.problem
+        values = {a["quantity"]: a["value"] for a in v.answers}
+        start = (p.weights, p.means, p.variances)
+        for iteration in (1, 2):
+            gm = sklearn_fit(p.data, *start, iteration)
+            for k in range(2):
+                assert values[f"it{iteration}.pi[{k + 1}]"] == pytest.approx(gm.weights_[k])
+                assert values[f"it{iteration}.mu[{k + 1}]"] == pytest.approx(gm.means_[k, 0])
+                assert values[f"it{iteration}.var[{k + 1}]"] == pytest.approx(
+                    gm.covariances_[k, 0, 0])
+            # r and loglik of the iteration: the start of the fit with iteration - 1 steps.
+            before = sklearn_fit(p.data, *start, iteration - 1) if iteration > 1 else None
+            gm0 = before or GaussianMixture(2, covariance_type="full")
+            if before is None:
+                gm0.weights_, gm0.means_ = np.array(p.weights), np.array(p.means)[:, None]
+                gm0.covariances_ = np.array(p.variances)[:, None, None]
+                gm0.precisions_cholesky_ = 1 / np.sqrt(gm0.covariances_)
+            resp = gm0.predict_proba(np.asarray(p.data)[:, None])
+            for n in range(len(p.data)):
+                for k in range(2):
+                    assert values[f"it{iteration}.r[{n + 1},{k + 1}]"] == pytest.approx(
+                        resp[n, k], abs=1e-12)
+            assert values[f"it{iteration}.loglik"] == pytest.approx(
+                gm0.score(np.asarray(p.data)[:, None]) * len(p.data))
+
+
+def test_the_answers_csv_scores_full_marks_with_check(tmp_path):
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
+    rows = read_csv(out / "answers.csv")
+    for number in (1, 2, 3):
+        mine = tmp_path / f"student-{number}.csv"
+        mine.write_text("".join(f'"{r["quantity"]}",{float(r["value"]):.3f}\n'
+                                for r in rows if int(r["variant"]) == number))
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        result = grade(problem, read_answers(mine))
+        assert result["score"] == result["out_of"] > 10
+    keys = (out / "keys.md").read_text()
+    assert keys.count("\n| 3 | `") == sum(int(r["variant"]) == 3 for r in rows)
+
+
+def test_moodle_xml_has_the_structure_moodle_imports(tmp_path):
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
+    rows = read_csv(out / "answers.csv")
+    root = ET.parse(out / "moodle.xml").getroot()
+    assert root.tag == "quiz"
+    questions = root.findall("question")
+    categories = [q for q in questions if q.get("type") == "category"]
+    numerical = [q for q in questions if q.get("type") == "numerical"]
+    assert questions[0].get("type") == "category"
+    assert [c.findtext("category/text") for c in categories] == [
+        f"$course$/top/EM by hand/Variant {i}" for i in (1, 2, 3)]
+    assert len(numerical) == len(rows)
+    for q, row in zip(numerical, rows):
+        assert q.findtext("name/text") == f"Variant {row['variant']}: {row['quantity']}"
+        assert q.find("questiontext").get("format") == "html"
+        assert "\\(" in q.findtext("questiontext/text")
+        answer = q.find("answer")
+        assert answer.get("fraction") == "100"
+        assert float(answer.findtext("text")) == pytest.approx(float(row["value"]), abs=5e-4)
+        assert float(answer.findtext("tolerance")) == pytest.approx(float(row["tolerance"]),
+                                                                    rel=1e-5)
+        assert float(q.findtext("defaultgrade")) == 1.0
+
+
+def test_latex_question_and_key(tmp_path):
+    out = write_exam(TEMPLATE, 1, 7, tmp_path / "exam", fmt="tex")
+    question = (out / "variant-001" / "question.tex").read_text()
+    assert question.startswith("\\documentclass") and "\\section*{Questions}" in question
+    assert (out / "variant-001" / "key.tex").read_text().startswith("\\documentclass")
+
+
+def test_pdf_question_and_key(tmp_path):
+    out = write_exam(TEMPLATE, 2, 7, tmp_path / "exam", fmt="pdf")
+    for v in ("variant-001", "variant-002"):
+        for name in ("question.pdf", "key.pdf"):
+            assert (out / v / name).read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"exam": {"ask": ["mean"]}}, "exam.ask"),
+    ({"exam": {"asks": ["r"]}}, "exam.asks"),
+    ({"init": {"weights": [0.5, 0.5], "means": [1, 2]}}, "init"),
+    ({"init": {"weights": [0.5, 0.5], "means": {"range": [3, 3]}, "variances": [1, 1]}},
+     "init.means: needs 2 distinct values"),
+    ({"display": {"decimals": 3}, "data": {"count": 5, "range": [10, 0]}}, "range"),
+])
+def test_bad_templates_are_clear_errors(tmp_path, change, message):
+    template = yaml.safe_load(TEMPLATE.read_text())
+    template.update(change)
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(template))
+    result = cli("exam", str(path), "-n", "2", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["t.yaml"]  # no partial folder left
+
+
+def test_an_impossible_template_says_so(tmp_path):
+    template = yaml.safe_load(TEMPLATE.read_text())
+    template["init"]["variances"] = {"choice": [0.05], "same": True}  # every r is 0 or 1
+    with pytest.raises(ProblemError, match="hand-computable"):
+        make_variant(template, 0, 1)
+
+
+def test_an_existing_folder_is_not_overwritten(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "mine.txt").write_text("keep")
+    result = cli("exam", str(TEMPLATE), "-n", "1", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and "not an empty folder" in result.stderr
+    assert (tmp_path / "out" / "mine.txt").read_text() == "keep"
