@@ -351,6 +351,8 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ProblemError("-o", f"{out} exists and is not an empty folder")
+    if not out.resolve().parent.is_dir():
+        raise ProblemError("-o", f"folder does not exist: {out.resolve().parent}")
     if fmt == "pdf":
         from .render.pdf import require_latex
 

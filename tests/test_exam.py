@@ -204,3 +204,8 @@ def test_an_existing_folder_is_not_overwritten(tmp_path):
     result = cli("exam", str(TEMPLATE), "-n", "1", "-o", str(tmp_path / "out"))
     assert result.returncode == 2 and "not an empty folder" in result.stderr
     assert (tmp_path / "out" / "mine.txt").read_text() == "keep"
+
+
+def test_a_missing_parent_folder_is_a_clear_error(tmp_path):
+    result = cli("exam", str(TEMPLATE), "-n", "1", "-o", str(tmp_path / "no" / "such"))
+    assert result.returncode == 2 and "folder does not exist" in result.stderr
