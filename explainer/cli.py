@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "missing (no value).",
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("spec", metavar="SPEC", help="problem spec (YAML or JSON)")
+    check.add_argument("answers", metavar="ANSWERS", help="answers (CSV or YAML)")
+    check.add_argument("--format", choices=["md", "json"], default="md",
+                       help="md: a report to read (default); json: for machines")
+    check.add_argument("-o", "--output", metavar="OUT", help="write here, not to stdout")
+    check.add_argument("--decimals", metavar="D",
+                       help="the precision answers are given to (default: the spec's)")
     exam = sub.add_parser(
         "exam", help="write exam variants with answer keys",
         description="Write N variants of an exam template: per variant a question sheet, "
@@ -177,13 +184,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a new (or empty) folder for the variants")
     exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
                       help="question sheets and keys as Markdown (default), LaTeX or PDF")
-    check.add_argument("spec", metavar="SPEC", help="problem spec (YAML or JSON)")
-    check.add_argument("answers", metavar="ANSWERS", help="answers (CSV or YAML)")
-    check.add_argument("--format", choices=["md", "json"], default="md",
-                       help="md: a report to read (default); json: for machines")
-    check.add_argument("-o", "--output", metavar="OUT", help="write here, not to stdout")
-    check.add_argument("--decimals", metavar="D",
-                       help="the precision answers are given to (default: the spec's)")
     return parser
 
 
