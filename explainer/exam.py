@@ -341,7 +341,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     import shutil
     import tempfile
 
-    from .render.environment import environment, render_template
+    from .render.environment import environment, render_template, tidy
     from .render.latex import render_latex
     from .render.markdown import render_markdown
 
@@ -387,7 +387,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                                  else ("latex", render_latex))
                     question = render_template(kind, f"exam/question.{fmt}.j2",
                                                _question_context(variant, kinds))
-                    (folder / f"question.{fmt}").write_text(_tidy(question), encoding="utf-8")
+                    (folder / f"question.{fmt}").write_text(tidy(question), encoding="utf-8")
                     (folder / f"key.{fmt}").write_text(key(variant.trace), encoding="utf-8")
                 answers.write(csv_rows(variant))
                 module = keys_md.make_module({"decimals": problem.decimals})
@@ -416,8 +416,3 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         raise
     return out
 
-
-def _tidy(text: str) -> str:
-    import re
-
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

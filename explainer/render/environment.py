@@ -14,6 +14,7 @@ Python's internals.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,15 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     )
     env.filters.update(FILTERS)
     return env
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def tidy(text: str) -> str:
+    """A rendered document with one blank line where template control flow left several,
+    and one newline at its end."""
+    return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
 
 
 def render_template(kind: str, name: str, context: dict[str, Any],

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..trace import Trace
 from .context import build_context, select_part
-from .environment import render_template
+from .environment import render_template, tidy
 
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | None = None,
@@ -27,4 +25,4 @@ def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | N
     select_part(context, trace, part, iteration)
     name = "latex/fragment.tex.j2" if fragment else "latex/document.tex.j2"
     text = render_template("latex", name, context, templates)
-    return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
+    return tidy(text)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 
 from .. import defaults
 from ..errors import ProblemError
 from ..trace import Trace
 from .context import build_context, select_part
-from .environment import render_template
+from .environment import render_template, tidy
 
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,
@@ -34,4 +32,4 @@ def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str
     name = "markdown/document.md.j2" if part is None else "markdown/part.md.j2"
     text = render_template("markdown", name, context, templates)
     # Template control flow leaves runs of blank lines; one blank line is all Markdown needs.
-    return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
+    return tidy(text)
