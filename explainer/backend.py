@@ -48,6 +48,8 @@ class Backend(Protocol):
 
     def carry_log(self, a: np.ndarray) -> np.ndarray: ...
 
+    def canonical(self, a: np.ndarray) -> np.ndarray: ...
+
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
@@ -98,6 +100,11 @@ class FloatBackend:
 
     def carry_log(self, a: np.ndarray) -> np.ndarray:
         """The log of a value carried to the next step: here, unchanged."""
+        return a
+
+    def canonical(self, a: np.ndarray) -> np.ndarray:
+        """A value kept in the trace, in its one written form: here, unchanged (the
+        rounded carry leaves it too; exact values take SymPy's canonical form)."""
         return a
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,5 +238,4 @@ def log_density(xp: Backend, exponents: np.ndarray, log_norms: np.ndarray,
 def log_weighted(xp: Backend, log_densities: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """log pi_k N(x_n | mu_k, sigma_k^2). Not rounded: the document writes the product
     into p(x_n) = 0.5 * 0.105 + 0.5 * 0.105 and into r_nk, never on its own."""
-    return xp.carry_log(log_densities + xp.log(weights)) if xp.name == "exact" else \
-        log_densities + xp.log(weights)
+    return xp.canonical(log_densities + xp.log(weights))

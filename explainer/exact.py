@@ -182,7 +182,7 @@ class ExactBackend:
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
         return _elementwise(lambda v: sp.log(1 / sp.sqrt(2 * sp.pi * v)), variances)
 
-    def carry(self, a: np.ndarray) -> np.ndarray:
+    def canonical(self, a: np.ndarray) -> np.ndarray:
         """A value as it is written down and read back: in SymPy's own canonical form,
         so that a saved trace reads back to the very same values. (Floats, such as
         the log-likelihood, pass unchanged.)"""
@@ -190,8 +190,11 @@ class ExactBackend:
             return a
         return self.check(_elementwise(canonical, a))
 
+    def carry(self, a: np.ndarray) -> np.ndarray:
+        return self.canonical(a)
+
     def carry_log(self, a: np.ndarray) -> np.ndarray:
-        return self.carry(a)
+        return self.canonical(a)
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """r_nk = 1 / sum_j e^{a_nj - a_nk}: the common factor of numerator and denominator

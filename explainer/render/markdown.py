@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from .. import defaults
 from ..errors import ProblemError
 from ..trace import Trace
