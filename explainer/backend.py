@@ -44,6 +44,12 @@ class Backend(Protocol):
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray: ...
 
+    def inverse(self, matrices: np.ndarray) -> np.ndarray: ...
+
+    def det(self, matrices: np.ndarray) -> np.ndarray: ...
+
+    def eye(self, d: int) -> np.ndarray: ...
+
     def carry(self, a: np.ndarray) -> np.ndarray: ...
 
     def carry_log(self, a: np.ndarray) -> np.ndarray: ...
@@ -69,8 +75,14 @@ class FloatBackend:
     def asarray(self, values: Any) -> np.ndarray:
         return np.array(values, dtype=float)
 
-    def mean_var(self, x: np.ndarray) -> tuple[float, float]:
-        return float(np.mean(x)), float(np.var(x))
+    def mean_var(self, x: np.ndarray) -> tuple[Any, Any]:
+        """The data's mean and variance; for d >= 2 the mean vector and the covariance
+        matrix (divided by N, as the M-step's)."""
+        if x.ndim == 1:
+            return float(np.mean(x)), float(np.var(x))
+        mean = x.mean(axis=0)
+        centred = x - mean
+        return mean, centred.T @ centred / x.shape[0]
 
     def constant(self, value: float) -> float:
         return float(value)
@@ -84,15 +96,40 @@ class FloatBackend:
             return np.exp(a)
 
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
-        """-(x_n - mu_k)^2 / (2 sigma_k^2), shape (n_samples, n_components)."""
-        out = np.subtract.outer(x, means)
-        np.square(out, out=out)
-        out *= -0.5 / variances
+        """-(x_n - mu_k)^2 / (2 sigma_k^2), shape (n_samples, n_components); for d >= 2
+        -(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) / 2 (through the Cholesky factor
+        Sigma_k = L L^T: the squared length of L^-1 (x_n - mu_k))."""
+        if x.ndim == 1:
+            out = np.subtract.outer(x, means)
+            np.square(out, out=out)
+            out *= -0.5 / variances
+            return out
+        out = np.empty((x.shape[0], means.shape[0]))
+        for k in range(means.shape[0]):
+            whiten = np.linalg.inv(np.linalg.cholesky(variances[k])).T
+            y = x @ whiten
+            y -= means[k] @ whiten
+            np.square(y, out=y)
+            out[:, k] = y.sum(axis=1)
+        out *= -0.5
         return out
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
-        """log of 1/sqrt(2 pi sigma_k^2)."""
-        return -0.5 * (LOG_2PI + np.log(variances))
+        """log of 1/sqrt(2 pi sigma_k^2); for d >= 2 of 1/((2 pi)^(d/2) |Sigma_k|^(1/2))."""
+        if variances.ndim == 1:
+            return -0.5 * (LOG_2PI + np.log(variances))
+        return -0.5 * (variances.shape[-1] * LOG_2PI + np.linalg.slogdet(variances)[1])
+
+    def inverse(self, matrices: np.ndarray) -> np.ndarray:
+        """Sigma_k^-1 of each matrix, shape (n_components, d, d)."""
+        return np.linalg.inv(matrices)
+
+    def det(self, matrices: np.ndarray) -> np.ndarray:
+        """|Sigma_k|, shape (n_components,)."""
+        return np.linalg.det(matrices)
+
+    def eye(self, d: int) -> np.ndarray:
+        return np.eye(d)
 
     def carry(self, a: np.ndarray) -> np.ndarray:
         """A value as it is carried to the next step: here, unchanged."""
@@ -125,7 +162,14 @@ class FloatBackend:
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
-        """sum_n r_nk (x_n - c_k)^2, shape (n_components,)."""
+        """sum_n r_nk (x_n - c_k)^2, shape (n_components,); for d >= 2 the scatter
+        matrices sum_n r_nk (x_n - c_k)(x_n - c_k)^T, shape (n_components, d, d)."""
+        if x.ndim > 1:
+            out = np.empty((centres.shape[0], x.shape[1], x.shape[1]))
+            for k in range(centres.shape[0]):
+                diff = x - centres[k]
+                out[k] = (resp[:, k, None] * diff).T @ diff
+            return out
         work = np.subtract.outer(x, centres)
         np.square(work, out=work)
         work *= resp

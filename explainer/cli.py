@@ -29,6 +29,9 @@ examples:
   em-explainer solve examples/lecture/lecture.yaml -o notes.tex --fragment
   em-explainer solve --data-file heights.csv --column height --k 2 \\
                      --init-method random_points --seed 3 --iterations 20
+  em-explainer solve examples/two-d/two-d.yaml -o two-d.pdf
+  em-explainer solve --data-file points.csv --columns x,y --k 3 \\
+                     --init-method kmeans --covariance-type diag --iterations 10
 
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
@@ -128,9 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: full)")
     data = solve.add_argument_group("problem (override SPEC)")
     data.add_argument("--title", help="document title")
-    data.add_argument("--data", metavar="X1,X2,...", help="data points, comma-separated")
+    data.add_argument("--data", metavar="X1,X2,...",
+                      help="data points, comma-separated; rows for d >= 2 separated by ';' "
+                           "(\"0,0; 4,4; 1,0\")")
     data.add_argument("--data-file", metavar="CSV", help="CSV file with the data")
-    data.add_argument("--column", help="CSV column to read")
+    data.add_argument("--column", help="CSV column to read (1-D data)")
+    data.add_argument("--columns", metavar="X,Y,...",
+                      help="CSV columns to read, one coordinate each (d >= 2)")
     data.add_argument("--k", metavar="K", help="number of components")
     data.add_argument("--names", metavar="A,B,...", help="component names")
     data.add_argument("--weights", metavar="W1,W2,...", help="starting weights (1/3 allowed)")
@@ -142,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--update", metavar="PARAMS",
                       help="parameters the M-step re-estimates, e.g. weights,means")
     data.add_argument("--kernel", metavar="KERNEL", help="normalized or proportional")
+    data.add_argument("--covariance-type", metavar="TYPE",
+                      help="d >= 2: full, diag, spherical or tied (default full)")
     data.add_argument("--iterations", metavar="N", help="EM iterations (0 = E-step only)")
     data.add_argument("--tol", metavar="T", help="stop when the log-likelihood gains less")
     render = sub.add_parser(

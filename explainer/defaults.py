@@ -18,12 +18,17 @@ DECIMALS_RANGE = (0, 12)
 MAX_ROWS = 12
 DETAIL = (1,)
 HIGHLIGHT = "auto"
+COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+COVARIANCE_TYPE = "full"
 CARRIES = ("full", "rounded")
 CARRY = "full"
 SEED = 0
 
 # Validation.
 WEIGHT_SUM_TOL = 1e-6
+# A given covariance with an eigenvalue below -PSD_TOLERANCE x its largest is refused
+# (not a covariance); one between that and 0 is singular, and floored by the engine.
+PSD_TOLERANCE = 1e-10
 
 # Numerics.
 # A component whose effective number of points N_k falls below this cannot

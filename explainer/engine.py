@@ -53,37 +53,121 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
 
 
 def variance_floor(x: np.ndarray) -> float:
-    """The smallest variance a component may take (see defaults)."""
-    return max(defaults.VARIANCE_FLOOR_FRACTION * float(np.var(x)),
-               defaults.VARIANCE_FLOOR_ABSOLUTE)
+    """The smallest variance a component may take (see defaults); for d >= 2 the
+    smallest eigenvalue a covariance may have (from the least spread coordinate)."""
+    spread = float(np.var(x)) if x.ndim == 1 else float(np.min(np.var(x, axis=0)))
+    return max(defaults.VARIANCE_FLOOR_FRACTION * spread, defaults.VARIANCE_FLOOR_ABSOLUTE)
+
+
+# --------------------------------------------------------------------------- covariances
+# The M-step's covariance for each covariance type (d >= 2), from the scatter matrices
+# S_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T, the N_k and N. Pure functions on arrays of
+# shape (K, d, d); *xp* gives the identity matrix in its arithmetic.
+
+def _full(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = S_k / N_k."""
+    return scatter / nk[:, None, None]
+
+
+def _diag(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = diag(S_k) / N_k: one variance per coordinate, no correlation."""
+    eye = xp.eye(scatter.shape[-1])
+    return np.diagonal(scatter, axis1=1, axis2=2)[:, :, None] * eye / nk[:, None, None]
+
+
+def _spherical(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = sigma_k^2 I with sigma_k^2 = trace(S_k) / (d N_k): the mean of the
+    diagonal ones."""
+    d = scatter.shape[-1]
+    trace = np.trace(scatter, axis1=1, axis2=2)
+    return (trace / (d * nk))[:, None, None] * xp.eye(d)
+
+
+def _tied(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma = sum_k S_k / N, shared by every component."""
+    shared = scatter.sum(axis=0) / n
+    return np.stack([shared] * scatter.shape[0])
+
+
+COVARIANCE_UPDATES: dict[str, Callable[..., np.ndarray]] = {
+    "full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
+
+
+def _singular_cause(x: np.ndarray, resp: np.ndarray | None) -> tuple[str, int]:
+    """Why a covariance (of the component with responsibilities *resp*; None: of the data)
+    is singular: the data's columns are dependent (``dependent``), the component carries
+    d or fewer points (``collapse``, with their number), or its points nearly lie on a
+    line or plane (``flat``)."""
+    d = x.shape[1]
+    if np.linalg.matrix_rank(x - x.mean(axis=0)) < d:
+        return "dependent", 0
+    if resp is None:
+        return "flat", 0
+    # The points carrying the component: the fewest whose r_nk make 99.9% of N_k.
+    order = np.sort(resp)[::-1]
+    points = int(np.searchsorted(np.cumsum(order), 0.999 * order.sum()) + 1)
+    return ("collapse", points) if points <= d else ("flat", points)
+
+
+def floor_covariances(covariances: np.ndarray, floor: float, x: np.ndarray,
+                      resp: np.ndarray | None, skip: np.ndarray, xp: Backend,
+                      ) -> tuple[np.ndarray, list[Event]]:
+    """Covariances with every eigenvalue >= *floor*: a matrix whose smallest eigenvalue
+    lambda is below gets (floor - lambda) I added (which raises each eigenvalue by as
+    much, as scikit-learn's reg_covar does), with an event saying why it was singular."""
+    events: list[Event] = []
+    values = np.linalg.eigvalsh(xp.to_float(covariances))[:, 0]
+    for k in np.flatnonzero(~skip & (values < floor)):
+        if xp.budgeted:
+            raise BudgetExceeded("a covariance became singular and was floored (its "
+                                 "eigenvalues have no short exact form)")
+        cause, points = _singular_cause(x, None if resp is None else resp[:, k])
+        covariances[k] = covariances[k] + (floor - values[k]) * xp.eye(x.shape[1])
+        events.append(Event("covariance_floor", int(k), float(values[k]), floor,
+                            cause=cause, points=points))
+    return covariances, events
 
 
 def m_step(x: np.ndarray, resp: np.ndarray, current: Params, update: tuple[str, ...],
-           floor: float, xp: Backend = FLOAT) -> MStep:
+           floor: float, xp: Backend = FLOAT, covariance_type: str = "full") -> MStep:
     """Re-estimate the parameters named in *update* from the responsibilities.
 
     Parameters
     ----------
-    x : ndarray of shape (n_samples,)
+    x : ndarray of shape (n_samples,) or (n_samples, d)
     resp : ndarray of shape (n_samples, n_components)
     current : the parameters before the step; those not updated are carried over,
         and an empty component (N_k ~ 0) keeps its mean and variance.
-    floor : the smallest variance allowed.
+    floor : the smallest variance allowed (d >= 2: the smallest eigenvalue of a
+        covariance).
+    covariance_type : for d >= 2, the key of :data:`COVARIANCE_UPDATES`.
+
+    For d >= 2, ``sum_rx`` holds the vectors sum_n r_nk x_n (K, d) and ``sum_rsq`` the
+    scatter matrices S_k (K, d, d) around the new means.
     """
     nk = xp.simplify(xp.carry(resp.sum(axis=0)))
-    sum_rx = xp.carry(x @ resp)
+    multi = x.ndim > 1
+    sum_rx = xp.carry(resp.T @ x if multi else x @ resp)
     nk_float = xp.to_float(nk)
     empty = nk_float < defaults.EMPTY_COMPONENT_NK
     events = [Event("empty_component", int(k), float(nk_float[k]))
               for k in np.flatnonzero(empty)]
     safe_nk = np.where(empty, xp.constant(1.0), nk)
+    # Per component, broadcast over a mean's coordinates (d >= 2).
+    by_k = (slice(None), None) if multi else (slice(None),)
 
     weights = (xp.simplify(xp.carry(nk / x.shape[0])) if "weights" in update
                else current.weights.copy())
-    means = (np.where(empty, current.means, xp.simplify(xp.carry(sum_rx / safe_nk)))
+    means = (np.where(empty[by_k], current.means,
+                      xp.simplify(xp.carry(sum_rx / safe_nk[by_k])))
              if "means" in update else current.means.copy())
     sum_rsq = xp.carry(xp.weighted_sq_sums(x, means, resp))
-    if "variances" in update:
+    if "variances" in update and multi:
+        fresh = COVARIANCE_UPDATES[covariance_type](sum_rsq, safe_nk, x.shape[0], xp)
+        variances = np.where(empty[:, None, None], current.variances, xp.simplify(fresh))
+        variances, floored = floor_covariances(variances, floor, x, resp, empty, xp)
+        events.extend(floored)
+    elif "variances" in update:
         variances = np.where(empty, current.variances, xp.simplify(xp.carry(sum_rsq / safe_nk)))
         below = xp.to_float(variances) < floor
         for k in np.flatnonzero(~empty & below):
@@ -112,9 +196,15 @@ def _data(problem: Problem, xp: Backend) -> np.ndarray:
     return problem.data
 
 
-def _moments_start(x: np.ndarray, k: int, xp: Backend) -> Params:
-    """The fallback an empty component keeps while initialising: data mean and variance."""
+def _moments_start(x: np.ndarray, k: int, xp: Backend, covariance_type: str = "full") -> Params:
+    """The fallback an empty component keeps while initialising: data mean and variance
+    (d >= 2: covariance, of the covariance type's form; floored by the caller)."""
     mean, var = xp.mean_var(x)
+    if x.ndim > 1:
+        n = x.shape[0]
+        cov = COVARIANCE_UPDATES[covariance_type](var[None] * n, xp.asarray([n]), n, xp)[0]
+        return Params(weights=xp.asarray([1] * k) / k, means=np.stack([mean] * k),
+                      variances=np.stack([cov] * k))
     floor = xp.constant(variance_floor(xp.to_float(x)))
     return Params(weights=xp.asarray([1] * k) / k, means=xp.asarray([mean] * k),
                   variances=xp.asarray([var if xp.to_float([var])[0] > float(floor)
@@ -122,20 +212,26 @@ def _moments_start(x: np.ndarray, k: int, xp: Backend) -> Params:
 
 
 def _kmeans_labels(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Lloyd's algorithm in 1-D from a k-means++ start; returns a label per point."""
-    values = np.unique(x)
-    centres = [float(rng.choice(values))]
+    """Lloyd's algorithm from a k-means++ start; returns a label per point. (1-D: the
+    centres sorted, so cluster 1 is the leftmost.)"""
+    points = x.reshape(x.shape[0], -1)
+    values = np.unique(points, axis=0)
+    centres = [values[rng.choice(len(values))]] if x.ndim > 1 else [
+        np.array([float(rng.choice(values[:, 0]))])]
     while len(centres) < k:
-        dist2 = np.min((values[:, None] - np.array(centres)) ** 2, axis=1)
-        centres.append(float(rng.choice(values, p=dist2 / dist2.sum())))
-    c = np.sort(np.array(centres))
+        dist2 = np.min(((values[:, None, :] - np.array(centres)) ** 2).sum(axis=2), axis=1)
+        centres.append(values[rng.choice(len(values), p=dist2 / dist2.sum())])
+    c = np.array(centres, dtype=float)
+    if x.ndim == 1:
+        c = np.sort(c, axis=0)
     labels = np.full(x.shape[0], -1)
     for _ in range(300):
-        new_labels = np.argmin(np.abs(x[:, None] - c), axis=1)
+        new_labels = np.argmin(((points[:, None, :] - c) ** 2).sum(axis=2), axis=1)
         if np.array_equal(new_labels, labels):
             break
         labels = new_labels
-        c = np.array([x[labels == j].mean() if np.any(labels == j) else c[j] for j in range(k)])
+        c = np.array([points[labels == j].mean(axis=0) if np.any(labels == j) else c[j]
+                      for j in range(k)])
     return labels
 
 
@@ -143,15 +239,35 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
     """The starting parameters, by ``problem.init_method``.
 
     The random choices are made on the float data, so every arithmetic starts from
-    the same points; the arithmetic on them is *xp*'s.
+    the same points; the arithmetic on them is *xp*'s. A singular starting covariance
+    (d >= 2: given so, or the data's) is floored, and the start's events say so.
     """
     x, k = _data(problem, xp), problem.components
+    floor = variance_floor(problem.data)
+    multi = problem.dim > 1
+
+    def floored(params: Params, method: str) -> Start:
+        if not multi:
+            return Start(method, params, problem.seed)
+        variances, events = floor_covariances(params.variances.copy(), floor, problem.data,
+                                              None, np.zeros(k, dtype=bool), xp)
+        return Start(method, replace(params, variances=variances), problem.seed,
+                     events=tuple(events))
+
     if problem.init_method == "given":
         source = problem.exact_inputs if xp.name == "exact" else problem
         assert source is not None and source.weights is not None
         params = Params(*(xp.asarray(getattr(source, name)) for name in defaults.PARAMETERS))
-        return Start("given", params, problem.seed)
+        return floored(params, "given")
     rng = np.random.default_rng(problem.seed)
+    if problem.init_method == "random_points" and multi:
+        rows = np.unique(problem.data, axis=0, return_index=True)[1]
+        chosen = rows[rng.choice(len(rows), size=k, replace=False)]
+        # Components in the order of their first coordinate (then the second, ...).
+        chosen = chosen[np.lexsort(problem.data[chosen].T[::-1])]
+        fallback = _moments_start(x, k, xp, problem.covariance_type)
+        return floored(Params(fallback.weights.copy(), x[chosen].copy(),
+                              fallback.variances.copy()), "random_points")
     if problem.init_method == "random_points":
         picked = np.sort(rng.choice(np.unique(problem.data), size=k, replace=False))
         # The same points in x's arithmetic (exact: as written): where each picked value
@@ -167,8 +283,10 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
     else:  # kmeans: hard responsibilities from Lloyd's algorithm
         resp = xp.asarray(np.eye(k)[_kmeans_labels(problem.data, k, rng)])
     resp.setflags(write=False)
-    mstep = m_step(x, resp, _moments_start(x, k, xp), defaults.PARAMETERS,
-                   variance_floor(problem.data), xp)
+    fallback = _moments_start(x, k, xp, problem.covariance_type)
+    if multi:
+        fallback = floored(fallback, problem.init_method).params
+    mstep = m_step(x, resp, fallback, defaults.PARAMETERS, floor, xp, problem.covariance_type)
     return Start(problem.init_method, mstep.params, problem.seed, mstep)
 
 
@@ -198,7 +316,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     floor = variance_floor(problem.data)
     estep = e_step(x, start.params, problem.kernel, xp)
     iterations: list[Iteration] = []
-    events: list[Event] = list(start.mstep.events) if start.mstep else []
+    events: list[Event] = [*start.events, *(start.mstep.events if start.mstep else ())]
     converged, stop_reason, budget = False, "iterations", None
     for index in range(1, problem.iterations + 1):
         assert estep.detail is not None
@@ -207,7 +325,8 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         last_whole = estep if xp.budgeted else None  # (float: free the arrays early)
         mstep_done = None
         try:
-            mstep = m_step(x, estep.detail.resp, estep.params, problem.update, floor, xp)
+            mstep = m_step(x, estep.detail.resp, estep.params, problem.update, floor, xp,
+                           problem.covariance_type)
             # Free this iteration's per-point arrays before the next E-step allocates its
             # own, unless they are shown ('last' keeps them until the run is known to go on).
             may_be_last = index == problem.iterations or problem.tol is not None

@@ -28,12 +28,13 @@ SPEC_KEYS: dict[str, Any] = {
     "data": None,
     "data_file": None,
     "column": None,
+    "columns": None,
     "components": None,
     "names": None,
-    "init": {"weights": None, "means": None, "variances": None},
+    "init": {"weights": None, "means": None, "variances": None, "covariances": None},
     "init_method": None,
     "seed": None,
-    "model": {"kernel": None, "update": None},
+    "model": {"kernel": None, "update": None, "covariance_type": None},
     "stop": {"iterations": None, "tol": None},
     "display": {"decimals": None, "max_rows": None, "detail": None, "highlight": None,
                 "exact": None, "carry": None},
@@ -65,22 +66,26 @@ class ExactInputs:
     """The numbers of a problem as the user wrote them, exactly (``0.1`` is 1/10, ``1/3``
     is 1/3), for exact arithmetic; the starting parameters only when they are given."""
 
-    data: tuple[Fraction, ...]
+    data: tuple[Any, ...]  # Fractions; for d >= 2 rows (tuples) of Fractions
     weights: tuple[Fraction, ...] | None = None
-    means: tuple[Fraction, ...] | None = None
-    variances: tuple[Fraction, ...] | None = None
+    means: tuple[Any, ...] | None = None  # d >= 2: rows
+    variances: tuple[Any, ...] | None = None  # d >= 2: covariance matrices (nested tuples)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A validated EM problem (1-D Gaussian mixture).
+    """A validated EM problem: a Gaussian mixture in one dimension or in d >= 2.
 
     Attributes
     ----------
-    data : ndarray of shape (n_samples,)
+    data : ndarray of shape (n_samples,) for d = 1, (n_samples, d) for d >= 2
         The points x_n, read-only.
-    weights, means, variances : ndarray of shape (n_components,) or None
-        The starting parameters when ``init_method == "given"``.
+    weights, means, variances : the starting parameters when ``init_method == "given"``
+        (else None): weights of shape (n_components,); means (n_components,) or
+        (n_components, d); variances (n_components,) or, for d >= 2, the covariance
+        matrices (n_components, d, d) (also called :attr:`covariances`).
+    covariance_type : ``full``, ``diag``, ``spherical`` or ``tied`` (d >= 2; see
+        engine.COVARIANCE_UPDATES); ``full`` for d = 1, where all four are the same.
     exact : bool
         Also carry the iterations in exact arithmetic (SymPy), shown beside the decimals;
         ``exact_inputs`` then holds the numbers as written.
@@ -109,14 +114,31 @@ class Problem:
     exact: bool = False
     carry: str = defaults.CARRY
     exact_inputs: ExactInputs | None = None
+    covariance_type: str = defaults.COVARIANCE_TYPE
 
     @property
     def n_samples(self) -> int:
         return int(self.data.shape[0])
 
+    @property
+    def dim(self) -> int:
+        """d, the dimension of the points."""
+        return 1 if self.data.ndim == 1 else int(self.data.shape[1])
+
+    @property
+    def covariances(self) -> np.ndarray | None:
+        """The starting covariance matrices (d >= 2): the same array as ``variances``."""
+        return self.variances
+
     def component_label(self, k: int) -> str:
         """The name of component k (0-based), or its number."""
         return self.names[k] if self.names else str(k + 1)
+
+    @property
+    def variance_key(self) -> str:
+        """What the spec and the JSON trace call the variances: ``variances`` (d = 1) or
+        ``covariances`` (d >= 2)."""
+        return "variances" if self.dim == 1 else "covariances"
 
     def to_spec(self) -> dict[str, Any]:
         """The validated spec as plain data (data inlined), for the JSON trace.
@@ -125,9 +147,14 @@ class Problem:
         that the spec reads back to the same exact problem."""
         exact = self.exact_inputs
 
+        def texts(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return [texts(v) for v in value]
+            return fraction_text(value)
+
         def values(name: str) -> list[Any]:
             if exact is not None:
-                return [fraction_text(v) for v in getattr(exact, name)]
+                return texts(getattr(exact, name))
             return getattr(self, name).tolist()
 
         spec: dict[str, Any] = {"title": self.title, "data": values("data"),
@@ -138,10 +165,12 @@ class Problem:
             assert self.weights is not None and self.means is not None
             assert self.variances is not None
             spec["init"] = {"weights": values("weights"), "means": values("means"),
-                            "variances": values("variances")}
+                            self.variance_key: values("variances")}
         spec["init_method"] = self.init_method
         spec["seed"] = self.seed
         spec["model"] = {"kernel": self.kernel, "update": list(self.update)}
+        if self.dim > 1:
+            spec["model"]["covariance_type"] = self.covariance_type
         spec["stop"] = {"iterations": self.iterations, "tol": self.tol}
         spec["display"] = {
             "decimals": self.decimals, "max_rows": self.max_rows,
@@ -198,6 +227,15 @@ def read_csv_column(path: Path, column: str | None, field: str = "data_file",
                     exact: bool = False) -> list[Any]:
     """Read one numeric column of a CSV file (header row optional): floats, or with
     *exact* the Fractions the cells spell."""
+    return [row[0] for row in read_csv_columns(path, None if column is None else [column],
+                                               field, exact, single=True)]
+
+
+def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_file",
+                     exact: bool = False, single: bool = False) -> list[list[Any]]:
+    """Read numeric columns of a CSV file (header row optional), one list per row:
+    the named *columns* (None: the only column when *single*, else every column)."""
+    key = "column" if single else "columns"
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
@@ -215,27 +253,33 @@ def read_csv_column(path: Path, column: str | None, field: str = "data_file",
         header = [cell.strip() for cell in rows[0]]
         rows = rows[1:]
     width = len(header) if header is not None else len(rows[0]) if rows else 0
-    if column is not None:
+    if columns is not None:
         if header is None:
-            raise ProblemError("column", f"{path} has no header row, so column "
-                                         f"{column!r} cannot be found")
-        if column not in header:
-            raise ProblemError("column", f"expected one of {', '.join(map(repr, header))} "
-                                         f"(the header of {path.name}), but got {column!r}")
-        index = header.index(column)
-    elif width == 1:
-        index = 0
+            raise ProblemError(key, f"{path} has no header row, so column "
+                                    f"{columns[0]!r} cannot be found")
+        for column in columns:
+            if column not in header:
+                raise ProblemError(key, f"expected one of {', '.join(map(repr, header))} "
+                                        f"(the header of {path.name}), but got {column!r}")
+        if len(set(columns)) != len(columns):
+            raise ProblemError(key, f"expected distinct column names, but got {columns}")
+        indices = [header.index(column) for column in columns]
+    elif width == 1 or not single:
+        indices = list(range(width))
     else:
         names = ", ".join(map(repr, header)) if header else f"{width} unnamed columns"
         raise ProblemError("column", f"{path.name} has several columns ({names}); "
-                                     f"name one with column")
+                                     f"name one with column (or several with columns)")
     values = []
     for line, row in enumerate(rows, start=2 if header is not None else 1):
-        if index >= len(row) or not row[index].strip():
-            raise ProblemError(field, f"{path.name} line {line}: missing value")
-        cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
-        values.append(parse_fraction_list([cell], where)[0] if exact
-                      else parse_number(cell, where))
+        cells = []
+        for index in indices:
+            if index >= len(row) or not row[index].strip():
+                raise ProblemError(field, f"{path.name} line {line}: missing value")
+            cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
+            cells.append(parse_fraction_list([cell], where)[0] if exact
+                         else parse_number(cell, where))
+        values.append(cells)
     return values
 
 
@@ -303,6 +347,9 @@ def _update(value: Any) -> tuple[str, ...]:
         return defaults.UPDATE
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)):
+        # d >= 2 calls the variances covariances: the same parameter.
+        value = ["variances" if item == "covariances" else item for item in value]
     if not isinstance(value, (list, tuple)):
         raise ProblemError("model.update", f"expected a list drawn from "
                                            f"{', '.join(defaults.PARAMETERS)}, but got {value!r}")
@@ -386,7 +433,11 @@ def _parameter(init: Mapping[str, Any], name: str, components: int) -> list[Frac
 
 
 def _floats(values: list[Any]) -> np.ndarray:
-    array = np.array([float(v) for v in values], dtype=float)
+    """Numbers, rows or matrices (nested lists) as a read-only float array."""
+    def floats(value: Any) -> Any:
+        return [floats(v) for v in value] if isinstance(value, (list, tuple)) else float(value)
+
+    array = np.array(floats(values), dtype=float)
     array.setflags(write=False)
     return array
 
@@ -400,6 +451,145 @@ def _flag(value: Any, field: str) -> bool:
                                                               "no", "off"):
         return value.strip().lower() in ("true", "yes", "on")
     raise ProblemError(field, f"expected true or false, but got {value!r}")
+
+
+def _rows(raw: list[Any], field: str) -> list[Any]:
+    """Numbers, or rows of numbers all of one length d >= 2 (a row of one number is
+    a number): Fractions."""
+    if not any(isinstance(v, (list, tuple)) for v in raw):
+        return parse_fraction_list(raw, field)
+    rows = []
+    for i, row in enumerate(raw):
+        where = f"{field}[{i + 1}]"
+        if not isinstance(row, (list, tuple)):
+            raise ProblemError(where, f"expected a row of numbers like {field}[1], "
+                                      f"but got {row!r}")
+        rows.append(parse_fraction_list(row, where))
+        if len(rows[-1]) != len(rows[0]):
+            raise ProblemError(where, f"expected {len(rows[0])} numbers like {field}[1] "
+                                      f"(every row is one point in d = {len(rows[0])}), "
+                                      f"but got {len(rows[-1])}")
+        if not rows[-1]:
+            raise ProblemError(where, "expected a row of numbers, but it is empty")
+    return [row[0] for row in rows] if len(rows[0]) == 1 else rows
+
+
+def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> list[Any]:
+    """The points as written (Fractions with *exact*, else floats): numbers, or rows."""
+    if spec.get("data") is not None and spec.get("data_file") is not None:
+        raise ProblemError("data", "give either data or data_file, not both")
+    if spec.get("column") is not None and spec.get("columns") is not None:
+        raise ProblemError("columns", "give either column (1-D) or columns (d >= 2), not both")
+    if spec.get("data_file") is not None:
+        path = Path(str(spec["data_file"]))
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        columns = spec.get("columns")
+        if columns is not None:
+            if isinstance(columns, str):
+                columns = [part.strip() for part in columns.split(",") if part.strip()]
+            if not isinstance(columns, (list, tuple)) or not columns:
+                raise ProblemError("columns", f"expected a list of column names, "
+                                              f"but got {columns!r}")
+            rows = read_csv_columns(path, [str(c) for c in columns], exact=exact)
+            values = [row[0] for row in rows] if len(columns) == 1 else rows
+        else:
+            column = spec.get("column")
+            values = read_csv_column(path, None if column is None else str(column), exact=exact)
+    elif spec.get("data") is not None:
+        raw = spec["data"]
+        if isinstance(raw, str):
+            # "1, 2, 5" or, for rows, "0 0; 4 4" / "0,0; 4,4".
+            if ";" in raw:
+                raw = [[c for c in row.replace(",", " ").split()] for row in raw.split(";")
+                       if row.strip()]
+            else:
+                raw = [part for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, (list, tuple)):
+            raise ProblemError("data", f"expected a list of numbers, but got {raw!r}")
+        values = _rows(list(raw), "data")
+    else:
+        raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
+    if not values:
+        raise ProblemError("data", "expected at least one number, but the data is empty")
+    if exact:
+        return values
+    return [[float(v) for v in row] if isinstance(row, list) else float(row) for row in values]
+
+
+def _mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
+    """init.means: K numbers (d = 1) or K rows of d numbers."""
+    if dim == 1:
+        return _parameter(init, "means", components)
+    field = "init.means"
+    raw = init.get("means")
+    if raw is None:
+        raise ProblemError(field, f"missing; init_method 'given' needs {components} means")
+    if not isinstance(raw, (list, tuple)) or len(raw) != components:
+        raise ProblemError(field, f"expected {components} means (one row of {dim} numbers "
+                                  f"per component), but got {raw!r}")
+    rows = []
+    for k, row in enumerate(raw):
+        where = f"{field}[{k + 1}]"
+        if not isinstance(row, (list, tuple)) or len(row) != dim:
+            raise ProblemError(where, f"expected a row of {dim} numbers (the data has "
+                                      f"d = {dim}), but got {row!r}")
+        rows.append(parse_fraction_list(row, where))
+    return rows
+
+
+def _covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
+                         covariance_type: str) -> list[list[list[Fraction]]]:
+    """init.covariances: K symmetric positive semi-definite d x d matrices, of the form
+    the covariance type says (a singular one is floored by the engine, not refused)."""
+    field = "init.covariances"
+    raw = init.get("covariances")
+    if raw is None:
+        hint = " (init.variances is for 1-D data)" if init.get("variances") is not None else ""
+        raise ProblemError(field, f"missing; init_method 'given' needs {components} "
+                                  f"covariance matrices ({dim} x {dim}) for d = {dim} data{hint}")
+    if not isinstance(raw, (list, tuple)) or len(raw) != components:
+        count = len(raw) if isinstance(raw, (list, tuple)) else raw
+        raise ProblemError(field, f"expected {components} matrices (one {dim} x {dim} matrix "
+                                  f"per component), but got {count!r}")
+    matrices = []
+    for k, matrix in enumerate(raw):
+        where = f"{field}[{k + 1}]"
+        if (not isinstance(matrix, (list, tuple)) or len(matrix) != dim
+                or not all(isinstance(r, (list, tuple)) and len(r) == dim for r in matrix)):
+            raise ProblemError(where, f"expected a {dim} x {dim} matrix ({dim} rows of {dim} "
+                                      f"numbers, as the data has d = {dim}), but got {matrix!r}")
+        m = [parse_fraction_list(r, f"{where}[{i + 1}]") for i, r in enumerate(matrix)]
+        for i in range(dim):
+            for j in range(i + 1, dim):
+                if m[i][j] != m[j][i]:
+                    raise ProblemError(where, f"expected a symmetric matrix, but entry ({i + 1}, "
+                                              f"{j + 1}) is {float(m[i][j]):g} and ({j + 1}, "
+                                              f"{i + 1}) is {float(m[j][i]):g}")
+        eigen = np.linalg.eigvalsh(np.array(m, dtype=float))
+        scale = max(1.0, float(np.max(np.abs(eigen))))
+        if eigen[0] < -defaults.PSD_TOLERANCE * scale:
+            raise ProblemError(where, f"expected a positive definite matrix (a covariance), but "
+                                      f"its eigenvalues are "
+                                      f"{', '.join(f'{v:.4g}' for v in eigen)}; a negative "
+                                      f"one would be a negative variance along its direction")
+        off = any(m[i][j] != 0 for i in range(dim) for j in range(dim) if i != j)
+        if covariance_type in ("diag", "spherical") and off:
+            raise ProblemError(where, f"expected a diagonal matrix for covariance_type "
+                                      f"{covariance_type!r}, but an off-diagonal entry is not 0")
+        if covariance_type == "spherical" and len({m[i][i] for i in range(dim)}) > 1:
+            raise ProblemError(where, "expected sigma^2 I (equal diagonal entries) for "
+                                      "covariance_type 'spherical'")
+        if covariance_type == "tied" and matrices and m != matrices[0]:
+            raise ProblemError(where, "expected the same matrix as init.covariances[1] for "
+                                      "covariance_type 'tied' (one covariance shared by all)")
+        matrices.append(m)
+    return matrices
+
+
+def _nested(values: Any) -> Any:
+    """Lists of Fractions as tuples (hashable, frozen)."""
+    return tuple(_nested(v) for v in values) if isinstance(values, list) else values
 
 
 def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
@@ -419,31 +609,11 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     carry = _choice(display.get("carry"), "display.carry", defaults.CARRIES, defaults.CARRY)
 
     # Data.
-    if spec.get("data") is not None and spec.get("data_file") is not None:
-        raise ProblemError("data", "give either data or data_file, not both")
-    if spec.get("data_file") is not None:
-        path = Path(str(spec["data_file"]))
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        column = spec.get("column")
-        values = read_csv_column(path, None if column is None else str(column), exact=exact)
-    elif spec.get("data") is not None:
-        raw = spec["data"]
-        if isinstance(raw, str):
-            raw = [part for part in raw.split(",") if part.strip()]
-        if not isinstance(raw, (list, tuple)):
-            raise ProblemError("data", f"expected a list of numbers, but got {raw!r}")
-        if any(isinstance(v, (list, tuple)) for v in raw):
-            raise ProblemError("data", "expected a list of numbers (one-dimensional data); "
-                                       "rows of numbers (d >= 2) are not supported yet")
-        values = parse_fraction_list(raw, "data")
-        if not exact:
-            values = [float(v) for v in values]
-    else:
-        raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
-    if not values:
-        raise ProblemError("data", "expected at least one number, but the data is empty")
+    values = _read_data(spec, base_dir, exact)
     data = _floats(values)
+    dim = 1 if data.ndim == 1 else data.shape[1]
+    covariance_type = _choice(model.get("covariance_type"), "model.covariance_type",
+                              defaults.COVARIANCE_TYPES, defaults.COVARIANCE_TYPE)
 
     # Components.
     init_method = _choice(spec.get("init_method"), "init_method", defaults.INIT_METHODS,
@@ -451,7 +621,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     if spec.get("components") is not None:
         components = _integer(spec["components"], "components", low=1)
     elif init.get("means") is not None:
-        components = len(parse_number_list(init["means"], "init.means"))
+        components = (len(init["means"]) if dim > 1 and isinstance(init["means"], (list, tuple))
+                      else len(parse_number_list(init["means"], "init.means")))
         if components < 1:
             raise ProblemError("init.means", "expected at least one mean")
     else:
@@ -469,9 +640,15 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if not init:
             raise ProblemError("init", "missing; give init.weights, init.means and "
                                        "init.variances, or choose an init_method")
-        given = {name: _parameter(init, name, components) for name in defaults.PARAMETERS}
+        if dim == 1 and init.get("covariances") is not None:
+            raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
+                                                   "give init.variances instead")
+        given = {"weights": _parameter(init, "weights", components),
+                 "means": _mean_rows(init, components, dim),
+                 "variances": (_parameter(init, "variances", components) if dim == 1 else
+                               _covariance_matrices(init, components, dim, covariance_type))}
         if exact:
-            exact_given = {name: tuple(v) for name, v in given.items()}
+            exact_given = {name: _nested(v) for name, v in given.items()}
         weights, means, variances = (_floats(given[name]) for name in defaults.PARAMETERS)
         for k, w in enumerate(weights):
             if w < 0:
@@ -481,21 +658,29 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
             raise ProblemError("init.weights", f"expected weights summing to 1 (within "
                                                f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
                                                f"to {weights.sum():.10g}")
-        for k, v in enumerate(variances):
+        for k, v in enumerate(variances if dim == 1 else ()):
             if v <= 0:
                 raise ProblemError(f"init.variances[{k + 1}]",
                                    f"expected a variance > 0, but got {v:g}")
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
-    elif init_method in ("random_points", "kmeans") and len(np.unique(data)) < components:
+    elif init_method in ("random_points", "kmeans") and len(
+            np.unique(data, axis=0)) < components:
         raise ProblemError("init_method", f"{init_method} needs at least {components} distinct "
                                           f"data points, but the data has "
-                                          f"{len(np.unique(data))}")
+                                          f"{len(np.unique(data, axis=0))}")
 
     seed = defaults.SEED if spec.get("seed") is None else _integer(spec["seed"], "seed", low=0)
     kernel = _choice(model.get("kernel"), "model.kernel", defaults.KERNELS, defaults.KERNEL)
     update = _update(model.get("update"))
+    if dim > 1 and kernel == "proportional":
+        raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
+                                           "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
+                                           "uses the normalized density")
+    if dim > 1 and carry == "rounded":
+        raise ProblemError("display.carry", "a rounded carry is for 1-D problems; for d >= 2 "
+                                            "every value is carried at full precision")
     if kernel == "proportional":
         # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
         if "variances" in update:
@@ -545,7 +730,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         detail=_detail(display.get("detail")),
         highlight=_highlight(display.get("highlight"), len(data)),
         exact=exact, carry=carry,
-        exact_inputs=ExactInputs(tuple(values), **exact_given) if exact else None,
+        exact_inputs=ExactInputs(_nested(values), **exact_given) if exact else None,
+        covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
     )
 
 
@@ -558,9 +744,10 @@ OVERRIDES = {
     "decimals": "display.decimals", "detail": "display.detail",
     "max_rows": "display.max_rows", "highlight": "display.highlight",
     "exact": "display.exact", "carry": "display.carry",
+    "covariance_type": "model.covariance_type",
 }
 # Every option problem_from takes.
-OPTIONS = (*OVERRIDES, "data", "data_file", "column")
+OPTIONS = (*OVERRIDES, "data", "data_file", "column", "columns")
 
 
 def _set(spec: dict[str, Any], path: str, value: Any) -> None:
@@ -600,12 +787,15 @@ def problem_from(spec: str | Path | Mapping[str, Any] | None = None, **options: 
     if options.get("data") is not None:
         data.pop("data_file", None)
         data.pop("column", None)
+        data.pop("columns", None)
         data["data"] = options["data"]
     if options.get("data_file") is not None:
         data.pop("data", None)
         data["data_file"] = str(Path(options["data_file"]).resolve())
-    if options.get("column") is not None:
-        data["column"] = options["column"]
+    for key in ("column", "columns"):
+        if options.get(key) is not None:
+            data.pop("columns" if key == "column" else "column", None)
+            data[key] = options[key]
     for option, key in OVERRIDES.items():
         value = options.get(option)
         if value is not None:

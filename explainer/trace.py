@@ -47,14 +47,22 @@ class Params:
 class Event:
     """Something the document must explain: a collapse, a floor applied.
 
-    kind : ``"empty_component"`` (N_k ~ 0: mean and variance kept) or
-    ``"variance_floor"`` (the variance fell below the floor and was raised to it).
+    kind : ``"empty_component"`` (N_k ~ 0: mean and variance kept),
+    ``"variance_floor"`` (the variance fell below the floor and was raised to it) or
+    ``"covariance_floor"`` (d >= 2: a covariance's smallest eigenvalue fell below the
+    floor; the matrix was raised by (floor - eigenvalue) I).
     """
 
     kind: str
     component: int
     value: float
     floor: float = 0.0
+    # covariance_floor (d >= 2): why the covariance was singular -- ``collapse`` (the
+    # component carries *points* <= d points), ``dependent`` (the data's columns are
+    # linearly dependent, e.g. two coincident columns) or ``flat`` (its points nearly
+    # lie on a line or plane); value is then the smallest eigenvalue.
+    cause: str = ""
+    points: int = 0
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,8 @@ class Start:
     params: Params
     seed: int
     mstep: MStep | None = None
+    # A singular starting covariance (d >= 2) floored before the first E-step.
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
