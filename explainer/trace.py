@@ -96,8 +96,26 @@ class PointDetail:
 
     @cached_property
     def deviation(self) -> np.ndarray:
-        """x_n - mu_k, shape (n_samples, n_components)."""
+        """x_n - mu_k, shape (n_samples, n_components) (d >= 2: (..., d))."""
+        if self.x.ndim > 1:
+            return _frozen(self.x[:, None, :] - self.params.means[None, :, :])
         return _frozen(np.subtract.outer(self.x, self.params.means))
+
+    @cached_property
+    def inverse(self) -> np.ndarray:
+        """Sigma_k^-1, shape (n_components, d, d) (d >= 2)."""
+        return _frozen(self.xp.inverse(self.params.variances))
+
+    @cached_property
+    def determinant(self) -> np.ndarray:
+        """|Sigma_k|, shape (n_components,) (d >= 2)."""
+        return _frozen(self.xp.det(self.params.variances))
+
+    @cached_property
+    def mahalanobis(self) -> np.ndarray:
+        """(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) = -2 x the exponent (d >= 2; for d = 1
+        (x_n - mu_k)^2 / sigma_k^2)."""
+        return _frozen(-2 * self.exponent)
 
     @cached_property
     def sq_deviation(self) -> np.ndarray:
@@ -173,25 +191,42 @@ class MStepDetail:
     old_means: np.ndarray
     new_means: np.ndarray
 
+    # For d >= 2 each term has the point's coordinates as a last axis (and the variance
+    # terms are d x d outer products).
+
+    @property
+    def _r(self) -> np.ndarray:
+        """r_nk, broadcast over the coordinates of a point (d >= 2)."""
+        return self.resp[:, :, None] if self.x.ndim > 1 else self.resp
+
+    @property
+    def _x(self) -> np.ndarray:
+        """x_n against every component: shape (n_samples, 1) or (n_samples, 1, d)."""
+        return self.x[:, None, :] if self.x.ndim > 1 else self.x[:, None]
+
     @cached_property
     def mean_pull(self) -> np.ndarray:
         """r_nk (x_n - mu_k^old): how hard each point pulls mean k; the shift of the
         mean is the column sum divided by N_k."""
-        return _frozen(self.resp * (self.x[:, None] - self.old_means))
+        return _frozen(self._r * (self._x - self.old_means))
 
     @cached_property
     def mean_terms(self) -> np.ndarray:
-        """r_nk x_n, shape (n_samples, n_components)."""
-        return _frozen(self.resp * self.x[:, None])
+        """r_nk x_n, shape (n_samples, n_components) (d >= 2: (..., d))."""
+        return _frozen(self._r * self._x)
 
     @cached_property
     def new_deviation(self) -> np.ndarray:
         """x_n - mu_k^new."""
-        return _frozen(self.x[:, None] - self.new_means)
+        return _frozen(self._x - self.new_means)
 
     @cached_property
     def variance_terms(self) -> np.ndarray:
-        """r_nk (x_n - mu_k^new)^2."""
+        """r_nk (x_n - mu_k^new)^2; d >= 2: r_nk (x_n - mu_k)(x_n - mu_k)^T, shape
+        (n_samples, n_components, d, d)."""
+        if self.x.ndim > 1:
+            dev = self.new_deviation
+            return _frozen(self.resp[:, :, None, None] * dev[..., :, None] * dev[..., None, :])
         return _frozen(self.resp * self.new_deviation ** 2)
 
 

@@ -28,9 +28,13 @@ from ..trace import EStep, Event, Iteration, MStep, MStepDetail, Params, PointDe
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "trace-1.schema.json"
 
 
+def _key(name: str, params: Params) -> str:
+    """A parameter's key: ``variances`` are ``covariances`` for d >= 2 (matrices)."""
+    return "covariances" if name == "variances" and params.variances.ndim == 3 else name
+
+
 def _params(params: Params) -> dict[str, Any]:
-    return {"weights": params.weights.tolist(), "means": params.means.tolist(),
-            "variances": params.variances.tolist()}
+    return {_key(name, params): params.get(name).tolist() for name in defaults.PARAMETERS}
 
 
 def _logs(array: np.ndarray) -> Any:
@@ -40,7 +44,8 @@ def _logs(array: np.ndarray) -> Any:
 
 
 def _events(events: tuple[Event, ...]) -> list[dict[str, Any]]:
-    return [{"kind": e.kind, "component": e.component + 1, "value": e.value, "floor": e.floor}
+    return [{"kind": e.kind, "component": e.component + 1, "value": e.value, "floor": e.floor,
+             **({"cause": e.cause, "points": e.points} if e.cause else {})}
             for e in events]
 
 
@@ -78,7 +83,8 @@ def _run(trace: Trace) -> dict[str, Any]:
     assert trace.final is not None
     return {
         "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  **_params(trace.start.params)},
+                  **_params(trace.start.params),
+                  **({"events": _events(trace.start.events)} if trace.start.events else {})},
         "iterations": [_iteration(it) for it in trace.iterations],
         "final": {**_params(trace.final.params), **_estep(trace.final)},
         "converged": trace.converged,
@@ -95,7 +101,7 @@ def _texts(array: np.ndarray) -> Any:
 
 
 def _exact_params(params: Params) -> dict[str, Any]:
-    return {name: _texts(params.get(name)) for name in defaults.PARAMETERS}
+    return {_key(name, params): _texts(params.get(name)) for name in defaults.PARAMETERS}
 
 
 def _exact_estep(estep: EStep) -> dict[str, Any]:
@@ -151,7 +157,8 @@ def _array(values: Any) -> np.ndarray:
 
 def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
     return tuple(Event(e["kind"], int(e["component"]) - 1, float(e["value"]),
-                       float(e["floor"])) for e in items)
+                       float(e["floor"]), str(e.get("cause", "")), int(e.get("points", 0)))
+                 for e in items)
 
 
 class _Reader:
@@ -176,7 +183,10 @@ class _Reader:
         return result
 
     def params(self, data: dict[str, Any]) -> Params:
-        return Params(*(self.array(data[name], name).copy() for name in defaults.PARAMETERS))
+        # d >= 2 writes the variances as covariances (matrices).
+        names = [name if name in data or name != "variances" else "covariances"
+                 for name in defaults.PARAMETERS]
+        return Params(*(self.array(data[name], name).copy() for name in names))
 
     def estep(self, data: dict[str, Any], params: Params, x: np.ndarray, kernel: str,
               log_likelihood: float) -> EStep:
@@ -214,7 +224,8 @@ def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     reader = _Reader(xp)
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
-                  int(data["start"]["seed"]))
+                  int(data["start"]["seed"]),
+                  events=_read_events(data["start"].get("events", [])))
     iterations = []
     params = start.params
     for item in data["iterations"]:
