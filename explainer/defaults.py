@@ -72,6 +72,10 @@ MAX_DENOMINATOR_WIDTH = 60
 # Written-out sums past display.max_rows show this many terms at the start.
 SUM_HEAD_TERMS = 3
 
+# d >= 2: the grid of scatter plots over the iterations has at most this many panels
+# from the iterations, plus one for the final parameters.
+GRID_PANELS = 9
+
 # LaTeX tables with more rows than this are longtables (they may break across pages).
 LONG_TABLE_ROWS = 25
 

@@ -112,6 +112,11 @@ class PointDetail:
         return _frozen(self.xp.det(self.params.variances))
 
     @cached_property
+    def precision_deviation(self) -> np.ndarray:
+        """Sigma_k^-1 (x_n - mu_k), shape (n_samples, n_components, d) (d >= 2)."""
+        return _frozen(np.einsum("kij,nkj->nki", self.inverse, self.deviation))
+
+    @cached_property
     def mahalanobis(self) -> np.ndarray:
         """(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) = -2 x the exponent (d >= 2; for d = 1
         (x_n - mu_k)^2 / sigma_k^2)."""
@@ -256,6 +261,9 @@ class Iteration:
     estep: EStep
     mstep: MStep
     log_likelihood_after: float
+    # d >= 2: the E-step's responsibilities, kept for the grid of plots over the
+    # iterations (engine.snapshot_iterations) even when the iteration is not detailed.
+    snapshot: np.ndarray | None = None
 
     @property
     def log_likelihood(self) -> float:
