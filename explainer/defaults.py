@@ -69,6 +69,10 @@ FULL_DENOMINATOR_COMPONENTS = 3
 # filters.math_width): wider lines would run past a page's margin.
 MAX_DENOMINATOR_WIDTH = 60
 
+# d >= 2: the weighted outer products written out in an M-step, for at most this many
+# points (the ones worked in full in the E-step); the rest are summed.
+OUTER_PRODUCT_POINTS = 2
+
 # Written-out sums past display.max_rows show this many terms at the start.
 SUM_HEAD_TERMS = 3
 

@@ -107,7 +107,9 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[st
     ambiguous = top < defaults.AMBIGUOUS_RESPONSIBILITY
 
     def point(n: int) -> dict[str, Any]:
-        return {"n": n + 1, "x": float(detail.x[n]), "r": [float(v) for v in resp[n]]}
+        x = detail.x[n]
+        return {"n": n + 1, "x": float(x) if np.ndim(x) == 0 else [float(v) for v in x],
+                "r": [float(v) for v in resp[n]]}
 
     groups = [{"k": k + 1, "label": labels[k],
                "clearly": _point_list(np.flatnonzero((best == k) & clear), limit, point),
@@ -374,6 +376,10 @@ def _clustering(trace: Trace) -> dict[str, Any]:
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context."""
+    if trace.problem.dim > 1:
+        from .context_mv import build_context as build_multivariate
+
+        return build_multivariate(trace)
     problem = trace.problem
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
@@ -382,6 +388,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
     events = [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
               for e in trace.events]
     return {
+        "dim": 1,
         "decimals": problem.decimals,
         "flavor": defaults.FLAVOR,
         "title": problem.title,

@@ -3,7 +3,10 @@
 - ``fit``: the data (histogram, or a rug for few points) with the mixture density and
   each weighted component, at the start and after the last iteration;
 - ``loglik``: the log-likelihood after each iteration;
-- ``resp``: each point's final responsibilities as a stacked bar.
+- ``resp``: each point's final responsibilities as a stacked bar;
+- for d >= 2, ``fit`` is the points coloured by their responsibilities (seed 003's
+  red-blue mixing) with each component's 1- and 2-sigma ellipses, at the start and at
+  the end, and ``grid`` the same over the iterations (seed 003's grid).
 
 The curves come from the engine's own E-step evaluated on a grid, so the figures
 cannot disagree with the numbers.
@@ -118,16 +121,140 @@ def resp_figure(trace: Trace):
     return fig
 
 
+# --------------------------------------------------------------------------- d >= 2
+
+def _mixed_colors(resp: np.ndarray) -> np.ndarray:
+    """Each point's colour mixed from its components' by its responsibilities: red and
+    blue for two components (seed 003), the tab10 colours beyond."""
+    k = resp.shape[1]
+    base = (np.array([[0.85, 0.1, 0.1], [0.1, 0.2, 0.9]]) if k == 2
+            else np.array([c[:3] for c in _colors(k)]))
+    return np.clip(resp @ base, 0, 1)
+
+
+def _ellipses(ax, params: Params, colors: list) -> None:
+    """Each component's mean and its 1- and 2-sigma ellipses (of the first two
+    coordinates: the marginal covariance)."""
+    from matplotlib.patches import Ellipse
+
+    for k in range(params.means.shape[0]):
+        mean = np.asarray(params.means[k, :2], dtype=float)
+        cov = np.asarray(params.variances[k][:2, :2], dtype=float)
+        values, vectors = np.linalg.eigh(cov)
+        angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
+        for s, style in ((1, "-"), (2, "--")):
+            ax.add_patch(Ellipse(mean, 2 * s * np.sqrt(max(values[1], 0)),
+                                 2 * s * np.sqrt(max(values[0], 0)), angle=angle,
+                                 fill=False, linestyle=style, linewidth=1.2,
+                                 edgecolor=colors[k]))
+        ax.plot(*mean, "x", color=colors[k], markersize=8, markeredgewidth=2)
+
+
+def _scatter_panel(ax, trace: Trace, params: Params, resp: np.ndarray, title: str,
+                   small: bool = False) -> None:
+    x = trace.problem.data
+    k = trace.problem.components
+    colors = ([(0.85, 0.1, 0.1), (0.1, 0.2, 0.9)] if k == 2 else _colors(k))
+    ax.scatter(x[:, 0], x[:, 1], c=_mixed_colors(resp), s=12 if small else 22,
+               edgecolors="black", linewidths=0.4, alpha=0.85)
+    _ellipses(ax, params, colors)
+    ax.set_title(title, fontsize="small" if small else None)
+    ax.set_aspect("equal", adjustable="box")
+    if small:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        ax.set_xlabel("$x_{n1}$")
+        ax.set_ylabel("$x_{n2}$")
+
+
+def _limits(trace: Trace, panels: list) -> tuple[tuple[float, float], tuple[float, float]]:
+    """One view for every panel: the points and every 2-sigma ellipse."""
+    x = trace.problem.data[:, :2]
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    for params, _, _ in panels:
+        for k in range(params.means.shape[0]):
+            sd = 2 * np.sqrt(np.maximum(np.diag(np.asarray(params.variances[k][:2, :2],
+                                                           dtype=float)), 0))
+            lo = np.minimum(lo, params.means[k, :2] - sd)
+            hi = np.maximum(hi, params.means[k, :2] + sd)
+    pad = 0.05 * (hi - lo + 1e-12)
+    return (float(lo[0] - pad[0]), float(hi[0] + pad[0])), (float(lo[1] - pad[1]),
+                                                            float(hi[1] + pad[1]))
+
+
+def _note(trace: Trace) -> str:
+    return "" if trace.problem.dim == 2 else (
+        f" (first two of {trace.problem.dim} coordinates)")
+
+
+def _first_resp(trace: Trace) -> np.ndarray:
+    """The responsibilities under the starting parameters (the first E-step's)."""
+    if not trace.iterations:
+        assert trace.final.detail is not None
+        return trace.final.detail.resp
+    first = trace.iterations[0]
+    if first.estep.detail is not None:
+        return first.estep.detail.resp
+    assert first.snapshot is not None
+    return first.snapshot
+
+
+def scatter_fit_figure(trace: Trace):
+    """Start and end: the points coloured by responsibility, with the ellipses."""
+    assert trace.final.detail is not None
+    n = len(trace.iterations)
+    panels = [(trace.start.params, _first_resp(trace), "start")] if n else []
+    panels.append((trace.final.params, trace.final.detail.resp,
+                   f"after {n} iteration{'s' if n != 1 else ''}" if n else "given parameters"))
+    fig = _figure(4.6 * len(panels), 4.4)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    xlim, ylim = _limits(trace, panels)
+    for ax, (params, resp, title) in zip(axes, panels):
+        _scatter_panel(ax, trace, params, resp, title + _note(trace))
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+    return fig
+
+
+def grid_figure(trace: Trace):
+    """Seed 003's grid: the responsibilities over the iterations (each kept iteration's
+    E-step, with the parameters it used), and the final ones."""
+    assert trace.final.detail is not None
+    panels = [(it.estep.params, it.snapshot, f"iteration {it.index}")
+              for it in trace.iterations if it.snapshot is not None]
+    panels.append((trace.final.params, trace.final.detail.resp,
+                   f"after iteration {len(trace.iterations)}"))
+    columns = min(5, len(panels))
+    rows = -(-len(panels) // columns)
+    fig = _figure(2.3 * columns, 2.4 * rows + 0.4)
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    xlim, ylim = _limits(trace, panels)
+    for ax, (params, resp, title) in zip(axes, panels):
+        _scatter_panel(ax, trace, params, resp, title, small=True)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+    for ax in axes[len(panels):]:
+        ax.set_axis_off()
+    fig.suptitle("Responsibilities over the EM iterations" + _note(trace))
+    return fig
+
+
 def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     """Write the figures into *folder* as ``fmt`` (``pdf``, vector, or ``png``).
 
     Returns the file names by figure (``fit``, ``loglik`` when there are iterations,
-    ``resp``).
+    ``resp``; for d >= 2 ``fit``, ``grid`` and ``loglik`` when there are iterations).
     """
     import matplotlib
 
     matplotlib.use("Agg")
-    figures = {"fit": fit_figure(trace), "resp": resp_figure(trace)}
+    if trace.problem.dim > 1:
+        figures = {"fit": scatter_fit_figure(trace)}
+        if trace.iterations:
+            figures["grid"] = grid_figure(trace)
+    else:
+        figures = {"fit": fit_figure(trace), "resp": resp_figure(trace)}
     if trace.iterations:
         figures["loglik"] = loglik_figure(trace)
     # No dates or versions in the files, so that the same trace gives the same bytes.
