@@ -149,7 +149,7 @@ class ExactBackend:
         faster than their length. Their work is the number of terms of the means and
         variances times the number of points. (An M-step's results may be long and are
         kept; the iteration after them is just not begun.)"""
-        work = sum(size(v) for v in (*means, *variances)) * len(x)
+        work = sum(size(v) for v in (*means.ravel(), *variances.ravel())) * len(x)
         if work > self.max_work:
             raise BudgetExceeded(f"size: the next E-step would work on {work} terms "
                                  f"(parameters' terms times points), more than "
@@ -161,9 +161,26 @@ class ExactBackend:
         return _elementwise(lambda v: v if isinstance(v, sp.Basic) else rational(Fraction(v)),
                             _objects(values))
 
-    def mean_var(self, x: np.ndarray) -> tuple[sp.Expr, sp.Expr]:
+    def mean_var(self, x: np.ndarray) -> tuple[Any, Any]:
+        if x.ndim > 1:
+            mean = _elementwise(lambda v: v / len(x), x.sum(axis=0))
+            centred = x - mean
+            return mean, self.simplify((centred.T @ centred) / len(x))
         mean = sp.Add(*x) / len(x)
         return mean, sp.Add(*[(v - mean) ** 2 for v in x]) / len(x)
+
+    # Matrices (d >= 2) go through SymPy's Matrix, one component at a time.
+    def inverse(self, matrices: np.ndarray) -> np.ndarray:
+        out = np.empty(matrices.shape, dtype=object)
+        for k, m in enumerate(matrices):
+            out[k] = _objects(sp.Matrix(m.tolist()).inv().applyfunc(sp.cancel).tolist())
+        return self.check(out)
+
+    def det(self, matrices: np.ndarray) -> np.ndarray:
+        return self.check(_objects([sp.cancel(sp.Matrix(m.tolist()).det()) for m in matrices]))
+
+    def eye(self, d: int) -> np.ndarray:
+        return _objects(sp.eye(d).tolist())
 
     def constant(self, value: float) -> sp.Rational:
         return rational(as_fraction(value))
@@ -176,10 +193,19 @@ class ExactBackend:
 
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
         self.check_size(x, means, variances)
+        if x.ndim > 1:
+            inverse = self.inverse(variances)
+            deviation = x[:, None, :] - means[None, :, :]
+            quadratic = (deviation[..., None, :] @ inverse[None] @ deviation[..., None])
+            return self.simplify(-quadratic[..., 0, 0] / 2)
         deviation = np.subtract.outer(x, means)
         return self.simplify(-deviation * deviation / (2 * variances))
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
+        if variances.ndim > 1:
+            d = variances.shape[-1]
+            return _elementwise(lambda v: sp.log(1 / ((2 * sp.pi) ** sp.Rational(d, 2)
+                                                      * sp.sqrt(v))), self.det(variances))
         return _elementwise(lambda v: sp.log(1 / sp.sqrt(2 * sp.pi * v)), variances)
 
     def canonical(self, a: np.ndarray) -> np.ndarray:
@@ -224,6 +250,17 @@ class ExactBackend:
                          resp: np.ndarray) -> np.ndarray:
         """sum_n r_nk (x_n - c_k)^2, as sum r x^2 - 2 c sum r x + c^2 sum r: the same value,
         but c (a long exact mean) appears twice instead of once per point."""
+        if x.ndim > 1:
+            # S_k = sum r x x^T - c (sum r x)^T - (sum r x) c^T + c c^T sum r
+            s0, s1 = resp.sum(axis=0), resp.T @ x
+            s2 = np.einsum("nk,ni,nj->kij", resp, x, x, optimize=False) \
+                if resp.dtype != object else np.stack(
+                    [(resp[:, k, None] * x).T @ x for k in range(resp.shape[1])])
+            c, t = centres[:, :, None], s1[:, :, None]
+            cross = c @ np.swapaxes(t, 1, 2)
+            scatter = s2 - cross - np.swapaxes(cross, 1, 2) \
+                + (c @ np.swapaxes(c, 1, 2)) * s0[:, None, None]
+            return self.check(self.simplify(scatter))
         s0, s1, s2 = resp.sum(axis=0), x @ resp, (x * x) @ resp
         return self.check(s2 - 2 * centres * s1 + centres * centres * s0)
 

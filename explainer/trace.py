@@ -114,7 +114,7 @@ class PointDetail:
     @cached_property
     def precision_deviation(self) -> np.ndarray:
         """Sigma_k^-1 (x_n - mu_k), shape (n_samples, n_components, d) (d >= 2)."""
-        return _frozen(np.einsum("kij,nkj->nki", self.inverse, self.deviation))
+        return _frozen((self.inverse[None] @ self.deviation[..., None])[..., 0])
 
     @cached_property
     def mahalanobis(self) -> np.ndarray:

@@ -269,6 +269,18 @@ def exact_form(value: Any) -> str:
     return text
 
 
+def exact_fits(values: Any, parts: int = 1) -> bool:
+    """Whether every exact value of *values* (one, or nested lists: a vector or matrix
+    with *parts* entries to a line) prints in full, in its share of a line."""
+    from ..exact import size
+
+    if isinstance(values, (list, tuple)):
+        return all(exact_fits(v, parts) for v in values)
+    width = defaults.EXACT_SHOW_WIDTH // parts
+    return size(values) <= 4 * width and \
+        math_width(_exact_printer().doprint(values)) <= width
+
+
 def sci(value: float) -> str:
     """Scientific notation with two significant digits."""
     return format_sci(float(value))
@@ -312,5 +324,5 @@ def tex_text(value: Any) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
-    "width": math_width, "ex": exact_form,
+    "width": math_width, "ex": exact_form, "exact_fits": exact_fits,
 }
