@@ -41,6 +41,20 @@ def generated_csv() -> str:
     return "x\n" + "".join(f"{v!r}\n" for v in data.tolist())
 
 
+def two_d_csv() -> str:
+    """Seed 003's 2-D data: 210 points from N((0, 0), [[1, .5], [.5, 1]]) and 90 from
+    N((4, 4), [[1, -.3], [-.3, 1]]), numpy's legacy generator with seed 1 (the notebook's
+    ``np.random.seed(1)``)."""
+    rng = np.random.RandomState(1)
+    n_samples, pi_true = 300, [0.7, 0.3]
+    mu_true = [np.array([0, 0]), np.array([4, 4])]
+    cov_true = [np.array([[1, 0.5], [0.5, 1]]), np.array([[1, -0.3], [-0.3, 1]])]
+    n1 = int(n_samples * pi_true[0])
+    data = np.vstack([rng.multivariate_normal(mu_true[0], cov_true[0], n1),
+                      rng.multivariate_normal(mu_true[1], cov_true[1], n_samples - n1)])
+    return "x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in data.tolist())
+
+
 def render(spec: Path) -> str:
     """The Markdown worked solution of one example spec."""
     from explainer.engine import run
@@ -59,7 +73,8 @@ def render_pdf(spec: Path) -> bytes:
     return build_pdf(run(load_problem(spec)), plots=True).pdf
 
 
-PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "exact" / "exact.yaml"]
+PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "exact" / "exact.yaml",
+                HERE / "hand-2d" / "hand-2d.yaml", HERE / "two-d" / "two-d.yaml"]
 
 
 def fragment(spec: Path, part: str | None = None) -> str:
@@ -88,7 +103,8 @@ def exam_file(name: str) -> str:
 def outputs() -> dict[Path, Callable[[], str | bytes]]:
     """Every generated file and how to make it, data before the documents that read it."""
     files: dict[Path, Callable[[], str | bytes]] = {
-        HERE / "generated" / "generated.csv": generated_csv}
+        HERE / "generated" / "generated.csv": generated_csv,
+        HERE / "two-d" / "two-d.csv": two_d_csv}
     for spec in sorted(HERE.glob("*/*.yaml")):
         if spec.parent.name != "exam":
             files[spec.with_suffix(".md")] = partial(render, spec)

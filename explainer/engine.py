@@ -212,8 +212,8 @@ def _moments_start(x: np.ndarray, k: int, xp: Backend, covariance_type: str = "f
 
 
 def _kmeans_labels(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Lloyd's algorithm from a k-means++ start; returns a label per point. (1-D: the
-    centres sorted, so cluster 1 is the leftmost.)"""
+    """Lloyd's algorithm from a k-means++ start; returns a label per point, cluster 1
+    the leftmost (d >= 2: by the first coordinate, then the second, ...)."""
     points = x.reshape(x.shape[0], -1)
     values = np.unique(points, axis=0)
     centres = [values[rng.choice(len(values))]] if x.ndim > 1 else [
@@ -232,6 +232,11 @@ def _kmeans_labels(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarra
         labels = new_labels
         c = np.array([points[labels == j].mean(axis=0) if np.any(labels == j) else c[j]
                       for j in range(k)])
+    if x.ndim > 1:
+        # Clusters numbered in the order of their centres' first coordinate (then second).
+        rank = np.empty(k, dtype=int)
+        rank[np.lexsort(c.T[::-1])] = np.arange(k)
+        labels = rank[labels]
     return labels
 
 

@@ -217,6 +217,9 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         title = exam.get("title") or template.get("title") or "EM by hand"
         spec["title"] = f"{title}: variant {number}"
         problem = validate(spec)
+        if problem.dim > 1:
+            raise ProblemError("data", "exam variants are drawn for 1-D problems; "
+                                       "d >= 2 is not supported by 'exam' yet")
         trace = run(problem)
         why = hand_computable(trace, bool(exam.get("allow_tiny")), grid)
         if why is None:

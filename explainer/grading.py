@@ -219,6 +219,9 @@ def tolerance(problem: Problem, value: float) -> float:
 
 def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
+    if problem.dim > 1:
+        raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
+                                   "supported by 'check' yet")
     problem = replace(problem, exact=False, exact_inputs=None, carry="full",
                       detail=Detail(frozenset(), all=True), tol=None)
     parsed = []

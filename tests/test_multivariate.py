@@ -1,0 +1,421 @@
+"""d >= 2 (issue 5): the engine against scikit-learn's GaussianMixture for each
+covariance type, densities against scipy.stats.multivariate_normal, properties,
+singular covariances, bad input, the documents and the exact values."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy.stats import multivariate_normal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from explainer.engine import COVARIANCE_UPDATES, run, variance_floor
+from explainer.errors import ProblemError
+from explainer.problem import validate
+from explainer.trace import Trace
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPES = ("full", "diag", "spherical", "tied")
+
+
+def mv_spec(x, weights, means, covariances, iterations=1, covariance_type="full", **extra):
+    spec = {"data": np.asarray(x, dtype=float).tolist(), "components": len(means),
+            "init": {"weights": list(map(float, weights)),
+                     "means": np.asarray(means, dtype=float).tolist(),
+                     "covariances": np.asarray(covariances, dtype=float).tolist()},
+            "model": {"covariance_type": covariance_type},
+            "stop": {"iterations": iterations}}
+    spec.update(extra)
+    return spec
+
+
+def solve(spec) -> Trace:
+    return run(validate(spec))
+
+
+# --------------------------------------------------------------------------- sklearn
+
+def precisions(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
+    """scikit-learn's precisions_init for our K x d x d covariances."""
+    if covariance_type == "full":
+        return np.linalg.inv(covariances)
+    if covariance_type == "diag":
+        return 1.0 / np.diagonal(covariances, axis1=1, axis2=2)
+    if covariance_type == "spherical":
+        return 1.0 / covariances[:, 0, 0]
+    return np.linalg.inv(covariances[0])
+
+
+def as_matrices(gm: GaussianMixture, k: int, d: int) -> np.ndarray:
+    """scikit-learn's covariances_ of any type as K x d x d matrices."""
+    c = gm.covariances_
+    if gm.covariance_type == "full":
+        return c
+    if gm.covariance_type == "diag":
+        return np.array([np.diag(v) for v in c])
+    if gm.covariance_type == "spherical":
+        return np.array([np.eye(d) * v for v in c])
+    return np.array([c] * k)
+
+
+def sklearn_after(x, weights, means, covariances, covariance_type, n_iter):
+    gm = GaussianMixture(n_components=len(means), covariance_type=covariance_type,
+                         max_iter=n_iter, tol=0, reg_covar=0, n_init=1,
+                         weights_init=weights, means_init=means,
+                         precisions_init=precisions(covariances, covariance_type),
+                         random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm.fit(x)
+    return gm
+
+
+def random_covariance(rng, d, covariance_type, scale):
+    if covariance_type in ("full", "tied"):
+        a = rng.normal(size=(d, d))
+        return scale * (a @ a.T / d + 0.5 * np.eye(d))
+    if covariance_type == "diag":
+        return np.diag(scale * rng.uniform(0.5, 2.0, size=d))
+    return scale * rng.uniform(0.5, 2.0) * np.eye(d)
+
+
+@st.composite
+def problems(draw):
+    """A classroom-sized problem in d = 2..4: K clusters of points, a start near them."""
+    covariance_type = draw(st.sampled_from(TYPES))
+    d = draw(st.integers(2, 4))
+    k = draw(st.integers(1, 3))
+    n = draw(st.integers(max(3 * k, d + 2), 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    spread = draw(st.floats(0.5, 5))
+    centres = rng.normal(scale=3 * spread, size=(k, d))
+    x = np.round(centres[rng.integers(0, k, size=n)] + spread * rng.normal(size=(n, d)), 3)
+    means = np.round(centres + 0.5 * spread * rng.normal(size=(k, d)), 3)
+    shared = random_covariance(rng, d, covariance_type, spread ** 2)
+    covariances = np.array([shared if covariance_type == "tied" else
+                            random_covariance(rng, d, covariance_type, spread ** 2)
+                            for _ in range(k)])
+    covariances = (covariances + np.swapaxes(covariances, 1, 2)) / 2
+    raw = rng.uniform(0.2, 1.0, size=k)
+    weights = raw / raw.sum()
+    iterations = draw(st.integers(1, 10))
+    return x, weights, means, covariances, covariance_type, iterations
+
+
+def well_posed(trace: Trace) -> bool:
+    """No floor, no empty or sliver component (there EM is chaotic), no near-singular
+    covariance (where two correct implementations part ways by rounding)."""
+    if trace.events:
+        return False
+    for it in trace.iterations:
+        if it.mstep.nk.min() < 1e-2 or np.linalg.cond(it.mstep.params.variances).max() > 1e6:
+            return False
+    return True
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(problems())
+def test_every_iteration_agrees_with_scikit_learn(problem):
+    x, weights, means, covariances, covariance_type, iterations = problem
+    trace = solve(mv_spec(x, weights, means, covariances, iterations, covariance_type,
+                          display={"detail": "all"}))
+    assume(well_posed(trace))
+    n, d = x.shape
+    k = len(means)
+    for it in trace.iterations:
+        gm = sklearn_after(x, weights, means, covariances, covariance_type, it.index)
+        p = it.mstep.params
+        np.testing.assert_allclose(p.weights, gm.weights_, rtol=1e-8)
+        np.testing.assert_allclose(p.means, gm.means_, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(p.variances, as_matrices(gm, k, d), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(it.mstep.nk, gm.weights_ * n, rtol=1e-8)
+        assert it.log_likelihood == pytest.approx(gm.lower_bound_ * n, rel=1e-8)
+        following = (trace.iterations[it.index].estep if it.index < len(trace.iterations)
+                     else trace.final)
+        np.testing.assert_allclose(following.detail.resp, gm.predict_proba(x), rtol=1e-8,
+                                   atol=1e-12)
+        assert it.log_likelihood_after == pytest.approx(gm.score(x) * n, rel=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_each_covariance_type_against_scikit_learn_on_a_fixed_problem(covariance_type):
+    # Also a guard that the property test above exercises every type: one fixed case each.
+    rng = np.random.default_rng(5)
+    x = np.vstack([rng.normal([0, 0, 0], 1, size=(15, 3)), rng.normal([4, 4, 0], 1, size=(15, 3))])
+    means = np.array([[0.5, 0, 0], [3.5, 4, 0]])
+    cov = np.array([random_covariance(rng, 3, covariance_type, 1.0) for _ in range(2)])
+    if covariance_type == "tied":
+        cov[1] = cov[0]
+    trace = solve(mv_spec(x, [0.4, 0.6], means, cov, 5, covariance_type))
+    gm = sklearn_after(x, [0.4, 0.6], means, cov, covariance_type, 5)
+    np.testing.assert_allclose(trace.final.params.variances, as_matrices(gm, 2, 3), rtol=1e-8)
+    np.testing.assert_allclose(trace.final.params.means, gm.means_, rtol=1e-8)
+
+
+def test_a_wrong_covariance_update_fails_the_comparison():
+    # Mutation check: the diagonal update with the old means is not scikit-learn's.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(30, 2)) * [1, 3]
+    cov = np.array([np.diag([1.0, 2.0]), np.diag([2.0, 1.0])])
+    spec = mv_spec(x, [0.5, 0.5], [[-1, 0], [1, 0]], cov, 1, "diag")
+    gm = sklearn_after(x, [0.5, 0.5], np.array([[-1.0, 0], [1, 0]]), cov, "diag", 1)
+    good = solve(spec).final.params.variances
+    original = COVARIANCE_UPDATES["diag"]
+    try:
+        COVARIANCE_UPDATES["diag"] = lambda s, nk, n, xp: original(s, nk, n, xp) * 1.001
+        bad = solve(spec).final.params.variances
+    finally:
+        COVARIANCE_UPDATES["diag"] = original
+    np.testing.assert_allclose(good, as_matrices(gm, 2, 2), rtol=1e-8)
+    assert not np.allclose(bad, as_matrices(gm, 2, 2), rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- densities
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(problems())
+def test_densities_and_intermediates_agree_with_scipy(problem):
+    x, weights, means, covariances, covariance_type, _ = problem
+    trace = solve(mv_spec(x, weights, means, covariances, 0, covariance_type))
+    assume(not trace.events)
+    detail = trace.final.detail
+    for k in range(len(means)):
+        expected = multivariate_normal(means[k], covariances[k]).logpdf(x)
+        np.testing.assert_allclose(detail.log_density[:, k], expected, rtol=1e-10, atol=1e-10)
+        # The intermediates the document writes: |Sigma|, Sigma^-1, the Mahalanobis term.
+        assert detail.determinant[k] == pytest.approx(np.linalg.det(covariances[k]), rel=1e-10)
+        np.testing.assert_allclose(detail.inverse[k] @ covariances[k], np.eye(x.shape[1]),
+                                   atol=1e-8)
+        dev = x - means[k]
+        maha = np.einsum("ni,ij,nj->n", dev, np.linalg.inv(covariances[k]), dev)
+        np.testing.assert_allclose(detail.mahalanobis[:, k], maha, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(np.einsum("ni,ni->n", dev, detail.precision_deviation[:, k]),
+                                   maha, rtol=1e-9, atol=1e-9)
+    mixture = sum(w * multivariate_normal(m, c).pdf(x)
+                  for w, m, c in zip(weights, means, covariances))
+    np.testing.assert_allclose(detail.mixture_density, mixture, rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- properties
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(problems(), st.sampled_from([("weights",), ("means",), ("covariances",),
+                                    ("weights", "means"), ("weights", "means", "covariances")]))
+def test_properties_of_every_run(problem, update):
+    x, weights, means, covariances, covariance_type, iterations = problem
+    trace = solve(mv_spec(x, weights, means, covariances, iterations, covariance_type,
+                          model={"covariance_type": covariance_type, "update": list(update)},
+                          display={"detail": "all"}))
+    for it in trace.iterations:
+        resp = it.estep.detail.resp
+        np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-12)
+        assert np.all(resp >= 0)
+        p = it.mstep.params
+        if "weights" not in update:
+            assert p.weights.tolist() == pytest.approx(list(weights), rel=0, abs=0)
+        if "means" not in update:
+            assert np.array_equal(p.means, means)
+        if "covariances" not in update:
+            assert np.array_equal(p.variances, covariances)
+        # Every covariance stays symmetric positive definite, of its type's form.
+        assert np.allclose(p.variances, np.swapaxes(p.variances, 1, 2))
+        assert np.all(np.linalg.eigvalsh(p.variances) > 0)
+        if covariance_type in ("diag", "spherical"):
+            d = x.shape[1]
+            assert np.all(p.variances[:, ~np.eye(d, dtype=bool)] == 0)
+        if covariance_type == "spherical":
+            assert np.all(np.ptp(np.diagonal(p.variances, axis1=1, axis2=2), axis=1) == 0)
+        if covariance_type == "tied":
+            assert np.all(p.variances == p.variances[0])
+        if not it.mstep.events:
+            assert it.log_likelihood_after >= it.log_likelihood - 1e-9 * abs(it.log_likelihood)
+
+
+def test_json_round_trip_and_schema():
+    import jsonschema
+
+    x = [[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2]]
+    trace = solve(mv_spec(x, [0.5, 0.5], [[0, 0], [4, 4]],
+                          [np.eye(2), [[1, 0.5], [0.5, 1]]], 3, display={"detail": [1]}))
+    text = trace.to_json()
+    data = json.loads(text)
+    schema = json.loads((ROOT / "explainer" / "schema" / "trace-1.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    assert "covariances" in data["iterations"][0] and "variances" not in data["final"]
+    again = Trace.from_json(text)
+    assert again.to_json() == text
+    assert again.to_markdown() == trace.to_markdown()
+    assert again.to_latex() == trace.to_latex()
+
+
+# --------------------------------------------------------------------------- singular
+
+def test_a_component_collapsing_on_one_point_is_floored_and_explained():
+    # Component 2 starts on the lone point (10, 10) with a tiny covariance: it collapses.
+    x = [[0, 0], [1, 0.5], [0.5, 1], [1, 1], [10, 10]]
+    trace = solve(mv_spec(x, [0.5, 0.5], [[0.5, 0.5], [10, 10]],
+                          [np.eye(2), 1e-4 * np.eye(2)], 3))
+    events = [e for e in trace.events if e.kind == "covariance_floor"]
+    assert events and events[0].component == 1 and events[0].cause == "collapse"
+    assert events[0].points == 1
+    floor = variance_floor(np.array(x, dtype=float))
+    assert np.linalg.eigvalsh(trace.final.params.variances[1]).min() == pytest.approx(floor)
+    assert np.isfinite(trace.final.log_likelihood)
+    text = trace.to_markdown()
+    assert "collapsed onto 1 point" in text and "Singular covariance (iteration 1)" in text
+
+
+def test_coincident_columns_are_explained_at_the_start():
+    # y = x for every point: the data covariance (random_points start) is singular.
+    x = [[float(v), float(v)] for v in (0, 1, 2, 5, 6, 7)]
+    trace = solve({"data": x, "components": 2, "init_method": "random_points", "seed": 1,
+                   "stop": {"iterations": 2}})
+    assert trace.start.events and trace.start.events[0].cause == "dependent"
+    for it in trace.iterations:
+        assert np.all(np.isfinite(it.mstep.params.variances))
+    text = trace.to_markdown()
+    assert "columns of the data are linearly dependent" in text
+    assert "Singular covariance (at the start)" in text
+
+
+def test_a_given_singular_covariance_is_floored_not_refused():
+    x = [[0, 0], [1, 1], [4, 5], [5, 4]]
+    trace = solve(mv_spec(x, [0.5, 0.5], [[0.5, 0.5], [4.5, 4.5]],
+                          [[[1, 1], [1, 1]], np.eye(2)], 1))
+    assert trace.start.events[0].kind == "covariance_floor"
+    assert np.linalg.eigvalsh(trace.start.params.variances[0]).min() > 0
+
+
+# --------------------------------------------------------------------------- bad input
+
+BASE = {"data": [[0, 0], [4, 4], [1, 0]], "init": {
+    "weights": [0.5, 0.5], "means": [[0, 0], [4, 4]],
+    "covariances": [[[1, 0], [0, 1]], [[1, 0], [0, 1]]]}}
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"data": [[0, 0], [4, 4, 4], [1, 0]]}, "data[2]", "expected 2 numbers"),
+    ({"data": [[0, 0], 4, [1, 0]]}, "data[2]", "expected a row of numbers"),
+    ({"init.covariances": [[[1, 0], [0, 1]]]}, "init.covariances", "expected 2 matrices"),
+    ({"init.covariances": [[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 0], [0, 1]]]},
+     "init.covariances[1]", "2 x 2 matrix"),
+    ({"init.covariances": [[[1, 0.5], [0.2, 1]], [[1, 0], [0, 1]]]},
+     "init.covariances[1]", "symmetric"),
+    ({"init.covariances": [[[1, 0], [0, 1]], [[1, 2], [2, 1]]]},
+     "init.covariances[2]", "positive definite"),
+    ({"init.covariances": [[[-1, 0], [0, 1]], [[1, 0], [0, 1]]]},
+     "init.covariances[1]", "positive definite"),
+    ({"init.means": [[0, 0], [4]]}, "init.means[2]", "row of 2 numbers"),
+    ({"init.covariances": None, "init.variances": [1, 1]}, "init.covariances",
+     "init.variances is for 1-D"),
+    ({"model": {"covariance_type": "diagonal"}}, "model.covariance_type", "diag"),
+    ({"model": {"covariance_type": "diag"},
+      "init.covariances": [[[1, 0.5], [0.5, 1]], [[1, 0], [0, 1]]]},
+     "init.covariances[1]", "diagonal matrix"),
+    ({"model": {"covariance_type": "spherical"},
+      "init.covariances": [[[1, 0], [0, 2]], [[1, 0], [0, 1]]]},
+     "init.covariances[1]", "equal diagonal"),
+    ({"model": {"covariance_type": "tied"},
+      "init.covariances": [[[1, 0], [0, 1]], [[2, 0], [0, 2]]]},
+     "init.covariances[2]", "same matrix"),
+    ({"display": {"carry": "rounded"}}, "display.carry", "1-D"),
+    ({"model": {"kernel": "proportional"}}, "model.kernel", "1-D"),
+])
+def test_bad_input_names_the_field(change, field, words):
+    spec = json.loads(json.dumps(BASE))
+    for key, value in change.items():
+        if key.startswith("init."):
+            name = key.split(".")[1]
+            if value is None:
+                spec["init"].pop(name)
+            else:
+                spec["init"][name] = value
+        else:
+            spec[key] = value
+    with pytest.raises(ProblemError) as info:
+        validate(spec)
+    assert info.value.field == field and words in str(info.value)
+
+
+def test_bad_covariance_from_the_command_line_exits_2(tmp_path):
+    spec = json.loads(json.dumps(BASE))
+    spec["init"]["covariances"][0] = [[1, 2], [2, 1]]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(spec))
+    done = subprocess.run([sys.executable, "-m", "explainer", "solve", str(path), "-o",
+                           str(tmp_path / "out.md")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: init.covariances[1]: expected a positive definite")
+    assert len(done.stderr.splitlines()) == 1 and not (tmp_path / "out.md").exists()
+
+
+def test_columns_from_csv_and_rows_on_the_command_line(tmp_path):
+    (tmp_path / "points.csv").write_text("x,y,label\n0,0,a\n1,0,a\n4,4,b\n5,4,b\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("data_file: points.csv\ncolumns: [x, y]\ncomponents: 2\n"
+                    "init_method: kmeans\n")
+    problem = validate(__import__("yaml").safe_load(spec.read_text()), tmp_path)
+    assert problem.data.tolist() == [[0, 0], [1, 0], [4, 4], [5, 4]]
+    with pytest.raises(ProblemError) as info:
+        validate({"data_file": "points.csv", "columns": ["x", "z"], "components": 2},
+                 tmp_path)
+    assert info.value.field == "columns"
+    done = subprocess.run([sys.executable, "-m", "explainer", "solve", "--data",
+                           "0,0; 1,0; 4,4; 5,4", "--k", "2", "--init-method", "kmeans",
+                           "--covariance-type", "spherical", "--part", "summary"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    # k-means numbers the clusters from the left: mu_1 = (0.5, 0), mu_2 = (4.5, 4).
+    means = done.stdout.split(r"\mu_{1} = ")[1].split(r"\end{pmatrix}")[0]
+    assert means == r"\begin{pmatrix} 0.500 \cr 0.000 "
+
+
+def test_exam_and_check_refuse_d_2(tmp_path):
+    from explainer.grading import grade
+
+    with pytest.raises(ProblemError, match="1-D problems"):
+        grade(validate(BASE), [])
+
+
+# --------------------------------------------------------------------------- exact
+
+def test_exact_values_for_2x2_rational_matrices():
+    x = [[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2]]
+    spec = mv_spec(x, [0.5, 0.5], [[0, 0], [4, 4]], [np.eye(2), [[1, 0.5], [0.5, 1]]], 2,
+                   display={"exact": True})
+    spec["init"]["weights"] = ["1/2", "1/2"]
+    trace = solve(spec)
+    assert trace.exact is not None and len(trace.exact.iterations) >= 1
+    detail = trace.exact.iterations[0].estep.detail
+    # Sigma_2 = [[1, 1/2], [1/2, 1]]: |Sigma_2| = 3/4, Sigma_2^-1 = [[4/3, -2/3], [-2/3, 4/3]].
+    assert detail.determinant[1] == sympy.Rational(3, 4)
+    assert detail.inverse[1].tolist() == [[sympy.Rational(4, 3), sympy.Rational(-2, 3)],
+                                          [sympy.Rational(-2, 3), sympy.Rational(4, 3)]]
+    # x_6 = (2, 2) against mu_2 = (4, 4): (-2, -2) Sigma^-1 (-2, -2)^T = 16/3.
+    assert detail.mahalanobis[5, 1] == sympy.Rational(16, 3)
+    # c_2 = 1 / (2 pi sqrt(3/4)) = 1 / (sqrt(3) pi).
+    assert sympy.simplify(detail.norm_const[1] - 1 / (sympy.sqrt(3) * sympy.pi)) == 0
+    # Every exact value in the JSON equals the float trace.
+    data = json.loads(trace.to_json())
+    for item in data["iterations"][:len(trace.exact.iterations)]:
+        for key in ("responsibilities", "N_k", "weights", "means", "covariances", "sum_rx",
+                    "sum_rsq"):
+            exact = np.vectorize(lambda t: float(sympy.N(sympy.sympify(t), 30)))(
+                np.array(item["exact"][key], dtype=object))
+            np.testing.assert_allclose(exact, np.array(item[key], dtype=float), rtol=1e-12,
+                                       atol=1e-300)
+    text = trace.to_markdown()
+    assert r"\frac{\sqrt{3}}{3 \pi}" in text and r"\frac{16}{3}" in text
