@@ -227,7 +227,8 @@ def grid_figure(trace: Trace):
                    f"after iteration {len(trace.iterations)}"))
     columns = min(5, len(panels))
     rows = -(-len(panels) // columns)
-    fig = _figure(2.3 * columns, 2.4 * rows + 0.4)
+    note = _note(trace).strip()
+    fig = _figure(2.3 * columns, 2.4 * rows + (0.6 if note else 0.4))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     xlim, ylim = _limits(trace, panels)
     for ax, (params, resp, title) in zip(axes, panels):
@@ -236,7 +237,8 @@ def grid_figure(trace: Trace):
         ax.set_ylim(ylim)
     for ax in axes[len(panels):]:
         ax.set_axis_off()
-    fig.suptitle("Responsibilities over the EM iterations" + _note(trace))
+    # The note on a line of its own: with two panels the title is barely wider than them.
+    fig.suptitle("Responsibilities over the EM iterations" + (f"\n{note}" if note else ""))
     return fig
 
 
