@@ -31,6 +31,9 @@ def math_spans(text: str) -> list[dict]:
                                      f"render alike in GitHub, Jupyter and Obsidian")
             j = i + 1
             while not CLOSING.match(lines[j]):
+                if not lines[j].strip():
+                    raise AssertionError(f"line {j + 1}: a blank line inside $$...$$ ends the "
+                                         f"paragraph, and the formula, in CommonMark")
                 j += 1
             spans.append({"tex": "\n".join(lines[i + 1:j]), "display": True, "line": i + 1})
             i = j + 1

@@ -89,6 +89,27 @@ def test_a_users_template_imports_our_macros(tmp_path):
     assert "$x_{1} = 3.5$" in ESTEP_ONLY.render_template("q.md.j2", templates=tmp_path)
 
 
+def test_our_macros_serve_a_problem_in_two_dimensions(tmp_path):
+    (tmp_path / "notes.md.j2").write_text(
+        '{% from "em/macros.md.j2" import estep_table, responsibilities_worked, '
+        'responsibilities_table, mstep_derivation, conclusion, params_table with context %}\n'
+        "# My notes\n\n{{ params_table(start.params, computed=false) }}\n\n"
+        "{{ estep_table(iterations[0]) }}\n\n{{ responsibilities_worked(iterations[0]) }}\n\n"
+        "{{ responsibilities_table(iterations[0]) }}\n\n"
+        "{{ mstep_derivation(iterations[0]) }}\n{{ conclusion(iterations[0]) }}\n")
+    trace = explainer.solve(data=[[0, 0], [2, 0], [0, 2], [1.5, 1.5], [3, 2], [2, 3]], k=2,
+                            iterations=1, init_method="kmeans")
+    text = trace.render_template("notes.md.j2", templates=tmp_path)
+    full = trace.to_markdown()
+    r = trace.iterations[0].estep.detail.resp[3]
+    row = f"| $x_{{4}} = (1.5, 1.5)$ | ${r[0]:.3f}$ | ${r[1]:.3f}$ |"
+    for piece in (r"\Sigma_{1} = \begin{pmatrix}", r"| $x_n$ | $\Delta^2_{n1}$ |", row,
+                  "**E-step takeaway:**", "### M-step: re-estimate the parameters",
+                  "S_{2} = \\sum", "### Conclusion of iteration 1"):
+        assert piece in text and piece in full, piece
+    assert katex_failures(math_spans(text)) == []
+
+
 def test_a_template_of_the_same_name_replaces_ours(tmp_path):
     (tmp_path / "markdown").mkdir()
     (tmp_path / "markdown" / "conclusion.md.j2").write_text(

@@ -124,6 +124,8 @@ def test_the_checks_catch_broken_math_and_tables():
         math_spans("text $x and more\n")
     with pytest.raises(AssertionError):
         math_spans("- item\n\n  $$\n  x\n  $$\n")
+    with pytest.raises(AssertionError, match="blank line"):
+        math_spans("$$\n\nx\n$$\n")
     assert MARKDOWN_ESCAPE_IN_MATH.search(r"\{ x \}")
 
 
