@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from explainer.engine import run  # noqa: E402
 from explainer.problem import validate  # noqa: E402
-from explainer.render.markdown import render_markdown  # noqa: E402
+from versus import race, report  # noqa: E402
 
 
 def wall(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
@@ -94,40 +93,13 @@ def large(repeat: int) -> None:
             warnings.simplefilter("ignore", ConvergenceWarning)
             return gm.fit(x[:, None])
 
-    def timed(fn):
-        start = time.perf_counter()
-        result = fn()
-        return time.perf_counter() - start, result
-
-    def peak(fn):
-        tracemalloc.start()
-        result = fn()
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        del result
-        return top
-
-    ours(), theirs()  # warm up both (imports, caches)
-    t_ours, t_theirs = [], []
-    for _ in range(repeat):  # interleaved, so that machine noise hits both alike
-        t_ours.append(timed(ours)[0])
-        t_theirs.append(timed(theirs)[0])
-    trace = ours()
-    gm = theirs()
-    diff = float(np.max(np.abs(trace.final_params.means - gm.means_[:, 0])))
-    m_ours, m_theirs = peak(ours), peak(theirs)
-    start = time.perf_counter()
-    text = render_markdown(trace)
-    t_render = time.perf_counter() - start
-    a, b = statistics.median(t_ours), statistics.median(t_theirs)
+    r = race(ours, theirs, repeat)
+    diff = float(np.max(np.abs(r.trace.final_params.means - r.fitted.means_[:, 0])))
     print(f"2. N = {n:,}, K = {k}, {iterations} iterations, detail for iteration 1 "
           f"(median of {repeat})")
-    print(f"   scikit-learn GaussianMixture.fit : {b * 1000:8.1f} ms   peak {m_theirs / 2**20:6.1f} MiB")
-    print(f"   em-explainer engine (trace)      : {a * 1000:8.1f} ms   peak {m_ours / 2**20:6.1f} MiB")
-    print(f"   time ratio {a / b:.2f} (goal <= 1.0)   memory ratio {m_ours / m_theirs:.2f} "
-          f"(goal <= 1.5)")
-    print(f"   final means agree to {diff:.1e}; Markdown of the trace: {t_render * 1000:.0f} ms, "
-          f"{len(text):,} characters")
+    report(r, memory_goal=1.5)
+    print(f"   final means agree to {diff:.1e}; Markdown of the trace: "
+          f"{r.render_seconds * 1000:.0f} ms, {r.markdown_chars:,} characters")
 
 
 def main() -> None:

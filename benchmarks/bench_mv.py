@@ -12,10 +12,7 @@ Run: python benchmarks/bench_mv.py [--repeat R]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -26,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from explainer.engine import run  # noqa: E402
 from explainer.problem import validate  # noqa: E402
-from explainer.render.markdown import render_markdown  # noqa: E402
+from versus import race, report  # noqa: E402
 
 
 def problem_and_reference(n: int, k: int, iterations: int):
@@ -59,21 +56,6 @@ def problem_and_reference(n: int, k: int, iterations: int):
     return problem, theirs
 
 
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def peak(fn) -> int:
-    tracemalloc.start()
-    result = fn()
-    _, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del result
-    return top
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,29 +67,15 @@ def main() -> None:
     def ours():
         return run(problem)
 
-    ours(), theirs()  # warm up both (imports, caches)
-    t_ours, t_theirs = [], []
-    for _ in range(args.repeat):  # interleaved, so that machine noise hits both alike
-        t_ours.append(timed(ours)[0])
-        t_theirs.append(timed(theirs)[0])
-    trace, gm = ours(), theirs()
-    diff_means = float(np.max(np.abs(trace.final_params.means - gm.means_)))
-    diff_cov = float(np.max(np.abs(trace.final_params.variances - gm.covariances_)))
-    m_ours, m_theirs = peak(ours), peak(theirs)
-    start = time.perf_counter()
-    text = render_markdown(trace)
-    t_render = time.perf_counter() - start
-    a, b = statistics.median(t_ours), statistics.median(t_theirs)
+    r = race(ours, theirs, args.repeat)
+    diff_means = float(np.max(np.abs(r.trace.final_params.means - r.fitted.means_)))
+    diff_cov = float(np.max(np.abs(r.trace.final_params.variances - r.fitted.covariances_)))
     print(f"N = {n:,}, d = 2, K = {k}, full covariances, {iterations} iterations, "
           f"detail for iteration 1 (median of {args.repeat})")
-    print(f"   scikit-learn GaussianMixture.fit : {b * 1000:8.1f} ms   "
-          f"peak {m_theirs / 2**20:6.1f} MiB")
-    print(f"   em-explainer engine (trace)      : {a * 1000:8.1f} ms   "
-          f"peak {m_ours / 2**20:6.1f} MiB")
-    print(f"   time ratio {a / b:.2f} (goal <= 1.0)   memory ratio {m_ours / m_theirs:.2f}")
+    report(r)
     print(f"   final means agree to {diff_means:.1e}, covariances to {diff_cov:.1e}; "
-          f"Markdown of the trace: {t_render * 1000:.0f} ms, {len(text):,} characters")
-
+          f"Markdown of the trace: {r.render_seconds * 1000:.0f} ms, "
+          f"{r.markdown_chars:,} characters")
 
 if __name__ == "__main__":
     main()

@@ -77,7 +77,7 @@ OUTER_PRODUCT_POINTS = 2
 SUM_HEAD_TERMS = 3
 
 # d >= 2: the grid of scatter plots over the iterations has at most this many panels
-# from the iterations, plus one for the final parameters.
+# from the iterations, plus one for the final parameters (render.plots.grid_iterations).
 GRID_PANELS = 9
 
 # LaTeX tables with more rows than this are longtables (they may break across pages).

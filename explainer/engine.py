@@ -297,16 +297,6 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
 
 # --------------------------------------------------------------------------- run
 
-def snapshot_iterations(problem: Problem) -> frozenset[int]:
-    """The iterations whose responsibilities are kept for the grid of plots over the
-    iterations (d >= 2; seed 003): every step-th from the first, at most nine (the
-    final E-step is the tenth panel)."""
-    if problem.dim == 1 or problem.iterations == 0:
-        return frozenset()
-    step = -(-problem.iterations // defaults.GRID_PANELS)
-    return frozenset(range(1, problem.iterations + 1, step))
-
-
 def _strip(iteration: Iteration) -> Iteration:
     """Drop the per-point arrays of an iteration that is not shown in full."""
     return replace(iteration, estep=replace(iteration.estep, detail=None),
@@ -327,7 +317,6 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     NaN): a companion run that only shows its iterations does not need it.
     """
     x = _data(problem, xp)
-    snapshots = snapshot_iterations(problem)
     start = initialise(problem, xp)
     floor = variance_floor(problem.data)
     estep = e_step(x, start.params, problem.kernel, xp)
@@ -339,7 +328,6 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         # A backend with a budget may stop anywhere in the iteration: the run then ends
         # after the last whole M-step (or, before any, at the last whole E-step).
         last_whole = estep if xp.budgeted else None  # (float: free the arrays early)
-        snapshot = estep.detail.resp if index in snapshots else None
         mstep_done = None
         try:
             mstep = m_step(x, estep.detail.resp, estep.params, problem.update, floor, xp,
@@ -364,7 +352,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         if iterations and not problem.detail.shows(iterations[-1].index):
             iterations[-1] = _strip(iterations[-1])
         iterations.append(Iteration(index, estep, mstep, math.nan if next_estep is None
-                                    else next_estep.log_likelihood, snapshot))
+                                    else next_estep.log_likelihood))
         if next_estep is None:
             estep = None
             break

@@ -261,9 +261,6 @@ class Iteration:
     estep: EStep
     mstep: MStep
     log_likelihood_after: float
-    # d >= 2: the E-step's responsibilities, kept for the grid of plots over the
-    # iterations (engine.snapshot_iterations) even when the iteration is not detailed.
-    snapshot: np.ndarray | None = None
 
     @property
     def log_likelihood(self) -> float:

@@ -390,6 +390,66 @@ def test_exam_and_check_refuse_d_2(tmp_path):
         grade(validate(BASE), [])
 
 
+# --------------------------------------------------------------------------- plots
+
+def _scipy_resp(x, weights, means, covariances) -> np.ndarray:
+    weighted = np.column_stack([w * multivariate_normal(m, c).pdf(x)
+                                for w, m, c in zip(weights, means, covariances)])
+    return weighted / weighted.sum(axis=1, keepdims=True)
+
+
+def test_scatter_plots_colour_by_responsibility_with_sigma_ellipses():
+    pytest.importorskip("matplotlib")
+    from matplotlib.patches import Ellipse
+
+    from explainer.render.plots import grid_figure, grid_iterations, scatter_fit_figure
+
+    x = np.array([[0, 0], [1, 0.5], [0.5, 1], [2, 2], [4, 4], [5, 4.5], [4.5, 5]])
+    covariances = [[[1, 0.3], [0.3, 0.5]], [[0.8, -0.2], [-0.2, 1.2]]]
+    trace = solve(mv_spec(x, [0.4, 0.6], [[0.5, 0.5], [4.5, 4.5]], covariances, 12,
+                          display={"detail": "none"}))
+    fig = scatter_fit_figure(trace)
+    start, end = fig.axes
+    assert start.get_title() == "start" and end.get_title() == "after 12 iterations"
+    # Red-blue mixing of the starting responsibilities, recomputed with scipy.
+    resp = _scipy_resp(x, [0.4, 0.6], [[0.5, 0.5], [4.5, 4.5]], covariances)
+    expected = resp @ np.array([[0.85, 0.1, 0.1], [0.1, 0.2, 0.9]])
+    colours = start.collections[0].get_facecolors()[:, :3]
+    np.testing.assert_allclose(colours, expected, atol=1e-12)
+    # The 1- and 2-sigma ellipses of component 1: axes 2 s sqrt(eigenvalue).
+    ellipses = [p for p in start.patches if isinstance(p, Ellipse)]
+    assert len(ellipses) == 4
+    values = np.linalg.eigvalsh(np.array(covariances[0]))
+    for s, e in zip((1, 2), ellipses[:2]):
+        assert sorted([e.width, e.height]) == pytest.approx(sorted(2 * s * np.sqrt(values)))
+        assert tuple(e.center) == pytest.approx((0.5, 0.5))
+    # The grid: iterations 1, 3, ..., 11 and the final parameters.
+    assert grid_iterations(12) == [1, 3, 5, 7, 9, 11]
+    assert grid_iterations(40) == [1, 6, 11, 16, 21, 26, 31, 36]
+    assert grid_iterations(3) == [1, 2, 3]
+    titles = [ax.get_title() for ax in grid_figure(trace).axes if ax.axison]
+    assert titles == [f"iteration {i}" for i in (1, 3, 5, 7, 9, 11)] + ["after iteration 12"]
+    # A panel's colours are the responsibilities of that iteration's parameters.
+    it5 = trace.iterations[4].estep.params
+    panel = grid_figure(trace).axes[2]
+    expected = _scipy_resp(x, it5.weights, it5.means, it5.variances) @ np.array(
+        [[0.85, 0.1, 0.1], [0.1, 0.2, 0.9]])
+    np.testing.assert_allclose(panel.collections[0].get_facecolors()[:, :3], expected,
+                               atol=1e-9)
+
+
+def test_plots_of_more_than_two_dimensions_say_which_coordinates():
+    pytest.importorskip("matplotlib")
+    from explainer.render.plots import grid_figure, scatter_fit_figure
+
+    x = [[0, 0, 1], [1, 0.5, 0], [0.5, 1, 2], [6, 5, 4], [5, 6, 5], [6.5, 5.5, 3]]
+    trace = solve({"data": x, "components": 2, "init_method": "kmeans",
+                   "model": {"covariance_type": "diag"}, "stop": {"iterations": 2}})
+    assert scatter_fit_figure(trace).axes[0].get_title() == (
+        "start (first two of 3 coordinates)")
+    assert grid_figure(trace).get_suptitle().endswith("\n(first two of 3 coordinates)")
+
+
 # --------------------------------------------------------------------------- exact
 
 def test_exact_values_for_2x2_rational_matrices():

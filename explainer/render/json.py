@@ -75,8 +75,6 @@ def _iteration(it: Iteration) -> dict[str, Any]:
         "events": _events(it.mstep.events),
     }
     out.update({k: v for k, v in e.items() if k != "log_likelihood"})
-    if it.snapshot is not None and it.estep.detail is None:
-        out["snapshot"] = it.snapshot.tolist()
     return out
 
 
@@ -166,10 +164,9 @@ def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
 class _Reader:
     """Reads one run's arrays: floats, or exact values (texts parsed without eval)."""
 
-    def __init__(self, xp: Backend, exact: bool = False, snapshots: frozenset[int] = frozenset()):
+    def __init__(self, xp: Backend, exact: bool = False):
         self.xp = xp
         self.exact = exact
-        self.snapshots = snapshots  # the iterations the engine keeps responsibilities of
 
     def array(self, values: Any, field: str) -> np.ndarray:
         if not self.exact:
@@ -218,19 +215,13 @@ class _Reader:
                       updated=tuple(floats["updated"]), events=_read_events(floats["events"]),
                       detail=mdetail)
         after_ll = floats.get("log_likelihood_after")
-        snapshot = (estep.detail.resp if estep.detail is not None and "snapshot" not in floats
-                    and int(floats["index"]) in self.snapshots else None)
-        if floats.get("snapshot") is not None and not self.exact:
-            snapshot = self.array(floats["snapshot"], "snapshot")
         return Iteration(int(floats["index"]), estep, mstep,
-                         math.nan if after_ll is None else float(after_ll), snapshot)
+                         math.nan if after_ll is None else float(after_ll))
 
 
 def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     """One float run (the trace's own, or its full-precision companion)."""
-    from ..engine import snapshot_iterations
-
-    reader = _Reader(xp, snapshots=snapshot_iterations(problem))
+    reader = _Reader(xp)
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
                   int(data["start"]["seed"]),

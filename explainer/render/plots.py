@@ -8,7 +8,8 @@
   red-blue mixing) with each component's 1- and 2-sigma ellipses, at the start and at
   the end, and ``grid`` the same over the iterations (seed 003's grid).
 
-The curves come from the engine's own E-step evaluated on a grid, so the figures
+The curves come from the engine's own E-step evaluated on a grid, and the colours of
+the points from its responsibilities under the recorded parameters, so the figures
 cannot disagree with the numbers.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import defaults
 from ..engine import e_step
 from ..trace import Params, Trace
 
@@ -188,23 +190,26 @@ def _note(trace: Trace) -> str:
         f" (first two of {trace.problem.dim} coordinates)")
 
 
-def _first_resp(trace: Trace) -> np.ndarray:
-    """The responsibilities under the starting parameters (the first E-step's)."""
-    if not trace.iterations:
-        assert trace.final.detail is not None
-        return trace.final.detail.resp
-    first = trace.iterations[0]
-    if first.estep.detail is not None:
-        return first.estep.detail.resp
-    assert first.snapshot is not None
-    return first.snapshot
+def grid_iterations(iterations: int) -> list[int]:
+    """The iterations of the grid over the iterations (seed 003): every step-th from the
+    first, at most defaults.GRID_PANELS (the final parameters are one panel more)."""
+    step = max(1, -(-iterations // defaults.GRID_PANELS))
+    return list(range(1, iterations + 1, step))
+
+
+def _resp(trace: Trace, params: Params) -> np.ndarray:
+    """The responsibilities under *params*: the engine's own E-step, again (a trace keeps
+    per-point arrays only for the iterations it shows in detail)."""
+    detail = e_step(trace.problem.data, params, trace.problem.kernel).detail
+    assert detail is not None
+    return detail.resp
 
 
 def scatter_fit_figure(trace: Trace):
     """Start and end: the points coloured by responsibility, with the ellipses."""
     assert trace.final.detail is not None
     n = len(trace.iterations)
-    panels = [(trace.start.params, _first_resp(trace), "start")] if n else []
+    panels = [(trace.start.params, _resp(trace, trace.start.params), "start")] if n else []
     panels.append((trace.final.params, trace.final.detail.resp,
                    f"after {n} iteration{'s' if n != 1 else ''}" if n else "given parameters"))
     fig = _figure(4.6 * len(panels), 4.4)
@@ -221,8 +226,9 @@ def grid_figure(trace: Trace):
     """Seed 003's grid: the responsibilities over the iterations (each kept iteration's
     E-step, with the parameters it used), and the final ones."""
     assert trace.final.detail is not None
-    panels = [(it.estep.params, it.snapshot, f"iteration {it.index}")
-              for it in trace.iterations if it.snapshot is not None]
+    chosen = set(grid_iterations(len(trace.iterations)))
+    panels = [(it.estep.params, _resp(trace, it.estep.params), f"iteration {it.index}")
+              for it in trace.iterations if it.index in chosen]
     panels.append((trace.final.params, trace.final.detail.resp,
                    f"after iteration {len(trace.iterations)}"))
     columns = min(5, len(panels))
