@@ -203,6 +203,10 @@ class Variant:
     answers: list[dict[str, Any]]
 
 
+D2_REFUSAL = ("exam variants are drawn for 1-D problems (one number per point); d >= 2 is "
+              "not supported by 'exam' yet")
+
+
 def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
     """Variant *number* (1-based) of *template*: drawn until hand-computable."""
     exam = template.get("exam") or {}
@@ -218,8 +222,7 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         spec["title"] = f"{title}: variant {number}"
         problem = validate(spec)
         if problem.dim > 1:
-            raise ProblemError("data", "exam variants are drawn for 1-D problems; "
-                                       "d >= 2 is not supported by 'exam' yet")
+            raise ProblemError("data", D2_REFUSAL)
         trace = run(problem)
         why = hand_computable(trace, bool(exam.get("allow_tiny")), grid)
         if why is None:
@@ -265,6 +268,11 @@ def load_template(path: str | Path) -> dict[str, Any]:
     if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
         raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(KINDS)}, but "
                                        f"got {kinds!r}")
+    data = template.get("data")
+    if (isinstance(data, list) and any(isinstance(v, (list, tuple)) for v in data)
+            or template.get("columns") is not None
+            or isinstance(template.get("init"), dict) and "covariances" in template["init"]):
+        raise ProblemError("data", D2_REFUSAL)
     init = template.get("init")
     if not isinstance(init, dict) or any(init.get(name) is None for name in
                                          ("weights", "means", "variances")):

@@ -384,10 +384,19 @@ def test_columns_from_csv_and_rows_on_the_command_line(tmp_path):
 
 
 def test_exam_and_check_refuse_d_2(tmp_path):
+    from explainer.exam import make_variant
     from explainer.grading import grade
 
     with pytest.raises(ProblemError, match="1-D problems"):
         grade(validate(BASE), [])
+    with pytest.raises(ProblemError, match="1-D problems"):
+        make_variant({**BASE, "exam": {"ask": ["r"]}}, seed=1, number=1)
+    (tmp_path / "t.yaml").write_text(json.dumps({**BASE, "exam": {"ask": ["r"]}}))
+    done = subprocess.run([sys.executable, "-m", "explainer", "exam", str(tmp_path / "t.yaml"),
+                           "-n", "2", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "1-D problems" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------- plots
