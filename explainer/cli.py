@@ -32,6 +32,8 @@ examples:
   em-explainer solve examples/two-d/two-d.yaml -o two-d.pdf
   em-explainer solve --data-file points.csv --columns x,y --k 3 \\
                      --init-method kmeans --covariance-type diag --iterations 10
+  em-explainer solve --data "0,0; 1,0; 4,4; 5,4" --k 2 --weights .5,.5 \\
+                     --means "0,0; 4,4" --covariances "1,0; 0,1 | 1,.5; .5,1"
 
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
@@ -141,8 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--k", metavar="K", help="number of components")
     data.add_argument("--names", metavar="A,B,...", help="component names")
     data.add_argument("--weights", metavar="W1,W2,...", help="starting weights (1/3 allowed)")
-    data.add_argument("--means", metavar="M1,M2,...", help="starting means")
-    data.add_argument("--variances", metavar="V1,V2,...", help="starting variances")
+    data.add_argument("--means", metavar="M1,M2,...",
+                      help="starting means; for d >= 2 rows separated by ';' (\"0,0; 4,4\")")
+    data.add_argument("--variances", metavar="V1,V2,...", help="starting variances (1-D)")
+    data.add_argument("--covariances", metavar="MATRICES",
+                      help="d >= 2: starting covariance matrices, separated by '|', their "
+                           "rows by ';' (\"1,0; 0,1 | 1,.5; .5,1\")")
     data.add_argument("--init-method", metavar="METHOD",
                       help="given, random_points, random_responsibilities or kmeans")
     data.add_argument("--seed", metavar="S", help="random seed for the init method")

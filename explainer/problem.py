@@ -501,8 +501,7 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
         if isinstance(raw, str):
             # "1, 2, 5" or, for rows, "0 0; 4 4" / "0,0; 4,4".
             if ";" in raw:
-                raw = [[c for c in row.replace(",", " ").split()] for row in raw.split(";")
-                       if row.strip()]
+                raw = _text_rows(raw)
             else:
                 raw = [part for part in raw.split(",") if part.strip()]
         if not isinstance(raw, (list, tuple)):
@@ -517,12 +516,19 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
     return [[float(v) for v in row] if isinstance(row, list) else float(row) for row in values]
 
 
+def _text_rows(text: str) -> list[list[str]]:
+    """Rows written on one line, as on the command line: "0,0; 4,4" (or "0 0; 4 4")."""
+    return [row.replace(",", " ").split() for row in text.split(";") if row.strip()]
+
+
 def _mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
-    """init.means: K numbers (d = 1) or K rows of d numbers."""
+    """init.means: K numbers (d = 1) or K rows of d numbers ("0,0; 4,4" in one text)."""
     if dim == 1:
         return _parameter(init, "means", components)
     field = "init.means"
     raw = init.get("means")
+    if isinstance(raw, str):
+        raw = _text_rows(raw)
     if raw is None:
         raise ProblemError(field, f"missing; init_method 'given' needs {components} means")
     if not isinstance(raw, (list, tuple)) or len(raw) != components:
@@ -544,6 +550,9 @@ def _covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
     the covariance type says (a singular one is floored by the engine, not refused)."""
     field = "init.covariances"
     raw = init.get("covariances")
+    if isinstance(raw, str):
+        # One text, as on the command line: matrices separated by |, rows by ;.
+        raw = [_text_rows(matrix) for matrix in raw.split("|")]
     if raw is None:
         hint = " (init.variances is for 1-D data)" if init.get("variances") is not None else ""
         raise ProblemError(field, f"missing; init_method 'given' needs {components} "
@@ -739,6 +748,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
 OVERRIDES = {
     "title": "title", "k": "components", "names": "names",
     "weights": "init.weights", "means": "init.means", "variances": "init.variances",
+    "covariances": "init.covariances",
     "init_method": "init_method", "seed": "seed", "update": "model.update",
     "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
     "decimals": "display.decimals", "detail": "display.detail",

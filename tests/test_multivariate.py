@@ -383,6 +383,26 @@ def test_columns_from_csv_and_rows_on_the_command_line(tmp_path):
     assert means == r"\begin{pmatrix} 0.500 \cr 0.000 "
 
 
+def test_a_given_start_on_the_command_line_and_in_python():
+    args = ["--data", "0,0; 1,0; 4,4; 5,4", "--k", "2", "--weights", ".5,.5",
+            "--means", "0,0; 4,4", "--covariances", "1,0; 0,1 | 1,.5; .5,1"]
+    done = subprocess.run([sys.executable, "-m", "explainer", "solve", *args, "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    start = json.loads(done.stdout)["start"]
+    assert start["means"] == [[0, 0], [4, 4]]
+    assert start["covariances"] == [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]]]
+    import explainer
+
+    trace = explainer.solve(data=[[0, 0], [1, 0], [4, 4], [5, 4]], k=2, weights=[.5, .5],
+                            means="0,0; 4,4", covariances="1,0; 0,1 | 1,.5; .5,1")
+    assert trace.start.params.variances.tolist() == start["covariances"]
+    args[-1] = "1,0; 0,1 | 1,.5; .5"
+    done = subprocess.run([sys.executable, "-m", "explainer", "solve", *args],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "init.covariances[2]: expected a 2 x 2 matrix" in done.stderr
+
+
 def test_exam_and_check_refuse_d_2(tmp_path):
     from explainer.exam import make_variant
     from explainer.grading import grade
