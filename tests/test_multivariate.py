@@ -244,6 +244,27 @@ def test_properties_of_every_run(problem, update):
             assert it.log_likelihood_after >= it.log_likelihood - 1e-9 * abs(it.log_likelihood)
 
 
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(problems())
+def test_the_m_step_terms_the_document_writes(problem):
+    # The weighted vectors r_nk x_n, the outer products r_nk (x_n - mu_k)(x_n - mu_k)^T
+    # (around the new means) and their sums, recomputed with plain numpy.
+    x, weights, means, covariances, covariance_type, _ = problem
+    trace = solve(mv_spec(x, weights, means, covariances, 1, covariance_type,
+                          display={"detail": "all"}))
+    it = trace.iterations[0]
+    resp, m = it.estep.detail.resp, it.mstep
+    new_means = m.params.means
+    np.testing.assert_allclose(m.detail.mean_terms, resp[:, :, None] * x[:, None, :],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(m.sum_rx, resp.T @ x, rtol=1e-10, atol=1e-12)
+    dev = x[:, None, :] - new_means[None, :, :]
+    outer = resp[:, :, None, None] * dev[:, :, :, None] * dev[:, :, None, :]
+    np.testing.assert_allclose(m.detail.variance_terms, outer, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(m.sum_rsq, outer.sum(axis=0), rtol=1e-9, atol=1e-10)
+
+
 def test_json_round_trip_and_schema():
     import jsonschema
 
@@ -259,6 +280,51 @@ def test_json_round_trip_and_schema():
     assert again.to_json() == text
     assert again.to_markdown() == trace.to_markdown()
     assert again.to_latex() == trace.to_latex()
+
+
+# --------------------------------------------------------------------------- documents
+
+def test_the_hand_sized_document_shows_the_worked_numbers():
+    # examples/hand-2d, recomputed here with numpy and scipy, written as the document
+    # writes them (three decimals), in Markdown and LaTeX.
+    x = np.array([[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2]], dtype=float)
+    means = np.array([[0.0, 0.0], [4.0, 4.0]])
+    cov = np.array([np.eye(2), [[1, 0.5], [0.5, 1]]])
+    trace = solve(mv_spec(x, [0.5, 0.5], means, cov, 2))
+    md, tex = trace.to_markdown(), trace.to_latex()
+    det2, inv2 = np.linalg.det(cov[1]), np.linalg.inv(cov[1])
+    c2 = 1 / (2 * np.pi * np.sqrt(det2))
+    dev = x[5] - means[1]
+    maha = dev @ inv2 @ dev
+    dens = [multivariate_normal(means[k], cov[k]).pdf(x) for k in range(2)]
+    r = 0.5 * np.array(dens).T
+    r /= r.sum(axis=1, keepdims=True)
+    nk = r.sum(axis=0)
+    mu1 = r[:, 0] @ x / nk[0]
+    d1 = x - mu1
+    s1 = (r[:, 0, None, None] * d1[:, :, None] * d1[:, None, :]).sum(axis=0)
+    f = "{:.3f}".format
+    pieces = [
+        rf"|\Sigma_{{2}}| &= 1 \cdot 1 - 0.5 \cdot 0.5 = {f(det2)}",
+        rf"\begin{{pmatrix}} {f(inv2[0, 0])} & {f(inv2[0, 1])} \cr {f(inv2[1, 0])} & "
+        rf"{f(inv2[1, 1])} \end{{pmatrix}}",
+        rf"\frac{{1}}{{2\pi \sqrt{{{f(det2)}}}}} \approx {f(c2)}",
+        rf"(-2) \cdot ({f((inv2 @ dev)[0])}) + (-2) \cdot ({f((inv2 @ dev)[1])}) "
+        rf"\approx {f(maha)}",
+        rf"\exp({f(-maha / 2)}) \approx {f(dens[1][5])}",
+        rf"r_{{6,1}} = \frac{{0.500 \cdot {f(dens[0][5])}}}",
+        rf"\approx {f(r[5, 0])}",
+        rf"\approx {f(nk[0])}",
+        rf"\begin{{pmatrix}} {f(mu1[0])} \cr {f(mu1[1])} \end{{pmatrix}}",
+        rf"\begin{{pmatrix}} {f(s1[0, 0])} & {f(s1[0, 1])} \cr {f(s1[1, 0])} & "
+        rf"{f(s1[1, 1])} \end{{pmatrix}}",
+        rf"\frac{{1}}{{{f(nk[0])}}} \begin{{pmatrix}} {f(s1[0, 0])}",
+    ]
+    for piece in pieces:
+        assert piece in md, piece
+        assert piece.replace(r"\cr", "\\\\") in tex, piece
+    sigma1 = s1 / nk[0]
+    assert rf"= \begin{{pmatrix}} {f(sigma1[0, 0])} & {f(sigma1[0, 1])}" in md
 
 
 # --------------------------------------------------------------------------- singular
