@@ -223,8 +223,8 @@ def scatter_fit_figure(trace: Trace):
 
 
 def grid_figure(trace: Trace):
-    """Seed 003's grid: the responsibilities over the iterations (each kept iteration's
-    E-step, with the parameters it used), and the final ones."""
+    """Seed 003's grid: the responsibilities over the iterations (each chosen iteration's
+    E-step, with the parameters it started from), and the final ones."""
     assert trace.final.detail is not None
     chosen = set(grid_iterations(len(trace.iterations)))
     panels = [(it.estep.params, _resp(trace, it.estep.params), f"iteration {it.index}")
