@@ -91,3 +91,25 @@ ITERATION_PARTS = ("estep", "responsibilities", "mstep", "conclusion")
 # Markdown flavours: MyST and Quarto label equations and cross-reference them.
 FLAVORS = ("gfm", "myst", "quarto", "obsidian")
 FLAVOR = "gfm"
+
+# The display rule (render.shown): a computed value is printed with display.decimals
+# decimals and at least SIGNIFICANT_DIGITS significant digits; one that would need more
+# than max(decimals, SCI_PLACES) decimals for them is printed in scientific notation. An
+# operand gets up to MAX_EXTRA_DIGITS more digits where its equation needs them to give
+# the printed result. A given number longer than GIVEN_DIGITS digits that is a fraction
+# with a denominator up to GIVEN_DENOMINATOR is written as that fraction (1/3).
+SIGNIFICANT_DIGITS = 3
+SCI_PLACES = 5
+MAX_EXTRA_DIGITS = 10
+GIVEN_DIGITS = 6
+GIVEN_DENOMINATOR = 1000
+
+# A change of the log-likelihood within this fraction of its size (at least 1) is the
+# floating-point noise of the sum over points: no change, EM has converged.
+LOG_LIKELIHOOD_NOISE = 1e-12
+# Rounds of render.shown.settle: each gives one digit to one operand of each equation
+# that does not hold yet.
+SETTLE_ROUNDS = 200
+# A value within this fraction of a last printed digit from a rounding tie gets one more
+# digit of its own, rather than its operands many more (render.shown.settle).
+NEAR_TIE = 0.1

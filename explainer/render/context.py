@@ -14,8 +14,84 @@ import numpy as np
 from .. import defaults
 from ..backend import round_half_up
 from ..errors import ProblemError
+from . import shown as sh
 from .filters import LogValue
+from .shown import Cell, Equation, Shown
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
+
+
+class Sheet:
+    """The numbers of one document being laid out: a cell per printed quantity, keyed by
+    what it is (``("resp", version, n, k)``), and the equations that print them.
+
+    The same quantity is one cell wherever it is printed (a density in the table and in
+    a worked r_nk; a new mean in the M-step, the conclusion and the next E-step), so it
+    has the same digits everywhere. :meth:`settle` gives operands the digits their
+    equations need (see :mod:`.shown`); :meth:`freeze` then turns every cell of the
+    context into the :class:`~.shown.Shown` number the templates print.
+    """
+
+    def __init__(self, decimals: int):
+        self.decimals = decimals
+        self.cells: dict[tuple[Any, ...], Cell] = {}
+        self.equations: list[Equation] = []
+        self._keys: set[tuple[Any, ...]] = set()
+        self.failing: list[Equation] = []
+
+    def cell(self, key: tuple[Any, ...], value: float, log: float | None = None,
+             given: bool = False) -> Cell:
+        """The cell of *key*, made on first use from *value* (a given number is printed
+        as written)."""
+        found = self.cells.get(key)
+        if found is None:
+            if given:
+                found = sh.given_cell(value, self.decimals)
+            else:
+                found = Cell(value, self.decimals, log=log)
+            self.cells[key] = found
+        return found
+
+    def twice(self, key: tuple[Any, ...], half: Cell) -> Cell:
+        """A cell printed as exactly twice *half* (2 sigma^2 beside sigma^2)."""
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = Cell(2 * half.value, self.decimals, twice=half)
+        return found
+
+    def equation(self, key: tuple[Any, ...], result: Cell, operands: Sequence[Cell],
+                 fn: Any) -> None:
+        """Record ``result = fn(operands)`` as printed (once per *key*)."""
+        if key not in self._keys:
+            self._keys.add(key)
+            self.equations.append(Equation(result, tuple(operands), fn))
+
+    def settle(self) -> None:
+        self.failing = sh.settle(self.equations)
+
+    def freeze(self, value: Any) -> Any:
+        """*value* (a context) with every cell replaced by its printed number."""
+        if isinstance(value, Cell):
+            return value.shown()
+        if isinstance(value, dict):
+            return {k: self.freeze(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.freeze(v) for v in value]
+        if isinstance(value, tuple) and not isinstance(value, LogValue):
+            return tuple(self.freeze(v) for v in value)
+        return value
+
+
+def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
+                  labels: Sequence[str]) -> dict[str, list[Cell]]:
+    """The cells of one version of the parameters (0: the start; i: after iteration i;
+    a tuple such as ``("estep", i)``: version i as one section uses it)."""
+    return {name: [sheet.cell((name, version, k), float(params.get(name)[k]), given=given)
+                   for k in range(len(labels))] for name in defaults.PARAMETERS}
+
+
+def _sum_of_products(*values: Any) -> Any:
+    """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
+    return sh.d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
 
 
 def elide(count: int, max_rows: int) -> list[int | None]:
@@ -98,8 +174,10 @@ def _highlight(detail: PointDetail, spec: str | tuple[int, ...]) -> list[int]:
     return [most_ambiguous] if most_ambiguous == 0 else [most_ambiguous, 0]
 
 
-def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[str, Any]:
-    """Which points belong clearly to which component, which lean, which are ambiguous."""
+def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
+              value: Any = None) -> dict[str, Any]:
+    """Which points belong clearly to which component, which lean, which are ambiguous;
+    *value(n, k)* is r_nk as printed (default: the float)."""
     resp = detail.resp
     best = resp.argmax(axis=1)
     top = resp.max(axis=1)
@@ -109,7 +187,8 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int) -> dict[st
     def point(n: int) -> dict[str, Any]:
         x = detail.x[n]
         return {"n": n + 1, "x": float(x) if np.ndim(x) == 0 else [float(v) for v in x],
-                "r": [float(v) for v in resp[n]]}
+                "r": [float(v) if value is None else value(n, k)
+                      for k, v in enumerate(resp[n])]}
 
     groups = [{"k": k + 1, "label": labels[k],
                "clearly": _point_list(np.flatnonzero((best == k) & clear), limit, point),
@@ -136,13 +215,18 @@ def _exact_row(detail: PointDetail, n: int, cancel: str) -> dict[str, Any]:
 
 
 def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | None = None,
-                  full: EStep | None = None) -> dict[str, Any]:
+                  full: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
     """Everything the E-step section shows, for one E-step kept in detail; *exact* and
-    *full* are the same E-step in a companion run (exact values, full precision)."""
+    *full* are the same E-step in a companion run (exact values, full precision).
+
+    Its parameters are version ``index - 1`` of the sheet (the start for iteration 1 and
+    for the E-step-only question, *index* 0)."""
     problem = trace.problem
+    sheet = sheet if sheet is not None else Sheet(problem.decimals)
     detail = estep.detail
     assert detail is not None
     params = estep.params
+    version = max(index - 1, 0)
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
     log_resp = detail.log_resp
@@ -151,46 +235,98 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     exact_detail = exact.detail if exact is not None else None
     cancel = ("weighted" if not equal_weights or n_components == 1 else
               "kernel" if detail.kernel == "proportional" or equal_variances else "density")
+    normalized = detail.kernel == "normalized"
+    full_denominators = n_components <= defaults.FULL_DENOMINATOR_COMPONENTS
+    # The parameters as this E-step uses them: cells of their own, so that digits the
+    # E-step needs do not travel back into the M-step that computed them.
+    cells = _params_cells(sheet, params, ("estep", version),
+                          version == 0 and trace.start.method == "given", labels)
+    weights, means, variances = cells["weights"], cells["means"], cells["variances"]
+    two_var = [sheet.twice(("two_var", version, k), variances[k]) for k in range(n_components)]
+    norm = []
+    for k in range(n_components):
+        c = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
+                       log=float(detail.log_norm_const[k]))
+        if normalized:
+            # c_k = 1 / sqrt(2 pi sigma_k^2)
+            sheet.equation(("norm", version, k), c, [variances[k]],
+                           lambda v: 1 / (2 * sh.pi() * v).sqrt())
+        norm.append(c)
 
-    def row(n: int) -> dict[str, Any]:
-        return {
-            "n": n + 1, "x": float(detail.x[n]),
-            "exponent": [float(v) for v in detail.exponent[n]],
-            "density": _log_values(detail.density[n], detail.log_density[n]),
-            "mixture": LogValue(float(detail.mixture_density[n]), float(detail.log_mixture[n])),
-            "resp": _log_values(detail.resp[n], log_resp[n]),
-            "exact": None if exact_detail is None else _exact_row(exact_detail, n, cancel),
-        }
+    def point_cells(n: int) -> dict[str, Any]:
+        """The cells of point n's row, with the equations that print them."""
+        x = sheet.cell(("x", n), float(detail.x[n]), given=True)
+        exponent, density, resp = [], [], []
+        for k in range(n_components):
+            e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]))
+            # -(x_n - mu_k)^2 / (2 sigma_k^2)
+            sheet.equation(("exponent", version, n, k), e, [x, means[k], two_var[k]],
+                           lambda xv, m, tv: -((xv - m) ** 2) / tv)
+            dens = sheet.cell(("density", version, n, k), float(detail.density[n, k]),
+                              log=float(detail.log_density[n, k]))
+            if normalized:  # c_k exp(exponent)
+                sheet.equation(("density", version, n, k), dens, [norm[k], e],
+                               lambda c, ev: c * ev.exp())
+            else:
+                sheet.equation(("density", version, n, k), dens, [e], lambda ev: ev.exp())
+            exponent.append(e)
+            density.append(dens)
+            resp.append(sheet.cell(("resp", version, n, k), float(detail.resp[n, k]),
+                                   log=float(log_resp[n, k])))
+        mixture = sheet.cell(("mixture", version, n), float(detail.mixture_density[n]),
+                             log=float(detail.log_mixture[n]))
+        pairs = [c for k in range(n_components) for c in (weights[k], density[k])]
+        sheet.equation(("mixture", version, n), mixture, pairs, _sum_of_products)
+        return {"n": n + 1, "x": x, "exponent": exponent, "density": density,
+                "mixture": mixture, "resp": resp,
+                "exponent_min": float(np.min(detail.exponent[n])),
+                "exact": None if exact_detail is None else _exact_row(exact_detail, n, cancel)}
 
-    rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
-    highlight = [row(n) for n in _highlight(detail, problem.highlight)]
-    d = problem.decimals
-    displayed_logs = np.concatenate([detail.log_density.ravel(), log_resp.ravel(),
-                                     detail.log_mixture])
-    tiny = displayed_logs[np.isfinite(displayed_logs)]
-    below_precision = bool(np.any(tiny < np.log(0.5 * 10.0 ** -d)))
+    def worked(n: int) -> dict[str, Any]:
+        """A highlighted point: its row, and the equations of its worked r_nk."""
+        row = point_cells(n)
+        pairs = [c for k in range(n_components) for c in (weights[k], row["density"][k])]
+        for k in range(n_components):
+            # The template writes every term out, or divides by p(x_n) where that line
+            # would be too wide: both forms hold.
+            if full_denominators:  # pi_k N_nk / sum_j pi_j N_nj
+                sheet.equation(("resp", version, n, k), row["resp"][k],
+                               [weights[k], row["density"][k], *pairs],
+                               lambda w, dens, *ps: w * dens / _sum_of_products(*ps))
+            # pi_k N_nk / p(x_n)
+            sheet.equation(("resp-p", version, n, k), row["resp"][k],
+                           [weights[k], row["density"][k], row["mixture"]],
+                           lambda w, dens, mix: w * dens / mix)
+        return row
+
+    rows = [None if n is None else point_cells(n) for n in elide(n_samples, problem.max_rows)]
+    highlight = [worked(n) for n in _highlight(detail, problem.highlight)]
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
     remarks = []
     if n_components > 1 and equal_weights:
-        remarks.append({"kind": "equal_priors", "weight": float(params.weights[0])})
-    if n_components > 1 and equal_variances and detail.kernel == "normalized":
-        remarks.append({"kind": "equal_variances", "norm_const": float(detail.norm_const[0])})
+        remarks.append({"kind": "equal_priors", "weight": weights[0]})
+    if n_components > 1 and equal_variances and normalized:
+        remarks.append({"kind": "equal_variances", "norm_const": norm[0]})
     if detail.kernel == "proportional":
-        remarks.append({"kind": "proportional", "norm_const": float(detail.norm_const[0])})
+        remarks.append({"kind": "proportional",
+                        "norm_const": sheet.cell(("norm", version, 0),
+                                                 float(detail.norm_const[0]))})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
-    if below_precision:
-        remarks.append({"kind": "below_precision"})
+    if any(c.shown().sci for r in rows + highlight if r is not None
+           for c in [*r["density"], *r["resp"], r["mixture"]]):
+        remarks.append({"kind": "scientific"})
     if underflow.size:
-        remarks.append({"kind": "log_space", "point": row(int(underflow[0])),
+        remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
                         "count": int(underflow.size)})
+    resp_cell = lambda n, k: sheet.cell(("resp", version, n, k), float(detail.resp[n, k]),
+                                        log=float(log_resp[n, k]))
     return {
         "index": index,  # the iteration; 0 for the E-step-only question
         "kernel": detail.kernel,
-        "components": [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
-                        "mean": float(params.means[k]), "variance": float(params.variances[k]),
-                        "two_var": 2.0 * float(params.variances[k]),
-                        "norm_const": float(detail.norm_const[k]),
+        "components": [{"k": k + 1, "label": labels[k], "weight": weights[k],
+                        "mean": means[k], "variance": variances[k],
+                        "two_var": two_var[k], "norm_const": norm[k],
                         "exact": None if exact_detail is None else {
                             "norm_const": exact_detail.norm_const[k],
                             "weight": exact_detail.params.weights[k],
@@ -205,15 +341,15 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "exact_cancel": cancel,
         "differences": [] if full is None else _estep_differences(detail, full, problem.decimals),
         # Past a few components the worked r_nk divide by p(x_n), written out once.
-        "full_denominators": n_components <= defaults.FULL_DENOMINATOR_COMPONENTS,
+        "full_denominators": full_denominators,
         "equal_weights": equal_weights,
         "equal_variances": equal_variances,
         "rows": rows,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
-        "takeaway": _takeaway(detail, labels, problem.max_rows),
+        "takeaway": _takeaway(detail, labels, problem.max_rows, resp_cell),
         "remarks": remarks,
-        "log_likelihood": estep.log_likelihood,
+        "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }
 
 
@@ -243,45 +379,90 @@ def _direction(before: float, after: float, decimals: int) -> str:
 
 
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
-                  exact: MStep | None = None, full: MStep | None = None) -> dict[str, Any]:
+                  exact: MStep | None = None, full: MStep | None = None,
+                  sheet: Sheet | None = None,
+                  log_resp: np.ndarray | None = None) -> dict[str, Any]:
     """The written-out sums of one M-step, and why each parameter moved; *exact* and
-    *full* are the same M-step in a companion run (exact values, full precision)."""
+    *full* are the same M-step in a companion run (exact values, full precision);
+    *log_resp* sizes the responsibilities that underflowed.
+
+    It turns version ``index - 1`` of the parameters into version *index*."""
     problem = trace.problem
+    sheet = sheet if sheet is not None else Sheet(problem.decimals)
     d = problem.decimals
     detail = mstep.detail
     assert detail is not None
     n_samples = detail.resp.shape[0]
+    labels = [problem.component_label(k) for k in range(problem.components)]
     terms = elide_terms(n_samples, problem.max_rows)
+    whole = None not in terms  # every term written out: the sums can be redone
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
     floored = {e.component: e.value for e in mstep.events if e.kind == "variance_floor"}
+    old = _params_cells(sheet, before, ("before", index - 1),
+                        index == 1 and trace.start.method == "given", labels)
+    new = _params_cells(sheet, mstep.params, index, False, labels)
+    resp = detail.resp
+    x = [sheet.cell(("x", n), float(detail.x[n]), given=True) for n in range(n_samples)]
+    # The responsibilities as the M-step's sums use them (their own cells: see above).
+    r = [[sheet.cell(("mstep-resp", index - 1, n, k), float(resp[n, k]),
+                     log=None if log_resp is None else float(log_resp[n, k]))
+          for k in range(problem.components)] for n in range(n_samples)]
     comps = []
     for k in range(problem.components):
-        new = mstep.params
+        params = mstep.params
         pull = detail.mean_pull[:, k]
-        shift = float(new.means[k] - before.means[k])
+        shift = float(params.means[k] - before.means[k])
         # The point that pulled mean k hardest in the direction it moved.
         puller = int(np.argmax(pull * np.sign(shift))) if shift else None
+        nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
+        sum_rx = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
+        sum_rsq = sheet.cell(("sum_rsq", index, k), float(mstep.sum_rsq[k]))
+        rk = [r[n][k] for n in range(n_samples)]
+        if whole:
+            sheet.equation(("nk", index, k), nk, rk, sh.d_sum)
+            # sum_n r_nk x_n
+            sheet.equation(("sum_rx", index, k), sum_rx, [c for n in range(n_samples)
+                                                            for c in (rk[n], x[n])],
+                           _sum_of_products)
+        if "weights" in mstep.updated:
+            sheet.equation(("weights", index, k), new["weights"][k], [nk],
+                           lambda v: v / n_samples)
+        if "means" in mstep.updated and k not in empty:
+            sheet.equation(("means", index, k), new["means"][k], [sum_rx, nk],
+                           lambda a, b: a / b)
+        variance = new["variances"][k]
+        if "variances" in mstep.updated and k not in empty:
+            if whole:
+                # sum_n r_nk (x_n - mu_k^new)^2
+                sheet.equation(("sum_rsq", index, k), sum_rsq,
+                               [new["means"][k], *[c for n in range(n_samples)
+                                                   for c in (rk[n], x[n])]],
+                               lambda m, *ps: sh.d_sum(*(ps[i] * (ps[i + 1] - m) ** 2
+                                                         for i in range(0, len(ps), 2))))
+            if k in floored:  # the ratio before the floor raised it
+                variance = sheet.cell(("raw_variance", index, k), float(floored[k]))
+            sheet.equation(("variances", index, k), variance, [sum_rsq, nk],
+                           lambda a, b: a / b)
+        share = sheet.cell(("share", index, k), float(before.weights[k]) * n_samples)
+        sheet.equation(("share", index, k), share, [old["weights"][k]],
+                       lambda w: w * n_samples)
         comps.append({
-            "k": k + 1, "label": problem.component_label(k), "nk": float(mstep.nk[k]),
-            "sum_rx": float(mstep.sum_rx[k]), "sum_rsq": float(mstep.sum_rsq[k]),
+            "k": k + 1, "label": problem.component_label(k), "nk": nk,
+            "sum_rx": sum_rx, "sum_rsq": sum_rsq,
             "empty": k in empty,
-            "floored": floored.get(k),
+            "floored": None if k not in floored else variance,
             "terms": [None if n is None else {
-                "n": n + 1, "x": float(detail.x[n]), "r": float(detail.resp[n, k]),
-                "mean": float(new.means[k]), "mean_term": float(detail.mean_terms[n, k]),
-                "variance_term": float(detail.variance_terms[n, k])} for n in terms],
-            "before": {"weight": float(before.weights[k]), "mean": float(before.means[k]),
-                       "variance": float(before.variances[k]),
-                       "share": float(before.weights[k]) * n_samples},
-            "after": {"weight": float(new.weights[k]), "mean": float(new.means[k]),
-                      "variance": float(new.variances[k])},
-            "moved": {name: _direction(float(before.get(p)[k]), float(new.get(p)[k]),
+                "n": n + 1, "x": x[n], "r": rk[n], "mean": new["means"][k]} for n in terms],
+            "before": {"weight": old["weights"][k], "mean": old["means"][k],
+                       "variance": old["variances"][k], "share": share},
+            "after": {"weight": new["weights"][k], "mean": new["means"][k],
+                      "variance": new["variances"][k]},
+            "moved": {name: _direction(float(before.get(p)[k]), float(params.get(p)[k]),
                                        problem.decimals)
                       for name, p in (("weight", "weights"), ("mean", "means"),
                                       ("variance", "variances"))},
             "puller": None if puller is None else {
-                "n": puller + 1, "x": float(detail.x[puller]),
-                "r": float(detail.resp[puller, k])},
+                "n": puller + 1, "x": float(detail.x[puller]), "r": rk[puller]},
             "exact": None if exact is None else {
                 "nk": exact.nk[k], "sum_rx": exact.sum_rx[k], "sum_rsq": exact.sum_rsq[k],
                 **{name: exact.params.get(p)[k] for name, p in _PARAM_NAMES}},
@@ -302,36 +483,63 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         "components": comps,
         "updated": list(mstep.updated),
         "fixed": [p for p in defaults.PARAMETERS if p not in mstep.updated],
-        "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor,
-                    "weight": float(mstep.params.weights[e.component])}
+        "events": [{"kind": e.kind, "k": e.component + 1,
+                    "value": (comps[e.component]["floored"] if e.kind == "variance_floor"
+                              else sheet.cell(("nk", index, e.component), e.value)),
+                    "floor": e.floor,
+                    "weight": new["weights"][e.component]}
                    for e in mstep.events],
         "exact": exact is not None,
         "differences": [f for f in differences if f is not None],
     }
 
 
-def iteration_context(iteration: Iteration, trace: Trace) -> dict[str, Any]:
+def iteration_context(iteration: Iteration, trace: Trace,
+                      sheet: Sheet | None = None) -> dict[str, Any]:
+    sheet = sheet if sheet is not None else Sheet(trace.problem.decimals)
+    i = iteration.index
+    before = sheet.cell(("ll", i - 1), iteration.log_likelihood)
+    after = sheet.cell(("ll", i), iteration.log_likelihood_after)
     ctx: dict[str, Any] = {
-        "index": iteration.index,
-        "log_likelihood": iteration.log_likelihood,
-        "log_likelihood_after": iteration.log_likelihood_after,
+        "index": i,
+        "log_likelihood": before,
+        "log_likelihood_after": after,
         "gain": iteration.gain,
+        "change": _gain(iteration.log_likelihood, iteration.log_likelihood_after,
+                        iteration.gain),
         "detailed": iteration.detailed,
     }
     if iteration.detailed:
-        exact = _companion(trace.exact, iteration.index)
-        full = _companion(trace.full, iteration.index)
-        ctx["estep"] = estep_context(iteration.estep, trace, iteration.index,
+        exact = _companion(trace.exact, i)
+        full = _companion(trace.full, i)
+        ctx["estep"] = estep_context(iteration.estep, trace, i,
                                      exact=exact.estep if exact else None,
-                                     full=full.estep if full else None)
-        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace,
-                                     iteration.index, exact=exact.mstep if exact else None,
-                                     full=full.mstep if full else None)
+                                     full=full.estep if full else None, sheet=sheet)
+        estep_detail = iteration.estep.detail
+        assert estep_detail is not None
+        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace, i,
+                                     exact=exact.mstep if exact else None,
+                                     full=full.mstep if full else None, sheet=sheet,
+                                     log_resp=estep_detail.log_resp)
+        if ctx["change"] == "gain":
+            gain = sheet.cell(("gain", i), iteration.gain)
+            sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
+            ctx["gain_shown"] = gain
         if full is not None:
             ctx["log_likelihood_difference"] = _difference(
                 "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
                 trace.problem.decimals)
     return ctx
+
+
+def _gain(before: float, after: float, gain: float) -> str:
+    """What the change of the log-likelihood over one iteration is: ``gain``, ``none``
+    (within the floating-point noise of the sum: EM has converged) or ``fall`` (more
+    than the noise: only rounded intermediates can do that, never EM itself)."""
+    noise = defaults.LOG_LIKELIHOOD_NOISE * max(1.0, abs(before), abs(after))
+    if abs(gain) <= noise:
+        return "none"
+    return "gain" if gain > 0 else "fall"
 
 
 def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
@@ -366,7 +574,8 @@ def _clustering(trace: Trace) -> dict[str, Any]:
         tied = [k + 1 for k in np.flatnonzero(
             np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
         rows.append({"n": n + 1, "x": float(detail.x[n]),
-                     "resp": _log_values(resp[n], log_resp[n]),
+                     "resp": [sh.show(float(v), trace.problem.decimals, log=float(lv))
+                              for v, lv in zip(resp[n], log_resp[n])],
                      "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None})
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
@@ -381,13 +590,22 @@ def build_context(trace: Trace) -> dict[str, Any]:
 
         return build_multivariate(trace)
     problem = trace.problem
+    sheet = Sheet(problem.decimals)
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
-    iterations = [iteration_context(it, trace) for it in trace.iterations]
+    iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
     last = trace.iterations[-1] if trace.iterations else None
+    ran = len(trace.iterations)
+    given = trace.start.method == "given"
     events = [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
               for e in trace.events]
-    return {
+    estep_only = estep_context(
+        final, trace, exact=trace.exact.final if trace.exact else None,
+        full=trace.full.final if trace.full else None, sheet=sheet) if not ran else None
+    start = _params_cells(sheet, trace.start.params, 0, given, labels)
+    end = _params_cells(sheet, final.params, ran, given and not ran, labels)
+    sheet.settle()
+    context = {
         "dim": 1,
         "decimals": problem.decimals,
         "flavor": defaults.FLAVOR,
@@ -396,7 +614,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "K": problem.components,
         "named": problem.names is not None,
         "labels": labels,
-        "data": [None if n is None else {"n": n + 1, "x": float(problem.data[n])}
+        "data": [None if n is None else {"n": n + 1, "x": sheet.cell(
+                    ("x", n), float(problem.data[n]), given=True)}
                  for n in elide(problem.n_samples, problem.max_rows)],
         "kernel": problem.kernel,
         "updated": list(problem.update),
@@ -405,23 +624,24 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "long_table_rows": defaults.LONG_TABLE_ROWS,
         "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  "params": _params_rows(trace.start.params, labels,
-                                         trace.exact.start.params if trace.exact else None),
+                  "params": _cell_rows(start, labels,
+                                       trace.exact.start.params if trace.exact else None),
                   "equal_variances": _all_equal(trace.start.params.variances)},
         "stop": {"iterations": problem.iterations, "tol": problem.tol,
                  "reason": trace.stop_reason, "converged": trace.converged,
-                 "ran": len(trace.iterations),
-                 "last_gain": last.gain if last else None},
+                 "ran": ran,
+                 "last_gain": last.gain if last else None,
+                 "last_change": iterations[-1]["change"] if iterations else None,
+                 "unchanged_since": _unchanged_since(iterations)},
+        "gains": _gains(iterations),
         "iterations": iterations,
         "detailed": [it for it in iterations if it["detailed"]],
         # The table of all iterations, whenever one iteration alone does not tell the story.
         "summary": (_summary_rows(trace) if len(trace.iterations) > 1
                     or any(not it.detailed for it in trace.iterations) else []),
-        "estep_only": estep_context(
-            final, trace, exact=trace.exact.final if trace.exact else None,
-            full=trace.full.final if trace.full else None) if not trace.iterations else None,
-        "final": {"params": _params_rows(final.params, labels),
-                  "log_likelihood": final.log_likelihood,
+        "estep_only": estep_only,
+        "final": {"params": _cell_rows(end, labels),
+                  "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
                   "clustering": _clustering(trace),
                   "differences": _final_differences(trace)},
         "events": events,
@@ -432,6 +652,39 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "seconds": defaults.EXACT_SECONDS, "max_work": defaults.EXACT_MAX_WORK},
         "carry": problem.carry,
     }
+    frozen = sheet.freeze(context)
+    frozen["unsettled"] = len(sheet.failing)
+    return frozen
+
+
+def _cell_rows(cells: dict[str, list[Cell]], labels: Sequence[str],
+               exact: Params | None = None) -> list[dict[str, Any]]:
+    """The rows of a parameter table: one per component, its printed cells."""
+    return [{"k": k + 1, "label": labels[k],
+             **{name: cells[p][k] for name, p in _PARAM_NAMES},
+             "exact": None if exact is None else {
+                 name: exact.get(p)[k] for name, p in _PARAM_NAMES}}
+            for k in range(len(labels))]
+
+
+def _gains(iterations: list[dict[str, Any]]) -> dict[str, bool]:
+    """What the gains of the iterations do, so that a sentence about them is true: whether
+    each gain was smaller than the one before (they shrink), and whether any fell."""
+    gains = [it["gain"] for it in iterations if it["change"] == "gain"]
+    return {"shrinking": len(gains) >= 2 and all(b < a for a, b in zip(gains, gains[1:])),
+            "growing": len(gains) >= 2 and any(b > a for a, b in zip(gains, gains[1:])),
+            "fell": any(it["change"] == "fall" for it in iterations)}
+
+
+def _unchanged_since(iterations: list[dict[str, Any]]) -> int | None:
+    """The first iteration from which on the log-likelihood did not change at all (within
+    its floating-point noise), when the run ends that way; else None."""
+    first = None
+    for it in reversed(iterations):
+        if it["change"] != "none":
+            break
+        first = it["index"]
+    return first
 
 
 def _final_differences(trace: Trace) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from .. import defaults
+from .shown import Shown, decimal_of
 
 LN10 = math.log(10.0)
 
@@ -27,10 +28,10 @@ def _decimals(ctx: Context) -> int:
 def format_fixed(value: float, decimals: int) -> str:
     """*value* with exactly *decimals* decimals; never ``-0.000``.
 
-    Ties round half away from zero, as a calculator does (-0.5625 -> -0.563); the
-    float's exact binary value decides what is a tie (2.675 is 2.67499... -> 2.67).
+    Ties round half away from zero on the decimal value, as a calculator does
+    (-0.0625 -> -0.063, 2.675 -> 2.68): the one rounding rule (:mod:`.shown`).
     """
-    exact = Decimal(value)
+    exact = decimal_of(value)
     text = f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):f}"
     if text.lstrip("-").strip("0.") == "":
         text = text.lstrip("-")
@@ -102,36 +103,58 @@ def _below_precision(value: float, decimals: int) -> bool:
 
 # --------------------------------------------------------------------------- filters
 
+def shown_text(value: Shown) -> str:
+    """A :class:`~.shown.Shown` number in LaTeX math: ``0.0570``, ``4.79 \\times 10^{-6}``,
+    ``\\frac{1}{3}``; never ``-0.000``."""
+    if value.fraction is not None:
+        top, bottom = value.fraction
+        return rf"{'-' if top < 0 else ''}\frac{{{abs(top)}}}{{{bottom}}}"
+    number = value.number
+    if value.sci:
+        exponent = number.adjusted()
+        mantissa = number.scaleb(-exponent).quantize(value.quantum.scaleb(-exponent))
+        return rf"{mantissa:f} \times 10^{{{exponent}}}"
+    text = f"{number.quantize(value.quantum):f}"
+    return text.lstrip("-") if number == 0 else text
+
+
 @pass_context
-def num(ctx: Context, value: float) -> str:
+def num(ctx: Context, value: float | Shown) -> str:
     """Compact number for inputs and terms of an expression."""
+    if isinstance(value, Shown):
+        return shown_text(value)
     return format_compact(float(value), _decimals(ctx))
 
 
 @pass_context
-def paren(ctx: Context, value: float) -> str:
+def paren(ctx: Context, value: float | Shown) -> str:
     """Compact number, in parentheses when negative: ``(1-(-2))``."""
-    text = format_compact(float(value), _decimals(ctx))
+    text = num(ctx, value)
     return f"({text})" if text.startswith("-") else text
 
 
 @pass_context
-def paren_sci(ctx: Context, value: float) -> str:
+def paren_sci(ctx: Context, value: float | Shown) -> str:
     """Compact number, in parentheses when it is a product (scientific notation) or
     negative: the divisor in ``a / (2.6 \\times 10^{-7})``."""
-    text = format_compact(float(value), _decimals(ctx))
+    text = num(ctx, value)
     return f"({text})" if "\\times" in text or text.startswith("-") else text
 
 
 @pass_context
-def fix(ctx: Context, value: float) -> str:
-    """Fixed number of decimals, for computed values (``0.779``, ``1.000``)."""
+def fix(ctx: Context, value: float | Shown) -> str:
+    """Fixed number of decimals, for computed values (``0.779``, ``1.000``); a
+    :class:`~.shown.Shown` number with the digits the display rule gave it."""
+    if isinstance(value, Shown):
+        return shown_text(value)
     return format_fixed(float(value), _decimals(ctx))
 
 
 @pass_context
-def rel(ctx: Context, value: float, compact: bool = False) -> str:
+def rel(ctx: Context, value: float | Shown, compact: bool = False) -> str:
     """``=`` when the displayed number is exact, otherwise ``\\approx``."""
+    if isinstance(value, Shown):
+        return "=" if value.equal else r"\approx"
     d = _decimals(ctx)
     text = format_compact(value, d) if compact else format_fixed(value, d)
     return "=" if is_exact(float(value), text) else r"\approx"
@@ -165,7 +188,10 @@ def _shown(value: float | LogValue, decimals: int) -> tuple[float, str, str]:
     return number, text, format_sci(number) if _below_precision(number, decimals) else ""
 
 
-def _computed(value: float | LogValue, decimals: int, relation: bool) -> str:
+def _computed(value: float | LogValue | Shown, decimals: int, relation: bool) -> str:
+    if isinstance(value, Shown):
+        text = shown_text(value)
+        return (("= " if value.equal else r"\approx ") + text) if relation else text
     number, text, note = _shown(value, decimals)
     out = rf"{text} \ ({note})" if note else text
     if relation:
@@ -187,6 +213,8 @@ def val(ctx: Context, value: float | LogValue) -> str:
 def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
     """``(value, real size)`` of a computed value: ``("0.000", "4.8 \\times 10^{-6}")``, or
     ``("0.779", "")``; for table cells that may wrap between the two."""
+    if isinstance(value, Shown):
+        return shown_text(value), ""
     _, text, note = _shown(value, _decimals(ctx))
     return text, note
 

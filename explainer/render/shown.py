@@ -1,0 +1,290 @@
+"""The display rule: which digits each printed number gets, so that every printed line holds.
+
+A worked solution prints equations such as ``0.333 · 0.242 / 0.0806 ≈ 0.996``. A student
+redoes each one with a calculator from the printed operands; the result must round to the
+printed result. So the digits of a number are not a fixed format but a decision:
+
+- a computed value is printed with ``decimals`` decimals and at least
+  :data:`~explainer.defaults.SIGNIFICANT_DIGITS` significant digits (``0.0570``, not
+  ``0.057``); below ``10^-max(decimals, SCI_PLACES)`` in scientific notation
+  (``4.79 × 10^-6``), so a value printed as 0 is never an operand;
+- ties round half away from zero on the decimal value (:func:`round_decimal`);
+- an equation records its result and operands (:class:`Equation`); :func:`settle` checks
+  each one with the printed operands in exact decimal arithmetic and, where the printed
+  result is not reproduced, gives the operands one more digit, until every equation holds;
+- an equation is written with ``=`` only when its printed operands give its printed
+  result exactly and that result is the value itself; otherwise with ``≈``.
+
+No output syntax here: :class:`Shown` is the decision (a decimal and its notation); the
+filters write it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Callable, Sequence
+
+from .. import defaults
+
+# Enough digits that the exact evaluation of printed operands is exact for sums and
+# products of short decimals, and far beyond any printed digit for exp, sqrt and division.
+_PRECISION = 60
+
+
+def decimal_of(value: float) -> Decimal:
+    """The decimal a float stands for: its 15 significant digits (``0.5 * 0.209`` is
+    0.1045 on paper, 0.10449999999999999 in binary)."""
+    return Decimal(f"{value:.15g}")
+
+
+def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
+    """*value* rounded to a multiple of *quantum*, ties away from zero."""
+    with localcontext(Context(prec=_PRECISION)):
+        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A number as printed: ``number`` exactly as its digits read, in fixed or scientific
+    notation, with the value it stands for.
+
+    ``equal`` says whether ``=`` may stand before it where it is a result: its equation's
+    printed operands give it exactly, and it is the value itself. ``exact``: the printed
+    number is the value itself.
+    """
+
+    number: Decimal
+    quantum: Decimal  # the unit of its last printed digit
+    sci: bool
+    exact: bool
+    equal: bool
+    value: float  # the value (its size where it underflows: see ``log``)
+    log: float | None = None
+    fraction: tuple[int, int] | None = None  # a given 1/3 is written as the fraction
+
+    @property
+    def operand(self) -> Decimal:
+        """The number a student calculates with: the printed decimal, or the fraction."""
+        if self.fraction is not None:
+            with localcontext(Context(prec=_PRECISION)):
+                return Decimal(self.fraction[0]) / Decimal(self.fraction[1])
+        return self.number
+
+    @property
+    def is_zero(self) -> bool:
+        return self.number == 0
+
+
+def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decimal, bool]:
+    """``(printed number, quantum, scientific)`` of *number* by the display rule, with
+    *extra* digits beyond it."""
+    if number == 0:  # exactly 0: printed as 0, never 0.000 (which reads "small")
+        return Decimal(0), Decimal(1), False
+    lead = number.adjusted()  # floor(log10 |number|)
+    sig = defaults.SIGNIFICANT_DIGITS
+    places = max(decimals, sig - 1 - lead)
+    if places > max(decimals, defaults.SCI_PLACES):
+        quantum = Decimal(1).scaleb(lead - (sig - 1) - extra)
+        rounded = round_decimal(number, quantum)
+        if rounded.adjusted() > lead:  # 9.995e-5 -> 1.00e-4: one digit fewer below
+            quantum = quantum.scaleb(1)
+            rounded = round_decimal(number, quantum)
+        return rounded, quantum, True
+    quantum = Decimal(1).scaleb(-(places + extra))
+    return round_decimal(number, quantum), quantum, False
+
+
+def show(value: float, decimals: int, extra: int = 0, log: float | None = None,
+         equal: bool | None = None) -> Shown:
+    """A computed *value* as printed; *log* (its natural log) sizes it where the float
+    underflowed or lost digits."""
+    if log is not None and (value == 0.0 or abs(value) < 1e-250) and math.isfinite(log):
+        with localcontext(Context(prec=_PRECISION)):
+            number = Decimal(repr(log)).exp()
+        exact = False
+    else:
+        number = decimal_of(value)
+        exact = True
+    printed, quantum, sci = _digits(number, decimals, extra)
+    exact = exact and printed == number
+    return Shown(printed, quantum, sci, exact, exact if equal is None else equal,
+                 float(value), log)
+
+
+def given(value: float) -> Shown | None:
+    """A given number (data, a given parameter) as written: its decimal when it is short
+    (``0.2``, ``-2.5``), or a fraction with a small denominator (a weight of ``1/3``);
+    None for a long decimal (generated data), which is printed as a computed value."""
+    number = decimal_of(value)
+    quantum = Decimal(1).scaleb(min(0, number.as_tuple().exponent))
+    if len(number.as_tuple().digits) <= defaults.GIVEN_DIGITS:
+        return Shown(number, quantum, False, True, True, float(value))
+    ratio = Fraction(value).limit_denominator(defaults.GIVEN_DENOMINATOR)
+    if ratio.denominator > 1 and float(ratio) == value:
+        return Shown(number, quantum, False, True, True, float(value),
+                     fraction=(ratio.numerator, ratio.denominator))
+    return None
+
+
+def given_cell(value: float, decimals: int) -> "Cell":
+    """A cell for a given number: as written, or (a long decimal) by the display rule,
+    with digits added where an equation needs them."""
+    fixed = given(value)
+    return Cell(value, decimals, fixed=fixed)
+
+
+class Cell:
+    """A number being laid out: its value and how many extra digits it has been given.
+
+    A cell is an operand of any number of equations and the result of at most one; a
+    *given* cell (a data point, a given parameter) is printed as written and never
+    grows.
+    """
+
+    __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "twice")
+
+    def __init__(self, value: float, decimals: int, log: float | None = None,
+                 fixed: Shown | None = None, twice: "Cell | None" = None):
+        self.value = float(value)
+        self.log = log
+        self.decimals = decimals
+        self.extra = 0
+        self.fixed = fixed
+        self.equal: bool | None = None
+        self.twice = twice  # printed as exactly twice this cell (2 sigma^2 beside sigma^2)
+
+    def shown(self) -> Shown:
+        if self.twice is not None:
+            half = self.twice.shown()
+            return Shown(half.number * 2, half.quantum * 2 if half.sci else half.quantum,
+                         half.sci, half.exact, half.exact, self.value)
+        if self.fixed is not None:
+            s = self.fixed
+        else:
+            s = show(self.value, self.decimals, self.extra, self.log)
+        if self.equal is not None and self.equal != s.equal:
+            s = Shown(s.number, s.quantum, s.sci, s.exact, self.equal, s.value, s.log)
+        return s
+
+    def true(self) -> Decimal:
+        """The value itself, as a decimal (from its log where the float underflowed)."""
+        if self.twice is not None:
+            return 2 * self.twice.true()
+        if self.log is not None and (self.value == 0.0 or abs(self.value) < 1e-250) \
+                and math.isfinite(self.log):
+            with localcontext(Context(prec=_PRECISION)):
+                return Decimal(repr(self.log)).exp()
+        return Decimal(self.value)
+
+    @property
+    def can_grow(self) -> bool:
+        if self.twice is not None:
+            return self.twice.can_grow
+        return (self.fixed is None and self.extra < defaults.MAX_EXTRA_DIGITS
+                and not self.shown().exact)
+
+    def grow(self) -> None:
+        if self.twice is not None:
+            self.twice.grow()
+        elif self.can_grow:
+            self.extra += 1
+
+
+@dataclass
+class Equation:
+    """``result ≈ fn(operands)`` as printed: *fn* takes the operands' printed decimals."""
+
+    result: Cell
+    operands: Sequence[Cell]
+    fn: Callable[..., Decimal]
+
+    def evaluate(self) -> Decimal:
+        with localcontext(Context(prec=_PRECISION)):
+            return +self.fn(*[c.shown().operand for c in self.operands])
+
+    def costliest(self) -> Cell | None:
+        """The operand (that can grow) whose rounding moves the result most: the one whose
+        value in place of its printed digits changes the result most."""
+        printed = [c.shown().operand for c in self.operands]
+        best, best_shift = None, None
+        with localcontext(Context(prec=_PRECISION)):
+            base = self.fn(*printed)
+            for i, cell in enumerate(self.operands):
+                if not cell.can_grow:
+                    continue
+                trial = list(printed)
+                trial[i] = cell.true()
+                try:
+                    shift = abs(self.fn(*trial) - base)
+                except ArithmeticError:
+                    continue
+                if best_shift is None or shift > best_shift:
+                    best, best_shift = cell, shift
+        return best
+
+    def near_tie(self) -> bool:
+        """Whether the value lies so close to a rounding tie of its printed digits that
+        it needs a digit more of its own."""
+        if not self.result.can_grow:
+            return False
+        quantum = self.result.shown().quantum
+        with localcontext(Context(prec=_PRECISION)):
+            position = (abs(self.result.true()) / quantum) % 1
+        return abs(position - Decimal("0.5")) < Decimal(str(defaults.NEAR_TIE))
+
+    def check(self) -> tuple[bool, bool]:
+        """``(holds, equal)``: whether the printed operands reproduce the printed result,
+        and whether they give it exactly (so that ``=`` may be written)."""
+        got = self.evaluate()
+        printed = self.result.shown()
+        if got == printed.number:
+            return True, printed.exact
+        return round_decimal(got, printed.quantum) == printed.number, False
+
+
+def settle(equations: Sequence[Equation]) -> list[Equation]:
+    """Give operands more digits until every equation holds; set each result's relation.
+
+    An equation that does not hold gives one more digit to the operand whose rounding
+    costs it most (the one that, at full precision, would bring the printed operands'
+    result closest to the value), so that digits are added only where they matter.
+    Returns the equations that still do not hold (none, unless operands reached
+    :data:`~explainer.defaults.MAX_EXTRA_DIGITS` extra digits).
+    """
+    failing: list[Equation] = list(equations)
+    for _ in range(defaults.SETTLE_ROUNDS):
+        failing = [eq for eq in failing if not eq.check()[0]]
+        if not failing:
+            break
+        grown = False
+        for eq in failing:
+            # A value next to a tie (3.49500001 to three digits) needs its operands to
+            # many digits to round the right way; one more digit of its own takes it away
+            # from the tie.
+            culprit = eq.result if eq.near_tie() else eq.costliest()
+            if culprit is not None:
+                culprit.grow()
+                grown = True
+        if not grown:
+            break
+        # A grown operand may be the result of another equation: check them all again.
+        failing = list(equations)
+    failing = [eq for eq in equations if not eq.check()[0]]
+    for eq in equations:
+        holds, equal = eq.check()
+        eq.result.equal = holds and equal
+    return failing
+
+
+# The arithmetic of the printed equations, on decimals.
+
+def d_sum(*values: Decimal) -> Decimal:
+    return sum(values, Decimal(0))
+
+
+def pi() -> Decimal:
+    """pi to 60 digits."""
+    return Decimal("3.14159265358979323846264338327950288419716939937510582097494459")
