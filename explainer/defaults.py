@@ -34,11 +34,18 @@ PSD_TOLERANCE = 1e-10
 # A component whose effective number of points N_k falls below this cannot
 # re-estimate its mean or variance (0/0); they are kept and the document says so.
 EMPTY_COMPONENT_NK = 1e-8
-# A variance may not fall below this fraction of the data's variance (or the
-# absolute floor when every point is equal): a component collapsing onto one
-# point would otherwise have an infinite density.
+# 1-D: a variance may not fall below (VARIANCE_FLOOR_RESOLUTION x the data's range)^2,
+# nor below the absolute floor when every point is equal: a component collapsing onto
+# one point would otherwise have an infinite density. The floor touches only such a
+# collapse, never a real cluster (engine.variance_floor). d >= 2: a covariance's smallest
+# eigenvalue may not fall below VARIANCE_FLOOR_FRACTION x the smallest variance of the
+# data's columns.
+VARIANCE_FLOOR_RESOLUTION = 1e-6
 VARIANCE_FLOOR_FRACTION = 1e-6
 VARIANCE_FLOOR_ABSOLUTE = 1e-12
+# A component whose N_k is below this while its variance shrinks is collapsing onto a
+# single point: the document says so (the likelihood grows without bound there).
+COLLAPSE_NK = 1.5
 # exp() of a number below this underflows to 0.0 in double precision.
 EXP_UNDERFLOW = -745.0
 
@@ -112,4 +119,7 @@ LOG_LIKELIHOOD_NOISE = 1e-12
 SETTLE_ROUNDS = 200
 # A value within this fraction of a last printed digit from a rounding tie gets one more
 # digit of its own, rather than its operands many more (render.shown.settle).
-NEAR_TIE = 0.1
+NEAR_TIE = 0.02
+# An equation whose operands are printed to all their digits and which misses its result
+# by at most this fraction of its largest number is floating-point noise (render.shown).
+NOISE_RELATIVE = 1e-12

@@ -54,8 +54,17 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
 
 def variance_floor(x: np.ndarray) -> float:
     """The smallest variance a component may take (see defaults); for d >= 2 the
-    smallest eigenvalue a covariance may have (from the least spread coordinate)."""
-    spread = float(np.var(x)) if x.ndim == 1 else float(np.min(np.var(x, axis=0)))
+    smallest eigenvalue a covariance may have (from the least spread coordinate).
+
+    1-D: the square of a millionth of the data's range, the resolution at which a
+    component has collapsed onto a point; a real cluster's variance, however small
+    beside a far outlier, lies far above it (a fraction of the data's variance would
+    not: one point at 1000 beside a cluster near 0 makes that larger than the cluster's
+    own variance)."""
+    if x.ndim == 1:
+        resolution = defaults.VARIANCE_FLOOR_RESOLUTION * float(np.ptp(x)) if x.size else 0.0
+        return max(resolution * resolution, defaults.VARIANCE_FLOOR_ABSOLUTE)
+    spread = float(np.min(np.var(x, axis=0)))
     return max(defaults.VARIANCE_FLOOR_FRACTION * spread, defaults.VARIANCE_FLOOR_ABSOLUTE)
 
 

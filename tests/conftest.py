@@ -43,3 +43,37 @@ def given_spec(data, weights, means, variances, iterations=1, **extra: Any) -> d
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+_PRINTED = r"(-?\d+(?:\.\d+)?)(?: \\times 10\^\{(-?\d+)\})?"
+
+
+def printed_numbers(text: str, prefix: str) -> list[str]:
+    """The numbers printed right after *prefix* (``0.779``, ``4.79 \\times 10^{-6}``)."""
+    import re
+
+    return [m.group(0)[len(prefix):] for m in
+            re.finditer(re.escape(prefix) + _PRINTED, text)]
+
+
+def rounds_from(printed: str, value: float) -> bool:
+    """Whether *printed* is *value* rounded half away from zero to its last printed
+    digit, with at least three significant digits (or the value exactly)."""
+    import re
+    from decimal import ROUND_HALF_UP, Decimal
+
+    match = re.fullmatch(_PRINTED, printed)
+    assert match is not None, printed
+    mantissa, exponent = Decimal(match.group(1)), int(match.group(2) or 0)
+    number = mantissa.scaleb(exponent)
+    quantum = Decimal(1).scaleb(mantissa.as_tuple().exponent + exponent)
+    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+    digits = len(str(abs(mantissa)).replace(".", "").lstrip("0"))
+    return rounded == number and (digits >= 3 or Decimal(repr(float(value))) == number)
+
+
+def assert_printed(text: str, prefix: str, value: float) -> None:
+    """*prefix* is followed somewhere in *text* by a correct printing of *value*."""
+    found = printed_numbers(text, prefix)
+    assert found, f"{prefix!r} not found"
+    assert any(rounds_from(p, value) for p in found), (prefix, found, value)

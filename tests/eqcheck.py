@@ -138,6 +138,15 @@ class Parser:
             raise NotNumeric("end")
         if re.fullmatch(r"\d+(?:\.\d+)?", tok):
             self.take()
+            # 4.79 \times 10^{-6} is one printed number, with its last digit's unit.
+            tail = self.toks[self.i:self.i + 9]
+            if len(tail) >= 5 and tail[:4] == [r"\times", "10", "^", "{"]:
+                close_at = tail.index("}") if "}" in tail else -1
+                exponent = "".join(tail[4:close_at])
+                if close_at > 0 and re.fullmatch(r"-?\d+", exponent):
+                    self.i += close_at + 1
+                    text = f"{tok}E{exponent}"
+                    return ("num", Decimal(text), text)
             return ("num", Decimal(tok), tok)
         if tok == "(":
             self.take()

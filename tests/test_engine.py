@@ -245,6 +245,28 @@ def test_a_collapsing_variance_is_floored_and_reported():
     assert np.isfinite(trace.final.log_likelihood)
 
 
+def test_a_far_outlier_leaves_a_healthy_component_alone():
+    # A cluster near 0-1 (variance about 0.14) beside two points near 1000: the data's
+    # variance is about 2e5, so a floor of 10^-6 times it (0.2) would have raised the
+    # cluster's variance. The floor is for a collapse only: scikit-learn (reg_covar=0)
+    # agrees to 1e-9 in every iteration.
+    x = [0.0, 0.2, 0.5, 0.9, 1.0, 1000.0, 1001.0]
+    for n_iter in (1, 2, 5):
+        trace = solve(given_spec(x, [0.5, 0.5], [0.5, 900], [1, 100], iterations=n_iter))
+        gm = sklearn_after(x, [0.5, 0.5], [0.5, 900], [1, 100], n_iter)
+        p = trace.final_params
+        assert not [e for e in trace.events if e.kind == "variance_floor"]
+        np.testing.assert_allclose(p.variances, gm.covariances_[:, 0, 0], rtol=1e-9)
+        np.testing.assert_allclose(p.means, gm.means_[:, 0], rtol=1e-9)
+    assert p.variances[0] < variance_floor_fraction_of_data_variance(x)
+
+
+def variance_floor_fraction_of_data_variance(x) -> float:
+    """The old floor (10^-6 times the data's variance), written out: larger than the
+    cluster's variance here."""
+    return 1e-6 * float(np.var(x))
+
+
 # --------------------------------------------------------------------------- start
 
 def test_random_points_start_is_seeded_data_points():

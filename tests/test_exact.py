@@ -26,7 +26,7 @@ from explainer.engine import run
 from explainer.errors import ProblemError
 from explainer.exact import parse_exact
 from explainer.problem import validate
-from explainer.render.json import trace_from_json
+from explainer.render.json import render_json, trace_from_json
 from explainer.render.markdown import render_markdown
 
 HERE = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -164,6 +164,11 @@ def test_the_budget_stops_exact_arithmetic_and_the_document_says_so(monkeypatch)
     assert "would go past the budget of exact arithmetic" in text
     assert "Exact values stop here" in text
     assert len(trace.iterations) == 3  # the decimals go on
+    # The JSON's exact.final is for an E-step-only question, as the schema says; a run
+    # stopped by its budget has no exact final E-step (it used to hold iteration 2's).
+    assert json.loads(render_json(trace))["exact"]["final"] is None
+    single = run(validate(lecture_spec(stop={"iterations": 0}, display={"exact": True})))
+    assert json.loads(render_json(single))["exact"]["final"]["means"] == ["2", "8"]
 
 
 def test_no_input_runs_away():

@@ -19,7 +19,8 @@ def render(expr: str, decimals: int = 3, **values) -> str:
 
 @pytest.mark.parametrize("value,decimals,expected", [
     (0.7788007830714049, 3, "0.779"), (1.0, 3, "1.000"), (-0.0001, 3, "0.000"),
-    (-0.5625, 3, "-0.563"), (0.5625, 3, "0.563"), (2.675, 2, "2.67"), (12.5, 0, "13"),
+    (-0.5625, 3, "-0.563"), (0.5625, 3, "0.563"), (2.675, 2, "2.68"), (-0.0625, 3, "-0.063"),
+    (-0.1875, 3, "-0.188"), (-5.3125, 3, "-5.313"), (12.5, 0, "13"),
 ])
 def test_format_fixed(value, decimals, expected):
     assert format_fixed(value, decimals) == expected

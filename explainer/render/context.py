@@ -39,15 +39,15 @@ class Sheet:
         self.failing: list[Equation] = []
 
     def cell(self, key: tuple[Any, ...], value: float, log: float | None = None,
-             given: bool = False) -> Cell:
+             given: bool = False, compact: bool = False) -> Cell:
         """The cell of *key*, made on first use from *value* (a given number is printed
-        as written)."""
+        as written; *compact*: see :func:`.shown.show`)."""
         found = self.cells.get(key)
         if found is None:
             if given:
                 found = sh.given_cell(value, self.decimals)
             else:
-                found = Cell(value, self.decimals, log=log)
+                found = Cell(value, self.decimals, log=log, compact=compact)
             self.cells[key] = found
         return found
 
@@ -258,7 +258,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         x = sheet.cell(("x", n), float(detail.x[n]), given=True)
         exponent, density, resp = [], [], []
         for k in range(n_components):
-            e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]))
+            e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]),
+                           compact=True)
             # -(x_n - mu_k)^2 / (2 sigma_k^2)
             sheet.equation(("exponent", version, n, k), e, [x, means[k], two_var[k]],
                            lambda xv, m, tv: -((xv - m) ** 2) / tv)
@@ -470,6 +471,15 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                 "nk": float(full.nk[k]),
                 **{name: float(full.params.get(p)[k]) for name, p in _PARAM_NAMES}},
         })
+    # A component that carries about one point and whose variance shrinks is collapsing
+    # onto that point (before any floor is reached): said, with the variance's size.
+    collapsing = [{"k": k + 1, "nk": comps[k]["nk"], "variance": comps[k]["after"]["variance"],
+                   "point": {"n": int(np.argmax(resp[:, k])) + 1,
+                             "x": float(detail.x[int(np.argmax(resp[:, k]))])}}
+                  for k in range(problem.components)
+                  if "variances" in mstep.updated and k not in empty and k not in floored
+                  and float(mstep.nk[k]) < defaults.COLLAPSE_NK
+                  and float(mstep.params.variances[k]) < float(before.variances[k])]
     differences: list[dict[str, Any] | None] = []
     if full is not None:
         for k in range(problem.components):
@@ -489,6 +499,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                     "floor": e.floor,
                     "weight": new["weights"][e.component]}
                    for e in mstep.events],
+        "collapsing": collapsing,
         "exact": exact is not None,
         "differences": [f for f in differences if f is not None],
     }

@@ -132,7 +132,12 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         out["exact"] = {"iterations": 0 if exact is None else len(exact.iterations),
                         "budget": trace.exact_budget,
                         "start": None if exact is None else _exact_params(exact.start.params),
+                        # Only an E-step-only question has an exact final E-step (the
+                        # exact run has no final E-step after iterations: the document
+                        # does not show one; a run stopped by its budget keeps an E-step
+                        # of an iteration, which is not the final one).
                         "final": None if exact is None or exact.final is None
+                        or trace.problem.iterations > 0
                         else {**_exact_params(exact.final.params), **_exact_estep(exact.final)}}
         for item, it in zip(out["iterations"], exact.iterations if exact else ()):
             item["exact"] = _exact_iteration(it)

@@ -98,9 +98,10 @@ def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decima
 
 
 def show(value: float, decimals: int, extra: int = 0, log: float | None = None,
-         equal: bool | None = None) -> Shown:
+         equal: bool | None = None, compact: bool = False) -> Shown:
     """A computed *value* as printed; *log* (its natural log) sizes it where the float
-    underflowed or lost digits."""
+    underflowed or lost digits. *compact*: a value whose decimal ends within the printed
+    digits is printed as it is (an exponent of ``-0.25``, not ``-0.250``)."""
     if log is not None and (value == 0.0 or abs(value) < 1e-250) and math.isfinite(log):
         with localcontext(Context(prec=_PRECISION)):
             number = Decimal(repr(log)).exp()
@@ -110,6 +111,11 @@ def show(value: float, decimals: int, extra: int = 0, log: float | None = None,
         exact = True
     printed, quantum, sci = _digits(number, decimals, extra)
     exact = exact and printed == number
+    if compact and exact and not sci:
+        printed = printed.normalize()
+        if printed.as_tuple().exponent > 0:  # 1E+1 -> 10
+            printed = printed.quantize(Decimal(1))
+        quantum = Decimal(1).scaleb(min(0, printed.as_tuple().exponent))
     return Shown(printed, quantum, sci, exact, exact if equal is None else equal,
                  float(value), log)
 
@@ -144,10 +150,11 @@ class Cell:
     grows.
     """
 
-    __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "twice")
+    __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "twice", "compact")
 
     def __init__(self, value: float, decimals: int, log: float | None = None,
-                 fixed: Shown | None = None, twice: "Cell | None" = None):
+                 fixed: Shown | None = None, twice: "Cell | None" = None,
+                 compact: bool = False):
         self.value = float(value)
         self.log = log
         self.decimals = decimals
@@ -155,6 +162,7 @@ class Cell:
         self.fixed = fixed
         self.equal: bool | None = None
         self.twice = twice  # printed as exactly twice this cell (2 sigma^2 beside sigma^2)
+        self.compact = compact
 
     def shown(self) -> Shown:
         if self.twice is not None:
@@ -164,7 +172,7 @@ class Cell:
         if self.fixed is not None:
             s = self.fixed
         else:
-            s = show(self.value, self.decimals, self.extra, self.log)
+            s = show(self.value, self.decimals, self.extra, self.log, compact=self.compact)
         if self.equal is not None and self.equal != s.equal:
             s = Shown(s.number, s.quantum, s.sci, s.exact, self.equal, s.value, s.log)
         return s
@@ -245,7 +253,7 @@ class Equation:
         return round_decimal(got, printed.quantum) == printed.number, False
 
 
-def settle(equations: Sequence[Equation]) -> list[Equation]:
+def settle(equations: Sequence[Equation], noise_passes: int = 2) -> list[Equation]:
     """Give operands more digits until every equation holds; set each result's relation.
 
     An equation that does not hold gives one more digit to the operand whose rounding
@@ -273,10 +281,34 @@ def settle(equations: Sequence[Equation]) -> list[Equation]:
         # A grown operand may be the result of another equation: check them all again.
         failing = list(equations)
     failing = [eq for eq in equations if not eq.check()[0]]
+    if failing and noise_passes and _settle_noise(failing):
+        return settle(equations, noise_passes - 1)
     for eq in equations:
         holds, equal = eq.check()
         eq.result.equal = holds and equal
     return failing
+
+
+def _settle_noise(failing: Sequence[Equation]) -> bool:
+    """Equations whose operands are printed to all the digits they may have and still do
+    not give the printed result differ by the floating-point noise of the engine (a mean
+    equal to a point but for 10^-17 gives an exponent of -10^-32 that no printed mean
+    reproduces): their result becomes what the printed operands give. Returns whether
+    any result changed."""
+    changed = False
+    for eq in failing:
+        if any(c.can_grow for c in eq.operands) or eq.result.fixed is not None:
+            continue
+        got = eq.evaluate()
+        true = eq.result.true()
+        scale = max(abs(true), max((abs(c.true()) for c in eq.operands), default=Decimal(0)))
+        if abs(got - true) > Decimal(str(defaults.NOISE_RELATIVE)) * max(scale, Decimal(1)):
+            continue  # more than noise: left failing, and reported
+        eq.result.value = float(got)
+        eq.result.log = None if got <= 0 else float(got.ln())
+        eq.result.extra = 0
+        changed = True
+    return changed
 
 
 # The arithmetic of the printed equations, on decimals.

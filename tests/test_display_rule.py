@@ -1,0 +1,223 @@
+"""Every printed line holds: each displayed equation of a rendered document, redone from
+its displayed operands by an independent checker (tests/eqcheck.py, which reads the
+Markdown, not the render context), gives its displayed result; sentences made from the
+numbers are true of them.
+
+The rule itself (render/shown.py) is tested against hand calculations in Python's decimal
+module."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, given_spec, lecture_spec
+from eqcheck import check_markdown
+from explainer.engine import run
+from explainer.problem import load_problem, validate
+from explainer.render.context import build_context
+from explainer.render.filters import shown_text
+from explainer.render.markdown import render_markdown
+from explainer.render.shown import Cell, Equation, round_decimal, settle, show
+from explainer.render.shown import given as given_number
+from test_render_properties import specs
+
+
+def markdown(spec) -> str:
+    return render_markdown(run(validate(spec)))
+
+
+# --------------------------------------------------------------------------- the rule
+
+@pytest.mark.parametrize("value,decimals,text", [
+    (0.7788007830714049, 3, "0.779"),
+    (0.0570694723, 3, "0.0571"),          # three significant digits, not 0.057
+    (0.00443184841, 3, "0.00443"),
+    (4.785117392129e-06, 3, r"4.79 \times 10^{-6}"),  # below 10^-3: scientific
+    (5.7e-4, 3, r"5.70 \times 10^{-4}"),
+    (5.7e-4, 6, "0.000570"),              # at 6 decimals it has its three digits
+    (9.996e-05, 3, r"1.00 \times 10^{-4}"),
+    (-0.0625, 3, "-0.0625"),
+    (-0.1875, 2, "-0.188"),               # ties away from zero, on the decimal value
+    (-5.3125, 3, "-5.313"),
+    (2.675, 2, "2.68"),
+    (1604.8544, 3, "1604.854"),
+    (0.0, 3, "0"),                        # exactly zero is 0, never 0.000
+])
+def test_display_rule_digits(value, decimals, text):
+    assert shown_text(show(value, decimals)) == text
+
+
+def test_an_underflowed_value_is_printed_from_its_log():
+    shown = show(0.0, 3, log=-1000.0)
+    # e^-1000 = 5.075958897549457e-435 (mpmath); the printed digits come from the log.
+    assert shown_text(shown) == r"5.08 \times 10^{-435}" and not shown.exact
+
+
+def test_given_numbers_are_written_as_given():
+    assert shown_text(given_number(0.2)) == "0.2"
+    assert shown_text(given_number(1 / 3)) == r"\frac{1}{3}"
+    assert abs(given_number(1 / 3).operand - Decimal(1) / Decimal(3)) < Decimal("1e-25")
+    assert given_number(1.7640523445) is None  # a long decimal is printed by the rule instead
+
+
+def test_rounding_is_half_away_from_zero_on_the_decimal():
+    assert round_decimal(Decimal("0.1045"), Decimal("0.001")) == Decimal("0.105")
+    assert round_decimal(Decimal("-0.1045"), Decimal("0.001")) == Decimal("-0.105")
+
+
+def test_settle_gives_an_operand_the_digits_its_equation_needs():
+    # 50.226 / 2.818 is 17.823, but the values are 50.2264 / 2.81779 = 17.8248...: the
+    # issue's example. Printed at three decimals the quotient does not reproduce.
+    a, b = Cell(50.2264, 3), Cell(2.81779, 3)
+    q = Cell(50.2264 / 2.81779, 3)
+    eq = Equation(q, (a, b), lambda x, y: x / y)
+    assert not eq.check()[0]
+    assert settle([eq]) == []
+    x, y = a.shown().number, b.shown().number
+    assert round_decimal(x / y, q.shown().quantum) == q.shown().number
+    assert q.equal is False  # a rounded result is written with \approx
+
+
+def test_settle_writes_equals_only_for_an_exact_result():
+    half = Cell(0.5, 3)
+    total = Cell(1.0, 3)
+    eq = Equation(total, (half, half), lambda x, y: x + y)
+    settle([eq])
+    assert total.equal is True
+
+
+# --------------------------------------------------------------------------- the checker
+
+@pytest.mark.parametrize("line", [
+    # The issue's examples: a printed zero as an operand, an unreproducible fraction,
+    # a written sum that does not add up, '=' for a rounded value.
+    "$$\nr_{5,3} = \\frac{0.333 \\cdot 0.001}{0.000 \\ (2.0 \\times 10^{-4})} \\approx 0.934\n$$",
+    "$$\nr = \\frac{0.25 \\cdot 0.016}{0.013} \\approx 0.301\n$$",
+    "$$\n\\mu = \\frac{50.226}{2.818} \\approx 17.826\n$$",
+    "$$\nS = 1.5 + 2.25 \\approx 3.76\n$$",
+    "$$\n\\pi_1 N = 0.333 \\cdot 7 = 2.333\n$$",
+    "$c_{1} = 0.399$ and $c_{1} \\exp(-0.5) \\approx 0.61$",
+    "$\\exp(-12.25) \\approx 4.7 \\times 10^{-6}$",
+])
+def test_the_checker_finds_lines_that_do_not_hold(line):
+    assert check_markdown(line + "\n").failures
+
+
+def test_the_checker_accepts_lines_that_hold():
+    text = ("- $c_{1} = \\frac{1}{\\sqrt{2\\pi \\cdot 1}} \\approx 0.399$.\n"
+            "| $c_{1} \\exp\\left(-\\frac{(1-2)^2}{2}\\right) = c_{1} \\exp(-0.5) \\approx 0.242$ |\n"
+            "$$\nr = \\frac{\\frac{1}{3} \\cdot 0.242}{\\frac{1}{3} \\cdot 0.242 + "
+            "\\frac{1}{3} \\cdot 4.79 \\times 10^{-6}} \\approx 1.000\n$$\n")
+    report = check_markdown(text)
+    assert report.failures == [] and report.checked == 4
+
+
+# --------------------------------------------------------------------------- documents
+
+FULL_CARRY_EXAMPLES = ["lecture", "heights", "generated", "single-point", "exact"]
+
+
+@pytest.mark.parametrize("name", FULL_CARRY_EXAMPLES)
+def test_every_printed_line_of_the_examples_holds(name):
+    report = check_markdown((EXAMPLES / name / f"{name}.md").read_text(encoding="utf-8"))
+    assert report.failures == []
+    assert report.checked >= 9
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13, not done yet: documents for d >= 2 and "
+                                       "the rounded carry (issue 14) do not follow the rule")
+@pytest.mark.parametrize("name", ["hand", "hand-2d", "two-d"])
+def test_printed_lines_not_yet_under_the_rule(name):
+    report = check_markdown((EXAMPLES / name / f"{name}.md").read_text(encoding="utf-8"))
+    assert report.failures == []
+
+
+# Textbook problems that are not in the repository's examples.
+TEXTBOOK = {
+    # Mathematics for Machine Learning, ch. 11: three components, weights 1/3.
+    "mml": {**given_spec([-3, -2.5, -1, 0, 2, 4, 5], [1, 1, 1], [-4, 0, 8], [1, 0.2, 3],
+                         iterations=3, display={"detail": "all"}),
+            "init": {"weights": ["1/3"] * 3, "means": [-4, 0, 8], "variances": [1, 0.2, 3]}},
+    # A collapse: a component shrinking onto one point.
+    "collapse": given_spec([0, 0.1, 0.2, 50], [0.5, 0.5], [0, 0.1], [0.01, 0.01],
+                           iterations=6, display={"detail": "all"}),
+    # A far outlier; tiny and huge magnitudes.
+    "outlier": given_spec([0, 0.2, 0.5, 0.9, 1, 1000], [0.5, 0.5], [0.5, 900], [1, 100],
+                          iterations=2, display={"detail": "all"}),
+    "tiny": given_spec([1e-4, 2e-4, 5e-4, 8e-4], [0.5, 0.5], [1e-4, 8e-4], [1e-8, 1e-8],
+                       iterations=2, display={"detail": "all", "decimals": 4}),
+    # Four components from a random start, 40 points.
+    "random-start": {"data": [float(v) for v in range(40)], "components": 4,
+                     "init_method": "random_points", "seed": 3,
+                     "stop": {"iterations": 2}, "display": {"detail": "all"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXTBOOK))
+def test_every_printed_line_of_textbook_problems_holds(name):
+    trace = run(validate(TEXTBOOK[name]))
+    report = check_markdown(render_markdown(trace))
+    assert report.failures == []
+    assert report.checked > 20
+    assert build_context(trace)["unsettled"] == 0
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(specs(decimals=(1, 5), max_k=5), st.sampled_from(["normalized", "proportional"]))
+def test_every_printed_line_of_any_problem_holds(spec, kernel):
+    if kernel == "proportional":
+        v = spec["init"]["variances"][0]
+        spec["init"]["variances"] = [v] * spec["components"]
+        spec["model"] = {"kernel": "proportional",
+                         "update": [p for p in spec["model"]["update"] if p != "variances"]}
+    trace = run(validate(spec))
+    report = check_markdown(render_markdown(trace))
+    assert report.failures == [], report.failures[:3]
+
+
+# --------------------------------------------------------------------------- sentences
+
+def test_the_gain_sentence_is_true_of_the_gains():
+    # The issue's example: gains that grow (30.59 -> 32.25) were called shrinking.
+    for spec in (TEXTBOOK["mml"], lecture_spec(stop={"iterations": 4}),
+                 load_problem(EXAMPLES / "heights" / "heights.yaml")):
+        trace = run(spec if not isinstance(spec, dict) else validate(spec))
+        text = render_markdown(trace)
+        gains = [it.gain for it in trace.iterations]
+        shrinking = all(b < a for a, b in zip(gains, gains[1:])) and len(gains) >= 2
+        assert ("The gains shrank" in text) == shrinking
+        assert "the gain shrinks as the parameters settle" not in text
+
+
+def test_no_negative_gain_is_printed_for_floating_point_noise():
+    # Converged after a few iterations: the rest change the log-likelihood only by the
+    # noise of a sum of floats, which may come out negative.
+    trace = run(validate(lecture_spec(stop={"iterations": 12}, display={"detail": "all"})))
+    text = render_markdown(trace)
+    assert not re.search(r"a gain of [^.]*\\approx -", text)
+    assert "raised the log-likelihood by $-" not in text
+    noisy = [it for it in trace.iterations
+             if abs(it.gain) <= 1e-12 * max(1, abs(it.log_likelihood))]
+    assert noisy  # the problem does reach the noise
+    assert "no change beyond the rounding of the sum: EM has converged" in text
+    assert re.search(r"has not changed since iteration \d+", text)
+
+
+def test_every_gain_printed_is_after_minus_before():
+    text = markdown(lecture_spec(stop={"iterations": 3}, display={"detail": "all"}))
+    found = re.findall(r"a gain of \$(-?[\d.]+) - \((-?[\d.]+)\) \\approx (-?[\d.]+)\$", text)
+    assert found
+    for after, before, gain in found:
+        q = Decimal(1).scaleb(Decimal(gain).as_tuple().exponent)
+        assert round_decimal(Decimal(after) - Decimal(before), q) == Decimal(gain)
+
+
+def test_the_old_share_is_written_out():
+    text = markdown(TEXTBOOK["mml"])
+    assert r"\pi_{1} N = \frac{1}{3} \cdot 7 \approx 2.333" in text  # 7/3, not "= 2.333"
