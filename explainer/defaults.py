@@ -68,6 +68,8 @@ EXACT_SHOW_WIDTH = 60  # printed symbols (filters.math_width)
 # Reading of responsibilities in the E-step takeaway.
 CLEAR_RESPONSIBILITY = 0.9   # max_k r_nk >= this: the point clearly belongs to k
 AMBIGUOUS_RESPONSIBILITY = 0.6  # max_k r_nk < this: the point is ambiguous
+# A point whose r lies this close to a threshold is classed by its printed r.
+THRESHOLD_MARGIN = 1e-3
 
 # Worked responsibilities write every denominator out up to this many components;
 # beyond, they divide by p(x_n), written out once per point.
@@ -120,6 +122,8 @@ SETTLE_ROUNDS = 200
 # A value within this fraction of a last printed digit from a rounding tie gets one more
 # digit of its own, rather than its operands many more (render.shown.settle).
 NEAR_TIE = 0.02
-# An equation whose operands are printed to all their digits and which misses its result
-# by at most this fraction of its largest number is floating-point noise (render.shown).
-NOISE_RELATIVE = 1e-12
+# An equation whose operands are printed to all the digits they may have and which still
+# misses its result, by at most this fraction of its largest number, meets the limits of
+# double precision (an ill-conditioned inverse, a mean equal to a point but for 10^-17):
+# its result is printed as its printed operands give it (render.shown).
+NOISE_RELATIVE = 1e-6

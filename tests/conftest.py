@@ -77,3 +77,19 @@ def assert_printed(text: str, prefix: str, value: float) -> None:
     found = printed_numbers(text, prefix)
     assert found, f"{prefix!r} not found"
     assert any(rounds_from(p, value) for p in found), (prefix, found, value)
+
+
+def printed_pattern(text: str, template: str, values: Any) -> bool:
+    """Whether *text* holds *template* with each ``{}`` a correct printing of the next of
+    *values* (see :func:`rounds_from`) and each ``{rel}`` either ``=`` or ``\\approx``."""
+    import re
+
+    parts = [re.escape(p).replace(re.escape("{rel}"), r"(?:=|\\approx)")
+             for p in template.split("{}")]
+    regex = f"({_PRINTED})".join(parts)
+    values = [float(v) for v in values]
+    for match in re.finditer(regex, text):
+        printed = [g for g in match.groups()[::3]]
+        if all(rounds_from(p, v) for p, v in zip(printed, values)):
+            return True
+    return False

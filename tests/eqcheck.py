@@ -31,7 +31,7 @@ _PI = Decimal("3.14159265358979323846264338327950288419716939937510582097494459"
 _NOISE = re.compile(r"\\(left|right|bigl|bigr|Bigl|Bigr|big|Big)(?![a-zA-Z])|\\[,;! ]|"
                     r"\\thinspace|\\quad|\\qquad|\\displaystyle")
 _TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\\[a-zA-Z]+|[-+*/^_(){}\[\]=,<>|]|[a-zA-Z]|.)")
-_SCI = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\s*\\times\s*10\^\{(-?\d+)\})?$")
+_SCI = re.compile(r"^(-?\d+(?:\.\d+)?)(?:\\times10\^\{(-?\d+)\})?$")
 _SYMBOL_DEF = re.compile(r"^[a-zA-Z]_\{?[0-9]+\}?$")
 _SEPARATORS = {r"\rightarrow", r"\leq", r"\geq", "<", ">", r"\neq", r"\mid", ",",
                r"\propto", r"\text", r"\quad", r"\in", r"\to", r"\lbrace", r"\rbrace",
@@ -53,8 +53,17 @@ class Report:
 
 # --------------------------------------------------------------------------- parsing
 
+def _prepare(tex: str) -> str:
+    """Matrices as bracketed atoms (``\\pmatbegin a & b \\cr c & d \\pmatend``); aligned
+    environments dropped (their rows are handled by :func:`split_sides`)."""
+    tex = tex.replace(r"\begin{pmatrix}", r" \pmatbegin ").replace(r"\end{pmatrix}",
+                                                                   r" \pmatend ")
+    tex = tex.replace(r"\begin{aligned}", " ").replace(r"\end{aligned}", " ")
+    return _NOISE.sub(" ", tex)
+
+
 def tokens(tex: str) -> list[str]:
-    tex = _NOISE.sub(" ", tex)
+    tex = _prepare(tex)
     out = []
     for match in _TOKEN.finditer(tex):
         token = match.group(1)
@@ -101,16 +110,23 @@ class Parser:
         return tree
 
     def term(self) -> tuple:
-        tree = self.power()
+        # A product is folded from the right: a row times a matrix times a column is
+        # row (matrix column), the form its next line writes with the product done.
+        factors = [self.power()]
         while True:
             tok = self.peek()
             if tok in (r"\cdot", r"\times"):
                 self.take()
-                tree = ("mul", tree, self.power())
-            elif tok is not None and tok not in ("+", "-", ")", "]", "}", "^"):
-                tree = ("mul", tree, self.power())  # juxtaposition
+                factors.append(self.power())
+            elif tok is not None and tok not in ("+", "-", ")", "]", "}", "^", "&", r"\cr",
+                                                 r"\pmatend"):
+                factors.append(self.power())  # juxtaposition
             else:
-                return tree
+                break
+        tree = factors[-1]
+        for factor in reversed(factors[:-1]):
+            tree = ("mul", factor, tree)
+        return tree
 
     def power(self) -> tuple:
         base = self.atom()
@@ -160,6 +176,23 @@ class Parser:
             return tree
         if tok == "{":
             return self.group()
+        if tok == r"\pmatbegin":
+            self.take()
+            rows: list[list[tuple]] = [[]]
+            while True:
+                rows[-1].append(self.expr())
+                sep = self.take()
+                if sep == "&":
+                    continue
+                if sep == r"\cr":
+                    rows.append([])
+                    continue
+                if sep == r"\pmatend":
+                    break
+                raise NotNumeric(f"in a matrix: {sep!r}")
+            if len({len(r) for r in rows}) != 1:
+                raise NotNumeric("ragged matrix")
+            return ("mat", tuple(tuple(r) for r in rows))
         if tok == "-":  # a signed factor: 2 \cdot -3 does not occur, (-3) does
             self.take()
             return ("neg", self.power())
@@ -197,40 +230,86 @@ class Parser:
         raise NotNumeric(f"unknown symbol {name}")
 
 
-def evaluate(tree: tuple) -> Decimal:
+Value = "Decimal | tuple[tuple[Decimal, ...], ...]"
+
+
+def _is_mat(v: object) -> bool:
+    return isinstance(v, tuple)
+
+
+def _elementwise(a, b, op):
+    if _is_mat(a) and _is_mat(b):
+        if len(a) != len(b) or len(a[0]) != len(b[0]):
+            raise NotNumeric("shapes differ")
+        return tuple(tuple(op(x, y) for x, y in zip(ra, rb)) for ra, rb in zip(a, b))
+    if _is_mat(a) or _is_mat(b):
+        raise NotNumeric("a matrix plus a number")
+    return op(a, b)
+
+
+def _times(a, b):
+    if _is_mat(a) and _is_mat(b):
+        if len(a[0]) != len(b):
+            raise NotNumeric("shapes do not multiply")
+        return tuple(tuple(sum((a[i][k] * b[k][j] for k in range(len(b))), Decimal(0))
+                           for j in range(len(b[0]))) for i in range(len(a)))
+    if _is_mat(a):
+        return tuple(tuple(x * b for x in row) for row in a)
+    if _is_mat(b):
+        return tuple(tuple(a * x for x in row) for row in b)
+    return a * b
+
+
+def _one(v):
+    """A 1 x 1 matrix (a row times a column) as the number it is."""
+    return v[0][0] if _is_mat(v) and len(v) == 1 and len(v[0]) == 1 else v
+
+
+def _scalar(v):
+    if _is_mat(v):
+        if len(v) == 1 and len(v[0]) == 1:  # a 1 x 1 product (a row times a column)
+            return v[0][0]
+        raise NotNumeric("a matrix where a number is needed")
+    return v
+
+
+def evaluate(tree: tuple):
     with localcontext(Context(prec=PREC)):
         kind = tree[0]
         if kind == "num":
             return tree[1]
+        if kind == "mat":
+            return tuple(tuple(_scalar(evaluate(e)) for e in row) for row in tree[1])
         if kind == "sym":
             return tree[2]
         if kind == "pi":
             return +_PI
         if kind == "neg":
-            return -evaluate(tree[1])
+            return _times(Decimal(-1), evaluate(tree[1]))
         if kind == "add":
-            return evaluate(tree[1]) + evaluate(tree[2])
+            return _elementwise(evaluate(tree[1]), evaluate(tree[2]), lambda x, y: x + y)
         if kind == "sub":
-            return evaluate(tree[1]) - evaluate(tree[2])
+            return _elementwise(evaluate(tree[1]), evaluate(tree[2]), lambda x, y: x - y)
         if kind == "mul":
-            return evaluate(tree[1]) * evaluate(tree[2])
+            return _times(evaluate(tree[1]), evaluate(tree[2]))
         if kind == "div":
-            return evaluate(tree[1]) / evaluate(tree[2])
+            top, bottom = evaluate(tree[1]), _scalar(evaluate(tree[2]))
+            return _times(top, 1 / bottom)
         if kind == "pow":
-            exponent = evaluate(tree[2])
+            exponent = _scalar(evaluate(tree[2]))
             if exponent != exponent.to_integral_value():
                 raise NotNumeric("fractional power")
-            return evaluate(tree[1]) ** int(exponent)
+            return _scalar(evaluate(tree[1])) ** int(exponent)
         if kind == "sqrt":
-            return evaluate(tree[1]).sqrt()
+            return _scalar(evaluate(tree[1])).sqrt()
         if kind == "exp":
-            return evaluate(tree[1]).exp()
+            return _scalar(evaluate(tree[1])).exp()
     raise AssertionError(kind)
 
 
 def literal(tex: str) -> tuple[Decimal, Decimal] | None:
     """``(value, unit of the last digit)`` of a side that is one printed number."""
-    match = _SCI.match(" ".join(tex.split()))
+    match = _SCI.match("".join(tex.split()))
     if match is None:
         return None
     mantissa = Decimal(match.group(1))
@@ -253,7 +332,24 @@ def zero_operands(tree: tuple) -> list[str]:
     """Printed zeros with decimals (``0.000``) among a tree's numbers."""
     if tree[0] == "num":
         return [tree[2]] if tree[1] == 0 and "." in tree[2] else []
+    if tree[0] == "mat":
+        return [z for row in tree[1] for e in row for z in zero_operands(e)]
     return [z for child in tree[1:] if isinstance(child, tuple) for z in zero_operands(child)]
+
+
+def literal_matrix(tree: tuple) -> list[tuple[Decimal, Decimal]] | None:
+    """The printed entries (value, unit of the last digit) of a matrix of numbers."""
+    if tree[0] != "mat":
+        return None
+    out = []
+    for row in tree[1]:
+        for e in row:
+            if e[0] == "neg" and e[1][0] == "num":
+                e = ("num", -e[1][1], "-" + e[1][2])
+            if e[0] != "num":
+                return None
+            out.append((e[1], Decimal(1).scaleb(e[1].as_tuple().exponent)))
+    return out
 
 
 def diff(left: tuple, right: tuple) -> list[tuple[tuple, tuple]]:
@@ -261,8 +357,13 @@ def diff(left: tuple, right: tuple) -> list[tuple[tuple, tuple]]:
     raises NotNumeric when the two are not the same formula."""
     if left == right:
         return []
-    if right[0] == "num":
+    if right[0] == "num" or (right[0] == "mat" and left[0] != "mat"):
         return [(left, right)]
+    if left[0] == "mat" and right[0] == "mat":
+        if len(left[1]) != len(right[1]) or len(left[1][0]) != len(right[1][0]):
+            raise NotNumeric("different shapes")
+        return [p for ra, rb in zip(left[1], right[1]) for a, b in zip(ra, rb)
+                for p in diff(a, b)]
     if left[0] != right[0] or len(left) != len(right):
         raise NotNumeric("different formulas")
     pairs = []
@@ -277,32 +378,73 @@ def diff(left: tuple, right: tuple) -> list[tuple[tuple, tuple]]:
 # --------------------------------------------------------------------------- checking
 
 def split_sides(tex: str) -> list[list[tuple[str, str]]]:
-    """Chains of (relation, side): a chain is cut at separators (\\rightarrow, commas);
-    the first side of a chain has relation ""."""
-    toks_text = _NOISE.sub(" ", tex)
+    """Chains of (relation, side): a chain is cut at separators (\\rightarrow, commas) and
+    at a new row of an aligned block (``\\cr``), unless that row goes on with a relation
+    (``&= ...``) or a term (``&\\quad + ...``); the first side of a chain has relation "".
+    """
+    text = _prepare(tex)
+    toks = [(m.group(1), m.group(0)) for m in _TOKEN.finditer(text) if m.group(1).strip()]
     chains: list[list[tuple[str, str]]] = [[]]
     depth = 0
     current: list[str] = []
     relation = ""
-    for match in _TOKEN.finditer(toks_text):
-        tok = match.group(1)
-        raw = match.group(0)
-        if tok in "{([":
+    i = 0
+    while i < len(toks):
+        tok, raw = toks[i]
+        i += 1
+        if tok in ("{", "(", "[", r"\pmatbegin"):
             depth += 1
-        elif tok in "})]":
+        elif tok in ("}", ")", "]", r"\pmatend"):
             depth -= 1
-        if depth == 0 and tok in ("=", r"\approx"):
-            chains[-1].append((relation, "".join(current).strip()))
-            relation, current = tok, []
+        if depth == 0 and tok == "&":
             continue
-        if depth == 0 and tok in _SEPARATORS:
-            chains[-1].append((relation, "".join(current).strip()))
+        if depth == 0 and tok == r"\cr":
+            following = [t for t, _ in toks[i:i + 2]]
+            if following[:1] == ["&"] and len(following) > 1 and \
+                    following[1] in ("=", r"\approx", "+", "-"):
+                continue  # the row goes on
+            chains[-1].append((relation, " ".join(current).strip()))
             chains.append([])
             relation, current = "", []
             continue
-        current.append(raw)
-    chains[-1].append((relation, "".join(current).strip()))
+        if depth == 0 and tok in ("=", r"\approx"):
+            chains[-1].append((relation, " ".join(current).strip()))
+            relation, current = tok, []
+            continue
+        if depth == 0 and tok in _SEPARATORS:
+            chains[-1].append((relation, " ".join(current).strip()))
+            chains.append([])
+            relation, current = "", []
+            continue
+        current.append(raw.strip())
+    chains[-1].append((relation, " ".join(current).strip()))
     return [[s for s in chain if s[1] or s[0]] for chain in chains if chain]
+
+
+def _check_replaced(sub: tuple, number: tuple, side: str, line: int, report: Report) -> None:
+    """A sub-expression replaced by a printed number (or matrix) rounds to it."""
+    got = _one(evaluate(sub))
+    entries = literal_matrix(number) if number[0] == "mat" else \
+        [(number[1], Decimal(1).scaleb(number[1].as_tuple().exponent))]
+    values = [x for row in got for x in row] if _is_mat(got) else [got]
+    if entries is None or len(values) != len(entries):
+        report.fail(line, f"cannot redo a part of {side}")
+        return
+    for v, (printed, quantum) in zip(values, entries):
+        if not rounds_to(v, printed, quantum):
+            report.fail(line, f"{v:.12g} does not round to the printed {printed} in {side}")
+
+
+def _redo_replaced(left: tuple, right: tuple, left_text: str, side: str, line: int,
+                   report: Report) -> None:
+    """``left \\approx right``, right being left with parts replaced by printed numbers."""
+    try:
+        pairs = diff(left, right)
+    except NotNumeric:
+        report.fail(line, f"cannot redo {left_text} \\approx {side}")
+        return
+    for sub, number in pairs:
+        _check_replaced(sub, number, side, line, report)
 
 
 def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report) -> None:
@@ -328,13 +470,39 @@ def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report)
                 for zero in zero_operands(left):
                     report.fail(line, f"a printed {zero} is an operand: {chain[i - 1][1]}")
             try:
-                value = evaluate(left)
+                value = _one(evaluate(left))
             except (NotNumeric, ArithmeticError):
                 continue
             report.checked += 1
             lit = literal(side)
+            entries = literal_matrix(right)
+            if entries is not None and _is_mat(value):
+                got = [x for row in value for x in row]
+                if len(got) != len(entries):
+                    report.fail(line, f"shapes differ: {chain[i - 1][1]} vs {side}")
+                    continue
+                for v, (printed, quantum) in zip(got, entries):
+                    ok = close(v, printed) if relation == "=" else \
+                        rounds_to(v, printed, quantum)
+                    if not ok:
+                        report.fail(line, f"an entry {v:.12g} of {chain[i - 1][1]} is not the "
+                                          f"printed {printed} ({relation or 'rel'}) in {side}")
+                continue
+            try:
+                value_r = _one(evaluate(right))
+            except (NotNumeric, ArithmeticError):
+                value_r = None
+            if _is_mat(value) or _is_mat(value_r):
+                if relation == "=" and not (
+                        _is_mat(value) and _is_mat(value_r) and len(value) == len(value_r)
+                        and all(close(a, b) for ra, rb in zip(value, value_r)
+                                for a, b in zip(ra, rb))):
+                    report.fail(line, f"'=' does not hold: {chain[i - 1][1]} = {side}")
+                elif relation != "=":
+                    _redo_replaced(left, right, chain[i - 1][1], side, line, report)
+                continue
             if relation == "=":
-                if not close(value, evaluate(right)):
+                if value_r is None or not close(value, value_r):
                     report.fail(line, f"'=' does not hold: {chain[i - 1][1]} = {side} "
                                       f"(the left side is {value:.12g})")
             elif lit is not None:
@@ -342,17 +510,7 @@ def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report)
                     report.fail(line, f"{chain[i - 1][1]} is {value:.12g}, which does not "
                                       f"round to the printed {side}")
             else:
-                try:
-                    pairs = diff(left, right)
-                except NotNumeric:
-                    report.fail(line, f"cannot redo {chain[i - 1][1]} \\approx {side}")
-                    continue
-                for sub, number in pairs:
-                    got = evaluate(sub)
-                    quantum = Decimal(1).scaleb(number[1].as_tuple().exponent)
-                    if not rounds_to(got, number[1], quantum):
-                        report.fail(line, f"{got:.12g} does not round to the printed "
-                                          f"{number[2]} in {side}")
+                _redo_replaced(left, right, chain[i - 1][1], side, line, report)
         # A constant defined here (c_{1} = ... \approx 0.399) is known from now on.
         first = chain[0][1].replace(" ", "")
         if _SYMBOL_DEF.match(first) and len(chain) > 1:

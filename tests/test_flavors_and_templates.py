@@ -103,7 +103,7 @@ def test_our_macros_serve_a_problem_in_two_dimensions(tmp_path):
     full = trace.to_markdown()
     r = trace.iterations[0].estep.detail.resp[3]
     row = f"| $x_{{4}} = (1.5, 1.5)$ | ${r[0]:.3f}$ | ${r[1]:.3f}$ |"
-    for piece in (r"\Sigma_{1} = \begin{pmatrix}", r"| $x_n$ | $\Delta^2_{n1}$ |", row,
+    for piece in (r"\Sigma_{1} \approx \begin{pmatrix}", r"| $x_n$ | $\Delta^2_{n1}$ |", row,
                   "**E-step takeaway:**", "### M-step: re-estimate the parameters",
                   "S_{2} = \\sum", "### Conclusion of iteration 1"):
         assert piece in text and piece in full, piece

@@ -7,6 +7,7 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,8 +17,16 @@ from ..backend import round_half_up
 from ..errors import ProblemError
 from . import shown as sh
 from .filters import LogValue
-from .shown import Cell, Equation, Shown
+from .shown import Cell, Equation
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
+
+
+class Later:
+    """A part of the context made only when the sheet's digits are settled (it reads
+    printed numbers)."""
+
+    def __init__(self, make: Any):
+        self.make = make
 
 
 class Sheet:
@@ -31,8 +40,11 @@ class Sheet:
     context into the :class:`~.shown.Shown` number the templates print.
     """
 
-    def __init__(self, decimals: int):
+    def __init__(self, decimals: int, grow: bool = True):
         self.decimals = decimals
+        # A hand calculation (rounded carry) prints the values it carried: no digits are
+        # added to them (issue 14 makes its printed lines hold).
+        self.grow = grow
         self.cells: dict[tuple[Any, ...], Cell] = {}
         self.equations: list[Equation] = []
         self._keys: set[tuple[Any, ...]] = set()
@@ -51,11 +63,13 @@ class Sheet:
             self.cells[key] = found
         return found
 
-    def twice(self, key: tuple[Any, ...], half: Cell) -> Cell:
-        """A cell printed as exactly twice *half* (2 sigma^2 beside sigma^2)."""
+    def scaled(self, key: tuple[Any, ...], base: Cell, factor: str) -> Cell:
+        """A cell printed as exactly *factor* times *base* as printed (``"2"``: 2 sigma^2
+        beside sigma^2; ``"-1"``: an entry of an adjugate; ``"-0.5"``: an exponent)."""
         found = self.cells.get(key)
         if found is None:
-            found = self.cells[key] = Cell(2 * half.value, self.decimals, twice=half)
+            found = self.cells[key] = Cell(float(factor) * base.value, self.decimals,
+                                           base=base, factor=Decimal(factor))
         return found
 
     def equation(self, key: tuple[Any, ...], result: Cell, operands: Sequence[Cell],
@@ -65,13 +79,44 @@ class Sheet:
             self._keys.add(key)
             self.equations.append(Equation(result, tuple(operands), fn))
 
+    # The E-step's cells that 1-D and d >= 2 documents print alike.
+
+    def density(self, version: int, n: int, k: int, detail: PointDetail, norm: Cell | None,
+                exponent: Cell) -> Cell:
+        """N_nk = c_k exp(exponent) (without c_k for the proportional kernel)."""
+        cell = self.cell(("density", version, n, k), float(detail.density[n, k]),
+                         log=float(detail.log_density[n, k]))
+        if norm is not None:
+            self.equation(("density", version, n, k), cell, [norm, exponent],
+                          lambda c, e: c * e.exp())
+        else:
+            self.equation(("density", version, n, k), cell, [exponent], lambda e: e.exp())
+        return cell
+
+    def resp(self, version: int, n: int, k: int, detail: PointDetail) -> Cell:
+        """r_nk as the E-step prints it (sized from its log where it underflowed)."""
+        return self.cell(("resp", version, n, k), float(detail.resp[n, k]),
+                         log=float(detail.log_resp[n, k]))
+
+    def mixture(self, version: int, n: int, detail: PointDetail, weights: Sequence[Cell],
+                density: Sequence[Cell]) -> Cell:
+        """p(x_n) = sum_k pi_k N_nk."""
+        cell = self.cell(("mixture", version, n), float(detail.mixture_density[n]),
+                         log=float(detail.log_mixture[n]))
+        self.equation(("mixture", version, n), cell,
+                      [c for k in range(len(weights)) for c in (weights[k], density[k])],
+                      _sum_of_products)
+        return cell
+
     def settle(self) -> None:
-        self.failing = sh.settle(self.equations)
+        self.failing = sh.settle(self.equations, grow=self.grow)
 
     def freeze(self, value: Any) -> Any:
         """*value* (a context) with every cell replaced by its printed number."""
         if isinstance(value, Cell):
             return value.shown()
+        if isinstance(value, Later):
+            return self.freeze(value.make())
         if isinstance(value, dict):
             return {k: self.freeze(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -111,21 +156,8 @@ def elide_terms(count: int, max_rows: int) -> list[int | None]:
     return [*range(defaults.SUM_HEAD_TERMS), None, count - 1]
 
 
-def _log_values(values: np.ndarray, logs: np.ndarray) -> list[LogValue]:
-    return [LogValue(float(v), float(lv)) for v, lv in zip(values, logs)]
-
-
 def _all_equal(values: np.ndarray) -> bool:
     return bool(np.all(values == values[0]))
-
-
-def _params_rows(params: Params, labels: Sequence[str],
-                 exact: Params | None = None) -> list[dict[str, Any]]:
-    return [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
-             "mean": float(params.means[k]), "variance": float(params.variances[k]),
-             "exact": None if exact is None else {
-                 name: exact.get(p)[k] for name, p in _PARAM_NAMES}}
-            for k in range(len(labels))]
 
 
 _PARAM_NAMES = (("weight", "weights"), ("mean", "means"), ("variance", "variances"))
@@ -181,6 +213,15 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
     resp = detail.resp
     best = resp.argmax(axis=1)
     top = resp.max(axis=1)
+    if value is not None:
+        # A point next to a threshold is classed by its r as printed (0.89996 printed
+        # 0.900 belongs, as the reader sees it).
+        close = np.flatnonzero(np.min(np.abs(top[:, None] - np.array(
+            [defaults.CLEAR_RESPONSIBILITY, defaults.AMBIGUOUS_RESPONSIBILITY])), axis=1)
+            < defaults.THRESHOLD_MARGIN)
+        top = top.copy()
+        for n in close:
+            top[n] = float(value(int(n), int(best[n])).shown().number)
     clear = top >= defaults.CLEAR_RESPONSIBILITY
     ambiguous = top < defaults.AMBIGUOUS_RESPONSIBILITY
 
@@ -229,7 +270,6 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     version = max(index - 1, 0)
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
-    log_resp = detail.log_resp
     equal_weights = _all_equal(params.weights)
     equal_variances = _all_equal(params.variances)
     exact_detail = exact.detail if exact is not None else None
@@ -242,7 +282,14 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     cells = _params_cells(sheet, params, ("estep", version),
                           version == 0 and trace.start.method == "given", labels)
     weights, means, variances = cells["weights"], cells["means"], cells["variances"]
-    two_var = [sheet.twice(("two_var", version, k), variances[k]) for k in range(n_components)]
+    two_var = []
+    for k in range(n_components):
+        # 2 sigma_k^2, a number of its own: twice a rounded sigma^2 need not be 2 sigma^2
+        # rounded.
+        tv = sheet.cell(("two_var", version, k), 2 * float(params.variances[k]),
+                        compact=True)
+        sheet.equation(("two_var", version, k), tv, [variances[k]], lambda v: 2 * v)
+        two_var.append(tv)
     norm = []
     for k in range(n_components):
         c = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
@@ -263,21 +310,11 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
             # -(x_n - mu_k)^2 / (2 sigma_k^2)
             sheet.equation(("exponent", version, n, k), e, [x, means[k], two_var[k]],
                            lambda xv, m, tv: -((xv - m) ** 2) / tv)
-            dens = sheet.cell(("density", version, n, k), float(detail.density[n, k]),
-                              log=float(detail.log_density[n, k]))
-            if normalized:  # c_k exp(exponent)
-                sheet.equation(("density", version, n, k), dens, [norm[k], e],
-                               lambda c, ev: c * ev.exp())
-            else:
-                sheet.equation(("density", version, n, k), dens, [e], lambda ev: ev.exp())
             exponent.append(e)
-            density.append(dens)
-            resp.append(sheet.cell(("resp", version, n, k), float(detail.resp[n, k]),
-                                   log=float(log_resp[n, k])))
-        mixture = sheet.cell(("mixture", version, n), float(detail.mixture_density[n]),
-                             log=float(detail.log_mixture[n]))
-        pairs = [c for k in range(n_components) for c in (weights[k], density[k])]
-        sheet.equation(("mixture", version, n), mixture, pairs, _sum_of_products)
+            density.append(sheet.density(version, n, k, detail, norm[k] if normalized else None,
+                                         e))
+            resp.append(sheet.resp(version, n, k, detail))
+        mixture = sheet.mixture(version, n, detail, weights, density)
         return {"n": n + 1, "x": x, "exponent": exponent, "density": density,
                 "mixture": mixture, "resp": resp,
                 "exponent_min": float(np.min(detail.exponent[n])),
@@ -320,8 +357,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     if underflow.size:
         remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
                         "count": int(underflow.size)})
-    resp_cell = lambda n, k: sheet.cell(("resp", version, n, k), float(detail.resp[n, k]),
-                                        log=float(log_resp[n, k]))
+    resp_cell = lambda n, k: sheet.resp(version, n, k, detail)
     return {
         "index": index,  # the iteration; 0 for the E-step-only question
         "kernel": detail.kernel,
@@ -348,7 +384,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "rows": rows,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
-        "takeaway": _takeaway(detail, labels, problem.max_rows, resp_cell),
+        # After the digits are settled: a point is classed as its r is printed.
+        "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }
@@ -509,17 +546,7 @@ def iteration_context(iteration: Iteration, trace: Trace,
                       sheet: Sheet | None = None) -> dict[str, Any]:
     sheet = sheet if sheet is not None else Sheet(trace.problem.decimals)
     i = iteration.index
-    before = sheet.cell(("ll", i - 1), iteration.log_likelihood)
-    after = sheet.cell(("ll", i), iteration.log_likelihood_after)
-    ctx: dict[str, Any] = {
-        "index": i,
-        "log_likelihood": before,
-        "log_likelihood_after": after,
-        "gain": iteration.gain,
-        "change": _gain(iteration.log_likelihood, iteration.log_likelihood_after,
-                        iteration.gain),
-        "detailed": iteration.detailed,
-    }
+    ctx = iteration_head(iteration, sheet)
     if iteration.detailed:
         exact = _companion(trace.exact, i)
         full = _companion(trace.full, i)
@@ -532,14 +559,28 @@ def iteration_context(iteration: Iteration, trace: Trace,
                                      exact=exact.mstep if exact else None,
                                      full=full.mstep if full else None, sheet=sheet,
                                      log_resp=estep_detail.log_resp)
-        if ctx["change"] == "gain":
-            gain = sheet.cell(("gain", i), iteration.gain)
-            sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
-            ctx["gain_shown"] = gain
         if full is not None:
             ctx["log_likelihood_difference"] = _difference(
                 "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
                 trace.problem.decimals)
+    return ctx
+
+
+def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
+    """What any iteration's context holds (1-D and d >= 2): the log-likelihood before and
+    after, and its change in words; for an iteration shown in full, the gain as printed
+    (after - before)."""
+    i = iteration.index
+    before = sheet.cell(("ll", i - 1), iteration.log_likelihood)
+    after = sheet.cell(("ll", i), iteration.log_likelihood_after)
+    change = _gain(iteration.log_likelihood, iteration.log_likelihood_after, iteration.gain)
+    ctx: dict[str, Any] = {"index": i, "log_likelihood": before,
+                           "log_likelihood_after": after, "gain": iteration.gain,
+                           "change": change, "detailed": iteration.detailed}
+    if iteration.detailed and change == "gain":
+        gain = sheet.cell(("gain", i), iteration.gain)
+        sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
+        ctx["gain_shown"] = gain
     return ctx
 
 
@@ -601,7 +642,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
 
         return build_multivariate(trace)
     problem = trace.problem
-    sheet = Sheet(problem.decimals)
+    sheet = Sheet(problem.decimals, grow=problem.carry == "full")
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
     iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]

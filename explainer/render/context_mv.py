@@ -9,15 +9,17 @@ number is the trace's, or one of the textbook intermediates the trace derives
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import defaults
 from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
-from .context import (_all_equal, _companion, _direction, _exact_reach, _highlight, _log_values,
-                      _takeaway, elide, elide_terms)
-from .filters import LogValue
+from . import shown as sh
+from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
+                      _highlight, _takeaway, _unchanged_since, elide, elide_terms,
+                      iteration_head)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -36,10 +38,25 @@ def _equal_matrices(matrices: np.ndarray) -> bool:
     return bool(np.all(matrices == matrices[0]))
 
 
-def _params_rows(params: Params, labels: Sequence[str],
+def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
+                  n_components: int) -> dict[str, Any]:
+    """The cells of one version of the parameters: weights, mean vectors, covariance
+    matrices (see :func:`.context._params_cells`)."""
+    return {
+        "weights": [sheet.cell(("weights", version, k), float(params.weights[k]), given=given)
+                    for k in range(n_components)],
+        "means": [[sheet.cell(("means", version, k, i), float(v), given=given)
+                   for i, v in enumerate(params.means[k])] for k in range(n_components)],
+        "covs": [[[sheet.cell(("covs", version, k, *_pair(i, j)), float(v), given=given)
+                   for j, v in enumerate(row)] for i, row in enumerate(params.variances[k])]
+                 for k in range(n_components)],
+    }
+
+
+def _params_rows(cells: dict[str, Any], labels: Sequence[str],
                  exact: Params | None = None) -> list[dict[str, Any]]:
-    return [{"k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
-             "mean": _vector(params.means[k]), "cov": _matrix(params.variances[k]),
+    return [{"k": k + 1, "label": labels[k], "weight": cells["weights"][k],
+             "mean": cells["means"][k], "cov": cells["covs"][k],
              "exact": None if exact is None else {
                  "weight": exact.weights[k], "mean": list(exact.means[k]),
                  "cov": [list(row) for row in exact.variances[k]]}}
@@ -66,59 +83,128 @@ def _exact_row(detail: PointDetail, n: int) -> dict[str, Any]:
             "pdev": [list(v) for v in detail.precision_deviation[n]]}
 
 
+def _pair(i: int, j: int) -> tuple[int, int]:
+    """The key of a symmetric matrix's entry: (i, j) and (j, i) are one printed number."""
+    return (i, j) if i <= j else (j, i)
+
+
+def _dot(*values: Any) -> Any:
+    """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
+    return sh.d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
+
+
 def estep_context(estep: EStep, trace: Trace, index: int = 0,
-                  exact: EStep | None = None) -> dict[str, Any]:
-    """Everything the E-step section shows for d >= 2 (one E-step kept in detail)."""
+                  exact: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
+    """Everything the E-step section shows for d >= 2 (one E-step kept in detail); its
+    parameters are version ``index - 1`` of the sheet, as this E-step uses them."""
     problem = trace.problem
+    sheet = sheet if sheet is not None else Sheet(problem.decimals)
     detail = estep.detail
     assert detail is not None
     params = estep.params
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
-    log_resp = detail.log_resp
+    dim = problem.dim
     exact_detail = exact.detail if exact is not None else None
+    version = max(index - 1, 0)
+    cells = _params_cells(sheet, params, ("estep", version),
+                          version == 0 and trace.start.method == "given", n_components)
+    weights, means, covs = cells["weights"], cells["means"], cells["covs"]
+    det, inv, adj, norm = [], [], [], []
+    for k in range(n_components):
+        det_k = sheet.cell(("det", version, k), float(detail.determinant[k]), compact=True)
+        inv_k = [[sheet.cell(("inv", version, k, *_pair(i, j)), float(v), compact=True)
+                  for j, v in enumerate(row)] for i, row in enumerate(detail.inverse[k])]
+        norm_k = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
+                            log=float(detail.log_norm_const[k]))
+        c = covs[k]
+        adj_k = None
+        if dim == 2:
+            # |Sigma| = a d - b c, and Sigma^-1 = adj(Sigma) / |Sigma|, as written.
+            sheet.equation(("det", version, k), det_k, [c[0][0], c[1][1], c[0][1], c[1][0]],
+                           lambda a, d, b, cc: a * d - b * cc)
+            off = sheet.scaled(("adj", version, k, 0, 1), c[0][1], "-1")
+            adj_k = [[c[1][1], off], [off, c[0][0]]]
+            for i in range(2):
+                for j in range(2):
+                    sheet.equation(("inv", version, k, *_pair(i, j)), inv_k[i][j],
+                                   [adj_k[i][j], det_k],
+                                   lambda a, dt: a / dt)
+        # c_k = 1 / ((2 pi)^(d/2) sqrt|Sigma_k|)
+        sheet.equation(("norm", version, k), norm_k, [det_k],
+                       lambda dt: 1 / ((2 * sh.pi()) ** (Decimal(dim) / 2) * dt.sqrt()))
+        det.append(det_k)
+        inv.append(inv_k)
+        adj.append(adj_k)
+        norm.append(norm_k)
 
-    def row(n: int) -> dict[str, Any]:
+    def row(n: int, worked: bool = False) -> dict[str, Any]:
+        x = [sheet.cell(("x", n, i), float(v), given=True) for i, v in enumerate(detail.x[n])]
+        dev, pdev, maha, exponent, density, resp = [], [], [], [], [], []
+        for k in range(n_components):
+            dev_k = [sheet.cell(("dev", version, n, k, i), float(v), compact=True)
+                     for i, v in enumerate(detail.deviation[n, k])]
+            pdev_k = [sheet.cell(("pdev", version, n, k, i), float(v), compact=True)
+                      for i, v in enumerate(detail.precision_deviation[n, k])]
+            maha_k = sheet.cell(("maha", version, n, k), float(detail.mahalanobis[n, k]),
+                                compact=True)
+            if worked:
+                for i in range(dim):
+                    # x_n - mu_k, Sigma_k^-1 (x_n - mu_k) and the quadratic form, written out.
+                    sheet.equation(("dev", version, n, k, i), dev_k[i], [x[i], means[k][i]],
+                                   lambda a, b: a - b)
+                    sheet.equation(("pdev", version, n, k, i), pdev_k[i],
+                                   [c for j in range(dim) for c in (inv[k][i][j], dev_k[j])],
+                                   _dot)
+                sheet.equation(("maha", version, n, k), maha_k,
+                               [c for i in range(dim) for c in (dev_k[i], pdev_k[i])], _dot)
+            # The exponent -Delta^2 / 2, a number of its own (half a rounded Delta^2 need not
+            # be the exponent rounded).
+            e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]),
+                           compact=True)
+            sheet.equation(("exponent", version, n, k), e, [maha_k], lambda m: -m / 2)
+            dev.append(dev_k)
+            pdev.append(pdev_k)
+            maha.append(maha_k)
+            exponent.append(e)
+            density.append(sheet.density(version, n, k, detail, norm[k], e))
+            resp.append(sheet.resp(version, n, k, detail))
+        mixture = sheet.mixture(version, n, detail, weights, density)
+        if worked:
+            for k in range(n_components):  # pi_k N_nk / p(x_n)
+                sheet.equation(("resp", version, n, k), resp[k],
+                               [weights[k], density[k], mixture], lambda w, dn, m: w * dn / m)
         return {
-            "n": n + 1, "x": _vector(detail.x[n]),
-            "maha": _vector(detail.mahalanobis[n]),
-            "exponent": _vector(detail.exponent[n]),
-            "density": _log_values(detail.density[n], detail.log_density[n]),
-            "mixture": LogValue(float(detail.mixture_density[n]), float(detail.log_mixture[n])),
-            "resp": _log_values(detail.resp[n], log_resp[n]),
-            "dev": _matrix(detail.deviation[n]),
-            "pdev": _matrix(detail.precision_deviation[n]),
+            "n": n + 1, "x": x, "maha": maha, "exponent": exponent, "density": density,
+            "mixture": mixture, "resp": resp, "dev": dev, "pdev": pdev,
             "exact": None if exact_detail is None else _exact_row(exact_detail, n),
         }
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
-    highlight = [row(n) for n in _highlight(detail, problem.highlight)]
-    d = problem.decimals
-    logs = np.concatenate([detail.log_density.ravel(), log_resp.ravel(), detail.log_mixture])
-    finite = logs[np.isfinite(logs)]
+    highlight = [row(n, worked=True) for n in _highlight(detail, problem.highlight)]
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
     equal_weights = _all_equal(params.weights)
     equal_covariances = _equal_matrices(params.variances)
     remarks = []
     if n_components > 1 and equal_weights:
-        remarks.append({"kind": "equal_priors", "weight": float(params.weights[0])})
+        remarks.append({"kind": "equal_priors", "weight": weights[0]})
     if n_components > 1 and equal_covariances:
-        remarks.append({"kind": "equal_covariances", "norm_const": float(detail.norm_const[0])})
+        remarks.append({"kind": "equal_covariances", "norm_const": norm[0]})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
-    if bool(np.any(finite < np.log(0.5 * 10.0 ** -d))):
-        remarks.append({"kind": "below_precision"})
+    if any(c.shown().sci for r in rows + highlight if r is not None
+           for c in [*r["density"], *r["resp"], r["mixture"]]):
+        remarks.append({"kind": "scientific"})
     if underflow.size:
         remarks.append({"kind": "log_space", "point": row(int(underflow[0])),
                         "count": int(underflow.size)})
-    takeaway = _takeaway(detail, labels, problem.max_rows)
+    resp_cell = lambda n, k: sheet.resp(version, n, k, detail)
     return {
         "index": index,
         "components": [{
-            "k": k + 1, "label": labels[k], "weight": float(params.weights[k]),
-            "mean": _vector(params.means[k]), "cov": _matrix(params.variances[k]),
-            "det": float(detail.determinant[k]), "inv": _matrix(detail.inverse[k]),
-            "norm_const": float(detail.norm_const[k]),
+            "k": k + 1, "label": labels[k], "weight": weights[k],
+            "mean": means[k], "cov": covs[k], "det": det[k], "inv": inv[k], "adj": adj[k],
+            "norm_const": norm[k],
             "exact": None if exact_detail is None else _exact_component(exact_detail, k)}
             for k in range(n_components)],
         "exact": exact_detail is not None,
@@ -128,57 +214,137 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         "rows": rows,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
-        "takeaway": takeaway,
+        "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
         "remarks": remarks,
-        "log_likelihood": estep.log_likelihood,
+        "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }
 
 
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
-                  exact: MStep | None = None) -> dict[str, Any]:
+                  exact: MStep | None = None, sheet: Sheet | None = None,
+                  log_resp: np.ndarray | None = None) -> dict[str, Any]:
     """The written-out sums of one M-step for d >= 2: N_k, the weighted sums of vectors,
     the weighted outer products of the points worked in full, and the covariance
-    update of the covariance type."""
+    update of the covariance type; version ``index - 1`` of the parameters becomes
+    version *index*."""
     problem = trace.problem
+    sheet = sheet if sheet is not None else Sheet(problem.decimals)
     detail = mstep.detail
     assert detail is not None
     n_samples = detail.resp.shape[0]
+    n_components = problem.components
+    dim = problem.dim
     terms = elide_terms(n_samples, problem.max_rows)
+    whole = None not in terms
     # The points whose outer products are written out: those worked in full in the E-step.
     chosen = [n - 1 for n in problem.highlight] if not isinstance(problem.highlight, str) \
         else sorted({int(np.argmin(detail.resp.max(axis=1))), 0})
     chosen = [n for n in chosen if n < n_samples][:defaults.OUTER_PRODUCT_POINTS]
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
+    old = _params_cells(sheet, before, ("before", index - 1),
+                        index == 1 and trace.start.method == "given", n_components)
+    new = _params_cells(sheet, mstep.params, index, False, n_components)
+    x = [[sheet.cell(("x", n, i), float(v), given=True) for i, v in enumerate(detail.x[n])]
+         for n in range(n_samples)]
+    r = [[sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
+                     log=None if log_resp is None else float(log_resp[n, k]))
+          for k in range(n_components)] for n in range(n_samples)]
+    covariance_type = problem.covariance_type
+    scatter_total = np.sum(np.asarray(mstep.sum_rsq, dtype=float), axis=0)
+    total = [[sheet.cell(("scatter_total", index, *_pair(i, j)), float(v))
+              for j, v in enumerate(row)]
+             for i, row in enumerate(scatter_total)]
     comps = []
-    for k in range(problem.components):
-        new = mstep.params
-        shift = np.asarray(new.means[k], dtype=float) - np.asarray(before.means[k], dtype=float)
+    for k in range(n_components):
+        params = mstep.params
+        shift = np.asarray(params.means[k], dtype=float) - np.asarray(before.means[k],
+                                                                       dtype=float)
         length = float(np.linalg.norm(shift))
         pull = detail.mean_pull[:, k, :] @ shift if length else None
         puller = int(np.argmax(pull)) if pull is not None else None
+        nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
+        rk = [r[n][k] for n in range(n_samples)]
+        sum_rx = [sheet.cell(("sum_rx", index, k, i), float(v))
+                  for i, v in enumerate(mstep.sum_rx[k])]
+        scatter = [[sheet.cell(("scatter", index, k, *_pair(i, j)), float(v)) for j, v in
+                    enumerate(row)] for i, row in enumerate(mstep.sum_rsq[k])]
+        trace_k = sheet.cell(("trace", index, k), float(np.trace(mstep.sum_rsq[k])))
+        if whole:
+            sheet.equation(("nk", index, k), nk, rk, sh.d_sum)
+            for i in range(dim):
+                sheet.equation(("sum_rx", index, k, i), sum_rx[i],
+                               [c for n in range(n_samples) for c in (rk[n], x[n][i])], _dot)
+        if "weights" in mstep.updated:
+            sheet.equation(("weights", index, k), new["weights"][k], [nk],
+                           lambda v: v / n_samples)
+        if "means" in mstep.updated and k not in empty:
+            for i in range(dim):
+                sheet.equation(("means", index, k, i), new["means"][k][i], [nk, sum_rx[i]],
+                               lambda a, b: b / a)
+        cov = new["covs"][k]
+        floor = next((e for e in mstep.events
+                      if e.kind == "covariance_floor" and e.component == k), None)
+        raised = None
+        if floor is not None:
+            # The M-step's own matrix, before the floor added (floor - lambda) I to it.
+            lift = floor.floor - floor.value
+            raised = sheet.cell(("lift", index, k), lift)
+            raw = [[sheet.cell(("raw_covs", index, k, *_pair(i, j)),
+                               float(params.variances[k][i][j]) - (lift if i == j else 0.0))
+                    for j in range(dim)] for i in range(dim)]
+            for i in range(dim):
+                for j in range(dim):
+                    if i == j:
+                        sheet.equation(("lifted", index, k, i, j), cov[i][j],
+                                       [raw[i][j], raised], lambda a, b: a + b)
+                    else:
+                        sheet.equation(("lifted", index, k, *_pair(i, j)), cov[i][j],
+                                       [raw[i][j]], lambda a: a)
+            cov = raw
+        if "variances" in mstep.updated and k not in empty:
+            sheet.equation(("trace", index, k), trace_k,
+                           [scatter[j][j] for j in range(dim)], sh.d_sum)
+            for i in range(dim):
+                for j in range(dim):
+                    key = ("covs", index, k, *_pair(i, j))
+                    if covariance_type == "full" or (covariance_type == "diag" and i == j):
+                        sheet.equation(key, cov[i][j], [scatter[i][j], nk], lambda a, b: a / b)
+                    elif covariance_type == "spherical" and i == j:
+                        sheet.equation(key, cov[i][j], [trace_k, nk],
+                                       lambda t, b, d=dim: t / (d * b))
+                    elif covariance_type == "tied":
+                        sheet.equation(key, cov[i][j], [total[i][j]], lambda a: a / n_samples)
+        outer = []
+        for n in chosen:
+            dev = [sheet.cell(("mstep-dev", index, n, k, i), float(v))
+                   for i, v in enumerate(detail.new_deviation[n, k])]
+            term = [[sheet.cell(("outer", index, n, k, *_pair(i, j)), float(v)) for j, v in
+                     enumerate(row)] for i, row in enumerate(detail.variance_terms[n, k])]
+            for i in range(dim):
+                for j in range(dim):
+                    # r_nk (x_n - mu_k)_i (x_n - mu_k)_j
+                    sheet.equation(("outer", index, n, k, *_pair(i, j)), term[i][j],
+                                   [r[n][k], dev[i], dev[j]], lambda a, b, c: a * b * c)
+            outer.append({"n": n + 1, "x": x[n], "r": r[n][k], "dev": dev, "term": term})
         comps.append({
-            "k": k + 1, "label": problem.component_label(k), "nk": float(mstep.nk[k]),
-            "sum_rx": _vector(mstep.sum_rx[k]), "scatter": _matrix(mstep.sum_rsq[k]),
-            "trace": float(np.trace(mstep.sum_rsq[k])),
+            "k": k + 1, "label": problem.component_label(k), "nk": nk,
+            "sum_rx": sum_rx, "scatter": scatter, "trace": trace_k,
             "empty": k in empty,
-            "terms": [None if n is None else {
-                "n": n + 1, "x": _vector(detail.x[n]), "r": float(detail.resp[n, k]),
-                "mean_term": _vector(detail.mean_terms[n, k])} for n in terms],
-            "outer": [{"n": n + 1, "x": _vector(detail.x[n]), "r": float(detail.resp[n, k]),
-                       "dev": _vector(detail.new_deviation[n, k]),
-                       "term": _matrix(detail.variance_terms[n, k])} for n in chosen],
-            "before": {"weight": float(before.weights[k]), "mean": _vector(before.means[k]),
-                       "cov": _matrix(before.variances[k]),
+            "terms": [None if n is None else {"n": n + 1, "x": x[n], "r": rk[n]}
+                      for n in terms],
+            "outer": outer,
+            "raw": None if raised is None else {"cov": cov, "lift": raised},
+            "before": {"weight": old["weights"][k], "mean": old["means"][k],
+                       "cov": old["covs"][k],
                        "det": float(np.linalg.det(np.asarray(before.variances[k], float)))},
-            "after": {"weight": float(new.weights[k]), "mean": _vector(new.means[k]),
-                      "cov": _matrix(new.variances[k]),
-                      "det": float(np.linalg.det(np.asarray(new.variances[k], float)))},
-            "moved": {"weight": _direction(float(before.weights[k]), float(new.weights[k]),
+            "after": {"weight": new["weights"][k], "mean": new["means"][k],
+                      "cov": new["covs"][k],
+                      "det": float(np.linalg.det(np.asarray(params.variances[k], float)))},
+            "moved": {"weight": _direction(float(before.weights[k]), float(params.weights[k]),
                                            problem.decimals)},
             "shift": _vector(shift), "shift_length": length,
             "puller": None if puller is None else {
-                "n": puller + 1, "x": _vector(detail.x[puller]),
-                "r": float(detail.resp[puller, k])},
+                "n": puller + 1, "x": _vector(detail.x[puller]), "r": rk[puller]},
             "exact": None if exact is None else {
                 "nk": exact.nk[k], "weight": exact.params.weights[k],
                 "mean": list(exact.params.means[k]),
@@ -191,26 +357,25 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         "fixed": ["covariances" if p == "variances" else p
                   for p in defaults.PARAMETERS if p not in mstep.updated],
         "chosen": [n + 1 for n in chosen],
-        "scatter_total": _matrix(np.sum(np.asarray(mstep.sum_rsq, dtype=float), axis=0)),
+        "scatter_total": total,
         "events": [_event(e, mstep.params.weights) for e in mstep.events],
         "exact": exact is not None,
     }
 
 
-def iteration_context(iteration: Iteration, trace: Trace) -> dict[str, Any]:
-    ctx: dict[str, Any] = {
-        "index": iteration.index,
-        "log_likelihood": iteration.log_likelihood,
-        "log_likelihood_after": iteration.log_likelihood_after,
-        "gain": iteration.gain,
-        "detailed": iteration.detailed,
-    }
+def iteration_context(iteration: Iteration, trace: Trace,
+                      sheet: Sheet | None = None) -> dict[str, Any]:
+    sheet = sheet if sheet is not None else Sheet(trace.problem.decimals)
+    i = iteration.index
+    ctx = iteration_head(iteration, sheet)
     if iteration.detailed:
-        exact = _companion(trace.exact, iteration.index)
-        ctx["estep"] = estep_context(iteration.estep, trace, iteration.index,
-                                     exact=exact.estep if exact else None)
-        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace,
-                                     iteration.index, exact=exact.mstep if exact else None)
+        exact = _companion(trace.exact, i)
+        ctx["estep"] = estep_context(iteration.estep, trace, i,
+                                     exact=exact.estep if exact else None, sheet=sheet)
+        assert iteration.estep.detail is not None
+        ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace, i,
+                                     exact=exact.mstep if exact else None, sheet=sheet,
+                                     log_resp=iteration.estep.detail.log_resp)
     return ctx
 
 
@@ -247,7 +412,8 @@ def _clustering(trace: Trace) -> dict[str, Any]:
         tied = [k + 1 for k in np.flatnonzero(
             np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
         rows.append({"n": n + 1, "x": _vector(detail.x[n]),
-                     "resp": _log_values(resp[n], log_resp[n]),
+                     "resp": [sh.show(float(v), trace.problem.decimals, log=float(lv))
+                              for v, lv in zip(resp[n], log_resp[n])],
                      "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None})
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
@@ -258,11 +424,19 @@ def _clustering(trace: Trace) -> dict[str, Any]:
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context for d >= 2."""
     problem = trace.problem
+    sheet = Sheet(problem.decimals)
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
-    iterations = [iteration_context(it, trace) for it in trace.iterations]
+    iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
     last = trace.iterations[-1] if trace.iterations else None
-    return {
+    ran = len(trace.iterations)
+    given = trace.start.method == "given"
+    estep_only = estep_context(final, trace, exact=trace.exact.final if trace.exact else None,
+                               sheet=sheet) if not ran else None
+    start = _params_cells(sheet, trace.start.params, 0, given, problem.components)
+    end = _params_cells(sheet, final.params, ran, given and not ran, problem.components)
+    sheet.settle()
+    context = {
         "dim": problem.dim,
         "covariance_type": problem.covariance_type,
         "covariance_type_name": COVARIANCE_TYPE_NAMES[problem.covariance_type],
@@ -273,7 +447,9 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "K": problem.components,
         "named": problem.names is not None,
         "labels": labels,
-        "data": [None if n is None else {"n": n + 1, "x": _vector(problem.data[n])}
+        "data": [None if n is None else {"n": n + 1, "x": [
+                    sheet.cell(("x", n, i), float(v), given=True)
+                    for i, v in enumerate(problem.data[n])]}
                  for n in elide(problem.n_samples, problem.max_rows)],
         "kernel": problem.kernel,
         "updated": ["covariances" if p == "variances" else p for p in problem.update],
@@ -283,22 +459,23 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "long_table_rows": defaults.LONG_TABLE_ROWS,
         "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  "params": _params_rows(trace.start.params, labels,
+                  "params": _params_rows(start, labels,
                                          trace.exact.start.params if trace.exact else None),
                   "events": [_event(e) for e in trace.start.events]},
         "stop": {"iterations": problem.iterations, "tol": problem.tol,
                  "reason": trace.stop_reason, "converged": trace.converged,
-                 "ran": len(trace.iterations),
-                 "last_gain": last.gain if last else None},
+                 "ran": ran,
+                 "last_gain": last.gain if last else None,
+                 "last_change": iterations[-1]["change"] if iterations else None,
+                 "unchanged_since": _unchanged_since(iterations)},
+        "gains": _gains(iterations),
         "iterations": iterations,
         "detailed": [it for it in iterations if it["detailed"]],
         "summary": (_summary_rows(trace) if len(trace.iterations) > 1
                     or any(not it.detailed for it in trace.iterations) else []),
-        "estep_only": estep_context(
-            final, trace, exact=trace.exact.final if trace.exact else None)
-        if not trace.iterations else None,
-        "final": {"params": _params_rows(final.params, labels),
-                  "log_likelihood": final.log_likelihood,
+        "estep_only": estep_only,
+        "final": {"params": _params_rows(end, labels),
+                  "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
                   "clustering": _clustering(trace),
                   "differences": []},
         "events": [_event(e) for e in trace.events],
@@ -309,3 +486,6 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "seconds": defaults.EXACT_SECONDS, "max_work": defaults.EXACT_MAX_WORK},
         "carry": problem.carry,
     }
+    frozen = sheet.freeze(context)
+    frozen["unsettled"] = len(sheet.failing)
+    return frozen

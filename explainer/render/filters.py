@@ -188,6 +188,15 @@ def _shown(value: float | LogValue, decimals: int) -> tuple[float, str, str]:
     return number, text, format_sci(number) if _below_precision(number, decimals) else ""
 
 
+def rel_all(values: Any) -> str:
+    """``=`` when every number of a vector or matrix (:class:`~.shown.Shown`) is printed
+    as the equality it is the result of, otherwise ``\\approx``."""
+    def flat(v: Any) -> list[Any]:
+        return [x for item in v for x in flat(item)] if isinstance(v, (list, tuple)) else [v]
+
+    return "=" if all(isinstance(v, Shown) and v.equal for v in flat(values)) else r"\approx"
+
+
 def _computed(value: float | LogValue | Shown, decimals: int, relation: bool) -> str:
     if isinstance(value, Shown):
         text = shown_text(value)
@@ -350,7 +359,7 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
+    "num": num, "paren": paren, "rel_all": rel_all, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
     "width": math_width, "ex": exact_form, "exact_fits": exact_fits,
 }

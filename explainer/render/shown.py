@@ -150,27 +150,49 @@ class Cell:
     grows.
     """
 
-    __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "twice", "compact")
+    __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "base", "factor",
+                 "compact", "source")
 
     def __init__(self, value: float, decimals: int, log: float | None = None,
-                 fixed: Shown | None = None, twice: "Cell | None" = None,
-                 compact: bool = False):
+                 fixed: Shown | None = None, base: "Cell | None" = None,
+                 factor: Decimal = Decimal(1), compact: bool = False):
         self.value = float(value)
         self.log = log
         self.decimals = decimals
         self.extra = 0
         self.fixed = fixed
         self.equal: bool | None = None
-        self.twice = twice  # printed as exactly twice this cell (2 sigma^2 beside sigma^2)
+        # Printed as exactly *factor* times *base* as printed: 2 sigma^2 beside sigma^2,
+        # -c beside c, the exponent -Delta^2 / 2 beside Delta^2.
+        self.base = base
+        self.factor = factor
+        # At the limits of double precision: the value is what these printed operands
+        # give (see _settle_noise).
+        self.source: Equation | None = None
         self.compact = compact
 
     def shown(self) -> Shown:
-        if self.twice is not None:
-            half = self.twice.shown()
-            return Shown(half.number * 2, half.quantum * 2 if half.sci else half.quantum,
-                         half.sci, half.exact, half.exact, self.value)
+        if self.base is not None:
+            base = self.base.shown()
+            with localcontext(Context(prec=_PRECISION)):
+                number = base.operand * self.factor if base.fraction is None \
+                    else base.number * self.factor
+                number = number.normalize() if base.fraction is None else number
+                if base.fraction is None and not base.sci:  # keep the printed zeros
+                    places = max(-number.as_tuple().exponent, -base.quantum.as_tuple().exponent)
+                    number = number.quantize(Decimal(1).scaleb(-places))
+            quantum = Decimal(1).scaleb(number.as_tuple().exponent)
+            fraction = None if base.fraction is None else (
+                int(base.fraction[0] * self.factor), base.fraction[1]) \
+                if self.factor == self.factor.to_integral_value() else None
+            return Shown(number, quantum, base.sci, base.exact, base.exact, self.value,
+                         fraction=fraction)
         if self.fixed is not None:
             s = self.fixed
+        elif self.source is not None:
+            got = self.source.evaluate()
+            s = show(float(got), self.decimals, self.extra,
+                     None if got <= 0 else float(got.ln()), compact=self.compact)
         else:
             s = show(self.value, self.decimals, self.extra, self.log, compact=self.compact)
         if self.equal is not None and self.equal != s.equal:
@@ -179,8 +201,10 @@ class Cell:
 
     def true(self) -> Decimal:
         """The value itself, as a decimal (from its log where the float underflowed)."""
-        if self.twice is not None:
-            return 2 * self.twice.true()
+        if self.source is not None:
+            return self.source.evaluate()
+        if self.base is not None:
+            return self.factor * self.base.true()
         if self.log is not None and (self.value == 0.0 or abs(self.value) < 1e-250) \
                 and math.isfinite(self.log):
             with localcontext(Context(prec=_PRECISION)):
@@ -189,14 +213,14 @@ class Cell:
 
     @property
     def can_grow(self) -> bool:
-        if self.twice is not None:
-            return self.twice.can_grow
+        if self.base is not None:
+            return self.base.can_grow
         return (self.fixed is None and self.extra < defaults.MAX_EXTRA_DIGITS
                 and not self.shown().exact)
 
     def grow(self) -> None:
-        if self.twice is not None:
-            self.twice.grow()
+        if self.base is not None:
+            self.base.grow()
         elif self.can_grow:
             self.extra += 1
 
@@ -253,17 +277,19 @@ class Equation:
         return round_decimal(got, printed.quantum) == printed.number, False
 
 
-def settle(equations: Sequence[Equation], noise_passes: int = 2) -> list[Equation]:
+def settle(equations: Sequence[Equation], noise_passes: int = 10,
+           grow: bool = True) -> list[Equation]:
     """Give operands more digits until every equation holds; set each result's relation.
 
     An equation that does not hold gives one more digit to the operand whose rounding
     costs it most (the one that, at full precision, would bring the printed operands'
     result closest to the value), so that digits are added only where they matter.
     Returns the equations that still do not hold (none, unless operands reached
-    :data:`~explainer.defaults.MAX_EXTRA_DIGITS` extra digits).
+    :data:`~explainer.defaults.MAX_EXTRA_DIGITS` extra digits). Without *grow* no digit
+    is added: only the relations are set.
     """
     failing: list[Equation] = list(equations)
-    for _ in range(defaults.SETTLE_ROUNDS):
+    for _ in range(defaults.SETTLE_ROUNDS if grow else 0):
         failing = [eq for eq in failing if not eq.check()[0]]
         if not failing:
             break
@@ -281,7 +307,7 @@ def settle(equations: Sequence[Equation], noise_passes: int = 2) -> list[Equatio
         # A grown operand may be the result of another equation: check them all again.
         failing = list(equations)
     failing = [eq for eq in equations if not eq.check()[0]]
-    if failing and noise_passes and _settle_noise(failing):
+    if failing and grow and noise_passes and _settle_noise(failing):
         return settle(equations, noise_passes - 1)
     for eq in equations:
         holds, equal = eq.check()
@@ -304,9 +330,7 @@ def _settle_noise(failing: Sequence[Equation]) -> bool:
         scale = max(abs(true), max((abs(c.true()) for c in eq.operands), default=Decimal(0)))
         if abs(got - true) > Decimal(str(defaults.NOISE_RELATIVE)) * max(scale, Decimal(1)):
             continue  # more than noise: left failing, and reported
-        eq.result.value = float(got)
-        eq.result.log = None if got <= 0 else float(got.ln())
-        eq.result.extra = 0
+        eq.result.source = eq
         changed = True
     return changed
 
