@@ -266,7 +266,15 @@ def check(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        text = json.dumps(result, indent=2) + "\n"
+        from .render.shown import Shown
+
+        def value(v: object) -> float:
+            """The steps' numbers as values (the report prints them by the display rule)."""
+            if isinstance(v, Shown):
+                return v.value
+            raise TypeError(f"{type(v).__name__} is not JSON serializable")
+
+        text = json.dumps(result, indent=2, default=value) + "\n"
     else:
         from .render.environment import render_template
 

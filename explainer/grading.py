@@ -273,7 +273,13 @@ def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
 
 
 def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
-    """For each wrong answer, the correct step written out (terms and result)."""
+    """For each wrong answer, the correct step written out (terms and result), its numbers
+    printed by the display rule (each step redone from its printed terms gives its printed
+    result; see :mod:`explainer.render.shown`)."""
+    from .render import shown as sh
+    from .render.context import Sheet
+
+    sheet = Sheet(full.problem.decimals)
     steps: dict[str, Any] = {}
     for row in results:
         if row["status"] != "wrong":
@@ -285,16 +291,39 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             estep = full.iterations[i - 1].estep
         assert estep is not None and estep.detail is not None
         detail = estep.detail
-        step: dict[str, Any] = {"kind": q_kind}
+        key = (row["quantity"],)
+        result = sheet.cell(key + ("result",), float(row["correct"]))
+        step: dict[str, Any] = {"kind": q_kind, "result": result}
         if q_kind == "r":
-            step["terms"] = [float(v) for v in detail.weighted_density[n - 1]]
-            step["k"] = k
+            terms = [sheet.cell(key + ("term", j), float(v), log=float(lv)) for j, (v, lv) in
+                     enumerate(zip(detail.weighted_density[n - 1], detail.log_weighted[n - 1]))]
+            sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
+            step.update(terms=terms, k=k)
         elif q_kind in ("N", "pi", "mu", "var") and full.problem.iterations:
             mstep = full.iterations[i - 1].mstep
-            step.update(resp=[float(v) for v in detail.resp[:, k - 1]],
-                        x=[float(v) for v in detail.x], nk=float(mstep.nk[k - 1]),
-                        sum_rx=float(mstep.sum_rx[k - 1]), sum_rsq=float(mstep.sum_rsq[k - 1]),
-                        mean=float(mstep.params.means[k - 1]), n_samples=len(detail.x),
-                        updated=PARAMETER_OF.get(q_kind, "") in mstep.updated)
+            resp = [sheet.cell(key + ("r", m), float(v), log=float(lv)) for m, (v, lv) in
+                    enumerate(zip(detail.resp[:, k - 1], detail.log_resp[:, k - 1]))]
+            x = [sheet.cell(("x", m), float(v), given=True) for m, v in enumerate(detail.x)]
+            nk = sheet.cell(key + ("nk",), float(mstep.nk[k - 1]))
+            sum_rx = sheet.cell(key + ("sum_rx",), float(mstep.sum_rx[k - 1]))
+            sum_rsq = sheet.cell(key + ("sum_rsq",), float(mstep.sum_rsq[k - 1]))
+            mean = sheet.cell(key + ("mean",), float(mstep.params.means[k - 1]))
+            n_samples = len(detail.x)
+            updated = PARAMETER_OF.get(q_kind, "") in mstep.updated
+            if q_kind == "N":
+                sheet.equation(key, result, resp, sh.d_sum)
+            elif q_kind == "pi" and updated:
+                sheet.equation(key, result, [nk], lambda v: v / n_samples)
+            elif q_kind == "mu" and updated:
+                sheet.equation(key + ("sum",), sum_rx,
+                               [c for m in range(n_samples) for c in (resp[m], x[m])],
+                               lambda *t: sh.d_sum(*(t[j] * t[j + 1]
+                                                     for j in range(0, len(t), 2))))
+                sheet.equation(key, result, [sum_rx, nk], lambda a, b: a / b)
+            elif q_kind == "var" and updated:
+                sheet.equation(key, result, [sum_rsq, nk], lambda a, b: a / b)
+            step.update(resp=resp, x=x, nk=nk, sum_rx=sum_rx, sum_rsq=sum_rsq, mean=mean,
+                        n_samples=n_samples, updated=updated)
         steps[row["quantity"]] = step
-    return steps
+    sheet.settle()
+    return sheet.freeze(steps)

@@ -262,3 +262,17 @@ def test_every_gain_printed_is_after_minus_before():
 def test_the_old_share_is_written_out():
     text = markdown(TEXTBOOK["mml"])
     assert r"\pi_{1} N = \frac{1}{3} \cdot 7 \approx 2.333" in text  # 7/3, not "= 2.333"
+
+
+def test_every_printed_step_of_a_grading_report_holds(tmp_path):
+    # The correct steps `check` writes out for wrong answers follow the same rule.
+    from explainer.grading import grade
+    from explainer.render.environment import render_template
+
+    problem = validate(given_spec([1, 2, 5, 8, 9], [0.3, 0.7], [2, 7], [1.5, 2.5]))
+    rows = [(f"line {i + 2}", q, v) for i, (q, v) in enumerate(
+        [("r[3,1]", "0.9"), ("N[1]", "2.4"), ("mu[1]", "2.3"), ("pi[1]", "0.4"), ("var[1]", "3")])]
+    text = render_template("markdown", "check/report.md.j2", grade(problem, rows))
+    report = check_markdown(text)
+    assert report.failures == [] and report.checked >= 5
+    assert "0.000" not in text.split("## The steps")[1]
