@@ -75,7 +75,7 @@ def tokens(tex: str) -> list[str]:
 class Parser:
     """Recursive descent over the arithmetic of a printed formula; a tree of tuples."""
 
-    def __init__(self, toks: list[str], symbols: dict[str, Decimal]):
+    def __init__(self, toks: list[str], symbols: dict[str, tuple[Decimal, Decimal | None]]):
         self.toks = toks
         self.i = 0
         self.symbols = symbols
@@ -225,8 +225,8 @@ class Parser:
                 self.take()
         name = "".join(self.toks[start:self.i])
         if name in self.symbols:
-            value = self.symbols[name]
-            return ("sym", name, value)
+            printed, exact = self.symbols[name]
+            return ("sym", name, printed, exact)
         raise NotNumeric(f"unknown symbol {name}")
 
 
@@ -273,37 +273,37 @@ def _scalar(v):
     return v
 
 
-def evaluate(tree: tuple):
+def evaluate(tree: tuple, exact: bool = False):
     with localcontext(Context(prec=PREC)):
         kind = tree[0]
         if kind == "num":
             return tree[1]
         if kind == "mat":
-            return tuple(tuple(_scalar(evaluate(e)) for e in row) for row in tree[1])
-        if kind == "sym":
-            return tree[2]
+            return tuple(tuple(_scalar(evaluate(e, exact)) for e in row) for row in tree[1])
+        if kind == "sym":  # the printed value, or where '=' is checked its exact value
+            return tree[3] if exact and tree[3] is not None else tree[2]
         if kind == "pi":
             return +_PI
         if kind == "neg":
-            return _times(Decimal(-1), evaluate(tree[1]))
+            return _times(Decimal(-1), evaluate(tree[1], exact))
         if kind == "add":
-            return _elementwise(evaluate(tree[1]), evaluate(tree[2]), lambda x, y: x + y)
+            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact), lambda x, y: x + y)
         if kind == "sub":
-            return _elementwise(evaluate(tree[1]), evaluate(tree[2]), lambda x, y: x - y)
+            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact), lambda x, y: x - y)
         if kind == "mul":
-            return _times(evaluate(tree[1]), evaluate(tree[2]))
+            return _times(evaluate(tree[1], exact), evaluate(tree[2], exact))
         if kind == "div":
-            top, bottom = evaluate(tree[1]), _scalar(evaluate(tree[2]))
+            top, bottom = evaluate(tree[1], exact), _scalar(evaluate(tree[2], exact))
             return _times(top, 1 / bottom)
         if kind == "pow":
-            exponent = _scalar(evaluate(tree[2]))
+            exponent = _scalar(evaluate(tree[2], exact))
             if exponent != exponent.to_integral_value():
                 raise NotNumeric("fractional power")
-            return _scalar(evaluate(tree[1])) ** int(exponent)
+            return _scalar(evaluate(tree[1], exact)) ** int(exponent)
         if kind == "sqrt":
-            return _scalar(evaluate(tree[1])).sqrt()
+            return _scalar(evaluate(tree[1], exact)).sqrt()
         if kind == "exp":
-            return _scalar(evaluate(tree[1])).exp()
+            return _scalar(evaluate(tree[1], exact)).exp()
     raise AssertionError(kind)
 
 
@@ -447,7 +447,8 @@ def _redo_replaced(left: tuple, right: tuple, left_text: str, side: str, line: i
         _check_replaced(sub, number, side, line, report)
 
 
-def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report) -> None:
+def check_span(tex: str, line: int, symbols: dict[str, tuple[Decimal, Decimal | None]],
+               report: Report) -> None:
     for chain in split_sides(tex):
         if not chain:
             continue
@@ -502,6 +503,12 @@ def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report)
                     _redo_replaced(left, right, chain[i - 1][1], side, line, report)
                 continue
             if relation == "=":
+                # '=' holds of the values themselves: a constant stands for its exact value
+                # (c_1 = 1/sqrt(2 pi)), the printed one for '\\approx'.
+                try:
+                    value, value_r = _one(evaluate(left, True)), _one(evaluate(right, True))
+                except (NotNumeric, ArithmeticError):
+                    value_r = None
                 if value_r is None or not close(value, value_r):
                     report.fail(line, f"'=' does not hold: {chain[i - 1][1]} = {side} "
                                       f"(the left side is {value:.12g})")
@@ -511,18 +518,29 @@ def check_span(tex: str, line: int, symbols: dict[str, Decimal], report: Report)
                                       f"round to the printed {side}")
             else:
                 _redo_replaced(left, right, chain[i - 1][1], side, line, report)
-        # A constant defined here (c_{1} = ... \approx 0.399) is known from now on.
+        # A constant defined here (c_{1} = ... \approx 0.399) is known from now on: by its
+        # printed value and, where a side equal to it evaluates, its exact value.
         first = chain[0][1].replace(" ", "")
         if _SYMBOL_DEF.match(first) and len(chain) > 1:
             lit = literal(chain[-1][1])
+            exact = None
+            for (relation, _), tree in zip(chain[1:], trees[1:]):
+                if relation != "=":
+                    break
+                if tree is not None:
+                    try:
+                        exact = _one(evaluate(tree, True))
+                    except (NotNumeric, ArithmeticError):
+                        exact = None
+                    break
             if lit is not None:
-                symbols[first] = lit[0]
+                symbols[first] = (lit[0], exact)
 
 
 def check_markdown(text: str) -> Report:
     """Check every math span of a Markdown document, in document order."""
     report = Report()
-    symbols: dict[str, Decimal] = {}
+    symbols: dict[str, tuple[Decimal, Decimal | None]] = {}
     for span in sorted(math_spans(text), key=lambda s: s["line"]):
         check_span(span["tex"], span["line"], symbols, report)
     return report

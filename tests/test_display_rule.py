@@ -152,6 +152,25 @@ TEXTBOOK = {
                           iterations=2, display={"detail": "all"}),
     "tiny": given_spec([1e-4, 2e-4, 5e-4, 8e-4], [0.5, 0.5], [1e-4, 8e-4], [1e-8, 1e-8],
                        iterations=2, display={"detail": "all", "decimals": 4}),
+    # A worked r_nk over the written-out sum is 1 - 1.5e-26: '\\approx 1.00', though its
+    # twin over p(x_n) gives exactly 1.00.
+    "kmeans-start": {"data": [2.0, 1.664, 0.8, 3.2, 1.0], "components": 3,
+                     "init_method": "kmeans", "seed": 10, "stop": {"iterations": 0},
+                     "display": {"decimals": 2, "detail": "all"}},
+    # Weights of 1/3 from a random start cancel in the worked r_nk: printed alike.
+    "thirds": {"data": [-0.04, -0.15, 1.0, 0.153, -0.2, 0.0, 0.31], "components": 3,
+               "init_method": "random_points", "seed": 37, "stop": {"iterations": 4},
+               "display": {"detail": "all"}},
+    # Exact values after iterations: an operand whose decimal is not its value is written
+    # exactly before an exact result (or the result is given as 'exactly ...').
+    "exact-kmeans": {"data": [5.0, -0.9, -4.769, -1.24, 4.0, 1.3, 3.8, 0.0, -1.89, 1.8, -0.0],
+                     "components": 3, "init_method": "kmeans", "seed": 23,
+                     "stop": {"iterations": 3},
+                     "display": {"decimals": 2, "detail": "all", "exact": True}},
+    "exact-plane": {"data": [[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2]], "components": 2,
+                    "init": {"weights": [0.5, 0.5], "means": [[0, 0], [4, 4]],
+                             "covariances": [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]]]},
+                    "stop": {"iterations": 2}, "display": {"exact": True, "detail": "all"}},
     # Four components from a random start, 40 points.
     "random-start": {"data": [float(v) for v in range(40)], "components": 4,
                      "init_method": "random_points", "seed": 3,

@@ -282,6 +282,9 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     cells = _params_cells(sheet, params, ("estep", version),
                           version == 0 and trace.start.method == "given", labels)
     weights, means, variances = cells["weights"], cells["means"], cells["variances"]
+    if equal_weights:
+        # Equal weights cancel in a worked r_nk: one printed number, so that they do.
+        weights = [weights[0]] * n_components
     two_var = []
     for k in range(n_components):
         # 2 sigma_k^2, a number of its own: twice a rounded sigma^2 need not be 2 sigma^2

@@ -70,7 +70,10 @@ def _event(e: Event, weights: np.ndarray | None = None) -> dict[str, Any]:
 
 
 def _exact_component(detail: PointDetail, k: int) -> dict[str, Any]:
+    cov = detail.params.variances[k]
     return {"det": detail.determinant[k], "inv": [list(r) for r in detail.inverse[k]],
+            "adj": [[cov[1][1], -cov[0][1]], [-cov[1][0], cov[0][0]]] if len(cov) == 2
+            else None,
             "norm_const": detail.norm_const[k], "weight": detail.params.weights[k],
             "mean": list(detail.params.means[k]),
             "cov": [list(r) for r in detail.params.variances[k]]}

@@ -12,7 +12,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, NamedTuple
 
-from jinja2 import pass_context
+from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context
 
 from .. import defaults
@@ -188,6 +188,46 @@ def _shown(value: float | LogValue, decimals: int) -> tuple[float, str, str]:
     return number, text, format_sci(number) if _below_precision(number, decimals) else ""
 
 
+@pass_context
+def op(ctx: Context, value: float | Shown, exact: Any = None, paren: bool = False) -> str:
+    """An operand of a formula whose result is written exactly: its exact form (``exact``,
+    SymPy) where the printed decimal is not the value itself and the form fits, so that
+    ``=`` before the exact result holds as written; else the printed number. *paren*: in
+    parentheses when negative."""
+    if isinstance(exact, Undefined):  # `x if e.exact` when it is not
+        exact = None
+    if exact is not None and isinstance(value, Shown) and not _printed_is(value, exact) \
+            and exact_fits(exact):
+        text = exact_form(exact)
+    else:
+        text = num(ctx, value)
+    return f"({text})" if paren and text.lstrip().startswith("-") else text
+
+
+def exact_ops(pairs: Any) -> bool:
+    """Whether every operand of *pairs* (``[(printed, exact), ...]``) is written exactly by
+    :func:`op` (the decimal is the value, or the exact form fits), so that ``=`` may
+    stand between the written formula and its exact result."""
+    for value, exact in pairs:
+        if isinstance(exact, Undefined) or exact is None:
+            continue
+        if isinstance(value, Shown) and not _printed_is(value, exact) and not exact_fits(exact):
+            return False
+    return True
+
+
+def _printed_is(value: Shown, exact: Any) -> bool:
+    """Whether the printed decimal is the exact value itself (the float may not be: a
+    floor computed in floats is a long fraction exactly)."""
+    if value.fraction is not None:
+        return True
+    if not value.exact:
+        return False
+    import sympy
+
+    return bool(sympy.Rational(str(value.number)) == exact)
+
+
 def rel_all(values: Any) -> str:
     """``=`` when every number of a vector or matrix (:class:`~.shown.Shown`) is printed
     as the equality it is the result of, otherwise ``\\approx``."""
@@ -359,7 +399,7 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "rel_all": rel_all, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
+    "num": num, "paren": paren, "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
     "width": math_width, "ex": exact_form, "exact_fits": exact_fits,
 }

@@ -97,7 +97,7 @@ def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decima
     return round_decimal(number, quantum), quantum, False
 
 
-def show(value: float, decimals: int, extra: int = 0, log: float | None = None,
+def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | None = None,
          equal: bool | None = None, compact: bool = False) -> Shown:
     """A computed *value* as printed; *log* (its natural log) sizes it where the float
     underflowed or lost digits. *compact*: a value whose decimal ends within the printed
@@ -107,7 +107,9 @@ def show(value: float, decimals: int, extra: int = 0, log: float | None = None,
             number = Decimal(repr(log)).exp()
         exact = False
     else:
-        number = decimal_of(value)
+        # A Decimal (what printed operands give, at the limits of double precision) is
+        # printed from all its digits.
+        number = value if isinstance(value, Decimal) else decimal_of(value)
         exact = True
     printed, quantum, sci = _digits(number, decimals, extra)
     exact = exact and printed == number
@@ -191,8 +193,7 @@ class Cell:
             s = self.fixed
         elif self.source is not None:
             got = self.source.evaluate()
-            s = show(float(got), self.decimals, self.extra,
-                     None if got <= 0 else float(got.ln()), compact=self.compact)
+            s = show(got, self.decimals, self.extra, compact=self.compact)
         else:
             s = show(self.value, self.decimals, self.extra, self.log, compact=self.compact)
         if self.equal is not None and self.equal != s.equal:
@@ -309,9 +310,13 @@ def settle(equations: Sequence[Equation], noise_passes: int = 10,
     failing = [eq for eq in equations if not eq.check()[0]]
     if failing and grow and noise_passes and _settle_noise(failing):
         return settle(equations, noise_passes - 1)
+    # A result printed by several equations (a worked r_nk over the written-out sum and
+    # over p(x_n)) takes '=' only when every one of them gives it exactly.
+    for eq in equations:
+        eq.result.equal = None
     for eq in equations:
         holds, equal = eq.check()
-        eq.result.equal = holds and equal
+        eq.result.equal = holds and equal and eq.result.equal is not False
     return failing
 
 
