@@ -116,9 +116,13 @@ GIVEN_DENOMINATOR = 1000
 # A change of the log-likelihood within this fraction of its size (at least 1) is the
 # floating-point noise of the sum over points: no change, EM has converged.
 LOG_LIKELIHOOD_NOISE = 1e-12
-# Rounds of render.shown.settle: each gives one digit to one operand of each equation
-# that does not hold yet.
-SETTLE_ROUNDS = 200
+# render.shown.settle: an equation that does not hold gives one more digit to its costliest
+# operand up to SETTLE_TRIES times in a row (SETTLE_STEPS in all, a bound on the work); in
+# an equation with more operands, only the SETTLE_CANDIDATES with the largest rounding
+# errors are weighed.
+SETTLE_TRIES = 40
+SETTLE_STEPS = 200_000
+SETTLE_CANDIDATES = 16
 # A value within this fraction of a last printed digit from a rounding tie gets one more
 # digit of its own, rather than its operands many more (render.shown.settle).
 NEAR_TIE = 0.02

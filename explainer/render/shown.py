@@ -153,7 +153,7 @@ class Cell:
     """
 
     __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "base", "factor",
-                 "compact", "source")
+                 "compact", "source", "_cache")
 
     def __init__(self, value: float, decimals: int, log: float | None = None,
                  fixed: Shown | None = None, base: "Cell | None" = None,
@@ -172,8 +172,20 @@ class Cell:
         # give (see _settle_noise).
         self.source: Equation | None = None
         self.compact = compact
+        self._cache: Shown | None = None
 
     def shown(self) -> Shown:
+        if self.base is None and self.source is None:
+            # A plain cell's printed number changes only when it grows (or its relation
+            # is set): cached.
+            cached = self._cache
+            if cached is None or cached.equal != (cached.equal if self.equal is None
+                                                  else self.equal):
+                cached = self._cache = self._shown()
+            return cached
+        return self._shown()
+
+    def _shown(self) -> Shown:
         if self.base is not None:
             base = self.base.shown()
             with localcontext(Context(prec=_PRECISION)):
@@ -224,6 +236,7 @@ class Cell:
             self.base.grow()
         elif self.can_grow:
             self.extra += 1
+            self._cache = None
 
 
 @dataclass
@@ -240,14 +253,20 @@ class Equation:
 
     def costliest(self) -> Cell | None:
         """The operand (that can grow) whose rounding moves the result most: the one whose
-        value in place of its printed digits changes the result most."""
+        value in place of its printed digits changes the result most. In a long sum only
+        the operands with the largest rounding errors (times their size) are tried."""
         printed = [c.shown().operand for c in self.operands]
+        candidates = [i for i, c in enumerate(self.operands) if c.can_grow]
+        if len(candidates) > defaults.SETTLE_CANDIDATES:
+            def rough(i: int) -> Decimal:
+                cell = self.operands[i]
+                return abs(cell.true() - printed[i]) * max(Decimal(1), abs(printed[i]))
+            candidates = sorted(candidates, key=rough)[-defaults.SETTLE_CANDIDATES:]
         best, best_shift = None, None
         with localcontext(Context(prec=_PRECISION)):
             base = self.fn(*printed)
-            for i, cell in enumerate(self.operands):
-                if not cell.can_grow:
-                    continue
+            for i in candidates:
+                cell = self.operands[i]
                 trial = list(printed)
                 trial[i] = cell.true()
                 try:
@@ -283,30 +302,15 @@ def settle(equations: Sequence[Equation], noise_passes: int = 10,
     """Give operands more digits until every equation holds; set each result's relation.
 
     An equation that does not hold gives one more digit to the operand whose rounding
-    costs it most (the one that, at full precision, would bring the printed operands'
-    result closest to the value), so that digits are added only where they matter.
-    Returns the equations that still do not hold (none, unless operands reached
+    costs it most, again and again until it holds, so that digits are added only where
+    they matter; a value next to a rounding tie gets a digit of its own instead. The
+    equations a grown number belongs to are checked again. Returns the equations that
+    still do not hold (none, unless operands reached
     :data:`~explainer.defaults.MAX_EXTRA_DIGITS` extra digits). Without *grow* no digit
     is added: only the relations are set.
     """
-    failing: list[Equation] = list(equations)
-    for _ in range(defaults.SETTLE_ROUNDS if grow else 0):
-        failing = [eq for eq in failing if not eq.check()[0]]
-        if not failing:
-            break
-        grown = False
-        for eq in failing:
-            # A value next to a tie (3.49500001 to three digits) needs its operands to
-            # many digits to round the right way; one more digit of its own takes it away
-            # from the tie.
-            culprit = eq.result if eq.near_tie() else eq.costliest()
-            if culprit is not None:
-                culprit.grow()
-                grown = True
-        if not grown:
-            break
-        # A grown operand may be the result of another equation: check them all again.
-        failing = list(equations)
+    if grow:
+        _grow_until_they_hold(equations)
     failing = [eq for eq in equations if not eq.check()[0]]
     if failing and grow and noise_passes and _settle_noise(failing):
         return settle(equations, noise_passes - 1)
@@ -318,6 +322,46 @@ def settle(equations: Sequence[Equation], noise_passes: int = 10,
         holds, equal = eq.check()
         eq.result.equal = holds and equal and eq.result.equal is not False
     return failing
+
+
+def _cells_of(cell: "Cell") -> list["Cell"]:
+    """The cells whose printed number changes when *cell* grows (itself, and the cells
+    printed as a multiple of it)."""
+    return [cell] if cell.base is None else [cell, *_cells_of(cell.base)]
+
+
+def _grow_until_they_hold(equations: Sequence[Equation]) -> None:
+    """The work of :func:`settle`: a queue of equations to check, fed by growth."""
+    touching: dict[int, list[Equation]] = {}
+    for eq in equations:
+        for cell in (eq.result, *eq.operands):
+            for c in _cells_of(cell):
+                touching.setdefault(id(c), []).append(eq)
+    queue = list(equations)
+    queued = {id(eq) for eq in queue}
+    steps = 0
+    while queue and steps < defaults.SETTLE_STEPS:
+        eq = queue.pop()
+        queued.discard(id(eq))
+        grown: list[Cell] = []
+        for _ in range(defaults.SETTLE_TRIES):
+            steps += 1
+            if eq.check()[0]:
+                break
+            # A value next to a tie (3.49500001 to three digits) needs its operands to
+            # many digits to round the right way; one more digit of its own takes it
+            # away from the tie.
+            culprit = eq.result if eq.near_tie() else eq.costliest()
+            if culprit is None:
+                break
+            culprit.grow()
+            grown.append(culprit)
+        for cell in grown:
+            for c in _cells_of(cell):
+                for other in touching.get(id(c), ()):
+                    if id(other) not in queued:
+                        queued.add(id(other))
+                        queue.append(other)
 
 
 def _settle_noise(failing: Sequence[Equation]) -> bool:
