@@ -356,7 +356,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         remarks.append({"kind": "single_component"})
     if any(c.shown().sci for r in rows + highlight if r is not None
            for c in [*r["density"], *r["resp"], r["mixture"]]):
-        remarks.append({"kind": "scientific"})
+        remarks.append({"kind": "scientific", "below": sh.scientific_below(problem.decimals)})
     if underflow.size:
         remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
                         "count": int(underflow.size)})

@@ -6,12 +6,13 @@ printed result. So the digits of a number are not a fixed format but a decision:
 
 - a computed value is printed with ``decimals`` decimals and at least
   :data:`~explainer.defaults.SIGNIFICANT_DIGITS` significant digits (``0.0570``, not
-  ``0.057``); below ``10^-max(decimals, SCI_PLACES)`` in scientific notation
-  (``4.79 × 10^-6``), so a value printed as 0 is never an operand;
+  ``0.057``); one that would need more than ``max(decimals, SCI_PLACES)`` decimals for
+  them in scientific notation (``4.79 × 10^-6``; :func:`scientific_below`), so a value
+  printed as 0 is never an operand (an exact 0 is printed ``0``);
 - ties round half away from zero on the decimal value (:func:`round_decimal`);
 - an equation records its result and operands (:class:`Equation`); :func:`settle` checks
   each one with the printed operands in exact decimal arithmetic and, where the printed
-  result is not reproduced, gives the operands one more digit, until every equation holds;
+  result is not reproduced, gives its operands more digits, until every equation holds;
 - an equation is written with ``=`` only when its printed operands give its printed
   result exactly and that result is the value itself; otherwise with ``≈``.
 
@@ -23,8 +24,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from fractions import Fraction
 from typing import Callable, Sequence
 
 from .. import defaults
@@ -73,9 +74,11 @@ class Shown:
                 return Decimal(self.fraction[0]) / Decimal(self.fraction[1])
         return self.number
 
-    @property
-    def is_zero(self) -> bool:
-        return self.number == 0
+
+def scientific_below(decimals: int) -> int:
+    """The power of ten below which a computed value is printed in scientific notation
+    (-3 at three decimals: 0.00123, but 9.87 x 10^-4)."""
+    return defaults.SIGNIFICANT_DIGITS - 1 - max(decimals, defaults.SCI_PLACES)
 
 
 def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decimal, bool]:
