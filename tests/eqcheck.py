@@ -287,9 +287,11 @@ def evaluate(tree: tuple, exact: bool = False):
         if kind == "neg":
             return _times(Decimal(-1), evaluate(tree[1], exact))
         if kind == "add":
-            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact), lambda x, y: x + y)
+            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact),
+                                lambda x, y: x + y)
         if kind == "sub":
-            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact), lambda x, y: x - y)
+            return _elementwise(evaluate(tree[1], exact), evaluate(tree[2], exact),
+                                lambda x, y: x - y)
         if kind == "mul":
             return _times(evaluate(tree[1], exact), evaluate(tree[2], exact))
         if kind == "div":

@@ -110,7 +110,8 @@ def test_the_checker_finds_lines_that_do_not_hold(line):
 
 def test_the_checker_accepts_lines_that_hold():
     text = ("- $c_{1} = \\frac{1}{\\sqrt{2\\pi \\cdot 1}} \\approx 0.399$.\n"
-            "| $c_{1} \\exp\\left(-\\frac{(1-2)^2}{2}\\right) = c_{1} \\exp(-0.5) \\approx 0.242$ |\n"
+            "| $c_{1} \\exp\\left(-\\frac{(1-2)^2}{2}\\right) = c_{1} \\exp(-0.5) "
+            "\\approx 0.242$ |\n"
             "$$\nr = \\frac{\\frac{1}{3} \\cdot 0.242}{\\frac{1}{3} \\cdot 0.242 + "
             "\\frac{1}{3} \\cdot 4.79 \\times 10^{-6}} \\approx 1.000\n$$\n")
     report = check_markdown(text)

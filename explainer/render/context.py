@@ -33,11 +33,13 @@ class Sheet:
     """The numbers of one document being laid out: a cell per printed quantity, keyed by
     what it is (``("resp", version, n, k)``), and the equations that print them.
 
-    The same quantity is one cell wherever it is printed (a density in the table and in
-    a worked r_nk; a new mean in the M-step, the conclusion and the next E-step), so it
-    has the same digits everywhere. :meth:`settle` gives operands the digits their
-    equations need (see :mod:`.shown`); :meth:`freeze` then turns every cell of the
-    context into the :class:`~.shown.Shown` number the templates print.
+    The same quantity is one cell wherever one section prints it (a density in the table
+    and in a worked r_nk; a new mean in the M-step and the conclusion), so it has the
+    same digits there. A section that uses another's results as operands has cells of
+    its own for them (the next E-step's parameters, the M-step's r_nk), so that digits it
+    needs do not travel back. :meth:`settle` gives operands the digits their equations
+    need (see :mod:`.shown`); :meth:`freeze` then turns every cell of the context into
+    the :class:`~.shown.Shown` number the templates print.
     """
 
     def __init__(self, decimals: int, grow: bool = True):
@@ -64,8 +66,9 @@ class Sheet:
         return found
 
     def scaled(self, key: tuple[Any, ...], base: Cell, factor: str) -> Cell:
-        """A cell printed as exactly *factor* times *base* as printed (``"2"``: 2 sigma^2
-        beside sigma^2; ``"-1"``: an entry of an adjugate; ``"-0.5"``: an exponent)."""
+        """A cell printed as exactly *factor* times *base* as printed (``"-1"``: an entry
+        of an adjugate matrix, -b beside b). Only for factors that keep a correct rounding
+        correct: twice a rounded number need not be twice the number, rounded."""
         found = self.cells.get(key)
         if found is None:
             found = self.cells[key] = Cell(float(factor) * base.value, self.decimals,
@@ -105,7 +108,7 @@ class Sheet:
                          log=float(detail.log_mixture[n]))
         self.equation(("mixture", version, n), cell,
                       [c for k in range(len(weights)) for c in (weights[k], density[k])],
-                      _sum_of_products)
+                      sum_of_products)
         return cell
 
     def settle(self) -> None:
@@ -134,7 +137,7 @@ def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
                    for k in range(len(labels))] for name in defaults.PARAMETERS}
 
 
-def _sum_of_products(*values: Any) -> Any:
+def sum_of_products(*values: Any) -> Any:
     """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
     return sh.d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
 
@@ -333,7 +336,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
             if full_denominators:  # pi_k N_nk / sum_j pi_j N_nj
                 sheet.equation(("resp", version, n, k), row["resp"][k],
                                [weights[k], row["density"][k], *pairs],
-                               lambda w, dens, *ps: w * dens / _sum_of_products(*ps))
+                               lambda w, dens, *ps: w * dens / sum_of_products(*ps))
             # pi_k N_nk / p(x_n)
             sheet.equation(("resp-p", version, n, k), row["resp"][k],
                            [weights[k], row["density"][k], row["mixture"]],
@@ -464,7 +467,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             # sum_n r_nk x_n
             sheet.equation(("sum_rx", index, k), sum_rx, [c for n in range(n_samples)
                                                             for c in (rk[n], x[n])],
-                           _sum_of_products)
+                           sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)

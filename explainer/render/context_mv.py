@@ -19,7 +19,7 @@ from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
                       _highlight, _takeaway, _unchanged_since, elide, elide_terms,
-                      iteration_head)
+                      iteration_head, sum_of_products)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -91,11 +91,6 @@ def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i <= j else (j, i)
 
 
-def _dot(*values: Any) -> Any:
-    """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
-    return sh.d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
-
-
 def estep_context(estep: EStep, trace: Trace, index: int = 0,
                   exact: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
     """Everything the E-step section shows for d >= 2 (one E-step kept in detail); its
@@ -158,9 +153,10 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
                                    lambda a, b: a - b)
                     sheet.equation(("pdev", version, n, k, i), pdev_k[i],
                                    [c for j in range(dim) for c in (inv[k][i][j], dev_k[j])],
-                                   _dot)
+                                   sum_of_products)
                 sheet.equation(("maha", version, n, k), maha_k,
-                               [c for i in range(dim) for c in (dev_k[i], pdev_k[i])], _dot)
+                               [c for i in range(dim) for c in (dev_k[i], pdev_k[i])],
+                               sum_of_products)
             # The exponent -Delta^2 / 2, a number of its own (half a rounded Delta^2 need not
             # be the exponent rounded).
             e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]),
@@ -276,7 +272,8 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             sheet.equation(("nk", index, k), nk, rk, sh.d_sum)
             for i in range(dim):
                 sheet.equation(("sum_rx", index, k, i), sum_rx[i],
-                               [c for n in range(n_samples) for c in (rk[n], x[n][i])], _dot)
+                               [c for n in range(n_samples) for c in (rk[n], x[n][i])],
+                               sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)

@@ -399,7 +399,8 @@ def tex_text(value: Any) -> str:
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
-    "fixv": fixv, "parts": parts, "sci": sci, "md": md_text, "tex": tex_text,
+    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
+    "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "fixv": fixv, "parts": parts,
+    "sci": sci, "md": md_text, "tex": tex_text,
     "width": math_width, "ex": exact_form, "exact_fits": exact_fits,
 }
