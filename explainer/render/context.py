@@ -137,9 +137,7 @@ def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
                    for k in range(len(labels))] for name in defaults.PARAMETERS}
 
 
-def sum_of_products(*values: Any) -> Any:
-    """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
-    return sh.d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
+sum_of_products = sh.sum_of_products
 
 
 def elide(count: int, max_rows: int) -> list[int | None]:
@@ -481,8 +479,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                 sheet.equation(("sum_rsq", index, k), sum_rsq,
                                [new["means"][k], *[c for n in range(n_samples)
                                                    for c in (rk[n], x[n])]],
-                               lambda m, *ps: sh.d_sum(*(ps[i] * (ps[i + 1] - m) ** 2
-                                                         for i in range(0, len(ps), 2))))
+                               sh.weighted_squares)
             if k in floored:  # the ratio before the floor raised it
                 variance = sheet.cell(("raw_variance", index, k), float(floored[k]))
             sheet.equation(("variances", index, k), variance, [sum_rsq, nk],

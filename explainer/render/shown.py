@@ -260,6 +260,12 @@ class Equation:
         the operands with the largest rounding errors (times their size) are tried."""
         printed = [c.shown().operand for c in self.operands]
         candidates = [i for i, c in enumerate(self.operands) if c.can_grow]
+        influence = getattr(self.fn, "influence", None)
+        if influence is not None and candidates:
+            # A sum knows each term's influence to first order without re-adding it.
+            with localcontext(Context(prec=_PRECISION)):
+                shifts = influence(printed, [c.true() for c in self.operands])
+            return self.operands[max(candidates, key=lambda i: shifts[i])]
         if len(candidates) > defaults.SETTLE_CANDIDATES:
             def rough(i: int) -> Decimal:
                 cell = self.operands[i]
@@ -391,6 +397,46 @@ def _settle_noise(failing: Sequence[Equation]) -> bool:
 
 def d_sum(*values: Decimal) -> Decimal:
     return sum(values, Decimal(0))
+
+
+def _sum_influence(printed: Sequence[Decimal], true: Sequence[Decimal]) -> list[Decimal]:
+    return [abs(t - p) for p, t in zip(printed, true)]
+
+
+d_sum.influence = _sum_influence  # type: ignore[attr-defined]
+
+
+def sum_of_products(*values: Decimal) -> Decimal:
+    """a_1 b_1 + a_2 b_2 + ...: the operands alternate (a_1, b_1, a_2, b_2, ...)."""
+    return d_sum(*(values[i] * values[i + 1] for i in range(0, len(values), 2)))
+
+
+def _products_influence(printed: Sequence[Decimal], true: Sequence[Decimal]) -> list[Decimal]:
+    return [abs(true[i] - printed[i]) * abs(printed[i + 1 if i % 2 == 0 else i - 1])
+            for i in range(len(printed))]
+
+
+sum_of_products.influence = _products_influence  # type: ignore[attr-defined]
+
+
+def weighted_squares(centre: Decimal, *values: Decimal) -> Decimal:
+    """r_1 (x_1 - m)^2 + r_2 (x_2 - m)^2 + ...: the centre m, then (r_1, x_1, r_2, ...)."""
+    return d_sum(*(values[i] * (values[i + 1] - centre) ** 2
+                   for i in range(0, len(values), 2)))
+
+
+def _squares_influence(printed: Sequence[Decimal], true: Sequence[Decimal]) -> list[Decimal]:
+    m, values = printed[0], printed[1:]
+    slope = d_sum(*(2 * values[i] * (values[i + 1] - m) for i in range(0, len(values), 2)))
+    out = [abs(true[0] - m) * abs(slope)]
+    for i in range(0, len(values), 2):
+        r, x = values[i], values[i + 1]
+        out.append(abs(true[i + 1] - r) * (x - m) ** 2)
+        out.append(abs(true[i + 2] - x) * abs(2 * r * (x - m)))
+    return out
+
+
+weighted_squares.influence = _squares_influence  # type: ignore[attr-defined]
 
 
 def pi() -> Decimal:
