@@ -60,6 +60,11 @@ class Sheet:
         if found is None:
             if given:
                 found = sh.given_cell(value, self.decimals)
+            elif not self.grow:  # a hand calculation: printed as carried
+                shown = sh.carried(value, self.decimals)
+                if compact and shown.exact and not shown.sci:
+                    shown = sh.show(value, self.decimals, compact=True)
+                found = Cell(value, self.decimals, fixed=shown)
             else:
                 found = Cell(value, self.decimals, log=log, compact=compact)
             self.cells[key] = found
@@ -277,7 +282,10 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     cancel = ("weighted" if not equal_weights or n_components == 1 else
               "kernel" if detail.kernel == "proportional" or equal_variances else "density")
     normalized = detail.kernel == "normalized"
-    full_denominators = n_components <= defaults.FULL_DENOMINATOR_COMPONENTS
+    # A hand calculation (rounded carry) divides by its rounded p(x_n): it writes that
+    # denominator, not the sum it was rounded from.
+    full_denominators = (n_components <= defaults.FULL_DENOMINATOR_COMPONENTS
+                         and problem.carry == "full")
     # The parameters as this E-step uses them: cells of their own, so that digits the
     # E-step needs do not travel back into the M-step that computed them.
     cells = _params_cells(sheet, params, ("estep", version),
@@ -390,6 +398,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "highlight": highlight,
         # After the digits are settled: a point is classed as its r is printed.
         "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
+        "row_sums": Later(lambda: row_sums(rows)),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }
@@ -567,6 +576,13 @@ def iteration_context(iteration: Iteration, trace: Trace,
                 "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
                 trace.problem.decimals)
     return ctx
+
+
+def row_sums(rows: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    """The smallest and largest sum of a row of responsibilities as printed: a row's
+    values sum to 1, its printed digits only up to their rounding."""
+    sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
+    return {"low": min(sums), "high": max(sums), "exact": min(sums) == max(sums) == 1}
 
 
 def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:

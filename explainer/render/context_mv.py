@@ -19,7 +19,7 @@ from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
                       _highlight, _takeaway, _unchanged_since, elide, elide_terms,
-                      iteration_head, sum_of_products)
+                      iteration_head, row_sums, sum_of_products)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -214,6 +214,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
         "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
+        "row_sums": Later(lambda: row_sums(rows)),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }

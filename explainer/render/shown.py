@@ -100,6 +100,19 @@ def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decima
     return round_decimal(number, quantum), quantum, False
 
 
+def carried(value: float, decimals: int) -> Shown:
+    """A value of a hand calculation (rounded carry) as it was carried: to *decimals*
+    decimals, or a value too small for them with the two significant digits it kept
+    (``4.8 x 10^-6``, not ``4.80 x 10^-6``, which would claim a digit it never had)."""
+    number = decimal_of(value)
+    if number != 0 and abs(number) < Decimal("0.5").scaleb(-decimals):
+        quantum = Decimal(1).scaleb(number.adjusted() - 1)
+        return Shown(round_decimal(number, quantum), quantum, True, True, True, float(value))
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = round_decimal(number, quantum)
+    return Shown(rounded, quantum, False, rounded == number, rounded == number, float(value))
+
+
 def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | None = None,
          equal: bool | None = None, compact: bool = False) -> Shown:
     """A computed *value* as printed; *log* (its natural log) sizes it where the float
