@@ -301,3 +301,37 @@ def test_every_printed_line_of_an_exam_key_holds():
     key = EXAMPLES / "exam" / "variant-001" / "key.md"
     report = check_markdown(key.read_text(encoding="utf-8"))
     assert report.failures == [] and report.checked >= 20
+
+
+def _printed_value(text: str) -> float:
+    m = re.fullmatch(r"(-?[\d.]+)(?: \\times 10\^\{(-?\d+)\})?", text.strip())
+    assert m is not None, text
+    return float(m.group(1)) * 10.0 ** int(m.group(2) or 0)
+
+
+@pytest.mark.parametrize("spec", [TEXTBOOK["mml"], TEXTBOOK["thirds"],
+                                  load_problem(EXAMPLES / "generated" / "generated.yaml")],
+                         ids=["mml", "thirds", "generated"])
+def test_who_belongs_where_is_true_of_the_printed_responsibilities(spec):
+    # A point said to belong to a component (r >= 0.9) has that r printed >= 0.9 in the
+    # table above it; one said to lean has it printed in [0.6, 0.9).
+    text = render_markdown(run(spec if not isinstance(spec, dict) else validate(spec)))
+    checked = 0
+    for section in text.split("### E-step")[1:] or text.split("## E-step")[1:]:
+        table = {}
+        responsibilities = section.split("Here are the responsibilities")[1].split(
+            "**E-step takeaway:**")[0]
+        for row in re.finditer(r"^\| \$x_\{(\d+)\} = [^$]*\$ \|((?: \$[^$]*\$ \|)+)$",
+                               responsibilities, re.M):
+            table[int(row.group(1))] = [_printed_value(v) for v in
+                                        re.findall(r"\$([^$]*)\$", row.group(2))]
+        for line in re.finditer(r"^- (.*) (belongs?|leans?) (?:to|towards) component (\d+)",
+                                section, re.M):
+            k = int(line.group(3)) - 1
+            for n in re.findall(r"\$x_\{(\d+)\}", line.group(1)):
+                if int(n) not in table:  # past the table's elision
+                    continue
+                r = table[int(n)][k]
+                assert (r >= 0.9) if line.group(2).startswith("belong") else (0.6 <= r < 0.9)
+                checked += 1
+    assert checked >= 5

@@ -213,9 +213,9 @@ def _highlight(detail: PointDetail, spec: str | tuple[int, ...]) -> list[int]:
 
 
 def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
-              value: Any = None) -> dict[str, Any]:
+              value: Any = None, point_x: Any = None) -> dict[str, Any]:
     """Which points belong clearly to which component, which lean, which are ambiguous;
-    *value(n, k)* is r_nk as printed (default: the float)."""
+    *value(n, k)* is r_nk as printed, *point_x(n)* x_n as printed (default: floats)."""
     resp = detail.resp
     best = resp.argmax(axis=1)
     top = resp.max(axis=1)
@@ -233,6 +233,10 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
 
     def point(n: int) -> dict[str, Any]:
         x = detail.x[n]
+        if point_x is not None:
+            return {"n": n + 1, "x": point_x(n),
+                    "r": [float(v) if value is None else value(n, k)
+                          for k, v in enumerate(resp[n])]}
         return {"n": n + 1, "x": float(x) if np.ndim(x) == 0 else [float(v) for v in x],
                 "r": [float(v) if value is None else value(n, k)
                       for k, v in enumerate(resp[n])]}
@@ -397,7 +401,9 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
         # After the digits are settled: a point is classed as its r is printed.
-        "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
+        "takeaway": Later(lambda: _takeaway(
+            detail, labels, problem.max_rows, resp_cell,
+            lambda n: sheet.cell(("x", n), float(detail.x[n]), given=True))),
         "row_sums": Later(lambda: row_sums(rows)),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
