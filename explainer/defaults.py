@@ -109,6 +109,8 @@ FLAVOR = "gfm"
 # with a denominator up to GIVEN_DENOMINATOR is written as that fraction (1/3).
 SIGNIFICANT_DIGITS = 3
 SCI_PLACES = 5
+# A value from a double is never printed with more significant digits than it has.
+FLOAT_SIGNIFICANT_DIGITS = 15
 MAX_EXTRA_DIGITS = 10
 GIVEN_DIGITS = 6
 GIVEN_DENOMINATOR = 1000

@@ -81,9 +81,12 @@ def scientific_below(decimals: int) -> int:
     return defaults.SIGNIFICANT_DIGITS - 1 - max(decimals, defaults.SCI_PLACES)
 
 
-def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decimal, bool]:
+def _digits(number: Decimal, decimals: int, extra: int,
+            most: int | None = None) -> tuple[Decimal, Decimal, bool]:
     """``(printed number, quantum, scientific)`` of *number* by the display rule, with
-    *extra* digits beyond it."""
+    *extra* digits beyond it, and at most *most* significant digits (a double carries
+    no more than 15: 230766600570032.5 at one decimal would print a digit it does not
+    know)."""
     if number == 0:  # exactly 0: printed as 0, never 0.000 (which reads "small")
         return Decimal(0), Decimal(1), False
     lead = number.adjusted()  # floor(log10 |number|)
@@ -96,7 +99,10 @@ def _digits(number: Decimal, decimals: int, extra: int) -> tuple[Decimal, Decima
             quantum = quantum.scaleb(1)
             rounded = round_decimal(number, quantum)
         return rounded, quantum, True
-    quantum = Decimal(1).scaleb(-(places + extra))
+    places += extra
+    if most is not None and lead + 1 + places > most:
+        places = max(most - lead - 1, 0)
+    quantum = Decimal(1).scaleb(-places)
     return round_decimal(number, quantum), quantum, False
 
 
@@ -127,7 +133,9 @@ def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | Non
         # printed from all its digits.
         number = value if isinstance(value, Decimal) else decimal_of(value)
         exact = True
-    printed, quantum, sci = _digits(number, decimals, extra)
+    printed, quantum, sci = _digits(
+        number, decimals, extra,
+        None if isinstance(value, Decimal) else defaults.FLOAT_SIGNIFICANT_DIGITS)
     exact = exact and printed == number
     if compact and exact and not sci:
         printed = printed.normalize()
