@@ -296,7 +296,9 @@ def evaluate(tree: tuple, exact: bool = False):
             return _times(evaluate(tree[1], exact), evaluate(tree[2], exact))
         if kind == "div":
             top, bottom = evaluate(tree[1], exact), _scalar(evaluate(tree[2], exact))
-            return _times(top, 1 / bottom)
+            if _is_mat(top):  # entry by entry (a reciprocal would round: 1/0.09295)
+                return tuple(tuple(x / bottom for x in row) for row in top)
+            return top / bottom
         if kind == "pow":
             exponent = _scalar(evaluate(tree[2], exact))
             if exponent != exponent.to_integral_value():

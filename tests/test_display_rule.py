@@ -114,8 +114,11 @@ def test_the_checker_accepts_lines_that_hold():
             "\\approx 0.242$ |\n"
             "$$\nr = \\frac{\\frac{1}{3} \\cdot 0.242}{\\frac{1}{3} \\cdot 0.242 + "
             "\\frac{1}{3} \\cdot 4.79 \\times 10^{-6}} \\approx 1.000\n$$\n")
+    # A tie, 0.0025050025 / 0.09295 = 0.02695 exactly, rounds away from zero: the checker
+    # divides exactly (a rounded reciprocal would make it 0.026949999...).
+    text += "$$\n\\frac{(0-0.05005)^2}{0.09295} \\approx 0.0270\n$$\n"
     report = check_markdown(text)
-    assert report.failures == [] and report.checked == 4
+    assert report.failures == [] and report.checked == 5
 
 
 # --------------------------------------------------------------------------- documents
