@@ -234,12 +234,13 @@ def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
     def point(n: int) -> dict[str, Any]:
         x = detail.x[n]
         if point_x is not None:
-            return {"n": n + 1, "x": point_x(n),
-                    "r": [float(v) if value is None else value(n, k)
-                          for k, v in enumerate(resp[n])]}
-        return {"n": n + 1, "x": float(x) if np.ndim(x) == 0 else [float(v) for v in x],
-                "r": [float(v) if value is None else value(n, k)
-                      for k, v in enumerate(resp[n])]}
+            x = point_x(n)
+        elif np.ndim(x) == 0:
+            x = float(x)
+        else:
+            x = [float(v) for v in x]
+        return {"n": n + 1, "x": x, "r": [float(v) if value is None else value(n, k)
+                                          for k, v in enumerate(resp[n])]}
 
     groups = [{"k": k + 1, "label": labels[k],
                "clearly": _point_list(np.flatnonzero((best == k) & clear), limit, point),
@@ -362,9 +363,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     if n_components > 1 and equal_variances and normalized:
         remarks.append({"kind": "equal_variances", "norm_const": norm[0]})
     if detail.kernel == "proportional":
-        remarks.append({"kind": "proportional",
-                        "norm_const": sheet.cell(("norm", version, 0),
-                                                 float(detail.norm_const[0]))})
+        remarks.append({"kind": "proportional", "norm_const": norm[0]})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
     if any(c.shown().sci for r in rows + highlight if r is not None
@@ -459,11 +458,14 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                         index == 1 and trace.start.method == "given", labels)
     new = _params_cells(sheet, mstep.params, index, False, labels)
     resp = detail.resp
-    x = [sheet.cell(("x", n), float(detail.x[n]), given=True) for n in range(n_samples)]
+    # Cells only for the points the sums write out (all of them when none is elided).
+    shown_points = [n for n in terms if n is not None]
+    x = {n: sheet.cell(("x", n), float(detail.x[n]), given=True) for n in shown_points}
     # The responsibilities as the M-step's sums use them (their own cells: see above).
-    r = [[sheet.cell(("mstep-resp", index - 1, n, k), float(resp[n, k]),
-                     log=None if log_resp is None else float(log_resp[n, k]))
-          for k in range(problem.components)] for n in range(n_samples)]
+
+    def r_cell(n: int, k: int) -> Cell:
+        return sheet.cell(("mstep-resp", index - 1, n, k), float(resp[n, k]),
+                          log=None if log_resp is None else float(log_resp[n, k]))
     comps = []
     for k in range(problem.components):
         params = mstep.params
@@ -474,9 +476,9 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
         sum_rx = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
         sum_rsq = sheet.cell(("sum_rsq", index, k), float(mstep.sum_rsq[k]))
-        rk = [r[n][k] for n in range(n_samples)]
+        rk = {n: r_cell(n, k) for n in shown_points}
         if whole:
-            sheet.equation(("nk", index, k), nk, rk, sh.d_sum)
+            sheet.equation(("nk", index, k), nk, list(rk.values()), sh.d_sum)
             # sum_n r_nk x_n
             sheet.equation(("sum_rx", index, k), sum_rx, [c for n in range(n_samples)
                                                             for c in (rk[n], x[n])],
@@ -518,7 +520,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                       for name, p in (("weight", "weights"), ("mean", "means"),
                                       ("variance", "variances"))},
             "puller": None if puller is None else {
-                "n": puller + 1, "x": float(detail.x[puller]), "r": rk[puller]},
+                "n": puller + 1, "x": float(detail.x[puller]), "r": r_cell(puller, k)},
             "exact": None if exact is None else {
                 "nk": exact.nk[k], "sum_rx": exact.sum_rx[k], "sum_rsq": exact.sum_rsq[k],
                 **{name: exact.params.get(p)[k] for name, p in _PARAM_NAMES}},

@@ -17,6 +17,7 @@ import numpy as np
 from .. import defaults
 from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
+from .shown import Cell
 from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
                       _highlight, _takeaway, _unchanged_since, elide, elide_terms,
                       iteration_head, row_sums, sum_of_products)
@@ -244,11 +245,15 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     old = _params_cells(sheet, before, ("before", index - 1),
                         index == 1 and trace.start.method == "given", n_components)
     new = _params_cells(sheet, mstep.params, index, False, n_components)
-    x = [[sheet.cell(("x", n, i), float(v), given=True) for i, v in enumerate(detail.x[n])]
-         for n in range(n_samples)]
-    r = [[sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
-                     log=None if log_resp is None else float(log_resp[n, k]))
-          for k in range(n_components)] for n in range(n_samples)]
+    # Cells only for the points the sums and outer products write out.
+    shown_points = sorted({n for n in terms if n is not None} | set(chosen))
+    x = {n: [sheet.cell(("x", n, i), float(v), given=True) for i, v in enumerate(detail.x[n])]
+         for n in shown_points}
+
+    def r_cell(n: int, k: int) -> Cell:
+        return sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
+                          log=None if log_resp is None else float(log_resp[n, k]))
+
     covariance_type = problem.covariance_type
     scatter_total = np.sum(np.asarray(mstep.sum_rsq, dtype=float), axis=0)
     total = [[sheet.cell(("scatter_total", index, *_pair(i, j)), float(v))
@@ -263,14 +268,15 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         pull = detail.mean_pull[:, k, :] @ shift if length else None
         puller = int(np.argmax(pull)) if pull is not None else None
         nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
-        rk = [r[n][k] for n in range(n_samples)]
+        rk = {n: r_cell(n, k) for n in shown_points}
         sum_rx = [sheet.cell(("sum_rx", index, k, i), float(v))
                   for i, v in enumerate(mstep.sum_rx[k])]
         scatter = [[sheet.cell(("scatter", index, k, *_pair(i, j)), float(v)) for j, v in
                     enumerate(row)] for i, row in enumerate(mstep.sum_rsq[k])]
         trace_k = sheet.cell(("trace", index, k), float(np.trace(mstep.sum_rsq[k])))
         if whole:
-            sheet.equation(("nk", index, k), nk, rk, sh.d_sum)
+            sheet.equation(("nk", index, k), nk, [rk[n] for n in range(n_samples)],
+                           sh.d_sum)
             for i in range(dim):
                 sheet.equation(("sum_rx", index, k, i), sum_rx[i],
                                [c for n in range(n_samples) for c in (rk[n], x[n][i])],
@@ -325,8 +331,8 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                 for j in range(dim):
                     # r_nk (x_n - mu_k)_i (x_n - mu_k)_j
                     sheet.equation(("outer", index, n, k, *_pair(i, j)), term[i][j],
-                                   [r[n][k], dev[i], dev[j]], lambda a, b, c: a * b * c)
-            outer.append({"n": n + 1, "x": x[n], "r": r[n][k], "dev": dev, "term": term})
+                                   [rk[n], dev[i], dev[j]], lambda a, b, c: a * b * c)
+            outer.append({"n": n + 1, "x": x[n], "r": rk[n], "dev": dev, "term": term})
         comps.append({
             "k": k + 1, "label": problem.component_label(k), "nk": nk,
             "sum_rx": sum_rx, "scatter": scatter, "trace": trace_k,
@@ -345,7 +351,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                                            problem.decimals)},
             "shift": _vector(shift), "shift_length": length,
             "puller": None if puller is None else {
-                "n": puller + 1, "x": _vector(detail.x[puller]), "r": rk[puller]},
+                "n": puller + 1, "x": _vector(detail.x[puller]), "r": r_cell(puller, k)},
             "exact": None if exact is None else {
                 "nk": exact.nk[k], "weight": exact.params.weights[k],
                 "mean": list(exact.params.means[k]),
