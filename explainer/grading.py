@@ -277,7 +277,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
     printed by the display rule (each step redone from its printed terms gives its printed
     result; see :mod:`explainer.render.shown`)."""
     from .render import shown as sh
-    from .render.context import Sheet, sum_of_products
+    from .render.context import Sheet
 
     sheet = Sheet(full.problem.decimals)
     steps: dict[str, Any] = {}
@@ -317,7 +317,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             elif q_kind == "mu" and updated:
                 sheet.equation(key + ("sum",), sum_rx,
                                [c for m in range(n_samples) for c in (resp[m], x[m])],
-                               sum_of_products)
+                               sh.sum_of_products)
                 sheet.equation(key, result, [sum_rx, nk], lambda a, b: a / b)
             elif q_kind == "var" and updated:
                 sheet.equation(key, result, [sum_rsq, nk], lambda a, b: a / b)

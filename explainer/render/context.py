@@ -113,7 +113,7 @@ class Sheet:
                          log=float(detail.log_mixture[n]))
         self.equation(("mixture", version, n), cell,
                       [c for k in range(len(weights)) for c in (weights[k], density[k])],
-                      sum_of_products)
+                      sh.sum_of_products)
         return cell
 
     def settle(self) -> None:
@@ -140,9 +140,6 @@ def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
     a tuple such as ``("estep", i)``: version i as one section uses it)."""
     return {name: [sheet.cell((name, version, k), float(params.get(name)[k]), given=given)
                    for k in range(len(labels))] for name in defaults.PARAMETERS}
-
-
-sum_of_products = sh.sum_of_products
 
 
 def elide(count: int, max_rows: int) -> list[int | None]:
@@ -347,7 +344,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
             if full_denominators:  # pi_k N_nk / sum_j pi_j N_nj
                 sheet.equation(("resp", version, n, k), row["resp"][k],
                                [weights[k], row["density"][k], *pairs],
-                               lambda w, dens, *ps: w * dens / sum_of_products(*ps))
+                               lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
             # pi_k N_nk / p(x_n)
             sheet.equation(("resp-p", version, n, k), row["resp"][k],
                            [weights[k], row["density"][k], row["mixture"]],
@@ -366,9 +363,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         remarks.append({"kind": "proportional", "norm_const": norm[0]})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
-    if any(c.shown().sci for r in rows + highlight if r is not None
-           for c in [*r["density"], *r["resp"], r["mixture"]]):
-        remarks.append({"kind": "scientific", "below": sh.scientific_below(problem.decimals)})
+    remarks.extend(scientific_remark(rows + highlight, problem.decimals))
     if underflow.size:
         remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
                         "count": int(underflow.size)})
@@ -482,7 +477,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             # sum_n r_nk x_n
             sheet.equation(("sum_rx", index, k), sum_rx, [c for n in range(n_samples)
                                                             for c in (rk[n], x[n])],
-                           sum_of_products)
+                           sh.sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)
@@ -586,6 +581,28 @@ def iteration_context(iteration: Iteration, trace: Trace,
     return ctx
 
 
+def scientific_remark(rows: Sequence[dict[str, Any] | None],
+                      decimals: int) -> list[dict[str, Any]]:
+    """The remark that numbers in scientific notation are small, not zero, when an E-step
+    row prints one (1-D and d >= 2 alike)."""
+    if any(c.shown().sci for r in rows if r is not None
+           for c in [*r["density"], *r["resp"], r["mixture"]]):
+        return [{"kind": "scientific", "below": sh.scientific_below(decimals)}]
+    return []
+
+
+def stop_context(trace: Trace, iterations: list[dict[str, Any]]) -> dict[str, Any]:
+    """Why EM stopped, and what its log-likelihood did (1-D and d >= 2 alike)."""
+    problem = trace.problem
+    last = trace.iterations[-1] if trace.iterations else None
+    return {"iterations": problem.iterations, "tol": problem.tol,
+            "reason": trace.stop_reason, "converged": trace.converged,
+            "ran": len(trace.iterations),
+            "last_gain": last.gain if last else None,
+            "last_change": iterations[-1]["change"] if iterations else None,
+            "unchanged_since": _unchanged_since(iterations)}
+
+
 def row_sums(rows: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
     """The smallest and largest sum of a row of responsibilities as printed: a row's
     values sum to 1, its printed digits only up to their rounding."""
@@ -673,7 +690,6 @@ def build_context(trace: Trace) -> dict[str, Any]:
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
     iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
-    last = trace.iterations[-1] if trace.iterations else None
     ran = len(trace.iterations)
     given = trace.start.method == "given"
     events = [{"kind": e.kind, "k": e.component + 1, "value": e.value, "floor": e.floor}
@@ -706,12 +722,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "params": _cell_rows(start, labels,
                                        trace.exact.start.params if trace.exact else None),
                   "equal_variances": _all_equal(trace.start.params.variances)},
-        "stop": {"iterations": problem.iterations, "tol": problem.tol,
-                 "reason": trace.stop_reason, "converged": trace.converged,
-                 "ran": ran,
-                 "last_gain": last.gain if last else None,
-                 "last_change": iterations[-1]["change"] if iterations else None,
-                 "unchanged_since": _unchanged_since(iterations)},
+        "stop": stop_context(trace, iterations),
         "gains": _gains(iterations),
         "iterations": iterations,
         "detailed": [it for it in iterations if it["detailed"]],

@@ -19,8 +19,8 @@ from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .shown import Cell
 from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
-                      _highlight, _takeaway, _unchanged_since, elide, elide_terms,
-                      iteration_head, row_sums, sum_of_products)
+                      _highlight, _takeaway, elide, elide_terms, iteration_head, row_sums,
+                      scientific_remark, stop_context)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -154,10 +154,10 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
                                    lambda a, b: a - b)
                     sheet.equation(("pdev", version, n, k, i), pdev_k[i],
                                    [c for j in range(dim) for c in (inv[k][i][j], dev_k[j])],
-                                   sum_of_products)
+                                   sh.sum_of_products)
                 sheet.equation(("maha", version, n, k), maha_k,
                                [c for i in range(dim) for c in (dev_k[i], pdev_k[i])],
-                               sum_of_products)
+                               sh.sum_of_products)
             # The exponent -Delta^2 / 2, a number of its own (half a rounded Delta^2 need not
             # be the exponent rounded).
             e = sheet.cell(("exponent", version, n, k), float(detail.exponent[n, k]),
@@ -192,9 +192,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         remarks.append({"kind": "equal_covariances", "norm_const": norm[0]})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
-    if any(c.shown().sci for r in rows + highlight if r is not None
-           for c in [*r["density"], *r["resp"], r["mixture"]]):
-        remarks.append({"kind": "scientific", "below": sh.scientific_below(problem.decimals)})
+    remarks.extend(scientific_remark(rows + highlight, problem.decimals))
     if underflow.size:
         remarks.append({"kind": "log_space", "point": row(int(underflow[0])),
                         "count": int(underflow.size)})
@@ -280,7 +278,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             for i in range(dim):
                 sheet.equation(("sum_rx", index, k, i), sum_rx[i],
                                [c for n in range(n_samples) for c in (rk[n], x[n][i])],
-                               sum_of_products)
+                               sh.sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)
@@ -435,7 +433,6 @@ def build_context(trace: Trace) -> dict[str, Any]:
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
     iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
-    last = trace.iterations[-1] if trace.iterations else None
     ran = len(trace.iterations)
     given = trace.start.method == "given"
     estep_only = estep_context(final, trace, exact=trace.exact.final if trace.exact else None,
@@ -469,12 +466,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
                   "params": _params_rows(start, labels,
                                          trace.exact.start.params if trace.exact else None),
                   "events": [_event(e) for e in trace.start.events]},
-        "stop": {"iterations": problem.iterations, "tol": problem.tol,
-                 "reason": trace.stop_reason, "converged": trace.converged,
-                 "ran": ran,
-                 "last_gain": last.gain if last else None,
-                 "last_change": iterations[-1]["change"] if iterations else None,
-                 "unchanged_since": _unchanged_since(iterations)},
+        "stop": stop_context(trace, iterations),
         "gains": _gains(iterations),
         "iterations": iterations,
         "detailed": [it for it in iterations if it["detailed"]],

@@ -196,8 +196,7 @@ def op(ctx: Context, value: float | Shown, exact: Any = None, paren: bool = Fals
     parentheses when negative."""
     if isinstance(exact, Undefined):  # `x if e.exact` when it is not
         exact = None
-    if exact is not None and isinstance(value, Shown) and not _printed_is(value, exact) \
-            and exact_fits(exact):
+    if exact is not None and _needs_exact(value, exact) and exact_fits(exact):
         text = exact_form(exact)
     else:
         text = num(ctx, value)
@@ -211,14 +210,20 @@ def exact_ops(pairs: Any) -> bool:
     for value, exact in pairs:
         if isinstance(exact, Undefined) or exact is None:
             continue
-        if isinstance(value, Shown) and not _printed_is(value, exact) and not exact_fits(exact):
+        if _needs_exact(value, exact) and not exact_fits(exact):
             return False
     return True
 
 
+def _needs_exact(value: Any, exact: Any) -> bool:
+    """Whether a printed operand is not its exact value, so that :func:`op` writes the
+    exact form (the float may not be exact: a floor computed in floats is a long
+    fraction exactly)."""
+    return isinstance(value, Shown) and not _printed_is(value, exact)
+
+
 def _printed_is(value: Shown, exact: Any) -> bool:
-    """Whether the printed decimal is the exact value itself (the float may not be: a
-    floor computed in floats is a long fraction exactly)."""
+    """Whether the printed decimal is the exact value itself."""
     if value.fraction is not None:
         return True
     if not value.exact:

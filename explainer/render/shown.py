@@ -23,7 +23,7 @@ filters write it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Callable, Sequence
@@ -199,17 +199,19 @@ class Cell:
         self._cache: Shown | None = None
 
     def shown(self) -> Shown:
+        """The number as printed, with the relation its equations set (``equal``)."""
         if self.base is None and self.source is None:
-            # A plain cell's printed number changes only when it grows (or its relation
-            # is set): cached.
-            cached = self._cache
-            if cached is None or cached.equal != (cached.equal if self.equal is None
-                                                  else self.equal):
-                cached = self._cache = self._shown()
-            return cached
-        return self._shown()
+            # A plain cell's digits change only when it grows: cached.
+            if self._cache is None:
+                self._cache = self._printed()
+            printed = self._cache
+        else:
+            printed = self._printed()
+        if self.equal is not None and self.equal != printed.equal:
+            printed = replace(printed, equal=self.equal)
+        return printed
 
-    def _shown(self) -> Shown:
+    def _printed(self) -> Shown:
         if self.base is not None:
             base = self.base.shown()
             with localcontext(Context(prec=_PRECISION)):
@@ -232,8 +234,6 @@ class Cell:
             s = show(got, self.decimals, self.extra, compact=self.compact)
         else:
             s = show(self.value, self.decimals, self.extra, self.log, compact=self.compact)
-        if self.equal is not None and self.equal != s.equal:
-            s = Shown(s.number, s.quantum, s.sci, s.exact, self.equal, s.value, s.log)
         return s
 
     def true(self) -> Decimal:
