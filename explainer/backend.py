@@ -16,7 +16,7 @@ derived quantities both call them, so what a document shows is what was used.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -57,6 +57,11 @@ class Backend(Protocol):
     def canonical(self, a: np.ndarray) -> np.ndarray: ...
 
     def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
+                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray: ...
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray: ...
@@ -160,6 +165,19 @@ class FloatBackend:
         log_rows += row_max
         return resp, log_rows
 
+    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
+                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Responsibilities and log p(x_n) of an E-step (the log weighted densities
+        log pi_k + log N_nk are *log_weighted*)."""
+        return self.normalize_log_rows(log_weighted)
+
+    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        """sum_n r_nk, or with *x* sum_n r_nk x_n (shape (n_components,), d >= 2:
+        (n_components, d))."""
+        if x is None:
+            return resp.sum(axis=0)
+        return resp.T @ x if x.ndim > 1 else x @ resp
+
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
         """sum_n r_nk (x_n - c_k)^2, shape (n_components,); for d >= 2 the scatter
@@ -182,19 +200,56 @@ class FloatBackend:
         return np.asarray(a, dtype=float)
 
 
+def carry_decimal(value: Decimal, decimals: int) -> Decimal:
+    """*value* as a hand calculation carries it: rounded to *decimals* decimals, ties away
+    from zero; a non-zero value that would round to 0 keeps two significant digits
+    instead (at any size: 3.7 x 10^-348 is carried as written)."""
+    if value == 0 or not value.is_finite():
+        return value
+    if abs(value) == Decimal(5).scaleb(-decimals - 1):
+        # Exactly half a unit is what a tiny value carried with two digits can become
+        # (0.0049 -> 5.0 x 10^-3): kept, so that carrying a carried value changes nothing.
+        return value
+    if abs(value) < Decimal(5).scaleb(-decimals - 1):
+        quantum = Decimal(1).scaleb(value.adjusted() - 1)
+        rounded = value.quantize(quantum, rounding=ROUND_HALF_UP)
+        if rounded.adjusted() > value.adjusted():  # 9.96e-5 -> 1.0e-4: two digits again
+            rounded = value.quantize(quantum * 10, rounding=ROUND_HALF_UP)
+        return rounded
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def decimal_noise_free(value: float) -> Decimal:
+    """A double as the decimal a hand calculation has: the values rounded are sums and
+    products of short decimals, computed in binary (0.5 * 0.209 is 0.10449999999999999
+    in a double, the tie 0.1045 on paper); fifteen significant digits undo the binary
+    noise."""
+    return Decimal(f"{value:.15g}")
+
+
 def round_half_up(value: float, decimals: int) -> float:
     """*value* rounded to *decimals* decimals as a calculator does (ties away from zero),
     exactly as the documents print it; a non-zero value that would round to 0 keeps two
     significant digits instead (the document prints it as ``4.8 x 10^-6``)."""
     if value == 0 or not math.isfinite(value):
         return value
-    if abs(value) < 0.5 * 10.0 ** -decimals:
-        return float(f"{value:.1e}")
-    # The values rounded are sums and products of short decimals, computed in binary:
-    # 0.5 * 0.209 is 0.10449999999999999 in a double, a tie (0.1045) on paper, and paper
-    # rounds it up. Fifteen significant digits undo the binary noise first.
-    quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(f"{value:.15g}").quantize(quantum, rounding=ROUND_HALF_UP))
+    return float(carry_decimal(decimal_noise_free(value), decimals))
+
+
+_LOG_CONTEXT = Context(prec=34)
+
+
+def carried_exp(log_value: float, decimals: int) -> Decimal:
+    """exp(*log_value*) as a hand calculation carries it, at any size (no underflow)."""
+    if log_value == -math.inf:
+        return Decimal(0)
+    value = _LOG_CONTEXT.exp(Decimal(log_value))
+    return carry_decimal(_LOG_CONTEXT.create_decimal(f"{value:.15g}"), decimals)
+
+
+def decimal_log(value: Decimal) -> float:
+    """ln of a carried value, as a double (-inf for 0)."""
+    return -math.inf if value == 0 else float(_LOG_CONTEXT.ln(value))
 
 
 class BudgetExceeded(Exception):
@@ -222,30 +277,131 @@ class RoundedBackend(FloatBackend):
         return result.astype(float) if isinstance(result, np.ndarray) else float(result)
 
     def carry_log(self, a: np.ndarray) -> np.ndarray:
-        """log of the rounded value exp(a); a value too small for a double keeps its log
-        (two significant digits of a number below 1e-300 change nothing a student sees)."""
+        """log of the rounded value exp(a). A value too small for a double is rounded as
+        any other (two significant digits, at any size: exp(-800) is carried as
+        3.7 x 10^-348) and kept as its log."""
         a = np.asarray(a, dtype=float)
         with np.errstate(under="ignore", divide="ignore"):
             values = np.exp(a)
-            small = values < 1e-300
-            return np.where(small, a, np.log(np.where(small, 1.0, self.carry(values))))
+            small = values < TINY
+            out = np.log(np.where(small, 1.0, self.carry(values)))
+        for index in zip(*np.nonzero(small)):
+            out[index] = decimal_log(carried_exp(float(a[index]), self.decimals))
+        return out
 
-    def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """p(x_n) = sum of pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded.
+    # The hand calculation's sums, products and quotients of written values are exact
+    # (fractions): a double's rounding, or a round trip through logs, can move a value
+    # across a tie (0.75 * 5.0e-21 is 3.75e-21 on paper, 3.7499999999999e-21 from logs).
 
-        Where a whole row is too small for a double the float computation (in log space)
-        is used: no student works with numbers below 1e-300.
-        """
-        resp, log_rows = super().normalize_log_rows(log_weighted)
-        with np.errstate(under="ignore"):
-            weighted = np.exp(log_weighted)
-        mixture = self.carry(weighted.sum(axis=1))
-        fine = mixture > 0
-        resp[fine] = self.carry(weighted[fine] / mixture[fine, None])
-        log_rows[fine] = np.log(mixture[fine])
+    def _rounded(self, value: Fraction) -> float:
+        return float(carry_fraction(value, self.decimals))
+
+    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
+                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """p(x_n) = sum of pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded; from the
+        carried densities N_nk (at any size: no underflow) and the weights as written.
+        An r_nk too small for a double is 0 here and printed from its log (log pi_k N_nk
+        - log p(x_n)), which gives the same carried digits."""
+        pis = [written_fraction(float(w)) for w in weights]
+        resp = np.zeros(log_densities.shape)
+        log_rows = np.empty(log_densities.shape[0])
+        for n, row in enumerate(log_densities):
+            dens = [carried_exp(float(a), self.decimals) for a in row]
+            if not any(dens):  # every density 0 (an infinite exponent): no responsibility
+                resp[n] = np.nan
+                log_rows[n] = -math.inf
+                continue
+            # Exact fractions, scaled by a power of ten so that a density of 10^-4000 is
+            # no 4000-digit fraction; a term more than 10^60 below the largest cannot
+            # move the rounded sum (all terms are positive) and is left out of it.
+            top = max(v.adjusted() for v in dens if v)
+            terms = [pi * Fraction(v.scaleb(-top)) if v and v.adjusted() > top - 60 else None
+                     for pi, v in zip(pis, dens)]
+            total = carry_fraction(sum(t for t in terms if t is not None)
+                                   * _power_of_ten(top), self.decimals)
+            scaled_total = Fraction(total.scaleb(-top))
+            for k, term in enumerate(terms):
+                if term is not None:
+                    value = carry_fraction(term / scaled_total, self.decimals)
+                else:  # two significant digits of a negligible share
+                    value = carry_decimal(_LOG_CONTEXT.divide(
+                        _LOG_CONTEXT.multiply(_fraction_decimal(pis[k]), dens[k]), total),
+                        self.decimals)
+                resp[n, k] = float(value)
+            log_rows[n] = decimal_log(total)
         return resp, log_rows
 
+    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+        """-(x_n - mu_k)^2 / (2 sigma_k^2), rounded, from the written values (a double
+        loses digits in x_n - mu_k when they are close: 4 - 3.99 is 0.00999999999999979)."""
+        ms = [written_fraction(float(m)) for m in means]
+        twice = [2 * written_fraction(float(v)) for v in variances]
+        return np.array([[self._rounded(-(written_fraction(float(xn)) - m) ** 2 / t)
+                          for m, t in zip(ms, twice)] for xn in x])
 
+    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        rs = [[written_fraction(float(v)) for v in row] for row in resp]
+        xs = [Fraction(1)] * len(rs) if x is None else [written_fraction(float(v)) for v in x]
+        return np.array([self._rounded(sum(r[k] * xn for r, xn in zip(rs, xs)))
+                         for k in range(resp.shape[1])])
+
+    def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
+                         resp: np.ndarray) -> np.ndarray:
+        xs = [written_fraction(float(v)) for v in x]
+        out = []
+        for k, centre in enumerate(centres):
+            c = written_fraction(float(centre))
+            out.append(self._rounded(sum(written_fraction(float(r)) * (xn - c) ** 2
+                                         for r, xn in zip(resp[:, k], xs))))
+        return np.array(out)
+
+
+def written_fraction(value: float) -> Fraction:
+    """The number a double stands for in a hand calculation: a fraction with a small
+    denominator when it is one (a weight of 1/3), else its decimal (15 significant
+    digits)."""
+    ratio = Fraction(value).limit_denominator(1000)
+    if ratio.denominator > 1 and ratio.denominator % 2 and ratio.denominator % 5 \
+            and float(ratio) == value:
+        return ratio
+    return Fraction(decimal_noise_free(value))
+
+
+def carry_fraction(value: Fraction, decimals: int) -> Decimal:
+    """An exact value as a hand calculation carries it (:func:`carry_decimal`), rounded
+    exactly: 8.2155 - 8.1e-39 is no tie, however many digits that takes."""
+    if value == 0:
+        return Decimal(0)
+    size = abs(value)
+    if size >= Fraction(5, 10 ** (decimals + 1)):
+        places = -decimals
+    else:  # two significant digits: 10^e <= size < 10^(e + 1)
+        e = _fraction_decimal(size).adjusted()
+        while _power_of_ten(e) > size:
+            e -= 1
+        while _power_of_ten(e + 1) <= size:
+            e += 1
+        places = e - 1
+    units = size / _power_of_ten(places)
+    whole = units.numerator // units.denominator
+    if units - whole >= Fraction(1, 2):
+        whole += 1
+    return Decimal(whole if value > 0 else -whole).scaleb(places)
+
+
+def _power_of_ten(e: int) -> Fraction:
+    return Fraction(10 ** e) if e >= 0 else Fraction(1, 10 ** -e)
+
+
+def _fraction_decimal(value: Fraction) -> Decimal:
+    """A fraction as a 40-digit decimal (exact for the short decimals of a hand
+    calculation; a quotient that does not end is no tie, and 40 digits tell its side)."""
+    return _LOG_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+# Below this a double loses digits (subnormal numbers) and then underflows: the rounded
+# carry works on such values in decimal arithmetic.
+TINY = 1e-300
 FLOAT = FloatBackend()
 LOG_2PI = math.log(2.0 * math.pi)
 

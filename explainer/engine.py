@@ -35,16 +35,18 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
     """
     exponents = formulas.exponent(xp, x, params.means, params.variances)
     log_norms = formulas.log_norm(xp, params.variances)
-    log_weighted = formulas.log_weighted(
-        xp, formulas.log_density(xp, exponents, log_norms, kernel), params.weights)
+    log_densities = formulas.log_density(xp, exponents, log_norms, kernel)
+    log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
     del exponents  # (float: free the (n_samples, n_components) temporary at once)
-    resp, log_mixture = xp.normalize_log_rows(log_weighted)
+    resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
+    del log_densities
     log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))
     if kernel == "proportional":
         # The dropped constant is shared by all components: add it back once per point
-        # so the log-likelihood is always that of the real (normalized) model.
-        log_likelihood = float(xp.carry(
-            log_likelihood + x.shape[0] * float(xp.to_float(log_norms)[0])))
+        # so the log-likelihood is always that of the real (normalized) model. By hand:
+        # N ln c, with ln c = -ln(2 pi sigma^2) / 2 rounded (c itself is never used).
+        log_c = float(xp.carry(xp.to_float(xp.log_norm_const(params.variances[:1]))[0]))
+        log_likelihood = float(xp.carry(log_likelihood + x.shape[0] * log_c))
     detail = PointDetail(x=x, params=params, kernel=kernel, log_weighted=log_weighted,
                          log_mixture=log_mixture, resp=resp, xp=xp)
     for array in (log_weighted, log_mixture, resp):
@@ -154,9 +156,9 @@ def m_step(x: np.ndarray, resp: np.ndarray, current: Params, update: tuple[str, 
     For d >= 2, ``sum_rx`` holds the vectors sum_n r_nk x_n (K, d) and ``sum_rsq`` the
     scatter matrices S_k (K, d, d) around the new means.
     """
-    nk = xp.simplify(xp.carry(resp.sum(axis=0)))
+    nk = xp.simplify(xp.carry(xp.column_sums(resp)))
     multi = x.ndim > 1
-    sum_rx = xp.carry(resp.T @ x if multi else x @ resp)
+    sum_rx = xp.carry(xp.column_sums(resp, x))
     nk_float = xp.to_float(nk)
     empty = nk_float < defaults.EMPTY_COMPONENT_NK
     events = [Event("empty_component", int(k), float(nk_float[k]))
@@ -215,9 +217,11 @@ def _moments_start(x: np.ndarray, k: int, xp: Backend, covariance_type: str = "f
         return Params(weights=xp.asarray([1] * k) / k, means=np.stack([mean] * k),
                       variances=np.stack([cov] * k))
     floor = xp.constant(variance_floor(xp.to_float(x)))
-    return Params(weights=xp.asarray([1] * k) / k, means=xp.asarray([mean] * k),
-                  variances=xp.asarray([var if xp.to_float([var])[0] > float(floor)
-                                        else floor] * k))
+    # (A hand calculation carries them as it writes them: 1/3 as 0.333.)
+    return Params(weights=xp.carry(xp.asarray([1] * k) / k),
+                  means=xp.carry(xp.asarray([mean] * k)),
+                  variances=xp.carry(xp.asarray([var if xp.to_float([var])[0] > float(floor)
+                                                 else floor] * k)))
 
 
 def _kmeans_labels(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -312,6 +316,15 @@ def _strip(iteration: Iteration) -> Iteration:
                    mstep=replace(iteration.mstep, detail=None))
 
 
+def _converged(gain: float, tol: float, xp: Backend) -> bool:
+    """Whether a gain below *tol* ends the run. A hand calculation's log-likelihood may
+    fall (its intermediates are rounded; EM's never falls): a fall is not convergence,
+    and the run goes on."""
+    if xp.name == "rounded":
+        return 0 <= float(xp.carry(gain)) < tol
+    return gain < tol
+
+
 def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
              final: bool = True) -> Trace:
     """One EM run on *problem* in *xp*'s arithmetic.
@@ -368,7 +381,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         estep = next_estep
         if progress is not None:
             progress(index, problem.iterations)
-        if problem.tol is not None and iterations[-1].gain < problem.tol:
+        if problem.tol is not None and _converged(iterations[-1].gain, problem.tol, xp):
             converged, stop_reason = True, "tol"
             break
     if iterations and not problem.detail.shows(iterations[-1].index, iterations[-1].index):
@@ -387,8 +400,10 @@ def run(problem: Problem, progress: Progress | None = None) -> Trace:
     far as its budget goes (``trace.exact_budget`` says why it stopped short).
     """
     if problem.carry == "rounded":
-        full = run_with(problem, FLOAT)
-        return replace(run_with(problem, RoundedBackend(problem.decimals), progress), full=full)
+        hand = run_with(problem, RoundedBackend(problem.decimals), progress)
+        # Compared iteration by iteration, and at the end: the same number of iterations.
+        full = run_with(replace(problem, iterations=len(hand.iterations), tol=None), FLOAT)
+        return replace(hand, full=full)
     if not problem.exact:
         return run_with(problem, FLOAT, progress)
     trace = run_with(problem, FLOAT)

@@ -246,6 +246,15 @@ class ExactBackend:
             self.check(resp[n])
         return resp, log_rows
 
+    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
+                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.normalize_log_rows(log_weighted)
+
+    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        if x is None:
+            return resp.sum(axis=0)
+        return resp.T @ x if x.ndim > 1 else x @ resp
+
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
         """sum_n r_nk (x_n - c_k)^2, as sum r x^2 - 2 c sum r x + c^2 sum r: the same value,
