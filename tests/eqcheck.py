@@ -14,7 +14,8 @@ printed numbers, with exact decimal arithmetic and 60-digit exp and sqrt) are ch
 
 A side with a symbol the checker does not know (``r_{5,1}``, ``\\mathcal{N}``) is not a
 number and is skipped; a constant defined on the page (``c_{1} = ... \\approx 0.399``) is
-known from its definition on. A printed zero with decimals (``0.000``) used as an operand
+known from its definition on (on a page that states a rounded carry, by its printed value
+only: the page uses it rounded). A printed zero with decimals (``0.000``) used as an operand
 is a failure of its own.
 """
 
@@ -323,8 +324,16 @@ def literal(tex: str) -> tuple[Decimal, Decimal] | None:
 
 
 def rounds_to(value: Decimal, printed: Decimal, quantum: Decimal) -> bool:
+    """Whether *value* rounds half away from zero to *printed*. A value within 10^-45 of
+    a tie is a tie as far as 60 digits tell (1/3 * 2.1e-27 / 0.08 is 8.75e-27 on paper;
+    -9.465 + 9.75e-136 lies below the tie by more digits than are kept): either
+    neighbour is accepted there."""
     with localcontext(Context(prec=PREC)):
-        return value.quantize(quantum, rounding=ROUND_HALF_UP) == printed
+        if value.quantize(quantum, rounding=ROUND_HALF_UP) == printed:
+            return True
+        tie = (printed + value) / 2
+        return (abs(abs(printed - value) - quantum / 2) <= Decimal("1e-45") * abs(value)
+                and abs(tie - value) <= quantum)
 
 
 def close(a: Decimal, b: Decimal) -> bool:
@@ -545,6 +554,11 @@ def check_markdown(text: str) -> Report:
     """Check every math span of a Markdown document, in document order."""
     report = Report()
     symbols: dict[str, tuple[Decimal, Decimal | None]] = {}
+    # A page that states a rounded carry uses each constant as written, rounded: there
+    # c_1 stands for its printed value, also for '='.
+    carried = "every intermediate value is rounded to" in text
     for span in sorted(math_spans(text), key=lambda s: s["line"]):
         check_span(span["tex"], span["line"], symbols, report)
+        if carried:
+            symbols.update({k: (v[0], None) for k, v in symbols.items()})
     return report

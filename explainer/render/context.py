@@ -7,6 +7,7 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Sequence
 
@@ -51,6 +52,9 @@ class Sheet:
         self.equations: list[Equation] = []
         self._keys: set[tuple[Any, ...]] = set()
         self.failing: list[Equation] = []
+        # Given parameters the M-step keeps, printed as given in every iteration where
+        # they are what the calculation uses (a hand calculation's weight of 1/3).
+        self.kept_given: frozenset[str] = frozenset()
 
     def cell(self, key: tuple[Any, ...], value: float, log: float | None = None,
              given: bool = False, compact: bool = False) -> Cell:
@@ -61,9 +65,14 @@ class Sheet:
             if given:
                 found = sh.given_cell(value, self.decimals)
             elif not self.grow:  # a hand calculation: printed as carried
-                shown = sh.carried(value, self.decimals)
-                if compact and shown.exact and not shown.sci:
-                    shown = sh.show(value, self.decimals, compact=True)
+                shown = sh.carried(value, self.decimals, log)
+                if compact and shown.exact and not shown.sci and shown.number:
+                    # Its decimal ends early (2 sigma^2 = 4, an exponent of -0.25): as
+                    # short as that, no digits added (-0.0009 stays -0.0009).
+                    places = min(0, shown.number.normalize().as_tuple().exponent)
+                    quantum = Decimal(1).scaleb(places)
+                    shown = replace(shown, number=shown.number.quantize(quantum),
+                                    quantum=quantum)
                 found = Cell(value, self.decimals, fixed=shown)
             else:
                 found = Cell(value, self.decimals, log=log, compact=compact)
@@ -138,7 +147,8 @@ def _params_cells(sheet: Sheet, params: Params, version: Any, given: bool,
                   labels: Sequence[str]) -> dict[str, list[Cell]]:
     """The cells of one version of the parameters (0: the start; i: after iteration i;
     a tuple such as ``("estep", i)``: version i as one section uses it)."""
-    return {name: [sheet.cell((name, version, k), float(params.get(name)[k]), given=given)
+    return {name: [sheet.cell((name, version, k), float(params.get(name)[k]),
+                              given=given or name in sheet.kept_given)
                    for k in range(len(labels))] for name in defaults.PARAMETERS}
 
 
@@ -284,6 +294,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     cancel = ("weighted" if not equal_weights or n_components == 1 else
               "kernel" if detail.kernel == "proportional" or equal_variances else "density")
     normalized = detail.kernel == "normalized"
+    hand, d = problem.carry == "rounded", problem.decimals
     # A hand calculation (rounded carry) divides by its rounded p(x_n): it writes that
     # denominator, not the sum it was rounded from.
     full_denominators = (n_components <= defaults.FULL_DENOMINATOR_COMPONENTS
@@ -329,8 +340,15 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
                                          e))
             resp.append(sheet.resp(version, n, k, detail))
         mixture = sheet.mixture(version, n, detail, weights, density)
+        log_mixture = None
+        if hand:
+            # log p(x_n) (proportional kernel: log of the table's p(x_n), which lacks c)
+            log_mixture = sheet.cell(("log_mixture", version, n),
+                                     round_half_up(float(detail.log_mixture[n]), d))
+            sheet.equation(("log_mixture", version, n), log_mixture, [mixture],
+                           lambda v: v.ln())
         return {"n": n + 1, "x": x, "exponent": exponent, "density": density,
-                "mixture": mixture, "resp": resp,
+                "mixture": mixture, "resp": resp, "log_mixture": log_mixture,
                 "exponent_min": float(np.min(detail.exponent[n])),
                 "exact": None if exact_detail is None else _exact_row(exact_detail, n, cancel)}
 
@@ -353,6 +371,23 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
 
     rows = [None if n is None else point_cells(n) for n in elide(n_samples, problem.max_rows)]
     highlight = [worked(n) for n in _highlight(detail, problem.highlight)]
+    log_likelihood = sheet.cell(("ll", version), estep.log_likelihood)
+    log_c = None
+    if hand:
+        # A hand calculation writes its log-likelihood as the sum of the log p(x_n)
+        # column (plus N log c, by the proportional kernel, which drops c).
+        terms = [r["log_mixture"] for r in rows if r is not None]
+        if not normalized:
+            log_c = sheet.cell(("log_c", version), round_half_up(
+                float(-0.5 * np.log(2 * np.pi * float(params.variances[0]))), d))
+            sheet.equation(("log_c", version), log_c, [variances[0]],
+                           lambda v: -(2 * sh.pi() * v).ln() / 2)
+        if None not in rows:
+            if normalized:
+                sheet.equation(("ll", version), log_likelihood, terms, sh.d_sum)
+            else:
+                sheet.equation(("ll", version), log_likelihood, [log_c, *terms],
+                               lambda c, *t: n_samples * c + sh.d_sum(*t))
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
     remarks = []
     if n_components > 1 and equal_weights:
@@ -398,9 +433,11 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "takeaway": Later(lambda: _takeaway(
             detail, labels, problem.max_rows, resp_cell,
             lambda n: sheet.cell(("x", n), float(detail.x[n]), given=True))),
-        "row_sums": Later(lambda: row_sums(rows)),
+        "row_sums": Later(lambda: row_sums(
+            rows, problem.decimals if problem.carry == "rounded" else None)),
         "remarks": remarks,
-        "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
+        "log_likelihood": log_likelihood,
+        "log_c": log_c,
     }
 
 
@@ -603,11 +640,19 @@ def stop_context(trace: Trace, iterations: list[dict[str, Any]]) -> dict[str, An
             "unchanged_since": _unchanged_since(iterations)}
 
 
-def row_sums(rows: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+def row_sums(rows: Sequence[dict[str, Any] | None],
+             carried: int | None = None) -> dict[str, Any]:
     """The smallest and largest sum of a row of responsibilities as printed: a row's
-    values sum to 1, its printed digits only up to their rounding."""
+    values sum to 1, its printed digits only up to their rounding. In a hand calculation
+    (*carried*: its decimals) a row need not sum to 1 at all: its sums are given rounded
+    to those decimals."""
     sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
-    return {"low": min(sums), "high": max(sums), "exact": min(sums) == max(sums) == 1}
+    exact = min(sums) == max(sums) == 1
+    if carried is not None:
+        quantum = Decimal(1).scaleb(-carried)
+        sums = [sh.round_decimal(v, quantum) for v in sums]
+    return {"low": min(sums), "high": max(sums), "exact": exact,
+            "decimals": carried}
 
 
 def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
@@ -618,14 +663,27 @@ def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
     before = sheet.cell(("ll", i - 1), iteration.log_likelihood)
     after = sheet.cell(("ll", i), iteration.log_likelihood_after)
     change = _gain(iteration.log_likelihood, iteration.log_likelihood_after, iteration.gain)
+    if change == "none" and not sheet.grow and not _repeats(iteration):
+        # A hand calculation whose log-likelihood did not change while its parameters
+        # still moved has not reached a fixed point: a gain of 0, no convergence.
+        change = "gain"
     ctx: dict[str, Any] = {"index": i, "log_likelihood": before,
                            "log_likelihood_after": after, "gain": iteration.gain,
                            "change": change, "detailed": iteration.detailed}
     if iteration.detailed and change == "gain":
-        gain = sheet.cell(("gain", i), iteration.gain)
+        # (A hand calculation's log-likelihoods are short decimals: their difference is.)
+        gain = sheet.cell(("gain", i), iteration.gain if sheet.grow else float(
+            sh.decimal_of(iteration.log_likelihood_after)
+            - sh.decimal_of(iteration.log_likelihood)))
         sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
         ctx["gain_shown"] = gain
     return ctx
+
+
+def _repeats(iteration: Iteration) -> bool:
+    """Whether an iteration ended with the parameters it started from."""
+    return all(np.array_equal(iteration.estep.params.get(p), iteration.mstep.params.get(p))
+               for p in defaults.PARAMETERS)
 
 
 def _gain(before: float, after: float, gain: float) -> str:
@@ -641,6 +699,16 @@ def _gain(before: float, after: float, gain: float) -> str:
 def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
     its = trace.iterations
     rows: list[dict[str, Any] | None] = []
+    d = trace.problem.decimals
+    # A hand calculation's values as carried (a tiny variance keeps its two digits).
+    hand = trace.problem.carry == "rounded"
+    kept = (set(defaults.PARAMETERS) - set(trace.problem.update)
+            if hand and trace.start.method == "given" else set())
+
+    def value(name: str, v: float) -> Any:
+        if name in kept:  # as given (a weight of 1/3), as the calculation uses it
+            return sh.given(float(v)) or sh.carried(float(v), d)
+        return sh.carried(float(v), d) if hand else float(v)
     for i in elide(len(its), trace.problem.max_rows):
         if i is None:
             rows.append(None)
@@ -649,14 +717,20 @@ def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
         p = it.mstep.params
         rows.append({"index": it.index, "log_likelihood": it.log_likelihood,
                      "log_likelihood_after": it.log_likelihood_after, "gain": it.gain,
-                     "weights": p.weights.tolist(), "means": p.means.tolist(),
-                     "variances": p.variances.tolist(), "detailed": it.detailed})
+                     **{name: [value(name, v) for v in p.get(name)]
+                        for name in defaults.PARAMETERS},
+                     "detailed": it.detailed})
     return rows
 
 
-def _clustering(trace: Trace) -> dict[str, Any]:
+def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
+    """The final E-step's responsibilities and clusters; a hand calculation adds its
+    p(x_n) and log p(x_n), whose sum is the final log-likelihood (*variance*: the cell
+    of the final sigma_1^2, from which the proportional kernel's log c is computed)."""
     detail = trace.final.detail
     assert detail is not None
+    problem = trace.problem
+    hand = problem.carry == "rounded"
     resp = detail.resp
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
@@ -669,14 +743,43 @@ def _clustering(trace: Trace) -> dict[str, Any]:
             continue
         tied = [k + 1 for k in np.flatnonzero(
             np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
-        rows.append({"n": n + 1, "x": float(detail.x[n]),
-                     "resp": [sh.show(float(v), trace.problem.decimals, log=float(lv))
-                              for v, lv in zip(resp[n], log_resp[n])],
-                     "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None})
+        row = {"n": n + 1, "x": float(detail.x[n]),
+               "resp": [(sh.carried(float(v), problem.decimals, float(lv)) if hand else
+                         sh.show(float(v), problem.decimals, log=float(lv)))
+                        for v, lv in zip(resp[n], log_resp[n])],
+               "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None}
+        if hand:
+            mixture = sheet.cell(("final-mixture", n), float(detail.mixture_density[n]),
+                                 log=float(detail.log_mixture[n]))
+            row["mixture"] = mixture
+            row["log_mixture"] = sheet.cell(("final-log-mixture", n), round_half_up(
+                float(detail.log_mixture[n]), problem.decimals))
+            sheet.equation(("final-log-mixture", n), row["log_mixture"], [mixture],
+                           lambda v: v.ln())
+        rows.append(row)
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
+    omitted = resp.shape[0] - sum(r is not None for r in rows)
+    log_c = None
+    if hand:
+        ran = len(trace.iterations)
+        terms = [r["log_mixture"] for r in rows if r is not None]
+        total = sheet.cell(("ll", ran), trace.final.log_likelihood)
+        if problem.kernel == "proportional":
+            log_c = sheet.cell(("final-log-c",), round_half_up(float(
+                -0.5 * np.log(2 * np.pi * float(trace.final.params.variances[0]))),
+                problem.decimals))
+            sheet.equation(("final-log-c",), log_c, [variance],
+                           lambda v: -(2 * sh.pi() * v).ln() / 2)
+            if not omitted:
+                sheet.equation(("ll-final",), total, [log_c, *terms],
+                               lambda c, *t: len(terms) * c + sh.d_sum(*t))
+        elif not omitted:
+            sheet.equation(("ll-final",), total, terms, sh.d_sum)
     return {"rows": rows, "counts": counts, "ties": int(ties.sum()),
-            "omitted": resp.shape[0] - sum(r is not None for r in rows)}
+            "omitted": omitted, "hand": hand, "log_c": log_c,
+            "log_likelihood": sheet.cell(("ll", len(trace.iterations)),
+                                         trace.final.log_likelihood)}
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
@@ -687,6 +790,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
         return build_multivariate(trace)
     problem = trace.problem
     sheet = Sheet(problem.decimals, grow=problem.carry == "full")
+    if problem.carry == "rounded" and trace.start.method == "given":
+        sheet.kept_given = frozenset(defaults.PARAMETERS) - set(problem.update)
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
     iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
@@ -699,6 +804,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         full=trace.full.final if trace.full else None, sheet=sheet) if not ran else None
     start = _params_cells(sheet, trace.start.params, 0, given, labels)
     end = _params_cells(sheet, final.params, ran, given and not ran, labels)
+    clustering = _clustering(trace, sheet, end["variances"][0])
     sheet.settle()
     context = {
         "dim": 1,
@@ -732,7 +838,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "estep_only": estep_only,
         "final": {"params": _cell_rows(end, labels),
                   "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
-                  "clustering": _clustering(trace),
+                  "clustering": clustering,
                   "differences": _final_differences(trace)},
         "events": events,
         "exact": {"on": problem.exact,

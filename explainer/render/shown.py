@@ -29,6 +29,7 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from .. import defaults
+from ..backend import TINY, carried_exp, carry_decimal
 
 # Enough digits that the exact evaluation of printed operands is exact for sums and
 # products of short decimals, and far beyond any printed digit for exp, sqrt and division.
@@ -106,17 +107,24 @@ def _digits(number: Decimal, decimals: int, extra: int,
     return round_decimal(number, quantum), quantum, False
 
 
-def carried(value: float, decimals: int) -> Shown:
+def carried(value: float, decimals: int, log: float | None = None) -> Shown:
     """A value of a hand calculation (rounded carry) as it was carried: to *decimals*
     decimals, or a value too small for them with the two significant digits it kept
-    (``4.8 x 10^-6``, not ``4.80 x 10^-6``, which would claim a digit it never had)."""
-    number = decimal_of(value)
-    if number != 0 and abs(number) < Decimal("0.5").scaleb(-decimals):
+    (``4.8 x 10^-6``, not ``4.80 x 10^-6``, which would claim a digit it never had);
+    *log* (its natural log) gives a value too small for a double."""
+    if log is not None and abs(value) < TINY and log > -math.inf:
+        number = carried_exp(log, decimals)
+    else:
+        number = carry_decimal(decimal_of(value), decimals)
+    if number == 0:  # only an exact 0 (a tiny value keeps two digits): printed 0
+        return Shown(Decimal(0), Decimal(1), False, True, True, float(value))
+    # Half a unit exactly is a tiny value carried with two digits (see carry_decimal).
+    if abs(number) <= Decimal("0.5").scaleb(-decimals):
         quantum = Decimal(1).scaleb(number.adjusted() - 1)
-        return Shown(round_decimal(number, quantum), quantum, True, True, True, float(value))
+        return Shown(number, quantum, True, True, True, float(value))
     quantum = Decimal(1).scaleb(-decimals)
-    rounded = round_decimal(number, quantum)
-    return Shown(rounded, quantum, False, rounded == number, rounded == number, float(value))
+    exact = number == decimal_of(value)
+    return Shown(number, quantum, False, exact, exact, float(value))
 
 
 def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | None = None,
