@@ -18,10 +18,12 @@ one for all with ``same: true``.
 
 Every variant is drawn from its own random stream (seed, variant number), so
 variant 7 is the same whether 10 or 1,000 are made. A draw is kept only when it is
-hand-computable: points and parameters on the template's grids, no responsibility
-hidden below the display precision (unless ``allow_tiny``), components that stay
-distinct (each keeps at least half a point, means apart by at least a unit of the
-data grid), and no collapse; otherwise it is drawn again.
+hand-computable: points and parameters on the template's grids; every number the hand
+calculation computes or uses (densities, weighted densities, p(x_n), r_nk, the M-step's
+sums) with two significant digits at the display precision, at least 10^-(decimals-1)
+(unless ``allow_tiny``); components that stay distinct (each keeps at least half a
+point, means apart by at least a unit of the data grid), and no collapse; otherwise it
+is drawn again.
 
 Every answer is given with its tolerance, half a unit in the last displayed decimal,
 and two accepted values: the full-precision one and the one a careful hand
@@ -173,15 +175,33 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
     return out
 
 
-def hand_computable(trace: Trace, allow_tiny: bool, grid: float) -> str | None:
-    """Why a drawn variant is not hand-computable (None when it is)."""
+def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
+                    hand: Trace | None = None) -> str | None:
+    """Why a drawn variant is not hand-computable (None when it is).
+
+    Every number a student computes or uses in the hand calculation *hand* (rounded
+    carry; default *trace*) -- densities, weighted densities, p(x_n), r_nk and the
+    M-step's sums -- must have two significant digits at the display precision, at
+    least 10^-(decimals - 1) (unless *allow_tiny*)."""
     problem = trace.problem
-    floor = 0.5 * 10.0 ** -problem.decimals
-    esteps = [it.estep for it in trace.iterations] or [trace.final]
-    for estep in esteps:
-        resp = estep.detail.resp
-        if not allow_tiny and np.any(resp < floor):
-            return "a responsibility below the display precision"
+    hand = trace if hand is None else hand
+    least = 10.0 ** -(problem.decimals - 1)
+    if not allow_tiny:
+        esteps = [it.estep for it in hand.iterations] or [hand.final]
+        for estep in esteps:
+            detail = estep.detail
+            for name, values in (("density", detail.density),
+                                 ("weighted density", detail.weighted_density),
+                                 ("mixture density p(x_n)", detail.mixture_density),
+                                 ("responsibility", detail.resp)):
+                if np.any(np.asarray(values, dtype=float) < least):
+                    return f"a {name} below {least:g} (fewer than two significant digits)"
+        for it in hand.iterations:
+            sums = [it.mstep.nk, it.mstep.sum_rx]
+            if "variances" in problem.update:
+                sums.append(it.mstep.sum_rsq)
+            if any(np.any(np.abs(np.asarray(v, dtype=float)) < least) for v in sums):
+                return f"a sum of the M-step below {least:g} (fewer than two significant digits)"
     for it in trace.iterations:
         if np.any(it.mstep.nk < 0.5):
             return "a component with less than half a point"
@@ -224,20 +244,26 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         if problem.dim > 1:
             raise ProblemError("data", D2_REFUSAL)
         trace = run(problem)
-        why = hand_computable(trace, bool(exam.get("allow_tiny")), grid)
+        hand = trace if problem.carry == "rounded" else run_with(
+            replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
+        why = hand_computable(trace, bool(exam.get("allow_tiny")), grid, hand)
         if why is None:
-            return Variant(number, spec, trace, answers_of(problem, kinds, trace))
+            return Variant(number, spec, trace, answers_of(problem, kinds, trace, hand))
     raise ProblemError("exam", f"no draw of variant {number} was hand-computable in "
                                f"{MAX_DRAWS} tries (the last had {why}); widen the ranges or "
                                f"set exam.allow_tiny")
 
 
-def answers_of(problem: Problem, kinds: list[str], trace: Trace) -> list[dict[str, Any]]:
+def answers_of(problem: Problem, kinds: list[str], trace: Trace,
+               hand: Trace | None = None) -> list[dict[str, Any]]:
     """Every asked quantity's value (by the problem's carry policy), its full-precision
-    and rounded-carry values (both accepted), and the tolerance of each."""
+    and rounded-carry values (both accepted), and the tolerance of each. The rounded
+    carry is the hand calculation from the question's written values (*hand*, made
+    when not given)."""
     full = trace if problem.carry == "full" else trace.full
-    hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
-            if problem.carry == "full" else trace)
+    if hand is None:
+        hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
+                if problem.carry == "full" else trace)
     out = []
     for q in asked(problem, kinds):
         value, by_hand = _value(full, q), _value(hand, q)

@@ -3,7 +3,8 @@
 Each answer is compared with the full-precision run and with the rounded-carry run
 (a careful hand calculation, ``display.carry: rounded``): matching either is
 correct. A wrong answer that is what the student's own earlier answers lead to is
-*follow-through*: the slip was earlier, and is marked there. The values the
+*follow-through*: the slip was earlier, and is marked there (r[n,K] = 1 - the point's
+other answers, and a point's r[n,k] from the p(x_n) its earlier r[n,j] imply, too). The values the
 student's answers lead to are computed with the engine's own E-step and M-step
 pieces, on the student's numbers.
 
@@ -200,7 +201,8 @@ class _Student:
         means = self._given(iteration, "mu", led_to["mu"])
         led_to["var"] = (FLOAT.weighted_sq_sums(self.x, means, resp) / nk
                          if "variances" in update else params.variances.copy())
-        return {"led_to": led_to, "pi": self._given(iteration, "pi", led_to["pi"]),
+        return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
+                "pi": self._given(iteration, "pi", led_to["pi"]),
                 "mu": means, "var": self._given(iteration, "var", led_to["var"])}
 
     def led_to(self, q: Quantity, start: Params) -> float:
@@ -209,6 +211,27 @@ class _Student:
         if q.kind == "r":
             return float(values[q.n, q.k])
         return float(values[0] if q.kind == "loglik" else values[q.k])
+
+    def row_led_to(self, q: Quantity, start: Params) -> list[tuple[float, float]]:
+        """What the student's own earlier responsibilities of the same point give r[n,k],
+        each with how far it may be off (their inputs were rounded): 1 - the sum of the
+        others for the last component, and pi_k N_nk / p(x_n) with the p(x_n) that an
+        earlier r[n,j] = pi_j N_nj / p(x_n) implies (a slip in p(x_n) is one slip)."""
+        assert q.kind == "r" and q.n is not None and q.k is not None
+        tol = tolerance(self.problem, 1.0)
+        earlier = {other.k: v for other, v in self.answers.items()
+                   if other.kind == "r" and other.iteration == q.iteration
+                   and other.n == q.n and other.k is not None and other.k < q.k}
+        found = []
+        last = self.problem.components - 1
+        if q.k == last and len(earlier) == last:
+            found.append((1.0 - sum(earlier.values()), tol * (last + 1)))
+        weighted = self.step(q.iteration, start)["weighted"][q.n]
+        for j, r_j in earlier.items():
+            if r_j > tol and weighted[j] > 0:
+                ratio = float(weighted[q.k] / weighted[j])
+                found.append((r_j * ratio, tol * (1 + ratio)))
+        return found
 
 
 def tolerance(problem: Problem, value: float) -> float:
@@ -263,6 +286,13 @@ def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
             row["led_to"] = led_to if finite else None
             follows = finite and abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
                 abs(led_to - correct) > row["tolerance"]
+            if not follows and q.kind == "r":
+                # The same point's earlier responsibilities (1 - their sum; their p(x_n)).
+                for other, off in student.row_led_to(q, start):
+                    if abs(value - other) <= off + row["tolerance"] and \
+                            abs(other - correct) > row["tolerance"]:
+                        follows, row["led_to"] = True, other
+                        break
             row["status"] = "follow-through" if follows else "wrong"
         results.append(row)
     counts = {s: sum(r["status"] == s for r in results)

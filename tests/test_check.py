@@ -76,6 +76,48 @@ def test_one_wrong_responsibility_and_what_follows_from_it(tmp_path):
     assert "it1.r[3,1]" in result["steps"]
 
 
+def test_a_single_slip_in_r31_costs_exactly_one_mark(tmp_path):
+    """r_31 = 0.6 instead of 0.5, and everything after it computed from it as a student
+    would: r_32 = 1 - r_31 = 0.4, N_k, pi_k, mu_k from those. One mark lost, once."""
+    r1, _, _, _ = lecture_by_hand()
+    mine1 = [round(r, 3) for r in r1]
+    mine1[2] = 0.6
+    mine2 = [round(1 - r, 3) for r in mine1]
+    answers = {f"r[{n + 1},{k + 1}]": r[n] for n in range(5)
+               for k, r in enumerate((mine1, mine2))}
+    for k, r in enumerate((mine1, mine2), start=1):
+        nk = sum(r)
+        answers[f"N[{k}]"] = round(nk, 3)
+        answers[f"pi[{k}]"] = round(nk / 5, 3)
+        answers[f"mu[{k}]"] = round(sum(a * x for a, x in zip(r, X)) / nk, 3)
+    path = tmp_path / "answers.yaml"
+    path.write_text("".join(f'"{q}": {v}\n' for q, v in answers.items()))
+    result = grade(load_problem(LECTURE), read_answers(path))
+    got = marks(result)
+    assert [q for q, m in got.items() if m == "wrong"] == ["it1.r[3,1]"]
+    assert got["it1.r[3,2]"] == "follow-through"
+    assert result["score"] == len(answers) - 1
+
+
+def test_a_slip_in_p_of_x_is_marked_once(tmp_path):
+    """Three components: a student divides point 3's weighted densities by a wrong
+    p(x_3) (1.25 times too large): r_31, r_32, r_33 all off by the same factor. The
+    first is wrong; the others are what that p(x_3) gives: follow-through."""
+    spec = {"data": [-3, -1, 0, 2, 5], "components": 3,
+            "init": {"weights": [0.2, 0.3, 0.5], "means": [-2, 0, 3],
+                     "variances": [1, 2, 4]}, "stop": {"iterations": 1}}
+    w = [pi * math.exp(-(0 - m) ** 2 / (2 * v)) / math.sqrt(2 * math.pi * v)
+         for pi, m, v in zip([0.2, 0.3, 0.5], [-2, 0, 3], [1, 2, 4])]
+    slip = [wk / (1.25 * sum(w)) for wk in w]
+    answers = {f"r[3,{k + 1}]": round(r, 3) for k, r in enumerate(slip)}
+    path = tmp_path / "answers.yaml"
+    path.write_text("".join(f'"{q}": {v}\n' for q, v in answers.items()))
+    result = grade(problem_from(spec), read_answers(path))
+    got = marks(result)
+    assert got == {"it1.r[3,1]": "wrong", "it1.r[3,2]": "follow-through",
+                   "it1.r[3,3]": "follow-through"}
+
+
 def test_a_hand_calculation_with_rounded_intermediates_is_accepted(tmp_path):
     # mu_1 = 2.201 with three-decimal intermediates (see test_exact), 2.200 exactly.
     path = tmp_path / "a.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+from fractions import Fraction
 import subprocess
 import sys
 import warnings
@@ -16,6 +17,7 @@ import yaml
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
+import handcalc
 from conftest import EXAMPLES, ROOT
 from explainer.exam import load_template, make_variant, write_exam
 from explainer.errors import ProblemError
@@ -71,11 +73,29 @@ def test_every_variant_is_hand_computable():
         means = v.trace.problem.means
         assert np.all(means == np.round(means)) and means[0] < means[1]
         it = v.trace.iterations[0]
-        assert it.estep.detail.resp.min() >= 0.0005       # nothing hidden below 3 decimals
         assert it.mstep.nk.min() >= 0.5                   # both components keep points
         assert abs(np.diff(it.mstep.params.means)[0]) >= 1
         for a in v.answers:   # the tolerance: half a unit of the third decimal
             assert a["tolerance"] == pytest.approx(0.0005 + 1e-9 * abs(a["value"]))
+        # The hand calculation from the question's written values (independent: exact
+        # fractions): every number it computes or uses has two significant digits at
+        # three decimals, and the key's rounded-carry answers are its numbers.
+        init = v.spec["init"]
+        problem = handcalc.Problem(
+            [Fraction(str(d)) for d in v.spec["data"]],
+            *[[Fraction(str(w)) for w in init[name]] for name in ("weights", "means",
+                                                                   "variances")],
+            3, v.spec["model"]["kernel"], set(v.spec["model"]["update"]))
+        (e, m), = handcalc.hand_run(problem, 1)[0]
+        used = [*sum(e.density, []), *[pi * dens for row in e.density
+                                        for pi, dens in zip(problem.weights, row)],
+                *e.mixture, *sum(e.resp, []), *m.nk, *m.sum_rx]
+        assert min(used) >= Fraction(1, 100), v.spec
+        by_hand = {"r": lambda a: e.resp[a["n"] - 1][a["k"] - 1],
+                   "N": lambda a: m.nk[a["k"] - 1], "pi": lambda a: m.weights[a["k"] - 1],
+                   "mu": lambda a: m.means[a["k"] - 1]}
+        for a in v.answers:
+            assert Fraction(repr(a["rounded_carry"])) == by_hand[a["kind"]](a), a
 
 
 def sklearn_fit(x, weights, means, variances, n_iter):
