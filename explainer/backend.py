@@ -63,6 +63,8 @@ class Backend(Protocol):
 
     def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray: ...
 
+    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray: ...
+
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray: ...
 
@@ -170,6 +172,10 @@ class FloatBackend:
         """Responsibilities and log p(x_n) of an E-step (the log weighted densities
         log pi_k + log N_nk are *log_weighted*)."""
         return self.normalize_log_rows(log_weighted)
+
+    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
+        """a / b, elementwise (the M-step's N_k / N and sums / N_k)."""
+        return a / b
 
     def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """sum_n r_nk, or with *x* sum_n r_nk x_n (shape (n_components,), d >= 2:
@@ -323,13 +329,20 @@ class RoundedBackend(FloatBackend):
             for k, term in enumerate(terms):
                 if term is not None:
                     value = carry_fraction(term / scaled_total, self.decimals)
-                else:  # two significant digits of a negligible share
-                    value = carry_decimal(_LOG_CONTEXT.divide(
-                        _LOG_CONTEXT.multiply(_fraction_decimal(pis[k]), dens[k]), total),
-                        self.decimals)
+                else:  # two significant digits of a negligible share, exactly
+                    own = dens[k].adjusted()
+                    value = carry_fraction(pis[k] * Fraction(dens[k].scaleb(-own))
+                                           / scaled_total, self.decimals, own - top)
                 resp[n, k] = float(value)
             log_rows[n] = decimal_log(total)
         return resp, log_rows
+
+    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
+        """a / b rounded, of written values (exactly half a unit rounds up, as any
+        computed value; only a carried tiny value stays at half a unit)."""
+        bs = np.broadcast_to(np.asarray(b, dtype=float), np.shape(a))
+        return np.array([self._rounded(written_fraction(float(u)) / written_fraction(float(v)))
+                         for u, v in zip(np.ravel(a), np.ravel(bs))]).reshape(np.shape(a))
 
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
         """-(x_n - mu_k)^2 / (2 sigma_k^2), rounded, from the written values (a double
@@ -367,13 +380,14 @@ def written_fraction(value: float) -> Fraction:
     return Fraction(decimal_noise_free(value))
 
 
-def carry_fraction(value: Fraction, decimals: int) -> Decimal:
-    """An exact value as a hand calculation carries it (:func:`carry_decimal`), rounded
-    exactly: 8.2155 - 8.1e-39 is no tie, however many digits that takes."""
+def carry_fraction(value: Fraction, decimals: int, scale: int = 0) -> Decimal:
+    """An exact value (times 10^*scale*) as a hand calculation carries it
+    (:func:`carry_decimal`), rounded exactly: 8.2155 - 8.1e-39 is no tie, however many
+    digits that takes."""
     if value == 0:
         return Decimal(0)
     size = abs(value)
-    if size >= Fraction(5, 10 ** (decimals + 1)):
+    if scale == 0 and size >= Fraction(5, 10 ** (decimals + 1)):
         places = -decimals
     else:  # two significant digits: 10^e <= size < 10^(e + 1)
         e = _fraction_decimal(size).adjusted()
@@ -386,7 +400,7 @@ def carry_fraction(value: Fraction, decimals: int) -> Decimal:
     whole = units.numerator // units.denominator
     if units - whole >= Fraction(1, 2):
         whole += 1
-    return Decimal(whole if value > 0 else -whole).scaleb(places)
+    return Decimal(whole if value > 0 else -whole).scaleb(places + scale)
 
 
 def _power_of_ten(e: int) -> Fraction:

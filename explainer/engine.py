@@ -167,10 +167,10 @@ def m_step(x: np.ndarray, resp: np.ndarray, current: Params, update: tuple[str, 
     # Per component, broadcast over a mean's coordinates (d >= 2).
     by_k = (slice(None), None) if multi else (slice(None),)
 
-    weights = (xp.simplify(xp.carry(nk / x.shape[0])) if "weights" in update
+    weights = (xp.simplify(xp.carry(xp.quotient(nk, x.shape[0]))) if "weights" in update
                else current.weights.copy())
     means = (np.where(empty[by_k], current.means,
-                      xp.simplify(xp.carry(sum_rx / safe_nk[by_k])))
+                      xp.simplify(xp.carry(xp.quotient(sum_rx, safe_nk[by_k]))))
              if "means" in update else current.means.copy())
     sum_rsq = xp.carry(xp.weighted_sq_sums(x, means, resp))
     if "variances" in update and multi:
@@ -179,7 +179,8 @@ def m_step(x: np.ndarray, resp: np.ndarray, current: Params, update: tuple[str, 
         variances, floored = floor_covariances(variances, floor, x, resp, empty, xp)
         events.extend(floored)
     elif "variances" in update:
-        variances = np.where(empty, current.variances, xp.simplify(xp.carry(sum_rsq / safe_nk)))
+        variances = np.where(empty, current.variances,
+                             xp.simplify(xp.carry(xp.quotient(sum_rsq, safe_nk))))
         below = xp.to_float(variances) < floor
         for k in np.flatnonzero(~empty & below):
             events.append(Event("variance_floor", int(k), float(xp.to_float(variances)[k]),

@@ -250,6 +250,9 @@ class ExactBackend:
                      log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.normalize_log_rows(log_weighted)
 
+    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
+        return a / b
+
     def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         if x is None:
             return resp.sum(axis=0)
