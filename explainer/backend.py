@@ -225,11 +225,11 @@ def carry_decimal(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def decimal_noise_free(value: float) -> Decimal:
-    """A double as the decimal a hand calculation has: the values rounded are sums and
-    products of short decimals, computed in binary (0.5 * 0.209 is 0.10449999999999999
-    in a double, the tie 0.1045 on paper); fifteen significant digits undo the binary
-    noise."""
+def decimal_of(value: float) -> Decimal:
+    """The decimal a float stands for: its 15 significant digits. The values a hand
+    calculation rounds are sums and products of short decimals, computed in binary
+    (``0.5 * 0.209`` is 0.1045 on paper, 0.10449999999999999 in binary): fifteen
+    significant digits undo the binary noise."""
     return Decimal(f"{value:.15g}")
 
 
@@ -239,7 +239,7 @@ def round_half_up(value: float, decimals: int) -> float:
     significant digits instead (the document prints it as ``4.8 x 10^-6``)."""
     if value == 0 or not math.isfinite(value):
         return value
-    return float(carry_decimal(decimal_noise_free(value), decimals))
+    return float(carry_decimal(decimal_of(value), decimals))
 
 
 _LOG_CONTEXT = Context(prec=34)
@@ -377,7 +377,7 @@ def written_fraction(value: float) -> Fraction:
     if ratio.denominator > 1 and ratio.denominator % 2 and ratio.denominator % 5 \
             and float(ratio) == value:
         return ratio
-    return Fraction(decimal_noise_free(value))
+    return Fraction(decimal_of(value))
 
 
 def carry_fraction(value: Fraction, decimals: int, scale: int = 0) -> Decimal:

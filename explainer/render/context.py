@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import defaults
-from ..backend import round_half_up
+from ..backend import FLOAT, round_half_up
 from ..errors import ProblemError
 from . import shown as sh
 from .filters import LogValue
@@ -124,6 +124,33 @@ class Sheet:
                       [c for k in range(len(weights)) for c in (weights[k], density[k])],
                       sh.sum_of_products)
         return cell
+
+    def log_column(self, key: Any, total: Cell, points: Sequence[tuple[int, Cell]],
+                   log_mixture: np.ndarray, variance: Cell | None, whole: bool,
+                   ) -> tuple[list[Cell], Cell | None]:
+        """A hand calculation's log-likelihood *total* as the sum of a column of log
+        p(x_n), one cell per printed point ``(n, p(x_n) cell)``; with the proportional
+        kernel (*variance*: the cell of sigma^2, whose p(x_n) lacks c) plus N log c, log c
+        = -log(2 pi sigma^2) / 2 rounded once. The sum is an equation when the column is
+        *whole*. Returns the column's cells and log c's."""
+        column = []
+        for n, mixture in points:
+            cell = self.cell((key, "log", n), round_half_up(float(log_mixture[n]),
+                                                              self.decimals))
+            self.equation((key, "log", n), cell, [mixture], lambda v: v.ln())
+            column.append(cell)
+        if variance is None:
+            if whole:
+                self.equation((key, "ll"), total, column, sh.d_sum)
+            return column, None
+        log_c = self.cell((key, "log_c"), round_half_up(
+            float(FLOAT.log_norm_const(np.array([variance.value]))[0]), self.decimals))
+        self.equation((key, "log_c"), log_c, [variance],
+                      lambda v: -(2 * sh.pi() * v).ln() / 2)
+        if whole:
+            self.equation((key, "ll"), total, [log_c, *column],
+                          lambda c, *t: len(t) * c + sh.d_sum(*t))
+        return column, log_c
 
     def settle(self) -> None:
         self.failing = sh.settle(self.equations, grow=self.grow)
@@ -294,7 +321,6 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     cancel = ("weighted" if not equal_weights or n_components == 1 else
               "kernel" if detail.kernel == "proportional" or equal_variances else "density")
     normalized = detail.kernel == "normalized"
-    hand, d = problem.carry == "rounded", problem.decimals
     # A hand calculation (rounded carry) divides by its rounded p(x_n): it writes that
     # denominator, not the sum it was rounded from.
     full_denominators = (n_components <= defaults.FULL_DENOMINATOR_COMPONENTS
@@ -340,15 +366,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
                                          e))
             resp.append(sheet.resp(version, n, k, detail))
         mixture = sheet.mixture(version, n, detail, weights, density)
-        log_mixture = None
-        if hand:
-            # log p(x_n) (proportional kernel: log of the table's p(x_n), which lacks c)
-            log_mixture = sheet.cell(("log_mixture", version, n),
-                                     round_half_up(float(detail.log_mixture[n]), d))
-            sheet.equation(("log_mixture", version, n), log_mixture, [mixture],
-                           lambda v: v.ln())
         return {"n": n + 1, "x": x, "exponent": exponent, "density": density,
-                "mixture": mixture, "resp": resp, "log_mixture": log_mixture,
+                "mixture": mixture, "resp": resp,
                 "exponent_min": float(np.min(detail.exponent[n])),
                 "exact": None if exact_detail is None else _exact_row(exact_detail, n, cancel)}
 
@@ -373,21 +392,15 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     highlight = [worked(n) for n in _highlight(detail, problem.highlight)]
     log_likelihood = sheet.cell(("ll", version), estep.log_likelihood)
     log_c = None
-    if hand:
-        # A hand calculation writes its log-likelihood as the sum of the log p(x_n)
-        # column (plus N log c, by the proportional kernel, which drops c).
-        terms = [r["log_mixture"] for r in rows if r is not None]
-        if not normalized:
-            log_c = sheet.cell(("log_c", version), round_half_up(
-                float(-0.5 * np.log(2 * np.pi * float(params.variances[0]))), d))
-            sheet.equation(("log_c", version), log_c, [variances[0]],
-                           lambda v: -(2 * sh.pi() * v).ln() / 2)
-        if None not in rows:
-            if normalized:
-                sheet.equation(("ll", version), log_likelihood, terms, sh.d_sum)
-            else:
-                sheet.equation(("ll", version), log_likelihood, [log_c, *terms],
-                               lambda c, *t: n_samples * c + sh.d_sum(*t))
+    if problem.carry == "rounded":
+        # A hand calculation writes its log-likelihood as the sum of a log p(x_n) column.
+        shown_rows = [r for r in rows if r is not None]
+        column, log_c = sheet.log_column(
+            ("estep", version), log_likelihood,
+            [(r["n"] - 1, r["mixture"]) for r in shown_rows], detail.log_mixture,
+            None if normalized else variances[0], None not in rows)
+        for r, cell in zip(shown_rows, column):
+            r["log_mixture"] = cell
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
     remarks = []
     if n_components > 1 and equal_weights:
@@ -749,37 +762,25 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
                         for v, lv in zip(resp[n], log_resp[n])],
                "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None}
         if hand:
-            mixture = sheet.cell(("final-mixture", n), float(detail.mixture_density[n]),
-                                 log=float(detail.log_mixture[n]))
-            row["mixture"] = mixture
-            row["log_mixture"] = sheet.cell(("final-log-mixture", n), round_half_up(
-                float(detail.log_mixture[n]), problem.decimals))
-            sheet.equation(("final-log-mixture", n), row["log_mixture"], [mixture],
-                           lambda v: v.ln())
+            row["mixture"] = sheet.cell(("final-mixture", n),
+                                        float(detail.mixture_density[n]),
+                                        log=float(detail.log_mixture[n]))
         rows.append(row)
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
     omitted = resp.shape[0] - sum(r is not None for r in rows)
+    total = sheet.cell(("ll", len(trace.iterations)), trace.final.log_likelihood)
     log_c = None
     if hand:
-        ran = len(trace.iterations)
-        terms = [r["log_mixture"] for r in rows if r is not None]
-        total = sheet.cell(("ll", ran), trace.final.log_likelihood)
-        if problem.kernel == "proportional":
-            log_c = sheet.cell(("final-log-c",), round_half_up(float(
-                -0.5 * np.log(2 * np.pi * float(trace.final.params.variances[0]))),
-                problem.decimals))
-            sheet.equation(("final-log-c",), log_c, [variance],
-                           lambda v: -(2 * sh.pi() * v).ln() / 2)
-            if not omitted:
-                sheet.equation(("ll-final",), total, [log_c, *terms],
-                               lambda c, *t: len(terms) * c + sh.d_sum(*t))
-        elif not omitted:
-            sheet.equation(("ll-final",), total, terms, sh.d_sum)
+        shown_rows = [r for r in rows if r is not None]
+        column, log_c = sheet.log_column(
+            ("final",), total, [(r["n"] - 1, r["mixture"]) for r in shown_rows],
+            detail.log_mixture, variance if problem.kernel == "proportional" else None,
+            not omitted)
+        for r, cell in zip(shown_rows, column):
+            r["log_mixture"] = cell
     return {"rows": rows, "counts": counts, "ties": int(ties.sum()),
-            "omitted": omitted, "hand": hand, "log_c": log_c,
-            "log_likelihood": sheet.cell(("ll", len(trace.iterations)),
-                                         trace.final.log_likelihood)}
+            "omitted": omitted, "hand": hand, "log_c": log_c, "log_likelihood": total}
 
 
 def build_context(trace: Trace) -> dict[str, Any]:

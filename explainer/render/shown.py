@@ -29,17 +29,11 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from .. import defaults
-from ..backend import TINY, carried_exp, carry_decimal
+from ..backend import TINY, carried_exp, carry_decimal, decimal_of
 
 # Enough digits that the exact evaluation of printed operands is exact for sums and
 # products of short decimals, and far beyond any printed digit for exp, sqrt and division.
 _PRECISION = 60
-
-
-def decimal_of(value: float) -> Decimal:
-    """The decimal a float stands for: its 15 significant digits (``0.5 * 0.209`` is
-    0.1045 on paper, 0.10449999999999999 in binary)."""
-    return Decimal(f"{value:.15g}")
 
 
 def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
