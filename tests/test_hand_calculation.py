@@ -163,7 +163,7 @@ def test_a_falling_log_likelihood_is_never_called_convergence(spec, tol):
     assert len(trace.full.iterations) == len(trace.iterations)
 
 
-def test_a_fall_of_the_hand_log_likelihood_goes_on_and_is_explained():
+def test_a_fall_of_the_hand_log_likelihood_goes_on_and_is_explained(tmp_path):
     """Two decimals on the MML problem: the hand log-likelihood falls at some iteration;
     EM goes on (a fall is no convergence) and the page says where the fall comes from."""
     spec = {**MML, "stop": {"iterations": 30, "tol": 0.001},
@@ -174,3 +174,7 @@ def test_a_fall_of_the_hand_log_likelihood_goes_on_and_is_explained():
     assert all(it.index < len(trace.iterations) or not trace.converged for it in falls)
     page = render_markdown(trace)
     assert "rounded intermediates of the hand calculation" in page
+    # The figure of the log-likelihood says where its curve falls.
+    trace.write(tmp_path / "fall.md", plots=True)
+    assert ("EM never decreases it: where the curve falls, the rounded intermediates of "
+            "the hand calculation did that.") in (tmp_path / "fall.md").read_text()
