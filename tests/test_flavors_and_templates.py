@@ -137,7 +137,8 @@ def test_user_template_mistakes_are_clear(tmp_path):
     with pytest.raises(RenderError, match=r"templates: .*broken.md.j2:1: "):
         TRACE.render_template("broken.md.j2", templates=tmp_path)
     (tmp_path / "typo.md.j2").write_text("{{ iteratons }}")
-    with pytest.raises(RenderError, match="templates: UndefinedError: 'iteratons' is undefined"):
+    with pytest.raises(RenderError,
+                       match="templates: typo.md.j2:1: UndefinedError: 'iteratons' is undefined"):
         TRACE.render_template("typo.md.j2", templates=tmp_path)
     with pytest.raises(RenderError, match="templates: template not found: nope.md.j2"):
         TRACE.render_template("nope.md.j2", templates=tmp_path)
@@ -158,7 +159,8 @@ def test_cli_templates_and_flavor(tmp_path):
     result = subprocess.run([sys.executable, "-m", "explainer", "solve", spec, "--templates",
                              str(tmp_path), "-o", str(tmp_path / "x.md")], capture_output=True,
                             text=True, env=env)
-    assert result.returncode == 2 and result.stderr.startswith("error: templates: not allowed")
+    assert result.returncode == 2 and result.stderr.startswith(
+        "error: templates: document.md.j2:1: not allowed")
     assert not (tmp_path / "x.md").exists()
     result = subprocess.run([sys.executable, "-m", "explainer", "solve", spec, "--templates",
                              str(tmp_path / "missing")], capture_output=True, text=True, env=env)

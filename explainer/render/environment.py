@@ -24,8 +24,97 @@ from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import RenderError
+from ..errors import RenderError, Terminated
 from .filters import FILTERS
+
+# What a user's template may make (``--templates``): strings and lists built by one
+# expression, the rendered document, the time and the memory of a render.
+MAX_TEMPLATE_ITEMS = 1_000_000  # characters of a string, or items of a list
+MAX_DOCUMENT_CHARS = 64 << 20
+RENDER_SECONDS = 20.0
+RENDER_MEMORY = 512 << 20  # bytes a user template's render may add
+_NUMBER_IN_FORMAT = re.compile(r"\d+")
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _too_big(what: str) -> SecurityError:
+    return SecurityError(f"{what} would exceed {MAX_TEMPLATE_ITEMS:,} characters or items")
+
+
+def _check_format(text: Any) -> None:
+    """A format string may not ask for a width or precision above the item limit."""
+    if isinstance(text, str) and any(int(m) > MAX_TEMPLATE_ITEMS
+                                     for m in _NUMBER_IN_FORMAT.findall(text)):
+        raise _too_big("a formatted string")
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with the operators that can build a huge value bounded:
+    ``'x' * 10**10``, ``[0] * 10**9``, ``10 ** 10**9``, a format width of 10**9."""
+
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                size = _size(sequence)
+                if size is not None and isinstance(times, int) and \
+                        size * times > MAX_TEMPLATE_ITEMS:
+                    raise _too_big("a repeated string or list")
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and \
+                    right * abs(left).bit_length() > 4 * MAX_TEMPLATE_ITEMS:
+                raise _too_big("a power")
+        elif operator == "+":
+            if (_size(left) or 0) + (_size(right) or 0) > MAX_TEMPLATE_ITEMS:
+                raise _too_big("a joined string or list")
+        elif operator == "%":
+            _check_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(__obj, "__self__", None).__class__ is str:
+            name = getattr(__obj, "__name__", "")
+            if name in ("format", "format_map"):
+                _check_format(__obj.__self__)
+            numbers = [a for a in (*args, *kwargs.values())
+                       if isinstance(a, int) and not isinstance(a, bool)]
+            if any(n > MAX_TEMPLATE_ITEMS for n in numbers) or (
+                    name == "replace" and len(args) >= 2 and _size(args[1]) and
+                    len(__obj.__self__) * len(args[1]) > MAX_TEMPLATE_ITEMS):
+                raise _too_big(f"str.{name}")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _bounded_filters() -> dict[str, Any]:
+    """Jinja's filters that pad or repeat, bounded like the operators."""
+    from jinja2 import filters as jf
+
+    def center(value: Any, width: int = 80) -> str:
+        if isinstance(width, int) and width > MAX_TEMPLATE_ITEMS:
+            raise _too_big("center")
+        return jf.do_center(value, width)
+
+    def indent(s: str, width: Any = 4, *args: Any, **kwargs: Any) -> str:
+        if isinstance(width, int) and width > MAX_TEMPLATE_ITEMS or (
+                isinstance(width, str) and len(width) > MAX_TEMPLATE_ITEMS):
+            raise _too_big("indent")
+        return jf.do_indent(s, width, *args, **kwargs)
+
+    def format(value: str, *args: Any, **kwargs: Any) -> str:
+        _check_format(value)
+        return jf.do_format(value, *args, **kwargs)
+
+    def replace(eval_ctx: Any, s: str, old: str, new: str, count: Any = None) -> str:
+        if len(str(s)) * max(len(str(new)), 1) > MAX_TEMPLATE_ITEMS and str(old) in str(s):
+            raise _too_big("replace")
+        return jf.do_replace(eval_ctx, s, old, new, count)
+
+    replace.jinja_pass_arg = jf.do_replace.jinja_pass_arg  # type: ignore[attr-defined]
+    return {"center": center, "indent": indent, "format": format, "replace": replace}
 
 LATEX_SYNTAX: dict[str, Any] = {
     "block_start_string": r"\BLOCK{",
@@ -91,7 +180,7 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     loader: jinja2.BaseLoader = ours
     if templates is not None:
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates), ours])
-    env = SandboxedEnvironment(
+    env = _BoundedSandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -101,6 +190,7 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
         bytecode_cache=_bytecode_cache(kind),
         **syntax,
     )
+    env.filters.update(_bounded_filters())
     env.filters.update(FILTERS)
     return env
 
@@ -117,20 +207,132 @@ def tidy(text: str) -> str:
 def render_template(kind: str, name: str, context: dict[str, Any],
                     templates: str | None = None) -> str:
     """Render template *name* with *context*. With the user's *templates* folder, a
-    template error (their mistake, not ours) is reported as a clear RenderError."""
+    template error (their mistake, not ours) is reported as a clear RenderError, and
+    the render is bounded in time, memory and size (:func:`_isolated`)."""
     env = environment(kind, None if templates is None else str(Path(templates).resolve()))
     if templates is None:
         return env.get_template(name).render(context)
     if not Path(templates).is_dir():
         raise RenderError(f"templates: not a folder: {templates}")
+    return _isolated(lambda: _render_user(env, name, context))
+
+
+def _render_user(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     try:
-        return env.get_template(name).render(context)
+        template = env.get_template(name)
+        parts, size = [], 0
+        for part in template.generate(context):
+            size += len(part)
+            if size > MAX_DOCUMENT_CHARS:
+                raise RenderError(f"templates: {name}: the document would exceed "
+                                  f"{MAX_DOCUMENT_CHARS >> 20} MiB")
+            parts.append(part)
+        return "".join(parts)
     except SecurityError as exc:
-        raise RenderError(f"templates: not allowed in a template (sandbox): {exc}") from None
+        raise RenderError(f"templates: {_where(exc)}not allowed in a template (sandbox): "
+                          f"{exc}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"templates: {exc.filename or exc.name}:{exc.lineno}: "
                           f"{exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"templates: template not found: {exc.name}") from None
     except jinja2.TemplateError as exc:
-        raise RenderError(f"templates: {type(exc).__name__}: {exc}") from None
+        raise RenderError(f"templates: {_where(exc)}{type(exc).__name__}: {exc}") from None
+    except (RenderError, KeyboardInterrupt, Terminated):
+        raise
+    except MemoryError:
+        raise RenderError(f"templates: {_where(None)}the render used more than "
+                          f"{RENDER_MEMORY >> 20} MiB") from None
+    except RecursionError:
+        raise RenderError(f"templates: {_where(None)}recursion too deep") from None
+    except Exception as exc:  # the user's template failed: their fault, not an internal one
+        raise RenderError(f"templates: {_where(exc)}{type(exc).__name__}: {exc}") from None
+
+
+def _where(exc: BaseException | None) -> str:
+    """``file.j2:LINE: `` of the user's template frame the error came from, if any."""
+    tb = exc.__traceback__ if exc is not None else None
+    found = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") and not filename.startswith(str(templates_dir())):
+            found = f"{Path(filename).name}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return found
+
+
+def _isolated(render: Any) -> str:
+    """Run *render* (a user's template) in a forked child limited to
+    :data:`RENDER_SECONDS` and :data:`RENDER_MEMORY`; its RenderError comes back as one.
+    Without fork (Windows) it runs here, bounded by the sandbox's operators only."""
+    import pickle
+    import resource
+    import select
+    import signal
+    import time
+
+    if not hasattr(os, "fork"):
+        return render()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: render, send (ok, text or message), leave at once
+        status = 0
+        try:
+            os.close(read_end)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            used = _address_space()
+            if used is not None:
+                resource.setrlimit(resource.RLIMIT_AS, (used + RENDER_MEMORY,) * 2)
+            try:
+                result = (True, render())
+            except RenderError as exc:
+                result = (False, str(exc))
+            except MemoryError:
+                result = (False, f"templates: the render used more than "
+                                 f"{RENDER_MEMORY >> 20} MiB")
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    chunks = []
+    deadline = time.monotonic() + RENDER_SECONDS
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RenderError(f"templates: the render took more than "
+                                      f"{RENDER_SECONDS:g} s")
+                ready, _, _ = select.select([pipe], [], [], left)
+                if ready:
+                    chunk = os.read(pipe.fileno(), 1 << 20)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    try:
+        ok, value = pickle.loads(b"".join(chunks))
+    except Exception:
+        raise RenderError("templates: the render failed (it ran out of memory or "
+                          "crashed)") from None
+    if not ok:
+        raise RenderError(value)
+    return value
+
+
+def _address_space() -> int | None:
+    """This process's virtual memory size in bytes (Linux), else None."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
