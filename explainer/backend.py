@@ -16,7 +16,7 @@ derived quantities both call them, so what a document shows is what was used.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -212,6 +212,14 @@ def carry_decimal(value: Decimal, decimals: int) -> Decimal:
     instead (at any size: 3.7 x 10^-348 is carried as written)."""
     if value == 0 or not value.is_finite():
         return value
+    with localcontext(_WIDE):
+        return _carried(value, decimals)
+
+
+_WIDE = Context(prec=400)  # digits: a sum of a million values near 10^12, at 12 decimals
+
+
+def _carried(value: Decimal, decimals: int) -> Decimal:
     if abs(value) == Decimal(5).scaleb(-decimals - 1):
         # Exactly half a unit is what a tiny value carried with two digits can become
         # (0.0049 -> 5.0 x 10^-3): kept, so that carrying a carried value changes nothing.

@@ -8,7 +8,7 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Sequence
 
 import numpy as np
@@ -71,7 +71,9 @@ class Sheet:
                     # short as that, no digits added (-0.0009 stays -0.0009).
                     places = min(0, shown.number.normalize().as_tuple().exponent)
                     quantum = Decimal(1).scaleb(places)
-                    shown = replace(shown, number=shown.number.quantize(quantum),
+                    with localcontext(sh.WIDE):
+                        number = shown.number.quantize(quantum)
+                    shown = replace(shown, number=number,
                                     quantum=quantum)
                 found = Cell(value, self.decimals, fixed=shown)
             else:

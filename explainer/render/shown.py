@@ -33,7 +33,8 @@ from ..backend import TINY, carried_exp, carry_decimal, decimal_of
 
 # Enough digits that the exact evaluation of printed operands is exact for sums and
 # products of short decimals, and far beyond any printed digit for exp, sqrt and division.
-_PRECISION = 60
+_PRECISION = 400  # digits: any double, in fixed decimals
+WIDE = Context(prec=_PRECISION)
 
 
 def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
@@ -142,7 +143,8 @@ def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | Non
     if compact and exact and not sci:
         printed = printed.normalize()
         if printed.as_tuple().exponent > 0:  # 1E+1 -> 10
-            printed = printed.quantize(Decimal(1))
+            with localcontext(WIDE):
+                printed = printed.quantize(Decimal(1))
         quantum = Decimal(1).scaleb(min(0, printed.as_tuple().exponent))
     return Shown(printed, quantum, sci, exact, exact if equal is None else equal,
                  float(value), log)
