@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from .defaults import FLAVORS, ITERATION_PARTS, PARTS
-from .errors import ExplainerError
+from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
+                     Terminated)
 
 EPILOG = """\
 examples:
@@ -241,28 +245,29 @@ def solve(args: argparse.Namespace) -> int:
 
     problem = problem_from_args(args)
     output = _plan(args)
-    long_work = problem.exact or problem.iterations * problem.n_samples >= 1_000_000
+    # A progress line (on a terminal only) for work that may take more than a moment.
+    long_work = problem.exact or problem.iterations * max(problem.n_samples, 100) >= 200_000
     progress = _progress() if long_work else None
     write(run(problem, progress=progress), output)
     return 0
 
 
 def render(args: argparse.Namespace) -> int:
-    from .problem import read_text_file
+    from .inputs import read_text
     from .render.json import trace_from_json
     from .render.output import write
 
     output = _plan(args)
-    write(trace_from_json(read_text_file(args.trace, "trace")), output)
+    write(trace_from_json(read_text(args.trace, "trace")), output)
     return 0
 
 
 def check(args: argparse.Namespace) -> int:
-    from .grading import grade, read_answers
+    from .grading import grade, iter_answers
     from .problem import problem_from
 
     problem = problem_from(args.spec, decimals=args.decimals)
-    result = grade(problem, read_answers(args.answers))
+    result = grade(problem, iter_answers(args.answers))
     if args.format == "json":
         import json
 
@@ -279,12 +284,9 @@ def check(args: argparse.Namespace) -> int:
         from .render.environment import render_template
 
         text = render_template("markdown", "check/report.md.j2", result)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        from .render.output import write_atomically
+    from .render.output import emit
 
-        write_atomically(Path(args.output), text)
+    emit(text, None if args.output is None else Path(args.output))
     return 0
 
 
@@ -301,28 +303,110 @@ def exam(args: argparse.Namespace) -> int:
 COMMANDS = {"solve": solve, "render": render, "check": check, "exam": exam}
 
 
+MESSAGE_LIMIT = 400  # characters of an error message; a longer one is cut with "..."
+
+
+def _say(message: str) -> None:
+    """One line on standard error, however long or many-lined the message."""
+    line = " ".join(message.split())
+    if len(line) > MESSAGE_LIMIT:
+        line = line[:MESSAGE_LIMIT - 3] + "..."
+    try:
+        print(f"error: {line}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+def _quiet_stdout() -> None:
+    """After standard output failed (a closed pipe, a full disk), point it at /dev/null so
+    that Python's flush at exit does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise Terminated(signum)
+
+
+_NEGATIVE = re.compile(r"^-(\d|\.\d)")
+
+
+def _join_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``--data -3,-2.5,-1`` as ``--data=-3,-2.5,-1``: argparse takes a value that starts
+    with '-' for an option unless it is one plain number."""
+    takes_value = {option for action in _all_actions(parser) if action.nargs is None
+                   and action.option_strings and action.const is None
+                   and not isinstance(action, argparse._VersionAction)
+                   for option in action.option_strings}
+    joined: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in takes_value and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
+            joined.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    actions = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                actions.extend(_all_actions(sub))
+    return actions
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_join_negative_values(parser, argv))
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    # SIGTERM and SIGHUP unwind like Ctrl-C: temporary folders are removed and LaTeX's
+    # process group is killed on the way out.
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _terminate)
     try:
         return COMMANDS[args.command](args)
     except ExplainerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if isinstance(exc, SystemRefused) and "stdout" == getattr(exc, "field", None):
+            _quiet_stdout()
+        _say(str(exc))
+        return exc.exit_status
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _say("terminated")
+        return EXIT_TERMINATED
     except BrokenPipeError:
+        _quiet_stdout()
         return 0
+    except RecursionError:
+        _say("input: nested too deeply")
+        return 2
+    except MemoryError:
+        _say("out of memory; the input is too large for this machine")
+        return 1
     except Exception as exc:  # an internal fault: say so plainly, traceback on request
         if os.environ.get("EM_EXPLAINER_DEBUG"):
             raise
-        print(f"error: internal fault ({type(exc).__name__}: {exc}); set EM_EXPLAINER_DEBUG=1 "
-              f"for the traceback and please report it", file=sys.stderr)
+        _say(f"internal fault ({type(exc).__name__}: {exc}); set EM_EXPLAINER_DEBUG=1 "
+             f"for the traceback and please report it")
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -133,3 +133,25 @@ NEAR_TIE = 0.02
 # double precision (an ill-conditioned inverse, a mean equal to a point but for 10^-17):
 # its result is printed as its printed operands give it (render.shown).
 NOISE_RELATIVE = 1e-6
+
+# Limits: what one problem may ask for (README, "Limits"). Larger input is refused with
+# exit 2 naming the field, so that no input runs for ever or fills the memory.
+MAX_POINTS = 1_000_000
+MAX_DIMENSIONS = 100
+MAX_COMPONENTS = 100
+MAX_ITERATIONS = 10_000
+MAX_ROWS_LIMIT = 1_000  # display.max_rows at most
+MAX_TEXT = 500  # characters of a title or a component name
+# Rows of the per-point tables a document may hold: (points shown, at most max_rows) x
+# (iterations shown in full); and the per-point values kept for them (points x
+# components x iterations shown in full).
+MAX_DOCUMENT_ROWS = 20_000
+MAX_DETAIL_VALUES = 20_000_000
+# A rounded carry computes in exact fractions: points x components x iterations at most.
+MAX_ROUNDED_WORK = 200_000
+# Numbers a problem may hold: data and means at most MAX_ABS_VALUE in absolute value
+# (a double holds no decimals beyond; rescale larger data), given variances (and
+# covariance entries) from MIN_VARIANCE to MAX_VARIANCE.
+MAX_ABS_VALUE = 1e12
+MIN_VARIANCE = 1e-30
+MAX_VARIANCE = 1e30

@@ -16,6 +16,7 @@ import numpy as np
 from . import backend as formulas
 from . import defaults
 from .backend import FLOAT, Backend, BudgetExceeded, RoundedBackend
+from .errors import ProblemError
 from .problem import Problem
 from .trace import EStep, Event, Iteration, MStep, MStepDetail, Params, PointDetail, Start, Trace
 
@@ -326,6 +327,21 @@ def _converged(gain: float, tol: float, xp: Backend) -> bool:
     return gain < tol
 
 
+def _check_detail(problem: Problem, shown: int) -> None:
+    """*shown* iterations in full must fit the limits of a document (its per-point table
+    rows) and of the memory (the per-point values kept for them)."""
+    n, k = problem.n_samples, problem.components
+    rows = shown * min(n, problem.max_rows)
+    if rows > defaults.MAX_DOCUMENT_ROWS or shown * n * k > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("display.detail", f"{shown} iterations in full with {n:,} points "
+                                             f"(tables of {min(n, problem.max_rows)} rows) are "
+                                             f"more than a document may hold (at most "
+                                             f"{defaults.MAX_DOCUMENT_ROWS:,} table rows and "
+                                             f"{defaults.MAX_DETAIL_VALUES:,} per-point "
+                                             f"values); show fewer iterations in full "
+                                             f"(detail), or fewer rows (max_rows)")
+
+
 def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
              final: bool = True) -> Trace:
     """One EM run on *problem* in *xp*'s arithmetic.
@@ -346,6 +362,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     iterations: list[Iteration] = []
     events: list[Event] = [*start.events, *(start.mstep.events if start.mstep else ())]
     converged, stop_reason, budget = False, "iterations", None
+    shown = 0
     for index in range(1, problem.iterations + 1):
         assert estep.detail is not None
         # A backend with a budget may stop anywhere in the iteration: the run then ends
@@ -371,6 +388,9 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
                 break
             next_estep = None
         del last_whole
+        if problem.detail.shows(index):
+            shown += 1
+            _check_detail(problem, shown)
         events.extend(mstep.events)
         if iterations and not problem.detail.shows(iterations[-1].index):
             iterations[-1] = _strip(iterations[-1])

@@ -1,10 +1,24 @@
-"""The error tree. Every user-facing failure is a subclass of ExplainerError."""
+"""The error tree. Every user-facing failure is a subclass of ExplainerError.
+
+Exit statuses (the command line's contract): 0 success; 1 an internal fault;
+2 bad input (:class:`ProblemError`, :class:`RenderError`); 3 the system refused
+to write or read a file the input named correctly (:class:`SystemRefused`: a
+read-only folder, a full disk, no permission); 130 interrupted (SIGINT); 143
+terminated (SIGTERM or SIGHUP).
+"""
 
 from __future__ import annotations
+
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 class ExplainerError(Exception):
     """Base class: an error the command line reports as one line, exit status 2."""
+
+    exit_status = EXIT_BAD_INPUT
 
 
 class ProblemError(ExplainerError):
@@ -18,3 +32,20 @@ class ProblemError(ExplainerError):
 
 class RenderError(ExplainerError):
     """The trace could not be turned into the requested output."""
+
+
+class SystemRefused(ProblemError):
+    """The operating system refused a write (read-only, disk full, permission): exit 3.
+
+    The message is ``FIELD: cannot write PATH: REASON``.
+    """
+
+    exit_status = EXIT_REFUSED
+
+    def __init__(self, field: str, path: object, error: OSError, verb: str = "write") -> None:
+        reason = error.strerror or type(error).__name__
+        super().__init__(field, f"cannot {verb} {path}: {reason}")
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (temporary files, child processes), exit 143."""

@@ -45,7 +45,7 @@ import numpy as np
 
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
-from .errors import ProblemError
+from .errors import ProblemError, SystemRefused
 from .grading import KINDS, Quantity, _value, tolerance
 from .problem import Problem, load_spec_file, validate
 from .trace import Trace
@@ -353,6 +353,19 @@ def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
     return context
 
 
+def _pdf_worker() -> None:
+    """A PDF worker unwinds on SIGTERM (what Pool.terminate sends), so that the LaTeX
+    process group it started is killed and its temporary folder removed."""
+    import signal
+
+    from .errors import Terminated
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
     """Compile one variant's question and key (in a worker process)."""
     from .render.environment import render_template
@@ -397,7 +410,10 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     kinds = (template.get("exam") or {}).get("ask", ["r", "N", "pi", "mu"])
     title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
     decimals_of = None
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    except OSError as exc:
+        raise SystemRefused("-o", out, exc) from None
     jobs = []
     try:
         env = environment("markdown")
@@ -441,13 +457,22 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                     progress(variant.number, n)
             xml.write(str(moodle.make_module({"decimals": 3}).tail()))
         if jobs:
-            from concurrent.futures import ProcessPoolExecutor
+            import multiprocessing
 
-            with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-                list(pool.map(_pdf_job, jobs))
+            # Leaving the with-block terminates the workers, also on an error or a
+            # signal here; each worker then kills its LaTeX process group (_pdf_worker).
+            with multiprocessing.Pool(os.cpu_count() or 1, initializer=_pdf_worker) as pool:
+                for _ in pool.imap_unordered(_pdf_job, jobs):
+                    pass
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(work, 0o777 & ~mask)  # mkdtemp's 0700 would hide the exam from others
         if out.exists():
             out.rmdir()
         os.replace(work, out)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise SystemRefused("-o", out, exc) from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

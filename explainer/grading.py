@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -31,7 +31,8 @@ from .backend import FLOAT, RoundedBackend
 from .engine import e_step, run_with
 from .errors import ProblemError
 from .numbers import parse_number
-from .problem import Detail, Problem, read_text_file
+from .inputs import load_yaml, read_text
+from .problem import Detail, Problem
 from .trace import Params, Trace
 
 KINDS = ("r", "N", "pi", "mu", "var", "loglik")
@@ -94,40 +95,59 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     return Quantity(iteration, kind, n, k)
 
 
+MAX_ANSWERS = 10_000  # rows of an answers file
+
+
 def read_answers(path: str | Path) -> list[tuple[str, str, str]]:
     """``(where, quantity, value)`` rows of a CSV (``quantity,value``, header optional)
     or YAML (a mapping, or a list of {quantity, value}) file; value "" is missing."""
-    path = Path(path)
-    text = read_text_file(path, "answers")
-    rows: list[tuple[str, str, str]] = []
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+    rows = list(iter_answers(path))
+    if not rows:
+        raise ProblemError("answers", f"{path} holds no answers")
+    return rows
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ProblemError("answers", f"malformed YAML in {path}: {exc}") from None
+
+def iter_answers(path: str | Path) -> Iterator[tuple[str, str, str]]:
+    """The rows of :func:`read_answers` one by one, so that a bad row is reported before
+    the rest is read; more than :data:`MAX_ANSWERS` rows is an error."""
+    path = Path(path)
+    text = read_text(path, "answers")
+    count = 0
+    for row in _answer_rows(path, text):
+        count += 1
+        if count > MAX_ANSWERS:
+            raise ProblemError("answers", f"{path} has more than {MAX_ANSWERS:,} answers, "
+                                          f"the limit")
+        yield row
+
+
+def _answer_rows(path: Path, text: str) -> Iterator[tuple[str, str, str]]:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = load_yaml(text, "answers", path)
         items = data.items() if isinstance(data, dict) else [
             (d.get("quantity"), d.get("value")) if isinstance(d, dict) else (None, None)
-            for d in (data or [])]
+            for d in (data if isinstance(data, list) else [])]
         for i, (quantity, value) in enumerate(items, start=1):
-            if quantity is None:
+            if quantity is None or isinstance(quantity, (list, dict)) or isinstance(
+                    value, (list, dict)):
                 raise ProblemError(f"answers (item {i})", "expected quantity: value")
-            rows.append((f"answers (item {i})", str(quantity), "" if value is None
-                         else str(value)))
-    else:
-        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            yield (f"answers (item {i})", str(quantity), "" if value is None else str(value))
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if line == 1 and row[0].strip().lower() == "quantity":
                 continue
             # r[1,2],0.5 unquoted is three cells: the value is the last one.
             quantity = ",".join(row[:-1]) if len(row) > 1 else row[0]
-            rows.append((f"answers (line {line})", quantity.strip(),
-                         row[-1].strip() if len(row) > 1 else ""))
-    if not rows:
-        raise ProblemError("answers", f"{path} holds no answers")
-    return rows
+            yield (f"answers (line {line})", quantity.strip(),
+                   row[-1].strip() if len(row) > 1 else "")
+    except csv.Error as exc:
+        raise ProblemError(f"answers (line {reader.line_num})", f"cannot read {path}: "
+                                                                f"{exc}") from None
 
 
 # --------------------------------------------------------------------------- grading
@@ -240,7 +260,7 @@ def tolerance(problem: Problem, value: float) -> float:
     return 0.5 * 10.0 ** -problem.decimals + 1e-9 * abs(value)
 
 
-def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
     if problem.dim > 1:
         raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
@@ -248,15 +268,16 @@ def grade(problem: Problem, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
     problem = replace(problem, exact=False, exact_inputs=None, carry="full",
                       detail=Detail(frozenset(), all=True), tol=None)
     parsed = []
-    for where, name, text in rows:
+    seen: set[Quantity] = set()
+    for where, name, text in rows:  # checked row by row, as the rows are read
         q = parse_quantity(name, problem, where)
         value = None if text == "" else parse_number(text, f"{where} ({name})")
-        parsed.append((q, value))
-    seen: set[Quantity] = set()
-    for (q, _), (where, name, _) in zip(parsed, rows):
         if q in seen:
             raise ProblemError(where, f"{name!r} is answered twice")
         seen.add(q)
+        parsed.append((q, value))
+    if not parsed:
+        raise ProblemError("answers", "holds no answers")
     full = run_with(problem, FLOAT)
     rounded = run_with(problem, RoundedBackend(problem.decimals))
     student = _Student(problem, {q: v for q, v in parsed if v is not None})

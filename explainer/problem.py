@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import difflib
-import json
+import io
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +20,7 @@ import numpy as np
 
 from . import defaults
 from .errors import ProblemError
+from .inputs import load_json, load_yaml, read_text
 from .numbers import fraction_text, parse_fraction_list, parse_number, parse_number_list
 
 # The keys a spec may hold, by section; None marks a leaf.
@@ -185,36 +186,18 @@ class Problem:
 # --------------------------------------------------------------------------- reading
 
 def read_text_file(path: str | Path, field: str) -> str:
-    """The text of a UTF-8 file, or a ProblemError naming *field* (missing, unreadable)."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemError(field, f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemError(field, f"cannot read {path}: {exc}") from None
+    """The text of a UTF-8 file, or a ProblemError naming *field* (missing, unreadable,
+    larger than the field's limit)."""
+    return read_text(path, field)
 
 
 def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
     """Read a YAML or JSON spec; return the mapping and the folder it lives in."""
     path = Path(path)
-    text = read_text_file(path, "spec")
     if path.suffix.lower() == ".json":
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProblemError(
-                "spec", f"malformed JSON in {path} at line {exc.lineno}: {exc.msg}"
-            ) from None
+        spec = load_json(read_text(path, "spec (JSON)"), "spec", path)
     else:
-        import yaml
-
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ProblemError("spec", f"malformed YAML in {path}{where}: {problem}") from None
+        spec = load_yaml(read_text(path, "spec"), "spec", path)
     if spec is None:
         raise ProblemError("spec", f"{path} is empty; expected a mapping of spec keys")
     if not isinstance(spec, dict):
@@ -236,13 +219,17 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
     """Read numeric columns of a CSV file (header row optional), one list per row:
     the named *columns* (None: the only column when *single*, else every column)."""
     key = "column" if single else "columns"
+    text = read_text(path, "data_file")
+    rows = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except FileNotFoundError:
-        raise ProblemError(field, f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ProblemError(field, f"cannot read {path}: {exc}") from None
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                if len(rows) > defaults.MAX_POINTS + 1:
+                    raise ProblemError(field, f"{path} has more than "
+                                              f"{defaults.MAX_POINTS:,} rows, the limit of points")
+    except csv.Error as exc:
+        raise ProblemError(field, f"cannot read {path} (line {len(rows) + 1}): {exc}") from None
     if not rows:
         raise ProblemError(field, f"{path} holds no rows")
     header: list[str] | None = None
@@ -337,6 +324,10 @@ def _names(value: Any, components: int) -> tuple[str, ...] | None:
         raise ProblemError("names", f"expected {components} names (one per component), "
                                     f"but got {len(value)}")
     names = tuple(str(v) for v in value)
+    for i, name in enumerate(names):
+        if len(name) > defaults.MAX_TEXT:
+            raise ProblemError(f"names[{i + 1}]", f"{len(name):,} characters are more than "
+                                                 f"the limit of {defaults.MAX_TEXT}")
     if len(set(names)) != len(names):
         raise ProblemError("names", f"expected distinct names, but got {list(names)}")
     return names
@@ -442,6 +433,18 @@ def _floats(values: list[Any]) -> np.ndarray:
     return array
 
 
+def _within(array: np.ndarray, field: str, limit: float) -> None:
+    """Every entry of *array* at most *limit* in absolute value, else an error naming the
+    first entry beyond (``data[3]``, ``init.means[2][1]``)."""
+    beyond = np.argwhere(np.abs(array) > limit)
+    if len(beyond):
+        index = "".join(f"[{i + 1}]" for i in beyond[0])
+        raise ProblemError(f"{field}{index}", f"expected a number from {-limit:g} to "
+                                              f"{limit:g}, but got "
+                                              f"{array[tuple(beyond[0])]:g}; rescale the "
+                                              f"data (thousands, millions) for larger numbers")
+
+
 def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
@@ -511,6 +514,12 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
         raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
     if not values:
         raise ProblemError("data", "expected at least one number, but the data is empty")
+    if len(values) > defaults.MAX_POINTS:
+        raise ProblemError("data", f"{len(values):,} points are more than the limit of "
+                                   f"{defaults.MAX_POINTS:,}")
+    if isinstance(values[0], list) and len(values[0]) > defaults.MAX_DIMENSIONS:
+        raise ProblemError("data", f"{len(values[0])} numbers per point are more than the "
+                                   f"limit of {defaults.MAX_DIMENSIONS} dimensions")
     if exact:
         return values
     return [[float(v) for v in row] if isinstance(row, list) else float(row) for row in values]
@@ -620,6 +629,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     # Data.
     values = _read_data(spec, base_dir, exact)
     data = _floats(values)
+    _within(data, "data", defaults.MAX_ABS_VALUE)
     dim = 1 if data.ndim == 1 else data.shape[1]
     covariance_type = _choice(model.get("covariance_type"), "model.covariance_type",
                               defaults.COVARIANCE_TYPES, defaults.COVARIANCE_TYPE)
@@ -628,17 +638,20 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     init_method = _choice(spec.get("init_method"), "init_method", defaults.INIT_METHODS,
                           "given" if init else defaults.INIT_METHOD)
     if spec.get("components") is not None:
-        components = _integer(spec["components"], "components", low=1)
+        components = _integer(spec["components"], "components", low=1,
+                              high=defaults.MAX_COMPONENTS)
     elif init.get("means") is not None:
         components = (len(init["means"]) if dim > 1 and isinstance(init["means"], (list, tuple))
                       else len(parse_number_list(init["means"], "init.means")))
-        if components < 1:
-            raise ProblemError("init.means", "expected at least one mean")
+        if not 1 <= components <= defaults.MAX_COMPONENTS:
+            raise ProblemError("init.means", f"expected 1 to {defaults.MAX_COMPONENTS} means "
+                                             f"(one per component), but got {components}")
     else:
         raise ProblemError("components", "missing; expected the number of components K >= 1")
 
     iterations = (defaults.ITERATIONS if stop.get("iterations") is None
-                  else _integer(stop["iterations"], "stop.iterations", low=0))
+                  else _integer(stop["iterations"], "stop.iterations", low=0,
+                                high=defaults.MAX_ITERATIONS))
     if components > len(data) and (iterations > 0 or init_method != "given"):
         raise ProblemError("components", f"expected at most {len(data)} components (one per "
                                          f"data point) when an M-step runs, but got {components}")
@@ -659,6 +672,15 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if exact:
             exact_given = {name: _nested(v) for name, v in given.items()}
         weights, means, variances = (_floats(given[name]) for name in defaults.PARAMETERS)
+        _within(means, "init.means", defaults.MAX_ABS_VALUE)
+        _within(variances, "init.covariances" if dim > 1 else "init.variances",
+                defaults.MAX_VARIANCE)
+        if dim == 1:
+            for k, v in enumerate(variances):
+                if 0 < v < defaults.MIN_VARIANCE:
+                    raise ProblemError(f"init.variances[{k + 1}]",
+                                       f"expected a variance of at least "
+                                       f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
         for k, w in enumerate(weights):
             if w < 0:
                 raise ProblemError(f"init.weights[{k + 1}]",
@@ -715,7 +737,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     decimals = (defaults.DECIMALS if display.get("decimals") is None
                 else _integer(display["decimals"], "display.decimals", low=low, high=high))
     max_rows = (defaults.MAX_ROWS if display.get("max_rows") is None
-                else _integer(display["max_rows"], "display.max_rows", low=2))
+                else _integer(display["max_rows"], "display.max_rows", low=2,
+                              high=defaults.MAX_ROWS_LIMIT))
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
@@ -728,6 +751,15 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     title = spec.get("title")
     if title is not None and not isinstance(title, (str, int, float)):
         raise ProblemError("title", f"expected text, but got {title!r}")
+    if title is not None and len(str(title)) > defaults.MAX_TEXT:
+        raise ProblemError("title", f"{len(str(title)):,} characters are more than the limit "
+                                    f"of {defaults.MAX_TEXT}")
+    if carry == "rounded" and len(data) * components * iterations > defaults.MAX_ROUNDED_WORK:
+        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
+                                            f"{len(data):,} points x {components} components x "
+                                            f"{iterations} iterations are more than the limit "
+                                            f"of {defaults.MAX_ROUNDED_WORK:,}; use fewer, or "
+                                            f"carry: full")
 
     return Problem(
         data=data, components=components,

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
+from ..inputs import load_json
 from ..backend import FLOAT, Backend, RoundedBackend
 from ..trace import EStep, Event, Iteration, MStep, MStepDetail, Params, PointDetail, Start, Trace
 
@@ -293,15 +294,15 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
     if problem.exact:
         trace = replace(trace, exact=_read_exact(data, problem),
                         exact_budget=data["exact"].get("budget"))
+    from .trace_check import check_trace
+
+    check_trace(trace)
     return trace
 
 
 def trace_from_json(text: str) -> Trace:
     """Read a trace saved with ``--format json``; a bad file is a clear error."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemError("trace", f"malformed JSON at line {exc.lineno}: {exc.msg}") from None
+    data = load_json(text, "trace", depth=False)
     try:
         return trace_from_dict(data)
     except ProblemError:

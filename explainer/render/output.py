@@ -7,15 +7,17 @@ rendered, so a failure leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import defaults
-from ..errors import ProblemError
+from ..errors import ProblemError, SystemRefused
 from ..trace import Trace
 
 FORMATS = ("md", "tex", "pdf", "json")
@@ -35,19 +37,91 @@ def format_for(path: str | None, explicit: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write *data* to *path* through a temporary file, so no partial file is left."""
-    folder = path.resolve().parent
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
+    """Write *data* to *path* so that no partial file is left and nothing else is lost.
+
+    A regular file (new or existing) is written through a temporary file beside it and
+    renamed into place; it keeps the mode of the file it replaces (a new one gets
+    0666 less the umask, as ``open()`` would). A symbolic link is written through: the
+    file it points at is replaced, the link stays. A device or FIFO (``/dev/null``,
+    ``/dev/stdout``, a pipe) is written in place, as the shell's ``>`` does, never
+    replaced by a file; a folder or socket is refused. The system's refusals
+    (read-only, disk full, no permission) are :class:`SystemRefused` (exit 3).
+    """
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    target = Path(os.path.realpath(path))
+    try:
+        status: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as exc:
+        raise SystemRefused(field, path, exc) from None
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise ProblemError(field, f"cannot write {path}: it is a folder; name a file in it")
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        _write_in_place(path, target, status, data, field)
+        return
+    folder = target.parent
     if not folder.is_dir():
-        raise ProblemError("-o", f"folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        raise ProblemError(field, f"folder does not exist: {folder}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise SystemRefused(field, path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
+            handle.write(data)
+            os.fchmod(handle.fileno(), stat.S_IMODE(status.st_mode) if status is not None
+                      else 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SystemRefused(field, path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_in_place(path: Path, target: Path, status: os.stat_result, data: bytes,
+                    field: str) -> None:
+    """A device or FIFO: written as it is, never replaced (a socket is refused)."""
+    mode = status.st_mode
+    if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)):
+        raise ProblemError(field, f"cannot write {path}: it is not a file, device or pipe")
+    flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(mode) else 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise ProblemError(field, f"cannot write {path}: no program reads from "
+                                      f"this pipe") from None
+        raise SystemRefused(field, path, exc) from None
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise SystemRefused(field, path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def writable_file(path: Path, field: str = "-o") -> bool:
+    """Whether *path* is (or will be) a regular file, not a device or pipe; a folder, or
+    a missing folder to hold it, is an error."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise ProblemError(field, f"cannot write {path}: it is a folder; name a file in it")
+    if not target.parent.is_dir():
+        raise ProblemError(field, f"folder does not exist: {target.parent}")
+    return not target.exists() or target.is_file()
 
 
 def figures_folder(out: Path) -> Path:
@@ -93,8 +167,9 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if out is None and (fmt == "pdf" or plots):
         what = "PDF output" if fmt == "pdf" else "--plots"
         raise ProblemError("-o", f"{what} needs an output file (-o NAME.{fmt})")
-    if out is not None and not out.resolve().parent.is_dir():
-        raise ProblemError("-o", f"folder does not exist: {out.resolve().parent}")
+    if out is not None and not writable_file(out) and plots:
+        raise ProblemError("--plots", f"the figures go into a folder beside the output, "
+                                      f"but {out} is a device or pipe, not a file")
     if fmt == "pdf":
         from .pdf import require_latex
 
@@ -122,30 +197,40 @@ def write(trace: Trace, output: Output) -> list[Path]:
     if fmt == "json":
         from .json import render_json
 
-        return _emit(render_json(trace), out)
+        return emit(render_json(trace), out)
     if fmt == "pdf":
         assert out is not None
         write_atomically(out, build_pdf(trace, plots, **selection).pdf)
         return [out]
     if not plots:
         text = _render_text(trace, fmt, fragment, None, selection, output.flavor)
-        return _emit(text, out)
+        return emit(text, out)
     assert out is not None
     from .plots import write_plots
 
     final = figures_folder(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out.resolve().parent))
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        raise ProblemError("--plots", f"the figures go into {final}, which exists and is "
+                                      f"not a folder; move it or name another output")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out.resolve().parent))
+    except OSError as exc:
+        raise SystemRefused("-o", final, exc) from None
     try:
         names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
         links = {name: f"{final.name}/{file}" for name, file in names.items()}
         text = _render_text(trace, fmt, fragment, links, selection, output.flavor)
+        os.chmod(staging, 0o777 & ~_umask())
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SystemRefused("-o", final, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    written = _emit(text, out)
+    written = emit(text, out)
     return written + sorted(final.iterdir())
 
 
@@ -179,9 +264,16 @@ def _render_text(trace: Trace, fmt: str, fragment: bool, plots: dict[str, str] |
     return render_latex(trace, fragment=fragment, plots=plots, **selection)
 
 
-def _emit(text: str, out: Path | None) -> list[Path]:
+def emit(text: str, out: Path | None) -> list[Path]:
+    """*text* to the file *out* (see :func:`write_atomically`), or to standard output."""
     if out is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise SystemRefused("stdout", "standard output", exc) from None
         return []
     write_atomically(out, text)
     return [out]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -24,7 +25,17 @@ from ..errors import RenderError
 
 DEBIAN_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended",
                    "texlive-fonts-recommended", "latexmk")
-TIMEOUT_SECONDS = 120.0
+TIMEOUT_SECONDS = 120.0  # LaTeX's time limit; EM_EXPLAINER_LATEX_TIMEOUT=SECONDS changes it
+
+
+def latex_timeout() -> float:
+    """The time limit of one LaTeX build, in seconds."""
+    text = os.environ.get("EM_EXPLAINER_LATEX_TIMEOUT", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return TIMEOUT_SECONDS
+    return value if 0 < value < float("inf") else TIMEOUT_SECONDS
 _ERROR_LINE = re.compile(r"^(!.*|.*:\d+: .*)$")
 _SOURCE_LINE = re.compile(r"^l\.(\d+) (.*)$")
 
@@ -67,13 +78,14 @@ class Compiled(NamedTuple):
     log: str
 
 
-def compile_pdf(build: Callable[[Path], None], timeout: float = TIMEOUT_SECONDS) -> Compiled:
+def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> Compiled:
     """Compile a standalone LaTeX document.
 
     *build* is called with a fresh temporary directory and writes ``solution.tex``
     there, with any figures it includes beside it.
     """
     require_latex()
+    timeout = latex_timeout() if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="em-explainer-") as tmp:
         folder = Path(tmp)
         build(folder)
@@ -81,8 +93,7 @@ def compile_pdf(build: Callable[[Path], None], timeout: float = TIMEOUT_SECONDS)
         command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode",
                    "-halt-on-error", "-file-line-error", "solution.tex"]
         try:
-            subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=timeout, check=True)
+            _run_latex(command, folder, env, timeout)
         except subprocess.TimeoutExpired:
             raise RenderError(f"pdf: LaTeX did not finish within {timeout:g} s") from None
         except subprocess.CalledProcessError:
@@ -92,7 +103,35 @@ def compile_pdf(build: Callable[[Path], None], timeout: float = TIMEOUT_SECONDS)
         return Compiled((folder / "solution.pdf").read_bytes(), _read(folder / "solution.log"))
 
 
-def compile_tex(tex: str, timeout: float = TIMEOUT_SECONDS) -> Compiled:
+def _run_latex(command: list[str], folder: Path, env: dict[str, str], timeout: float) -> None:
+    """Run latexmk in its own process group and kill the whole group (pdflatex too) on
+    time-out, interruption or termination: ``subprocess.run(timeout=)`` kills latexmk
+    only, and a looping pdflatex would outlive us."""
+    process = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        process.communicate(timeout=timeout)
+    except BaseException:
+        _kill_group(process)
+        raise
+    finally:
+        _kill_group(process)  # latexmk done: nothing of its group may stay behind
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if process.returncode is None:
+        process.kill()
+        process.wait()
+
+
+def compile_tex(tex: str, timeout: float | None = None) -> Compiled:
     """Compile the standalone document *tex*, which includes no other file."""
     return compile_pdf(lambda folder: (folder / "solution.tex").write_text(tex, encoding="utf-8"),
                        timeout)
