@@ -155,3 +155,21 @@ MAX_ROUNDED_WORK = 200_000
 MAX_ABS_VALUE = 1e12
 MIN_VARIANCE = 1e-30
 MAX_VARIANCE = 1e30
+# Time limits of one LaTeX build and of one render of a user's template, in seconds;
+# the environment variables EM_EXPLAINER_LATEX_TIMEOUT and EM_EXPLAINER_RENDER_TIMEOUT
+# change them.
+LATEX_SECONDS = 120.0
+RENDER_SECONDS = 20.0
+
+
+def seconds(variable: str, default: float) -> float:
+    """A time limit from the environment variable *variable* (a positive number of
+    seconds), else *default*."""
+    import math
+    import os
+
+    try:
+        value = float(os.environ.get(variable, ""))
+    except ValueError:
+        return default
+    return value if 0 < value and math.isfinite(value) else default

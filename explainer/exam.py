@@ -43,15 +43,19 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import defaults
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
 from .errors import ProblemError, SystemRefused
 from .grading import KINDS, Quantity, _value, tolerance
-from .problem import Problem, load_spec_file, validate
+from .problem import Problem, _integer, load_spec_file, validate
 from .trace import Trace
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
 MAX_DRAWS = 500
+MAX_VARIANTS = 10_000  # variants of one exam (-n)
+MAX_EXAM_POINTS = 1_000  # points of a drawn data set (an exam is worked by hand)
+MAX_GRID = 10 ** 15  # values of a generator's grid, (high - low) x 10^decimals + 1
 Progress = Callable[[int, int], None]
 
 
@@ -59,17 +63,30 @@ Progress = Callable[[int, int], None]
 
 def _grid_value(spec: dict[str, Any], rng: np.random.Generator, field: str) -> float:
     lo, hi = _bounds(spec, field)
-    decimals = int(spec.get("decimals", 0))
-    steps = int(round((hi - lo) * 10 ** decimals))
-    return round(lo + int(rng.integers(0, steps + 1)) / 10 ** decimals, decimals)
+    decimals, steps = _grid(spec, field, lo, hi)
+    return round(lo + int(rng.integers(0, steps)) / 10 ** decimals, decimals)
+
+
+def _grid(spec: dict[str, Any], field: str, lo: float, hi: float) -> tuple[int, int]:
+    """A generator's decimals (0 to 12) and the number of values on its grid."""
+
+    low, high = defaults.DECIMALS_RANGE
+    decimals = _integer(spec.get("decimals", 0), f"{field}.decimals", low=low, high=high)
+    steps = int(round((hi - lo) * 10 ** decimals)) + 1
+    if steps > MAX_GRID:
+        raise ProblemError(field, f"a grid from {lo:g} to {hi:g} in steps of 10^-{decimals} "
+                                  f"has more than {MAX_GRID:.0e} values; use fewer decimals")
+    return decimals, steps
 
 
 def _bounds(spec: dict[str, Any], field: str) -> tuple[float, float]:
     bounds = spec.get("range")
     if (not isinstance(bounds, (list, tuple)) or len(bounds) != 2
             or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)
-            or bounds[0] > bounds[1]):
-        raise ProblemError(field, f"expected range: [low, high] with low <= high, but got "
+            or bounds[0] > bounds[1]
+            or max(abs(b) for b in bounds) > defaults.MAX_ABS_VALUE):
+        raise ProblemError(field, f"expected range: [low, high] with low <= high, at most "
+                                  f"{defaults.MAX_ABS_VALUE:g} in absolute value, but got "
                                   f"{bounds!r}")
     return float(bounds[0]), float(bounds[1])
 
@@ -105,8 +122,7 @@ def _draw_components(spec: dict[str, Any], k: int, rng: np.random.Generator, fie
         picked = rng.choice(len(items), size=k, replace=False)
         return sorted(items[i] for i in picked)
     lo, hi = _bounds(spec, field)
-    decimals = int(spec.get("decimals", 0))
-    steps = int(round((hi - lo) * 10 ** decimals)) + 1
+    decimals, steps = _grid(spec, field, lo, hi)
     if steps < k:
         raise ProblemError(field, f"needs {k} distinct values, but its grid has {steps}")
     picked = np.sort(rng.choice(steps, size=k, replace=False))
@@ -119,8 +135,9 @@ def _draw_data(spec: Any, rng: np.random.Generator) -> list[Any]:
         return spec
     count = spec.get("count", 5)
     n = _draw(count, rng, "data.count") if _is_generator(count) else count
-    if not isinstance(n, int) or n < 1:
-        raise ProblemError("data.count", f"expected a whole number of points, but got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_EXAM_POINTS:
+        raise ProblemError("data.count", f"expected a whole number of points from 1 to "
+                                         f"{MAX_EXAM_POINTS}, but got {n!r}")
     return sorted(_draw_components({k: v for k, v in spec.items() if k != "count"}, n, rng,
                                    "data", distinct=True))
 
@@ -396,9 +413,9 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     from .render.markdown import render_markdown
 
     template = load_template(template_path)
-    if n < 1:
-        raise ProblemError("-n", f"expected at least one variant, but got {n}")
-    out = Path(out)
+    if not 1 <= n <= MAX_VARIANTS:
+        raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
+    out = Path(os.path.realpath(out))  # a link to an empty folder: the folder is filled
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ProblemError("-o", f"{out} exists and is not an empty folder")
     if not out.resolve().parent.is_dir():

@@ -21,7 +21,11 @@ MIB = 1 << 20
 # (about 3 s and 90 MiB per MiB of numbers), so a YAML spec is smaller than a JSON
 # one; large data belongs in a CSV file (data_file).
 FILE_LIMITS = {"spec": 2 * MIB, "spec (JSON)": 16 * MIB, "data_file": 32 * MIB,
-               "answers": 2 * MIB, "trace": 256 * MIB, "template": 2 * MIB}
+               "answers": 2 * MIB, "trace": 256 * MIB}  # an exam template is a spec
+# A trace is read whole (json.loads): its values and lists are bounded before parsing,
+# as Python objects take 20 to 30 times the bytes of "0," or "[]".
+TRACE_VALUES = 12_000_000
+TRACE_LISTS = 3_000_000
 ALIAS_LIMIT = 10_000  # values YAML aliases may add to a file by repeating anchors
 DEPTH_LIMIT = 50  # nesting of lists and mappings in a spec, answers or template
 
@@ -52,8 +56,7 @@ def read_bytes(path: str | Path, field: str, limit: int | None = None) -> bytes:
 def _article(field: str) -> str:
     return {"spec": "a YAML spec (put large data in a CSV data_file)",
             "spec (JSON)": "a JSON spec", "data_file": "a data file",
-            "answers": "an answers file", "trace": "a trace",
-            "template": "an exam template"}.get(field, field)
+            "answers": "an answers file", "trace": "a trace"}.get(field, field)
 
 
 def read_text(path: str | Path, field: str, limit: int | None = None) -> str:
@@ -80,6 +83,8 @@ def load_json(text: str, field: str, path: str | Path | None = None, depth: bool
             result[key] = value
         return result
 
+    if field == "trace":
+        _check_count(text, field, where)
     try:
         value = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
@@ -92,6 +97,17 @@ def load_json(text: str, field: str, path: str | Path | None = None, depth: bool
     if depth:
         _check_depth(value, field, where)
     return value
+
+
+def _check_count(text: str, field: str, where: str) -> None:
+    """Refuse a JSON text with more than :data:`TRACE_VALUES` values (commas) or
+    :data:`TRACE_LISTS` lists and objects, before parsing builds them."""
+    values = text.count(",")
+    lists = text.count("[") + text.count("{")
+    if values > TRACE_VALUES or lists > TRACE_LISTS:
+        raise ProblemError(field, f"too large to read{where}: about {values:,} values in "
+                                  f"{lists:,} lists, but the limit is {TRACE_VALUES:,} values "
+                                  f"in {TRACE_LISTS:,} lists")
 
 
 def _check_depth(value: Any, field: str, where: str) -> None:

@@ -13,6 +13,7 @@ from fractions import Fraction
 from .errors import ProblemError
 
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+MAX_NUMBER_TEXT = 100  # characters of a number written as text
 _NUMBER_RE = re.compile(rf"^\s*({_DECIMAL})\s*(?:/\s*({_DECIMAL})\s*)?$")
 
 
@@ -41,14 +42,28 @@ def parse_fraction(value: object, field: str) -> Fraction:
             raise ProblemError(
                 field, f"expected a number such as 0.5 or 1/3, but got {_describe(value)}"
             )
-        numerator = Fraction(match.group(1))
+        if len(value) > MAX_NUMBER_TEXT:
+            raise ProblemError(field, f"expected a number of at most {MAX_NUMBER_TEXT} "
+                                      f"characters, but got one of {len(value):,}")
+        numerator = _decimal(match.group(1), value, field)
         if match.group(2) is None:
             return numerator
-        denominator = Fraction(match.group(2))
+        denominator = _decimal(match.group(2), value, field)
         if denominator == 0:
             raise ProblemError(field, f"division by zero in {_describe(value)}")
         return numerator / denominator
     raise ProblemError(field, f"expected a number, but got {_describe(value)}")
+
+
+def _decimal(text: str, value: object, field: str) -> Fraction:
+    """A decimal as a Fraction; an exponent beyond +-1000 is no finite double (1e-1000
+    is 0 to a double, 1e1000 infinite) and would build a huge integer."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if exponent and abs(int(exponent)) > 1000:
+        raise ProblemError(field, f"expected a number with an exponent from -1000 to 1000 "
+                                  f"(a double holds about 1e-308 to 1e308), but got "
+                                  f"{_describe(value)}")
+    return Fraction(text)
 
 
 def _finite(number: Fraction, value: object, field: str) -> float:

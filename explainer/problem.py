@@ -509,6 +509,9 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
                 raw = [part for part in raw.split(",") if part.strip()]
         if not isinstance(raw, (list, tuple)):
             raise ProblemError("data", f"expected a list of numbers, but got {raw!r}")
+        if len(raw) > defaults.MAX_POINTS:  # before a Fraction is made of each
+            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
+                                       f"{defaults.MAX_POINTS:,}")
         values = _rows(list(raw), "data")
     else:
         raise ProblemError("data", "missing; give data (a list of numbers) or data_file")

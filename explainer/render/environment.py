@@ -24,6 +24,7 @@ from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from .. import defaults
 from ..errors import RenderError, Terminated
 from .filters import FILTERS
 
@@ -31,7 +32,6 @@ from .filters import FILTERS
 # expression, the rendered document, the time and the memory of a render.
 MAX_TEMPLATE_ITEMS = 1_000_000  # characters of a string, or items of a list
 MAX_DOCUMENT_CHARS = 64 << 20
-RENDER_SECONDS = 20.0
 RENDER_MEMORY = 512 << 20  # bytes a user template's render may add
 _NUMBER_IN_FORMAT = re.compile(r"\d+")
 
@@ -75,11 +75,15 @@ class _BoundedSandbox(SandboxedEnvironment):
             _check_format(left)
         return super().call_binop(context, operator, left, right)
 
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:  # str.format and format_map, wrapped when looked up
+            _check_format(value.__self__)
+        return wrapped
+
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(__obj, "__self__", None).__class__ is str:
             name = getattr(__obj, "__name__", "")
-            if name in ("format", "format_map"):
-                _check_format(__obj.__self__)
             numbers = [a for a in (*args, *kwargs.values())
                        if isinstance(a, int) and not isinstance(a, bool)]
             if any(n > MAX_TEMPLATE_ITEMS for n in numbers) or (
@@ -263,7 +267,7 @@ def _where(exc: BaseException | None) -> str:
 
 def _isolated(render: Any) -> str:
     """Run *render* (a user's template) in a forked child limited to
-    :data:`RENDER_SECONDS` and :data:`RENDER_MEMORY`; its RenderError comes back as one.
+    ``defaults.RENDER_SECONDS`` and :data:`RENDER_MEMORY`; its RenderError comes back as one.
     Without fork (Windows) it runs here, bounded by the sandbox's operators only."""
     import pickle
     import resource
@@ -283,7 +287,11 @@ def _isolated(render: Any) -> str:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             used = _address_space()
             if used is not None:
-                resource.setrlimit(resource.RLIMIT_AS, (used + RENDER_MEMORY,) * 2)
+                soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+                limit = used + RENDER_MEMORY
+                if hard != resource.RLIM_INFINITY:
+                    limit = min(limit, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
             try:
                 result = (True, render())
             except RenderError as exc:
@@ -299,14 +307,14 @@ def _isolated(render: Any) -> str:
             os._exit(status)
     os.close(write_end)
     chunks = []
-    deadline = time.monotonic() + RENDER_SECONDS
+    limit = defaults.seconds("EM_EXPLAINER_RENDER_TIMEOUT", defaults.RENDER_SECONDS)
+    deadline = time.monotonic() + limit
     try:
         with os.fdopen(read_end, "rb") as pipe:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise RenderError(f"templates: the render took more than "
-                                      f"{RENDER_SECONDS:g} s")
+                    raise RenderError(f"templates: the render took more than {limit:g} s")
                 ready, _, _ = select.select([pipe], [], [], left)
                 if ready:
                     chunk = os.read(pipe.fileno(), 1 << 20)

@@ -286,7 +286,10 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
                                          f"em-explainer to render it")
         raise ProblemError("schema", f"expected an em-explainer trace ({defaults.SCHEMA}), but "
                                      f"got {schema!r}")
-    problem = validate(data["problem"])
+    try:
+        problem = validate(data["problem"])
+    except ProblemError as exc:
+        raise ProblemError("trace", f"the problem it holds: {exc}") from None
     rounded = problem.carry == "rounded"
     trace = _read_run(data, problem, RoundedBackend(problem.decimals) if rounded else FLOAT)
     if rounded:

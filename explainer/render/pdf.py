@@ -21,21 +21,18 @@ import tempfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from .. import defaults
 from ..errors import RenderError
 
 DEBIAN_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended",
                    "texlive-fonts-recommended", "latexmk")
-TIMEOUT_SECONDS = 120.0  # LaTeX's time limit; EM_EXPLAINER_LATEX_TIMEOUT=SECONDS changes it
 
 
 def latex_timeout() -> float:
     """The time limit of one LaTeX build, in seconds."""
-    text = os.environ.get("EM_EXPLAINER_LATEX_TIMEOUT", "")
-    try:
-        value = float(text)
-    except ValueError:
-        return TIMEOUT_SECONDS
-    return value if 0 < value < float("inf") else TIMEOUT_SECONDS
+    return defaults.seconds("EM_EXPLAINER_LATEX_TIMEOUT", defaults.LATEX_SECONDS)
+
+
 _ERROR_LINE = re.compile(r"^(!.*|.*:\d+: .*)$")
 _SOURCE_LINE = re.compile(r"^l\.(\d+) (.*)$")
 

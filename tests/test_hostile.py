@@ -1,0 +1,632 @@
+"""Hostile and huge input through the command line (issue: bounded time, bounded
+memory, one clear line, nothing destroyed).
+
+Every case runs ``python -m explainer`` in a subprocess limited to 1 GiB of address
+space (RLIMIT_AS) and 30 s, in its own folder with its own TMPDIR, and asserts: the
+exit status; on failure exactly one line on standard error, starting ``error:``, with
+the expected words and no traceback; the peak resident memory measured by the kernel
+(wait4) under 1 GiB; no file left in the folder but the ones expected; nothing left in
+TMPDIR; and no process left running in either folder (a stray pdflatex would be).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, ROOT
+
+LECTURE = EXAMPLES / "lecture" / "lecture.yaml"
+EXACT = EXAMPLES / "exact" / "exact.yaml"
+EXAM = EXAMPLES / "exam" / "exam.yaml"
+SECONDS = 30.0
+MEMORY = 1 << 30
+
+needs_latex = pytest.mark.skipif(
+    subprocess.run(["sh", "-c", "command -v latexmk && command -v pdflatex"],
+                   capture_output=True).returncode != 0, reason="needs latexmk and pdflatex")
+
+
+@dataclass
+class Ran:
+    status: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss: int  # bytes
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def run_cli(work: Path, *args: str, env: dict[str, str] | None = None, stdout: object = None,
+            signal_after: tuple[float, int] | None = None) -> Ran:
+    """The CLI in *work*, limited to :data:`MEMORY` and :data:`SECONDS`; *signal_after*
+    (seconds, signal) sends a signal while it runs."""
+    tmp = work.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp),
+                   "EM_EXPLAINER_CACHE_DIR": "", "OPENBLAS_NUM_THREADS": "1",
+                   **(env or {})}
+    environment.pop("EM_EXPLAINER_DEBUG", None)
+    out = subprocess.PIPE if stdout is None else stdout
+    start = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "explainer", *args], cwd=work,
+                               env=environment, stdin=subprocess.DEVNULL, stdout=out,
+                               stderr=subprocess.PIPE, preexec_fn=_limit)
+    timer = threading.Timer(SECONDS + 30, process.kill)
+    timer.start()
+    if signal_after is not None:
+        threading.Timer(signal_after[0], process.send_signal, (signal_after[1],)).start()
+    texts: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:
+        texts[name] = stream.read() if stream is not None else b""
+
+    readers = [threading.Thread(target=drain, args=(name, stream)) for name, stream in
+               (("out", process.stdout), ("err", process.stderr))]
+    for reader in readers:
+        reader.start()
+    try:
+        # wait4: the peak resident memory of this process alone, measured by the kernel.
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join()
+    seconds = time.monotonic() - start
+    return Ran(process.returncode, texts["out"].decode("utf-8", "replace"),
+               texts["err"].decode("utf-8", "replace"), seconds, usage.ru_maxrss * 1024)
+
+
+def _processes_in(folder: Path) -> list[str]:
+    """Processes whose working folder is inside *folder*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(") ")[1][0]
+        except OSError:
+            continue
+        if state != "Z" and (cwd == str(folder) or cwd.startswith(f"{folder}/")):
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+def check(ran: Ran, work: Path, status: int, words: str = "", left: set[str] = frozenset()):
+    """The contract: status, one error line, bounded time and memory, nothing left."""
+    assert ran.status == status, (ran.status, ran.stderr[-2000:])
+    assert "Traceback" not in ran.stderr, ran.stderr[-2000:]
+    assert "Warning" not in ran.stderr, ran.stderr[-2000:]
+    if status != 0:
+        lines = ran.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), ran.stderr[-2000:]
+        assert len(lines[0]) <= 420
+        assert words in lines[0], lines[0]
+    else:
+        assert ran.stderr == "", ran.stderr[-2000:]
+    assert ran.seconds < SECONDS, ran.seconds
+    assert ran.peak_rss < MEMORY, ran.peak_rss
+    names = {p.name for p in work.iterdir()}
+    assert names - left - _inputs(work) == set(), names
+    tmp = work.parent / "tmp"
+    assert list(tmp.iterdir()) == []
+    for _ in range(20):  # a killed group is gone within moments
+        stray = _processes_in(work.parent)
+        if not stray:
+            break
+        time.sleep(0.1)
+    assert stray == []
+
+
+def _inputs(work: Path) -> set[str]:
+    return set((work / ".inputs").read_text().split("\n")) if (work / ".inputs").exists() \
+        else set()
+
+
+def setup(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    """A work folder holding *files* (recorded as inputs, which may stay)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for name, content in files.items():
+        path = work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    (work / ".inputs").write_text("\n".join([*files, ".inputs"]))
+    return work
+
+
+SPEC = """\
+data: [1, 2, 5, 8, 9]
+components: 2
+init: {weights: [0.5, 0.5], means: [2, 8], variances: [2, 2]}
+"""
+
+LAUGHS = "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n"
+    for i in range(9))
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+# (name, files, arguments, status, words in the error line)
+CASES = [
+    ("billion laughs beside the keys", {"s.yaml": SPEC + LAUGHS},
+     ["solve", "s.yaml"], 2, "YAML aliases"),
+    ("billion laughs as the title", {"s.yaml": LAUGHS + "title: *l8\n"},
+     ["solve", "s.yaml"], 2, "YAML aliases"),
+    ("a recursive alias", {"s.yaml": "data: &a [1, *a]\n"}, ["solve", "s.yaml"], 2, "spec:"),
+    ("duplicate YAML key", {"s.yaml": SPEC + "data: [3, 4]\n"},
+     ["solve", "s.yaml"], 2, "duplicate key 'data'"),
+    ("duplicate JSON key", {"s.json": '{"components": 2, "components": 3}'},
+     ["solve", "s.json"], 2, "duplicate key 'components'"),
+    ("deep JSON", {"s.json": _deep(100_000)}, ["solve", "s.json"], 2, "nested too deeply"),
+    ("deep YAML", {"s.yaml": "data: " + _deep(100_000)}, ["solve", "s.yaml"], 2,
+     "nested too deeply"),
+    ("deep but parseable JSON", {"s.json": '{"data": ' + _deep(200) + "}"},
+     ["solve", "s.json"], 2, "nested too deeply"),
+    ("5000-digit integer in YAML", {"s.yaml": SPEC.replace("[1, 2,", "[" + "9" * 5000 + ",")},
+     ["solve", "s.yaml"], 2, "spec:"),
+    ("5000-digit integer in JSON", {"s.json": '{"data": [' + "9" * 5000 + "]}"},
+     ["solve", "s.json"], 2, "spec:"),
+    ("5000-digit number in CSV", {"d.csv": "x\n1\n" + "9" * 5000 + "\n"},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
+    ("CSV field over the csv module's limit", {"d.csv": "x\n" + "1" * 200_000 + "\n"},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
+    ("CSV of more than a million rows", {"d.csv": "0\n" * 1_000_002},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2,
+     "the limit of points"),
+    ("8,000,000 points in a JSON spec", {"s.json": '{"components": 1, "data": [' + ",".join(
+        ["1"] * 8_000_000) + "]}"}, ["solve", "s.json"], 2, "more than the limit of 1,000,000"),
+    ("spec from /dev/zero", {}, ["solve", "/dev/zero"], 2, "larger than the limit of 2 MiB"),
+    ("data from /dev/zero", {}, ["solve", "--data-file", "/dev/zero", "--k", "1"], 2,
+     "larger than the limit of 32 MiB"),
+    ("trace from /dev/zero", {}, ["render", "/dev/zero"], 2, "larger than the limit"),
+    ("answers from /dev/zero", {"s.yaml": SPEC}, ["check", "s.yaml", "/dev/zero"], 2,
+     "larger than the limit"),
+    ("a spec that is a folder", {}, ["solve", "."], 2, "is a folder"),
+    ("a billion iterations", {}, ["solve", str(LECTURE), "--iterations", "1000000000"], 2,
+     "stop.iterations: expected a whole number from 0 to 10000"),
+    ("a million rows per table", {}, ["solve", str(LECTURE), "--max-rows", "1000000"], 2,
+     "display.max_rows"),
+    ("every iteration in full, for ever", {},
+     ["solve", str(LECTURE), "--iterations", "10000", "--detail", "all"], 2,
+     "display.detail"),
+    ("a rounded carry of too much work", {"d.csv": "x\n" + "".join(f"{i}\n" for i in range(2000))},
+     ["solve", "--data-file", "d.csv", "--k", "3", "--init-method", "kmeans", "--carry",
+      "rounded", "--iterations", "100"], 2, "display.carry"),
+    ("a huge title", {}, ["solve", str(LECTURE), "--title", "x" * 100_000], 2, "title"),
+    ("data of 1e14", {}, ["solve", "--data", "1,2,1e14", "--k", "2", "--weights", ".5,.5",
+                          "--means", "1,2", "--variances", "1,1"], 2, "data[3]"),
+    ("data of 1e308", {}, ["solve", "--data", "1,2,1e308", "--k", "2", "--weights", ".5,.5",
+                           "--means", "1,2", "--variances", "1,1"], 2, "data[3]"),
+    ("a mean of 1e308", {}, ["solve", "--data", "1,2,3", "--k", "2", "--weights", ".5,.5",
+                             "--means", "1,1e308", "--variances", "1,1"], 2, "init.means[2]"),
+    ("a variance of 1e-40", {}, ["solve", "--data", "1,2,3", "--k", "2", "--weights", ".5,.5",
+                                 "--means", "1,2", "--variances", "1e-40,1"], 2,
+     "init.variances[1]"),
+    ("1e400 (infinite)", {}, ["solve", "--data", "1,2,1e400", "--k", "1", "--init-method",
+                              "kmeans"], 2, "finite"),
+    ("exam: 400 decimals", {"t.yaml": EXAM.read_text().replace("decimals: 0}", "decimals: 400}")},
+     ["exam", "t.yaml", "-o", "out"], 2, "decimals"),
+    ("exam: a billion variants", {}, ["exam", str(EXAM), "-n", "1000000000", "-o", "out"], 2,
+     "-n: expected 1 to 10,000"),
+    ("exam: a hundred million points", {"t.yaml": EXAM.read_text().replace(
+        "count: {range: [5, 6]}", "count: 100000000")}, ["exam", "t.yaml", "-o", "out"], 2,
+     "data.count"),
+    ("-o onto a folder", {}, ["solve", str(LECTURE), "-o", ".", "--format", "md"], 2,
+     "it is a folder"),
+    ("-o into a missing folder", {}, ["solve", str(LECTURE), "-o", "nope/x.md"], 2,
+     "folder does not exist"),
+    ("answers: YAML error in one line", {"s.yaml": SPEC, "a.yaml": "r[1,1]: [0.5\n"},
+     ["check", "s.yaml", "a.yaml"], 2, "malformed YAML"),
+    ("answers: a list where a value goes", {"s.yaml": SPEC, "a.yaml": "r[1,1]: [0.5]\n"},
+     ["check", "s.yaml", "a.yaml"], 2, "expected quantity: value"),
+]
+
+VALID = [
+    ("data of 1e-320 (subnormal)", ["solve", "--data", "1,2,1e-320", "--k", "2", "--weights",
+                                    ".5,.5", "--means", "1,2", "--variances", "1,1"]),
+    ("data and variances at the limits", ["solve", "--data", "-1e12,1e12,0", "--k", "2",
+                                          "--weights", ".5,.5", "--means", "-1e12,1e12",
+                                          "--variances", "1e24,1e24", "--iterations", "3",
+                                          "--decimals", "12"]),
+    ("the same, carried by hand at 12 decimals",
+     ["solve", "--data", "-1e12,1e12,0", "--k", "2", "--weights", ".5,.5", "--means",
+      "-1e12,1e12", "--variances", "1e24,1e24", "--iterations", "3", "--decimals", "12",
+      "--carry", "rounded"]),
+    ("the same, exact", ["solve", "--data", "-1e12,1e12,0", "--k", "2", "--weights", ".5,.5",
+                         "--means", "-1e12,1e12", "--variances", "1e24,1e24", "--exact"]),
+    ("tiny data and variances", ["solve", "--data", "1e-300,2e-300,3e-300", "--k", "2",
+                                 "--weights", ".5,.5", "--means", "1e-300,3e-300",
+                                 "--variances", "1e-30,1e-30", "--iterations", "3"]),
+    ("a variance of 1e-29 in JSON", ["solve", "--data", "1,2,3", "--k", "2", "--weights",
+                                     ".5,.5", "--means", "1,2", "--variances", "1e-29,1",
+                                     "--format", "json"]),
+    ("negative numbers without =", ["solve", "--data", "-3,-2.5,-1", "--k", "2", "--weights",
+                                    ".5,.5", "--means", "-3,-1", "--variances", "1,1"]),
+    ("d = 2 at the limits", ["solve", "--data", "0,0; 1e12,1e12; 5,5", "--k", "2", "--weights",
+                             ".5,.5", "--means", "0,0; 1e12,1e12", "--covariances",
+                             "1,0; 0,1 | 1e24,0; 0,1e24", "--iterations", "3"]),
+]
+
+
+@pytest.mark.parametrize("name, files, args, status, words", CASES,
+                         ids=[case[0] for case in CASES])
+def test_hostile_input_is_one_clear_line(tmp_path, name, files, args, status, words):
+    work = setup(tmp_path, files)
+    check(run_cli(work, *args), work, status, words)
+
+
+@pytest.mark.parametrize("name, args", VALID, ids=[case[0] for case in VALID])
+def test_valid_numbers_never_crash(tmp_path, name, args):
+    work = setup(tmp_path, {})
+    ran = run_cli(work, *args)
+    check(ran, work, 0)
+    assert "NaN" not in ran.stdout and "nan" not in ran.stdout.lower().split()
+
+
+def test_fifty_dimensions_from_ten_points(tmp_path):
+    """d = 50, N = 10, a kmeans start: every covariance is singular and floored."""
+    import random
+
+    rng = random.Random(1)
+    header = ",".join(f"c{i}" for i in range(50))
+    rows = "\n".join(",".join(f"{rng.gauss(0, 1):.3f}" for _ in range(50)) for _ in range(10))
+    work = setup(tmp_path, {"d.csv": f"{header}\n{rows}\n"})
+    for fmt in ("md", "json"):
+        ran = run_cli(work, "solve", "--data-file", "d.csv", "--columns", header, "--k", "2",
+                      "--init-method", "kmeans", "--iterations", "3", "--format", fmt)
+        check(ran, work, 0)
+
+
+def test_many_points_in_full_is_refused_early(tmp_path):
+    """100,000 points with every iteration in full: refused when the document would
+    exceed its rows, in bounded memory."""
+    work = setup(tmp_path, {"d.csv": "x\n" + "".join(f"{i % 997}.5\n" for i in range(100_000))})
+    ran = run_cli(work, "solve", "--data-file", "d.csv", "--k", "2", "--init-method", "kmeans",
+                  "--iterations", "30", "--detail", "all", "--max-rows", "1000")
+    check(ran, work, 2, "display.detail: 21 iterations in full")
+
+
+# --------------------------------------------------------------------------- outputs
+
+def test_a_device_is_written_in_place_never_replaced(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("creating a device node needs root")
+    work = setup(tmp_path, {})
+    os.mknod(work / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mknod(work / "full", 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    check(run_cli(work, "solve", str(LECTURE), "-o", "null", "--format", "json"), work, 0,
+          left={"null", "full"})
+    assert stat.S_ISCHR(os.stat(work / "null").st_mode)
+    check(run_cli(work, "solve", str(LECTURE), "-o", "full", "--format", "json"), work, 3,
+          "-o: cannot write full: No space left on device", left={"null", "full"})
+    assert stat.S_ISCHR(os.stat(work / "full").st_mode)
+    check(run_cli(work, "solve", str(LECTURE), "-o", "null", "--format", "md", "--plots"),
+          work, 2, "--plots", left={"null", "full"})
+
+
+def test_stdout_on_a_full_disk_is_one_line_exit_3(tmp_path):
+    work = setup(tmp_path, {})
+    with open("/dev/full", "wb") as full:
+        ran = run_cli(work, "solve", str(LECTURE), stdout=full)
+    check(ran, work, 3, "stdout: cannot write standard output: No space left on device")
+
+
+def test_a_fifo_without_reader_is_refused_and_kept(tmp_path):
+    work = setup(tmp_path, {})
+    os.mkfifo(work / "pipe")
+    check(run_cli(work, "solve", str(LECTURE), "-o", "pipe", "--format", "md"), work, 2,
+          "no program reads from this pipe", left={"pipe"})
+    assert stat.S_ISFIFO(os.stat(work / "pipe").st_mode)
+
+
+def test_a_symlink_is_written_through(tmp_path):
+    work = setup(tmp_path, {"real.md": "old\n"})
+    os.chmod(work / "real.md", 0o640)
+    (work / "link.md").symlink_to("real.md")
+    check(run_cli(work, "solve", str(LECTURE), "-o", "link.md"), work, 0, left={"link.md"})
+    assert (work / "link.md").is_symlink()
+    assert (work / "real.md").read_text() == (EXAMPLES / "lecture" / "lecture.md").read_text()
+    assert stat.S_IMODE(os.stat(work / "real.md").st_mode) == 0o640
+
+
+def test_new_files_honour_the_umask(tmp_path):
+    work = setup(tmp_path, {})
+    old = os.umask(0o022)
+    try:
+        check(run_cli(work, "solve", str(LECTURE), "-o", "x.md", "--plots"), work, 0,
+              left={"x.md", "x_files"})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(work / "x.md").st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(work / "x_files").st_mode) == 0o755
+
+
+def test_the_system_refusing_a_write_is_exit_3(tmp_path, monkeypatch, capsys):
+    """A read-only folder (root ignores permissions, so the refusal is simulated where
+    the write happens)."""
+    import tempfile
+
+    from explainer.cli import main
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.md")]) == 3
+    err = capsys.readouterr().err
+    assert err == f"error: -o: cannot write {tmp_path / 'x.md'}: Permission denied\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_mid_write_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import explainer.render.output as output
+    from explainer.cli import main
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def fileno(self):
+            return self.handle.fileno()
+
+    monkeypatch.setattr(output.os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.md")]) == 3
+    assert capsys.readouterr().err.endswith(": No space left on device\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- processes
+
+LOOP = "\\documentclass{article}\\begin{document}\\def\\x{\\x}\\x\\end{document}\n"
+
+
+@needs_latex
+def test_a_looping_latex_is_killed_with_its_group(tmp_path):
+    work = setup(tmp_path, {"t/latex/document.tex.j2": ""})
+    (work / "t" / "latex" / "document.tex.j2").write_text(LOOP)
+    ran = run_cli(work, "solve", str(LECTURE), "-o", "x.pdf", "--templates", "t",
+                  env={"EM_EXPLAINER_LATEX_TIMEOUT": "3"})
+    check(ran, work, 2, "pdf: LaTeX did not finish within 3 s", left={"t"})
+
+
+@needs_latex
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130),
+                                         (signal.SIGHUP, 143)])
+def test_a_signal_during_a_pdf_build_leaves_nothing(tmp_path, sig, status):
+    work = setup(tmp_path, {"t/latex/document.tex.j2": ""})
+    (work / "t" / "latex" / "document.tex.j2").write_text(LOOP)
+    ran = run_cli(work, "solve", str(LECTURE), "-o", "x.pdf", "--templates", "t",
+                  signal_after=(4.0, sig))
+    check(ran, work, status, "terminated" if status == 143 else "interrupted", left={"t"})
+
+
+@needs_latex
+def test_a_signal_during_an_exam_leaves_no_staging_folder(tmp_path):
+    work = setup(tmp_path, {})
+    ran = run_cli(work, "exam", str(EXAM), "-n", "200", "--format", "pdf", "-o", "out",
+                  signal_after=(6.0, signal.SIGTERM))
+    check(ran, work, 143, "terminated")
+
+
+def test_an_exam_in_markdown_stopped_leaves_no_staging_folder(tmp_path):
+    work = setup(tmp_path, {})
+    ran = run_cli(work, "exam", str(EXAM), "-n", "5000", "-o", "out",
+                  signal_after=(3.0, signal.SIGTERM))
+    check(ran, work, 143, "terminated")
+
+
+# --------------------------------------------------------------------------- templates
+
+TEMPLATE_ATTACKS = [
+    ("a string of 10^10 characters", "{{ 'x' * 10**10 }}", "a repeated string or list"),
+    ("a list of 10^9 items", "{{ ([0] * 10**9)|length }}", "a repeated string or list"),
+    ("a huge power", "{{ 7 ** 1000000000 }}", "a power"),
+    ("a format width of 10^9", "{{ '%1000000000d' % 1 }}", "a formatted string"),
+    ("str.format width", "{{ '{:>1000000000}'.format(1) }}", "a formatted string"),
+    ("center(10^9)", "{{ 'x'|center(10**9) }}", "center"),
+    ("doubling by ~", "{% set ns = namespace(s='x') %}{% for i in range(40) %}"
+                      "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+     "more than 512 MiB"),
+    ("nested ranges", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+                      "{% endfor %}", "the render took more than 3 s"),
+    ("a document of 100 GB", "{% for i in range(100000) %}{{ 'y' * 1000000 }}{% endfor %}",
+     "would exceed 64 MiB"),
+    ("an undefined name", "{{ nope }}", "document.md.j2:1: UndefinedError"),
+    ("a division by zero", "\n{{ 1 / 0 }}", "document.md.j2:2: ZeroDivisionError"),
+    ("Python's internals", "{{ ''.__class__.__mro__ }}", "not allowed in a template"),
+]
+
+
+@pytest.mark.parametrize("name, source, words", TEMPLATE_ATTACKS,
+                         ids=[case[0] for case in TEMPLATE_ATTACKS])
+def test_a_user_template_is_bounded(tmp_path, name, source, words):
+    work = setup(tmp_path, {})
+    (work / "t" / "markdown").mkdir(parents=True)
+    (work / "t" / "markdown" / "document.md.j2").write_text(source)
+    ran = run_cli(work, "solve", str(LECTURE), "--templates", "t", "-o", "x.md",
+                  env={"EM_EXPLAINER_RENDER_TIMEOUT": "3"})
+    check(ran, work, 2, f"templates: {words}" if words.startswith("document") else words,
+          left={"t"})
+
+
+# --------------------------------------------------------------------------- traces
+
+def _tampered(tmp_path: Path) -> dict[str, str]:
+    from explainer.engine import run
+    from explainer.problem import load_problem
+    from explainer.render.json import render_json
+
+    plain = json.loads(render_json(run(load_problem(LECTURE))))
+    exact = json.loads(render_json(run(load_problem(EXACT))))
+    two_d = json.loads(render_json(run(load_problem(EXAMPLES / "two-d" / "two-d.yaml"))))
+
+    def change(base, edit):
+        data = json.loads(json.dumps(base))
+        edit(data)
+        return json.dumps(data).replace('"NaN"', "NaN")
+
+    first = "iterations"
+    return {
+        "shape": change(plain, lambda d: d[first][0].__setitem__("means", [1.0])),
+        "nan": change(plain, lambda d: d[first][0]["weights"].__setitem__(0, "NaN")),
+        "infinite": change(plain, lambda d: d[first][0].__setitem__("log_likelihood", 1e400)),
+        "exp": change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
+            0, "exp(10000000000)")),
+        "tower": change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
+            0, "exp(exp(exp(100)))")),
+        "exact N_k": change(exact, lambda d: d[first][0]["exact"]["N_k"].__setitem__(0, "7/2")),
+        "row": change(plain, lambda d: d[first][0]["responsibilities"][0].__setitem__(0, 0.3)),
+        "covariance": change(two_d, lambda d: d[first][0]["covariances"].__setitem__(
+            0, [[1, 2, 3]])),
+        "index": change(plain, lambda d: d[first][0].__setitem__("index", 7)),
+        "strings": change(plain, lambda d: d[first][0].__setitem__("means", ["a", "b"])),
+        "mapping": change(plain, lambda d: d[first][0].__setitem__("means", {"a": 1})),
+        "problem": change(plain, lambda d: d.__setitem__("problem", 5)),
+        "more iterations": change(plain, lambda d: d[first].append(d[first][0])),
+        "negative weight": change(plain, lambda d: d[first][0].__setitem__("weights",
+                                                                            [-0.5, 1.5])),
+    }
+
+
+def test_a_tampered_trace_is_refused(tmp_path):
+    for name, text in _tampered(tmp_path).items():
+        work = tmp_path / name.replace(" ", "-")
+        work.mkdir()
+        (work / "t.json").write_text(text)
+        (work / ".inputs").write_text("t.json\n.inputs")
+        ran = run_cli(work, "render", "t.json", "-o", "x.md")
+        check(ran, work, 2, "trace")
+
+
+def test_a_trace_at_its_limits_is_read_in_bounded_memory(tmp_path):
+    """The worst a trace within its limits can be for json.loads (3,000,000 lists of four
+    floats) is read and refused within 1 GiB; one more list is refused before parsing."""
+    from explainer.inputs import TRACE_LISTS
+
+    head = '{"schema": "em-explainer/trace@1", "x": ['
+    work = setup(tmp_path, {"t.json": head + ",".join(["[0.5,0.5,0.5,0.5]"] * (
+        TRACE_LISTS - 2)) + "]}"})
+    check(run_cli(work, "render", "t.json"), work, 2, "not a complete em-explainer trace")
+    (work / "t.json").write_text(head + ",".join(["[]"] * TRACE_LISTS) + "]}")
+    check(run_cli(work, "render", "t.json"), work, 2, "too large to read")
+
+
+def test_every_example_trace_passes_the_check(tmp_path):
+    from explainer.engine import run
+    from explainer.problem import load_problem
+    from explainer.render.json import render_json, trace_from_json
+
+    for spec in sorted(EXAMPLES.glob("*/*.yaml")):
+        if spec.parent.name == "exam":
+            continue
+        trace = run(load_problem(spec))
+        assert render_json(trace_from_json(render_json(trace))) == render_json(trace)
+
+
+# --------------------------------------------------------------------------- check
+
+def test_check_reports_a_duplicate_on_line_5_at_once(tmp_path):
+    rows = "quantity,value\n" + "".join(f"r[{n},1],0.5\n" for n in (1, 2, 3, 1)) + \
+        "r[1,2],0.5\n" * 100_000
+    work = setup(tmp_path, {"s.yaml": SPEC, "a.csv": rows})
+    ran = run_cli(work, "check", "s.yaml", "a.csv")
+    check(ran, work, 2, "answers (line 5): 'r[1,1]' is answered twice")
+
+
+def test_check_refuses_too_many_answers(tmp_path):
+    rows = "".join(f"it{i}.loglik,{i}\n" for i in range(1, 10_002))
+    work = setup(tmp_path, {"s.yaml": SPEC + "stop: {iterations: 10000}\n", "a.csv": rows})
+    check(run_cli(work, "check", "s.yaml", "a.csv"), work, 2, "the limit")
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30),
+                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=6),
+                    st.lists(st.lists(_SCALARS, max_size=4), max_size=4),
+                    st.dictionaries(st.text(max_size=8), _SCALARS, max_size=4))
+_KEYS = ["title", "data", "components", "names", "init", "init_method", "seed", "model",
+         "stop", "display", "column", "columns", "data_file"]
+_SECTIONS = {"init": ["weights", "means", "variances", "covariances"],
+             "model": ["kernel", "update", "covariance_type"],
+             "stop": ["iterations", "tol"],
+             "display": ["decimals", "exact", "max_rows", "detail", "highlight", "carry"]}
+
+
+@st.composite
+def specs(draw):
+    """Spec-shaped mappings: the real keys with values of any shape, and sometimes a
+    valid spec with one value replaced."""
+    spec = {"data": [1, 2, 5, 8, 9], "components": 2,
+            "init": {"weights": [0.5, 0.5], "means": [2, 8], "variances": [2, 2]}}
+    for _ in range(draw(st.integers(1, 3))):
+        key = draw(st.sampled_from(_KEYS))
+        if key in _SECTIONS and draw(st.booleans()):
+            section = dict(spec.get(key) or {}) if isinstance(spec.get(key), dict) else {}
+            section[draw(st.sampled_from(_SECTIONS[key]))] = draw(_VALUES)
+            spec[key] = section
+        else:
+            spec[key] = draw(_VALUES)
+    return spec
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=specs())
+def test_any_spec_is_solved_or_refused_in_one_line(tmp_path_factory, spec):
+    """In-process (fast): exit 0 with a document, or 2 with one line; never a fault."""
+    import contextlib
+    import io
+
+    from explainer.cli import main
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "s.json"
+    path.write_text(json.dumps(spec, allow_nan=True), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["solve", str(path), "-o", str(folder / "x.md")])
+    assert status in (0, 2), err.getvalue()
+    if status == 2:
+        lines = err.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err.getvalue()
+        assert not (folder / "x.md").exists()
+    else:
+        assert err.getvalue() == "" and (folder / "x.md").exists()
