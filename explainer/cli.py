@@ -230,8 +230,15 @@ def _progress(what: str = "iteration") -> Callable[[int, int], None] | None:
     """Progress on standard error, only when it is a terminal."""
     if not sys.stderr.isatty():
         return None
+    import time
+
+    last = [0.0]
 
     def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done != total and now - last[0] < 0.1:  # at most ten lines a second
+            return
+        last[0] = now
         end = "\n" if done == total else ""
         sys.stderr.write(f"\r{what} {done}/{total}{end}")
         sys.stderr.flush()

@@ -48,7 +48,7 @@ from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
 from .errors import ProblemError, SystemRefused
 from .grading import KINDS, Quantity, _value, tolerance
-from .problem import Problem, _integer, load_spec_file, validate
+from .problem import Problem, _flag, _integer, load_spec_file, validate
 from .trace import Trace
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
@@ -263,7 +263,8 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         trace = run(problem)
         hand = trace if problem.carry == "rounded" else run_with(
             replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
-        why = hand_computable(trace, bool(exam.get("allow_tiny")), grid, hand)
+        why = hand_computable(trace, _flag(exam.get("allow_tiny"), "exam.allow_tiny"), grid,
+                              hand)
         if why is None:
             return Variant(number, spec, trace, answers_of(problem, kinds, trace, hand))
     raise ProblemError("exam", f"no draw of variant {number} was hand-computable in "
@@ -311,6 +312,14 @@ def load_template(path: str | Path) -> dict[str, Any]:
     if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
         raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(KINDS)}, but "
                                        f"got {kinds!r}")
+    _flag(exam.get("allow_tiny"), "exam.allow_tiny")
+    for field, title in (("exam.title", exam.get("title")), ("title", template.get("title"))):
+        if title is not None and (not isinstance(title, (str, int, float))
+                                  or isinstance(title, bool)):
+            raise ProblemError(field, f"expected text, but got {title!r}")
+        if title is not None and len(str(title)) > defaults.MAX_TEXT:
+            raise ProblemError(field, f"{len(str(title)):,} characters are more than the "
+                                      f"limit of {defaults.MAX_TEXT}")
     data = template.get("data")
     if (isinstance(data, list) and any(isinstance(v, (list, tuple)) for v in data)
             or template.get("columns") is not None
@@ -415,6 +424,8 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     template = load_template(template_path)
     if not 1 <= n <= MAX_VARIANTS:
         raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
+    if seed < 0:
+        raise ProblemError("--seed", f"expected a whole number >= 0, but got {seed}")
     out = Path(os.path.realpath(out))  # a link to an empty folder: the folder is filled
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ProblemError("-o", f"{out} exists and is not an empty folder")

@@ -38,8 +38,8 @@ from .trace import Params, Trace
 KINDS = ("r", "N", "pi", "mu", "var", "loglik")
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
-_QUANTITY = re.compile(r"^(?:it(?P<it>\d+)\.)?(?P<kind>[A-Za-z]+)"
-                       r"(?:\[(?P<a>\d+)(?:\s*,\s*(?P<b>\d+))?\])?$")
+_QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
+                       r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?$")
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,10 @@ def load_yaml(text: str, field: str, path: str | Path | None = None) -> Any:
     import yaml
 
     where = f" in {path}" if path is not None else ""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # (its reader refuses control characters here)
+    except yaml.YAMLError as exc:
+        raise ProblemError(field, f"malformed YAML{where}: {exc}") from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -237,6 +237,22 @@ CASES = [
     ("exam: a hundred million points", {"t.yaml": EXAM.read_text().replace(
         "count: {range: [5, 6]}", "count: 100000000")}, ["exam", "t.yaml", "-o", "out"], 2,
      "data.count"),
+    ("exam: a negative seed", {}, ["exam", str(EXAM), "--seed", "-1", "-o", "out"], 2,
+     "--seed"),
+    ("exam: allow_tiny a list", {"t.yaml": EXAM.read_text().replace(
+        "ask: [r, N, pi, mu]", "ask: [r]\n  allow_tiny: [1]")}, ["exam", "t.yaml", "-o", "out"],
+     2, "exam.allow_tiny"),
+    ("exam: a title that is a generator", {"t.yaml": EXAM.read_text().replace(
+        "title: EM by hand", "title: {range: [1, 2]}")}, ["exam", "t.yaml", "-o", "out"], 2,
+     "title: expected text"),
+    ("a NUL character in a YAML spec", {"s.yaml": "data: [1, 2]\x00\n"},
+     ["solve", "s.yaml"], 2, "malformed YAML"),
+    ("a NUL character in a CSV", {"d.csv": "x\n1\n2\x00\n"},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
+    ("Latin-1 CSV", {"d.csv": "h\u00e9ight\n1\n".encode("latin-1")},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "not UTF-8"),
+    ("answers: a 5000-digit point", {"s.yaml": SPEC, "a.csv": "r[" + "9" * 5000 + ",1],0.5\n"},
+     ["check", "s.yaml", "a.csv"], 2, "unknown quantity"),
     ("-o onto a folder", {}, ["solve", str(LECTURE), "-o", ".", "--format", "md"], 2,
      "it is a folder"),
     ("-o into a missing folder", {}, ["solve", str(LECTURE), "-o", "nope/x.md"], 2,
@@ -266,6 +282,7 @@ VALID = [
     ("a variance of 1e-29 in JSON", ["solve", "--data", "1,2,3", "--k", "2", "--weights",
                                      ".5,.5", "--means", "1,2", "--variances", "1e-29,1",
                                      "--format", "json"]),
+    ("10,000 iterations (the most)", ["solve", str(LECTURE), "--iterations", "10000"]),
     ("negative numbers without =", ["solve", "--data", "-3,-2.5,-1", "--k", "2", "--weights",
                                     ".5,.5", "--means", "-3,-1", "--variances", "1,1"]),
     ("d = 2 at the limits", ["solve", "--data", "0,0; 1e12,1e12; 5,5", "--k", "2", "--weights",
@@ -301,6 +318,33 @@ def test_fifty_dimensions_from_ten_points(tmp_path):
         ran = run_cli(work, "solve", "--data-file", "d.csv", "--columns", header, "--k", "2",
                       "--init-method", "kmeans", "--iterations", "3", "--format", fmt)
         check(ran, work, 0)
+
+
+def test_a_long_run_shows_its_progress_on_a_terminal(tmp_path):
+    """On a terminal, a long run prints a progress line (at most ten a second), ending
+    with the last iteration; the document is written as usual."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "explainer", "solve", str(LECTURE),
+                                "--iterations", "5000", "-o", str(tmp_path / "x.md")],
+                               stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert process.wait() == 0
+    lines = seen.decode().replace("\r\n", "\n").split("\r")
+    assert lines[-1] == "iteration 5000/5000\n" and 1 <= len(lines) < 200
+    assert (tmp_path / "x.md").exists()
 
 
 def test_many_points_in_full_is_refused_early(tmp_path):
