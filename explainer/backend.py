@@ -212,11 +212,13 @@ def carry_decimal(value: Decimal, decimals: int) -> Decimal:
     instead (at any size: 3.7 x 10^-348 is carried as written)."""
     if value == 0 or not value.is_finite():
         return value
-    with localcontext(_WIDE):
+    with localcontext(WIDE):
         return _carried(value, decimals)
 
 
-_WIDE = Context(prec=400)  # digits: a sum of a million values near 10^12, at 12 decimals
+# The context of a rounding (quantize): 400 digits hold any double in fixed decimals, and
+# a sum of a million values near 10^12 at 12 decimals.
+WIDE = Context(prec=400)
 
 
 def _carried(value: Decimal, decimals: int) -> Decimal:

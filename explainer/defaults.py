@@ -144,11 +144,16 @@ MAX_ROWS_LIMIT = 1_000  # display.max_rows at most
 MAX_TEXT = 500  # characters of a title or a component name
 # Rows of the per-point tables a document may hold: (points shown, at most max_rows) x
 # (iterations shown in full); and the per-point values kept for them (points x
-# components x iterations shown in full).
+# components x iterations shown in full). A run's per-point values, points x components,
+# are at most MAX_DETAIL_VALUES too: one E-step's arrays are always kept (about 110
+# bytes a value in all: 450 MiB for a million points and four components).
 MAX_DOCUMENT_ROWS = 20_000
-MAX_DETAIL_VALUES = 20_000_000
+MAX_DETAIL_VALUES = 5_000_000
+# d >= 2: points x components x d^2 at most this (the per-point deviations and outer
+# products: 840 MiB for a million points in d = 2 with four components).
+MAX_MATRIX_VALUES = 16_000_000
 # A rounded carry computes in exact fractions: points x components x iterations at most.
-MAX_ROUNDED_WORK = 200_000
+MAX_ROUNDED_WORK = 100_000
 # Numbers a problem may hold: data and means at most MAX_ABS_VALUE in absolute value
 # (a double holds no decimals beyond; rescale larger data), given variances (and
 # covariance entries) from MIN_VARIANCE to MAX_VARIANCE.

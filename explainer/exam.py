@@ -46,7 +46,7 @@ import numpy as np
 from . import defaults
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
-from .errors import ProblemError, SystemRefused
+from .errors import ProblemError, SystemRefused, Terminated
 from .grading import KINDS, Quantity, _value, tolerance
 from .problem import Problem, _flag, _integer, load_spec_file, validate
 from .trace import Trace
@@ -69,7 +69,6 @@ def _grid_value(spec: dict[str, Any], rng: np.random.Generator, field: str) -> f
 
 def _grid(spec: dict[str, Any], field: str, lo: float, hi: float) -> tuple[int, int]:
     """A generator's decimals (0 to 12) and the number of values on its grid."""
-
     low, high = defaults.DECIMALS_RANGE
     decimals = _integer(spec.get("decimals", 0), f"{field}.decimals", low=low, high=high)
     steps = int(round((hi - lo) * 10 ** decimals)) + 1
@@ -383,8 +382,6 @@ def _pdf_worker() -> None:
     """A PDF worker unwinds on SIGTERM (what Pool.terminate sends), so that the LaTeX
     process group it started is killed and its temporary folder removed."""
     import signal
-
-    from .errors import Terminated
 
     def terminate(signum: int, frame: object) -> None:
         raise Terminated(signum)

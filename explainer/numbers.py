@@ -58,7 +58,7 @@ def parse_fraction(value: object, field: str) -> Fraction:
 def _decimal(text: str, value: object, field: str) -> Fraction:
     """A decimal as a Fraction; an exponent beyond +-1000 is no finite double (1e-1000
     is 0 to a double, 1e1000 infinite) and would build a huge integer."""
-    mantissa, _, exponent = text.lower().partition("e")
+    exponent = text.lower().partition("e")[2]
     if exponent and abs(int(exponent)) > 1000:
         raise ProblemError(field, f"expected a number with an exponent from -1000 to 1000 "
                                   f"(a double holds about 1e-308 to 1e308), but got "

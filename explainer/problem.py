@@ -185,12 +185,6 @@ class Problem:
 
 # --------------------------------------------------------------------------- reading
 
-def read_text_file(path: str | Path, field: str) -> str:
-    """The text of a UTF-8 file, or a ProblemError naming *field* (missing, unreadable,
-    larger than the field's limit)."""
-    return read_text(path, field)
-
-
 def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
     """Read a YAML or JSON spec; return the mapping and the folder it lives in."""
     path = Path(path)
@@ -221,15 +215,16 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
     key = "column" if single else "columns"
     text = read_text(path, "data_file")
     rows = []
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        for row in csv.reader(io.StringIO(text, newline="")):
+        for row in reader:
             if any(cell.strip() for cell in row):
                 rows.append(row)
                 if len(rows) > defaults.MAX_POINTS + 1:
                     raise ProblemError(field, f"{path} has more than "
                                               f"{defaults.MAX_POINTS:,} rows, the limit of points")
     except csv.Error as exc:
-        raise ProblemError(field, f"cannot read {path} (line {len(rows) + 1}): {exc}") from None
+        raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
     if not rows:
         raise ProblemError(field, f"{path} holds no rows")
     header: list[str] | None = None
@@ -652,6 +647,14 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     else:
         raise ProblemError("components", "missing; expected the number of components K >= 1")
 
+    if len(data) * components > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("components", f"{len(data):,} points x {components} components are "
+                                         f"more than the limit of "
+                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    if dim > 1 and len(data) * components * dim * dim > defaults.MAX_MATRIX_VALUES:
+        raise ProblemError("components", f"{len(data):,} points x {components} components x "
+                                         f"d^2 = {dim * dim} are more than the limit of "
+                                         f"{defaults.MAX_MATRIX_VALUES:,} for d >= 2")
     iterations = (defaults.ITERATIONS if stop.get("iterations") is None
                   else _integer(stop["iterations"], "stop.iterations", low=0,
                                 high=defaults.MAX_ITERATIONS))

@@ -471,6 +471,16 @@ def test_a_looping_latex_is_killed_with_its_group(tmp_path):
 
 
 @needs_latex
+def test_a_latex_error_leaves_nothing(tmp_path):
+    work = setup(tmp_path, {"t/latex/document.tex.j2": ""})
+    (work / "t" / "latex" / "document.tex.j2").write_text(
+        "\\documentclass{article}\\begin{document}\\nosuchcommand\\end{document}\n")
+    ran = run_cli(work, "solve", str(LECTURE), "-o", "x.pdf", "--templates", "t")
+    check(ran, work, 2, "pdf: LaTeX failed: ./solution.tex:1: Undefined control sequence",
+          left={"t"})
+
+
+@needs_latex
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130),
                                          (signal.SIGHUP, 143)])
 def test_a_signal_during_a_pdf_build_leaves_nothing(tmp_path, sig, status):
@@ -528,6 +538,31 @@ def test_a_user_template_is_bounded(tmp_path, name, source, words):
                   env={"EM_EXPLAINER_RENDER_TIMEOUT": "3"})
     check(ran, work, 2, f"templates: {words}" if words.startswith("document") else words,
           left={"t"})
+
+
+def test_no_cached_code_bypasses_the_bounds(tmp_path):
+    """Code compiled by a sandbox without the bounds (an older version, the same cache
+    folder) is never loaded; and the bounds hold when the code comes from the cache."""
+    import jinja2
+    from jinja2.bccache import FileSystemBytecodeCache
+    from jinja2.sandbox import SandboxedEnvironment
+
+    work = setup(tmp_path, {})
+    folder = work / "t" / "markdown"
+    folder.mkdir(parents=True)
+    # (not 'x' * 10**10: a sandbox without the bounds folds constants when it compiles)
+    (folder / "document.md.j2").write_text("{% set n = 10**10 %}{{ 'x' * n }}")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(work / "t")),
+                               bytecode_cache=FileSystemBytecodeCache(
+                                   str(cache), pattern="__jinja2_markdown_%s.cache"))
+    old.get_template("markdown/document.md.j2")
+    assert len(list(cache.iterdir())) == 1
+    for _ in range(2):  # compiled, then loaded from the cache
+        ran = run_cli(work, "solve", str(LECTURE), "--templates", "t", "-o", "x.md",
+                      env={"EM_EXPLAINER_CACHE_DIR": str(cache)})
+        check(ran, work, 2, "a repeated string or list", left={"t"})
 
 
 # --------------------------------------------------------------------------- traces

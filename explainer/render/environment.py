@@ -13,6 +13,7 @@ Python's internals.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from functools import lru_cache
@@ -164,6 +165,10 @@ def _bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
         folder = os.path.join(base, "em-explainer", f"jinja-{jinja2.__version__}")
     if not folder:
         return None
+    # The compiled code depends on the sandbox's intercepted operators: code compiled
+    # by another version (without them) must never be loaded.
+    intercepted = ",".join(sorted(_BoundedSandbox.intercepted_binops))
+    folder = os.path.join(folder, hashlib.sha256(intercepted.encode()).hexdigest()[:12])
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:

@@ -230,7 +230,11 @@ def write(trace: Trace, output: Output) -> list[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    written = emit(text, out)
+    try:
+        written = emit(text, out)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)  # no figures without their document
+        raise
     return written + sorted(final.iterdir())
 
 

@@ -29,17 +29,16 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from .. import defaults
-from ..backend import TINY, carried_exp, carry_decimal, decimal_of
+from ..backend import TINY, WIDE, carried_exp, carry_decimal, decimal_of
 
 # Enough digits that the exact evaluation of printed operands is exact for sums and
 # products of short decimals, and far beyond any printed digit for exp, sqrt and division.
-_PRECISION = 400  # digits: any double, in fixed decimals
-WIDE = Context(prec=_PRECISION)
+_PRECISION = 60  # digits of the arithmetic that checks printed equations
 
 
 def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
     """*value* rounded to a multiple of *quantum*, ties away from zero."""
-    with localcontext(Context(prec=_PRECISION)):
+    with localcontext(WIDE):
         return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
@@ -218,7 +217,7 @@ class Cell:
     def _printed(self) -> Shown:
         if self.base is not None:
             base = self.base.shown()
-            with localcontext(Context(prec=_PRECISION)):
+            with localcontext(WIDE):
                 number = base.operand * self.factor if base.fraction is None \
                     else base.number * self.factor
                 number = number.normalize() if base.fraction is None else number
