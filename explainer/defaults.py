@@ -142,6 +142,7 @@ MAX_COMPONENTS = 100
 MAX_ITERATIONS = 10_000
 MAX_ROWS_LIMIT = 1_000  # display.max_rows at most
 MAX_TEXT = 500  # characters of a title or a component name
+MAX_CSV_LINE = 1 << 20  # bytes of one line of a CSV data file
 # Rows of the per-point tables a document may hold: (points shown, at most max_rows) x
 # (iterations shown in full); and the per-point values kept for them (points x
 # components x iterations shown in full). A run's per-point values, points x components,

@@ -211,30 +211,68 @@ def read_csv_column(path: Path, column: str | None, field: str = "data_file",
 def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_file",
                      exact: bool = False, single: bool = False) -> list[list[Any]]:
     """Read numeric columns of a CSV file (header row optional), one list per row:
-    the named *columns* (None: the only column when *single*, else every column)."""
+    the named *columns* (None: the only column when *single*, else every column).
+
+    The rows are read one by one and only the chosen cells kept, so memory follows the
+    values read, not the file's width; a line longer than ``defaults.MAX_CSV_LINE``
+    bytes is refused before the csv module splits it."""
     key = "column" if single else "columns"
     text = read_text(path, "data_file")
-    rows = []
+    _check_line_lengths(text, path, field)
     reader = csv.reader(io.StringIO(text, newline=""))
+    indices: list[int] | None = None
+    values: list[list[Any]] = []
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-                if len(rows) > defaults.MAX_POINTS + 1:
-                    raise ProblemError(field, f"{path} has more than "
-                                              f"{defaults.MAX_POINTS:,} rows, the limit of points")
+            if not any(cell.strip() for cell in row):
+                continue
+            if indices is None:  # the first row: a header, or already data
+                header = None if _numeric(row) else [cell.strip() for cell in row]
+                indices = _csv_indices(header, len(row), columns, single, path, key)
+                if header is not None:
+                    continue
+            if len(values) >= defaults.MAX_POINTS:
+                raise ProblemError(field, f"{path} has more than {defaults.MAX_POINTS:,} "
+                                          f"rows, the limit of points")
+            line, cells = reader.line_num, []
+            for index in indices:
+                if index >= len(row) or not row[index].strip():
+                    raise ProblemError(field, f"{path.name} line {line}: missing value")
+                cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
+                cells.append(parse_fraction_list([cell], where)[0] if exact
+                             else parse_number(cell, where))
+            values.append(cells)
     except csv.Error as exc:
         raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
-    if not rows:
+    if indices is None:
         raise ProblemError(field, f"{path} holds no rows")
-    header: list[str] | None = None
+    return values
+
+
+def _numeric(row: list[str]) -> bool:
     try:
-        for cell in rows[0]:
+        for cell in row:
             float(cell)
     except ValueError:
-        header = [cell.strip() for cell in rows[0]]
-        rows = rows[1:]
-    width = len(header) if header is not None else len(rows[0]) if rows else 0
+        return False
+    return True
+
+
+def _check_line_lengths(text: str, path: Path, field: str) -> None:
+    """No line longer than ``defaults.MAX_CSV_LINE`` bytes (a row of ten million cells
+    would take a GiB as the csv module's list)."""
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.concatenate([[-1], np.flatnonzero(data == 10), [len(data)]])
+    lengths = np.diff(ends) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] > defaults.MAX_CSV_LINE:
+        raise ProblemError(field, f"{path.name} line {longest + 1} is longer than the limit "
+                                  f"of {defaults.MAX_CSV_LINE:,} bytes")
+
+
+def _csv_indices(header: list[str] | None, width: int, columns: list[str] | None,
+                 single: bool, path: Path, key: str) -> list[int]:
+    """The positions of the columns to read."""
     if columns is not None:
         if header is None:
             raise ProblemError(key, f"{path} has no header row, so column "
@@ -245,24 +283,12 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
                                         f"(the header of {path.name}), but got {column!r}")
         if len(set(columns)) != len(columns):
             raise ProblemError(key, f"expected distinct column names, but got {columns}")
-        indices = [header.index(column) for column in columns]
-    elif width == 1 or not single:
-        indices = list(range(width))
-    else:
-        names = ", ".join(map(repr, header)) if header else f"{width} unnamed columns"
-        raise ProblemError("column", f"{path.name} has several columns ({names}); "
-                                     f"name one with column (or several with columns)")
-    values = []
-    for line, row in enumerate(rows, start=2 if header is not None else 1):
-        cells = []
-        for index in indices:
-            if index >= len(row) or not row[index].strip():
-                raise ProblemError(field, f"{path.name} line {line}: missing value")
-            cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
-            cells.append(parse_fraction_list([cell], where)[0] if exact
-                         else parse_number(cell, where))
-        values.append(cells)
-    return values
+        return [header.index(column) for column in columns]
+    if width == 1 or not single:
+        return list(range(width))
+    names = ", ".join(map(repr, header)) if header else f"{width} unnamed columns"
+    raise ProblemError("column", f"{path.name} has several columns ({names}); "
+                                 f"name one with column (or several with columns)")
 
 
 # --------------------------------------------------------------------------- validation

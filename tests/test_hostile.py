@@ -196,6 +196,9 @@ CASES = [
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
     ("CSV field over the csv module's limit", {"d.csv": "x\n" + "1" * 200_000 + "\n"},
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
+    ("CSV of one row of ten million cells", {"d.csv": ",".join(["10"] * 10_000_000) + "\n"},
+     ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2,
+     "line 1 is longer than the limit"),
     ("CSV of more than a million rows", {"d.csv": "0\n" * 1_000_002},
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2,
      "the limit of points"),
@@ -345,6 +348,16 @@ def test_a_long_run_shows_its_progress_on_a_terminal(tmp_path):
     lines = seen.decode().replace("\r\n", "\n").split("\r")
     assert lines[-1] == "iteration 5000/5000\n" and 1 <= len(lines) < 200
     assert (tmp_path / "x.md").exists()
+
+
+def test_a_million_rows_of_ten_columns_read_in_bounded_memory(tmp_path):
+    """Only the chosen columns are kept while the rows are read."""
+    header = ",".join(f"c{i}" for i in range(10))
+    work = setup(tmp_path, {"d.csv": header + "\n" + (",".join(["10"] * 10) + "\n") * 400_000})
+    ran = run_cli(work, "solve", "--data-file", "d.csv", "--columns", "c0,c1", "--k", "1",
+                  "--init-method", "kmeans")
+    check(ran, work, 0)
+    assert ran.peak_rss < 400 << 20
 
 
 def test_many_points_in_full_is_refused_early(tmp_path):
