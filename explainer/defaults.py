@@ -137,6 +137,7 @@ NOISE_RELATIVE = 1e-6
 # Limits: what one problem may ask for (README, "Limits"). Larger input is refused with
 # exit 2 naming the field, so that no input runs for ever or fills the memory.
 MAX_POINTS = 1_000_000
+MAX_DATA_VALUES = 2_000_000  # points x dimensions (each is checked as an exact decimal)
 MAX_DIMENSIONS = 100
 MAX_COMPONENTS = 100
 MAX_ITERATIONS = 10_000

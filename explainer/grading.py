@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from . import defaults
 from .backend import FLOAT, RoundedBackend
 from .engine import e_step, run_with
 from .errors import ProblemError
@@ -191,6 +192,10 @@ class _Student:
         """The parameters iteration *iteration* starts from, in the student's hands."""
         if iteration == 1:
             return start
+        # The steps before it, in order and without recursion (10,000 iterations deep).
+        done = max((i for i in self._steps if i < iteration), default=0)
+        for i in range(done + 1, iteration):
+            self.step(i, start)
         before = self.step(iteration - 1, start)
         return Params(*(before[name].copy() for name in ("pi", "mu", "var")))
 
@@ -265,8 +270,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     if problem.dim > 1:
         raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
                                    "supported by 'check' yet")
-    problem = replace(problem, exact=False, exact_inputs=None, carry="full",
-                      detail=Detail(frozenset(), all=True), tol=None)
+    problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
     seen: set[Quantity] = set()
     for where, name, text in rows:  # checked row by row, as the rows are read
@@ -278,6 +282,18 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         parsed.append((q, value))
     if not parsed:
         raise ProblemError("answers", "holds no answers")
+    # The runs go as far as the answers ask, keeping per-point values for the iterations
+    # asked about only.
+    asked = frozenset(q.iteration for q, _ in parsed)
+    if problem.iterations > 0:
+        problem = replace(problem, iterations=max(asked))
+    problem = replace(problem, detail=Detail(asked))
+    work = problem.n_samples * problem.components * max(problem.iterations, 1)
+    if work > defaults.MAX_ROUNDED_WORK:
+        raise ProblemError("answers", f"grading compares with a hand calculation: "
+                                      f"{problem.n_samples:,} points x {problem.components} "
+                                      f"components x {problem.iterations} iterations are more "
+                                      f"than the limit of {defaults.MAX_ROUNDED_WORK:,}")
     full = run_with(problem, FLOAT)
     rounded = run_with(problem, RoundedBackend(problem.decimals))
     student = _Student(problem, {q: v for q, v in parsed if v is not None})

@@ -234,6 +234,11 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
             if len(values) >= defaults.MAX_POINTS:
                 raise ProblemError(field, f"{path} has more than {defaults.MAX_POINTS:,} "
                                           f"rows, the limit of points")
+            if (len(values) + 1) * len(indices) > defaults.MAX_DATA_VALUES:
+                raise ProblemError(field, f"{path} has more than "
+                                          f"{defaults.MAX_DATA_VALUES:,} numbers in its "
+                                          f"{len(indices)} columns, the limit of points x "
+                                          f"dimensions")
             line, cells = reader.line_num, []
             for index in indices:
                 if index >= len(row) or not row[index].strip():
@@ -533,6 +538,10 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
         if len(raw) > defaults.MAX_POINTS:  # before a Fraction is made of each
             raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
                                        f"{defaults.MAX_POINTS:,}")
+        numbers = sum(len(v) if isinstance(v, (list, tuple)) else 1 for v in raw)
+        if numbers > defaults.MAX_DATA_VALUES:
+            raise ProblemError("data", f"{numbers:,} numbers are more than the limit of "
+                                       f"{defaults.MAX_DATA_VALUES:,} (points x dimensions)")
         values = _rows(list(raw), "data")
     else:
         raise ProblemError("data", "missing; give data (a list of numbers) or data_file")

@@ -204,6 +204,10 @@ CASES = [
      "the limit of points"),
     ("8,000,000 points in a JSON spec", {"s.json": '{"components": 1, "data": [' + ",".join(
         ["1"] * 8_000_000) + "]}"}, ["solve", "s.json"], 2, "more than the limit of 1,000,000"),
+    ("8,000,000 numbers in rows of a JSON spec", {"s.json": '{"components": 1, "data": [' +
+                                                  ",".join(["[" + ",".join(["1"] * 100) + "]"]
+                                                           * 80_000) + "]}"},
+     ["solve", "s.json"], 2, "8,000,000 numbers are more than the limit of 2,000,000"),
     ("spec from /dev/zero", {}, ["solve", "/dev/zero"], 2, "larger than the limit of 2 MiB"),
     ("data from /dev/zero", {}, ["solve", "--data-file", "/dev/zero", "--k", "1"], 2,
      "larger than the limit of 32 MiB"),
@@ -660,6 +664,20 @@ def test_check_reports_a_duplicate_on_line_5_at_once(tmp_path):
     work = setup(tmp_path, {"s.yaml": SPEC, "a.csv": rows})
     ran = run_cli(work, "check", "s.yaml", "a.csv")
     check(ran, work, 2, "answers (line 5): 'r[1,1]' is answered twice")
+
+
+def test_check_of_a_late_iteration_runs_only_that_far(tmp_path):
+    """A problem of 10,000 iterations, an answer about iteration 3,000: graded (no
+    recursion 3,000 deep); one that needs too long a hand calculation is refused."""
+    spec = SPEC + "stop: {iterations: 10000}\n"
+    work = setup(tmp_path, {"s.yaml": spec, "a.csv": "it3000.mu[1],1.5\n",
+                            "b.csv": "it10000.mu[1],1.5\n",
+                            "t.yaml": spec.replace("[1, 2, 5, 8, 9]", str(list(range(20))))})
+    ran = run_cli(work, "check", "s.yaml", "a.csv")
+    check(ran, work, 0)
+    assert "it3000.mu[1]" in ran.stdout
+    check(run_cli(work, "check", "t.yaml", "b.csv"), work, 2,
+          "20 points x 2 components x 10000 iterations are more than the limit")
 
 
 def test_check_refuses_too_many_answers(tmp_path):
