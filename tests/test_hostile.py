@@ -364,6 +364,18 @@ def test_a_million_rows_of_ten_columns_read_in_bounded_memory(tmp_path):
     assert ran.peak_rss < 400 << 20
 
 
+def test_figures_of_many_points_are_quick(tmp_path):
+    """100,000 points with figures: the responsibilities as stacked areas (100,000 bars
+    took minutes and 2 GiB), in bounded time and memory."""
+    work = setup(tmp_path, {"d.csv": "x\n" + "".join(f"{(i * 7919) % 1000 / 10}\n"
+                                                     for i in range(100_000))})
+    ran = run_cli(work, "solve", "--data-file", "d.csv", "--k", "2", "--init-method",
+                  "random_points", "--iterations", "3", "-o", "x.md", "--plots")
+    check(ran, work, 0, left={"x.md", "x_files"})
+    assert sorted(p.name for p in (work / "x_files").iterdir()) == [
+        "fit.png", "loglik.png", "resp.png"]
+
+
 def test_many_points_in_full_is_refused_early(tmp_path):
     """100,000 points with every iteration in full: refused when the document would
     exceed its rows, in bounded memory."""

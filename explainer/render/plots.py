@@ -24,6 +24,9 @@ from ..engine import e_step
 from ..trace import Params, Trace
 
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
+BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
+AREA_POINTS = 2000  # points drawn of those areas
+RASTER_ABOVE = 5000  # d >= 2: more points are drawn as an image in a PDF figure
 
 
 def _figure(width: float, height: float):
@@ -105,18 +108,27 @@ def resp_figure(trace: Trace):
     n = len(order)
     fig = _figure(9, 3.0)
     ax = fig.subplots()
-    bottom = np.zeros(n)
     colors = _colors(trace.problem.components)
-    for k in range(trace.problem.components):
-        ax.bar(np.arange(n), resp[:, k], bottom=bottom, width=0.9 if n <= 60 else 1.0,
-               color=colors[k], label=f"$r_{{n{k + 1}}}$")
-        bottom += resp[:, k]
+    labels = [f"$r_{{n{k + 1}}}$" for k in range(trace.problem.components)]
+    if n > BARS_UP_TO:
+        # More bars than the figure has pixels (and matplotlib takes minutes for 100,000
+        # of them): the same stack as areas over the points in order.
+        # At most AREA_POINTS of them, evenly spaced: a vector figure stays small.
+        at = np.unique(np.linspace(0, n - 1, min(n, AREA_POINTS)).round().astype(int))
+        ax.stackplot(at, resp[at].T, colors=colors, labels=labels, step="mid")
+        ax.set_xlim(-0.5, n - 0.5)
+    else:
+        bottom = np.zeros(n)
+        for k in range(trace.problem.components):
+            ax.bar(np.arange(n), resp[:, k], bottom=bottom, width=0.9 if n <= 60 else 1.0,
+                   color=colors[k], label=labels[k])
+            bottom += resp[:, k]
     if n <= 30:
         ax.set_xticks(np.arange(n), [f"{v:g}" for v in detail.x[order]])
         ax.set_xlabel("$x_n$")
     else:
         ax.set_xticks([])
-        ax.set_xlabel(f"the {n} points, in order of $x$")
+        ax.set_xlabel(f"the {n:,} points, in order of $x$")
     ax.set_ylabel("responsibility")
     ax.set_ylim(0, 1)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -157,8 +169,11 @@ def _scatter_panel(ax, trace: Trace, params: Params, resp: np.ndarray, title: st
     x = trace.problem.data
     k = trace.problem.components
     colors = ([(0.85, 0.1, 0.1), (0.1, 0.2, 0.9)] if k == 2 else _colors(k))
+    # Many points are drawn as an image inside a vector figure (PDF): a hundred thousand
+    # markers as vectors took half a minute and 22 MB.
     ax.scatter(x[:, 0], x[:, 1], c=_mixed_colors(resp), s=12 if small else 22,
-               edgecolors="black", linewidths=0.4, alpha=0.85)
+               edgecolors="black", linewidths=0.4, alpha=0.85,
+               rasterized=len(x) > RASTER_ABOVE)
     _ellipses(ax, params, colors)
     ax.set_title(title, fontsize="small" if small else None)
     ax.set_aspect("equal", adjustable="box")
