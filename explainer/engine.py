@@ -331,7 +331,16 @@ def _check_detail(problem: Problem, shown: int) -> None:
     """*shown* iterations in full must fit the limits of a document (its per-point table
     rows) and of the memory (the per-point values kept for them)."""
     n, k = problem.n_samples, problem.components
-    rows = shown * min(n, problem.max_rows)
+    table = min(n, problem.max_rows)
+    if shown * k * table ** 2 > defaults.MAX_SUM_WORK:
+        raise ProblemError("display.detail", f"{shown} iteration{'s' if shown > 1 else ''} "
+                                             f"in full with {k} components and tables of "
+                                             f"{table} rows ask for more written-out sums than "
+                                             f"a document may hold (iterations x components x "
+                                             f"rows^2 at most {defaults.MAX_SUM_WORK:,}); show "
+                                             f"fewer rows (max_rows) or fewer iterations in "
+                                             f"full (detail)")
+    rows = shown * table
     if rows > defaults.MAX_DOCUMENT_ROWS or shown * n * k > defaults.MAX_DETAIL_VALUES:
         raise ProblemError("display.detail", f"{shown} iterations in full with {n:,} points "
                                              f"(tables of {min(n, problem.max_rows)} rows) are "

@@ -27,6 +27,8 @@ RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
 AREA_POINTS = 2000  # points drawn of those areas
 RASTER_ABOVE = 5000  # d >= 2: more points are drawn as an image in a PDF figure
+# More components than tab10's colours: no legend of components (their colours repeat).
+LEGEND_COMPONENTS = 10
 
 
 def _figure(width: float, height: float):
@@ -60,9 +62,10 @@ def _fit_panel(ax, trace: Trace, params: Params, title: str, grid: np.ndarray) -
         ax.hist(x, bins="auto", density=True, color="0.85", edgecolor="0.6", label="data")
     else:
         ax.plot(x, np.zeros_like(x), "|", color="black", markersize=14, label="data")
+    named = trace.problem.components <= LEGEND_COMPONENTS
     for k in range(trace.problem.components):
         ax.plot(grid, curve.weighted_density[:, k], "--", color=colors[k],
-                label=rf"$\pi_{k + 1} \mathcal{{N}}_{k + 1}$")
+                label=rf"$\pi_{k + 1} \mathcal{{N}}_{k + 1}$" if named else None)
     ax.plot(grid, curve.mixture_density, color="black", linewidth=1.6, label="$p(x)$")
     ax.set_title(title)
     ax.set_xlabel("$x$")
@@ -109,7 +112,8 @@ def resp_figure(trace: Trace):
     fig = _figure(9, 3.0)
     ax = fig.subplots()
     colors = _colors(trace.problem.components)
-    labels = [f"$r_{{n{k + 1}}}$" for k in range(trace.problem.components)]
+    named = trace.problem.components <= LEGEND_COMPONENTS
+    labels = [f"$r_{{n{k + 1}}}$" if named else None for k in range(trace.problem.components)]
     if n > BARS_UP_TO:
         # More bars than the figure has pixels (and matplotlib takes minutes for 100,000
         # of them): the same stack as areas over the points in order.
@@ -131,7 +135,8 @@ def resp_figure(trace: Trace):
         ax.set_xlabel(f"the {n:,} points, in order of $x$")
     ax.set_ylabel("responsibility")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if named:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
