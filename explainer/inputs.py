@@ -69,9 +69,11 @@ def read_text(path: str | Path, field: str, limit: int | None = None) -> str:
                                   f"is {data[exc.start]:#04x})") from None
 
 
-def load_json(text: str, field: str, path: str | Path | None = None, depth: bool = True) -> Any:
+def load_json(text: str, field: str, path: str | Path | None = None, depth: bool = True,
+              count: bool = False) -> Any:
     """JSON with duplicate keys refused and nesting bounded (*depth*: also at most
-    :data:`DEPTH_LIMIT` levels, as a spec has)."""
+    :data:`DEPTH_LIMIT` levels, as a spec has; *count*: at most :data:`TRACE_VALUES`
+    values and :data:`TRACE_LISTS` lists, as a trace has)."""
     where = f" in {path}" if path is not None else ""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -83,7 +85,7 @@ def load_json(text: str, field: str, path: str | Path | None = None, depth: bool
             result[key] = value
         return result
 
-    if field == "trace":
+    if count:
         _check_count(text, field, where)
     try:
         value = json.loads(text, object_pairs_hook=pairs)

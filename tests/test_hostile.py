@@ -636,6 +636,9 @@ def _tampered(tmp_path: Path) -> dict[str, str]:
         "more iterations": change(plain, lambda d: d[first].append(d[first][0])),
         "negative weight": change(plain, lambda d: d[first][0].__setitem__("weights",
                                                                             [-0.5, 1.5])),
+        "N_k": change(plain, lambda d: d[first][0]["N_k"].__setitem__(0, 4.0)),
+        "mean": change(plain, lambda d: d[first][0]["means"].__setitem__(0, 2.2)),
+        "sum": change(two_d, lambda d: d[first][0]["sum_rx"][0].__setitem__(0, 1e3)),
     }
 
 

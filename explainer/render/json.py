@@ -305,7 +305,7 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
 
 def trace_from_json(text: str) -> Trace:
     """Read a trace saved with ``--format json``; a bad file is a clear error."""
-    data = load_json(text, "trace", depth=False)
+    data = load_json(text, "trace", depth=False, count=True)
     try:
         return trace_from_dict(data)
     except ProblemError:

@@ -6,7 +6,10 @@ values are finite where they must be (a log of 0 may be -inf); weights and
 responsibilities lie in [0, 1] (a hand calculation's, rounded at each step, may pass 1
 a little: they are only >= 0) and a full-precision row of responsibilities sums to 1;
 the iterations are numbered 1, 2, ...; the number of iterations is what the problem
-allows; and every exact form evaluates to its decimal value (within 1e-6, relative).
+allows; in a full-precision iteration kept in detail, the responsibilities follow from
+the logs, N_k and the weighted sums from the responsibilities, and the updated weights
+and means from those (within 1e-7, relative); and every exact form evaluates to its
+decimal value (within 1e-6, relative).
 An exact form is evaluated with mpmath over SymPy's tree, an exponential of more
 than 10^30 being no value (a tampered ``exp(exp(exp(100)))`` is refused, not
 computed).
@@ -18,6 +21,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .. import defaults
 from ..errors import ProblemError
 from ..trace import EStep, Iteration, Params, Trace
 
@@ -25,6 +29,7 @@ from ..trace import EStep, Iteration, Params, Trace
 # its decimal within this, relative.
 ROW_SUM_TOLERANCE = 1e-6
 EXACT_TOLERANCE = 1e-6
+SUM_TOLERANCE = 1e-7  # relative: N_k, sums, weights and means against what gives them
 _EXP_LIMIT = 1e30
 
 
@@ -121,6 +126,41 @@ def _iteration(field: str, it: Iteration, n: int, k: int, d: int, rounded: bool)
         _finite(f"{field}.{name}", array)
     if np.any(mstep.nk < 0) or (not rounded and np.any(mstep.nk > n * (1 + ROW_SUM_TOLERANCE))):
         _fail(f"{field}.N_k", f"expected N_k from 0 to {n}")
+    if not rounded and it.estep.detail is not None:
+        _sums(field, it, n)
+
+
+def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray | float) -> None:
+    bad = np.abs(got - expected) > SUM_TOLERANCE * np.maximum(scale, 1.0)
+    if np.any(bad):
+        index = "".join(f"[{i + 1}]" for i in np.argwhere(bad)[0])
+        _fail(f"{field}{index}", "does not follow from the values it is computed from")
+
+
+def _sums(field: str, it: Iteration, n: int) -> None:
+    """A full-precision iteration's numbers follow from each other: r_nk from the logs,
+    N_k and the weighted sums from r_nk, and the updated weights and means from those."""
+    detail, mstep = it.estep.detail, it.mstep
+    assert detail is not None
+    with np.errstate(invalid="ignore", over="ignore"):
+        from_logs = np.exp(detail.log_weighted - detail.log_mixture[:, None])
+    from_logs = np.where(np.isfinite(from_logs), from_logs, 0.0)
+    _close(f"{field}.responsibilities", detail.resp, from_logs, 1.0)
+    resp = np.asarray(detail.resp, dtype=float)
+    _close(f"{field}.N_k", mstep.nk, resp.sum(axis=0), n)
+    x = np.asarray(detail.x, dtype=float)
+    sum_rx = resp.T @ x
+    scale = resp.T @ np.abs(x)
+    _close(f"{field}.sum_rx", mstep.sum_rx, sum_rx, scale)
+    if "weights" in mstep.updated:
+        _close(f"{field}.weights", mstep.params.weights, mstep.nk / n, 1.0)
+    if "means" in mstep.updated:
+        full = mstep.nk >= defaults.EMPTY_COMPONENT_NK  # an empty component keeps its mean
+        means = mstep.sum_rx / np.where(full, mstep.nk, 1.0).reshape(
+            (-1,) + (1,) * (mstep.sum_rx.ndim - 1))
+        keep = full.reshape((-1,) + (1,) * (means.ndim - 1))
+        _close(f"{field}.means", np.where(keep, mstep.params.means, 0.0),
+               np.where(keep, means, 0.0), np.abs(means))
 
 
 # --------------------------------------------------------------------------- exact forms
