@@ -2,7 +2,9 @@
 (also ``python -m explainer``).
 
 Exit status: 0 on success; 2 on bad input, with one line ``error: <field>: ...``
-on standard error and no output file left behind; 1 for an internal fault.
+on standard error and no output file left behind; 3 when the system refuses a write
+(disk full, read-only, permission); 130 interrupted, 143 terminated (temporary files
+removed, LaTeX stopped); 1 for an internal fault.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
 given; without -o the output goes to standard output (PDF needs -o). Plots are on
 by default for PDF; with Markdown or LaTeX, --plots writes them into NAME_files/
-beside the output.
+beside the output. The limits on input (file sizes, points, iterations, rows) are in
+the README.
+
+exit status: 0 written, 2 bad input (one line naming the field), 3 the system refused
+the write (disk full, read-only, permission), 1 an internal fault
 """
 
 
