@@ -150,11 +150,11 @@ MAX_CSV_LINE = 1 << 20  # bytes of one line of a CSV data file
 # are at most MAX_DETAIL_VALUES too: one E-step's arrays are always kept (about 110
 # bytes a value in all: 450 MiB for a million points and four components).
 MAX_DOCUMENT_ROWS = 20_000
+MAX_DETAIL_VALUES = 5_000_000
 # Making every written-out sum hold costs about (terms)^2 per sum, one sum per component:
 # (iterations shown in full) x components x (rows per table)^2 at most this (about 10 s;
 # a table of 1,000 rows with two components takes 8 s an iteration).
 MAX_SUM_WORK = 3_000_000
-MAX_DETAIL_VALUES = 5_000_000
 # d >= 2: points x components x d^2 at most this (the per-point deviations and outer
 # products: 840 MiB for a million points in d = 2 with four components).
 MAX_MATRIX_VALUES = 16_000_000

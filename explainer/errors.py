@@ -2,8 +2,8 @@
 
 Exit statuses (the command line's contract): 0 success; 1 an internal fault;
 2 bad input (:class:`ProblemError`, :class:`RenderError`); 3 the system refused
-to write or read a file the input named correctly (:class:`SystemRefused`: a
-read-only folder, a full disk, no permission); 130 interrupted (SIGINT); 143
+to write a file the input named correctly (:class:`SystemRefused`: a read-only
+folder, a full disk, no permission); 130 interrupted (SIGINT); 143
 terminated (SIGTERM or SIGHUP).
 """
 
@@ -42,9 +42,9 @@ class SystemRefused(ProblemError):
 
     exit_status = EXIT_REFUSED
 
-    def __init__(self, field: str, path: object, error: OSError, verb: str = "write") -> None:
+    def __init__(self, field: str, path: object, error: OSError) -> None:
         reason = error.strerror or type(error).__name__
-        super().__init__(field, f"cannot {verb} {path}: {reason}")
+        super().__init__(field, f"cannot write {path}: {reason}")
 
 
 class Terminated(BaseException):

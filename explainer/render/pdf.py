@@ -109,11 +109,8 @@ def _run_latex(command: list[str], folder: Path, env: dict[str, str], timeout: f
                                start_new_session=True)
     try:
         process.communicate(timeout=timeout)
-    except BaseException:
+    finally:  # done, timed out, failed or interrupted: nothing of its group may stay
         _kill_group(process)
-        raise
-    finally:
-        _kill_group(process)  # latexmk done: nothing of its group may stay behind
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command)
 
