@@ -278,6 +278,13 @@ def _check_line_lengths(text: str, path: Path, field: str) -> None:
 def _csv_indices(header: list[str] | None, width: int, columns: list[str] | None,
                  single: bool, path: Path, key: str) -> list[int]:
     """The positions of the columns to read."""
+    if header is not None:
+        seen: set[str] = set()
+        for name in header:
+            if name in seen and name:
+                raise ProblemError(key, f"{path.name} names two columns {name!r}; give each "
+                                        f"column its own name in the header")
+            seen.add(name)
     if columns is not None:
         if header is None:
             raise ProblemError(key, f"{path} has no header row, so column "
@@ -727,9 +734,11 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
                 raise ProblemError(f"init.weights[{k + 1}]",
                                    f"expected a weight >= 0, but got {w:g}")
         if abs(weights.sum() - 1.0) > defaults.WEIGHT_SUM_TOL:
+            third = any(abs(w - 1 / 3) < 0.01 for w in weights)
+            hint = "; write 1/3 for a third, which is exact" if third else ""
             raise ProblemError("init.weights", f"expected weights summing to 1 (within "
                                                f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
-                                               f"to {weights.sum():.10g}")
+                                               f"to {weights.sum():.10g}{hint}")
         for k, v in enumerate(variances if dim == 1 else ()):
             if v <= 0:
                 raise ProblemError(f"init.variances[{k + 1}]",

@@ -15,6 +15,7 @@ cannot disagree with the numbers.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,9 @@ def fit_figure(trace: Trace):
     grid = _grid(trace)
     if trace.iterations:
         fig = _figure(9, 3.4)
-        left, right = fig.subplots(1, 2, sharey=True)
+        # Each panel its own scale: the peaks after EM are often far higher than at the
+        # start, and a shared axis cut them off.
+        left, right = fig.subplots(1, 2)
         _fit_panel(left, trace, trace.start.params, "start", grid)
         n = len(trace.iterations)
         _fit_panel(right, trace, trace.final.params,
@@ -100,6 +103,14 @@ def loglik_figure(trace: Trace):
     ax.set_xlabel("iteration")
     ax.set_ylabel(r"log-likelihood $\ell$")
     ax.xaxis.get_major_locator().set_params(integer=True)
+    # The values as they are, never as an offset ("1e-5 - 8.91038e1") when they barely
+    # change; a flat stretch spans at least a unit of the third significant digit.
+    ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+    low, high = min(values), max(values)
+    floor = 10.0 ** (math.floor(math.log10(max(abs(low), abs(high), 1e-300))) - 2)
+    if high - low < floor:
+        middle = (high + low) / 2
+        ax.set_ylim(middle - floor, middle + floor)
     return fig
 
 
