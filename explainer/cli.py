@@ -102,6 +102,8 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--flavor", choices=FLAVORS,
                      help="Markdown flavour: gfm (default), myst or quarto (labelled formulas "
                           "and cross-references), obsidian")
+    out.add_argument("-q", "--quiet", action="store_true",
+                     help="no line on standard error saying what was written")
     out.add_argument("--templates", metavar="DIR",
                      help="a folder of your templates, used before ours (same names replace "
                           "ours, e.g. markdown/document.md.j2)")
@@ -192,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=["md", "json"], default="md",
                        help="md: a report to read (default); json: for machines")
     check.add_argument("-o", "--output", metavar="OUT", help="write here, not to stdout")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="no line on standard error saying what was written")
     check.add_argument("--decimals", metavar="D",
                        help="the precision answers are given to (default: the spec's)")
     exam = sub.add_parser(
@@ -207,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seed: the same seed gives the same variants (default 0)")
     exam.add_argument("-o", "--output", required=True, metavar="DIR",
                       help="a new (or empty) folder for the variants")
+    exam.add_argument("-q", "--quiet", action="store_true",
+                      help="no line on standard error saying what was written")
     exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
                       help="question sheets and keys as Markdown (default), LaTeX or PDF")
     return parser
@@ -261,8 +267,21 @@ def solve(args: argparse.Namespace) -> int:
     # A progress line (on a terminal only) for work that may take more than a moment.
     long_work = problem.exact or problem.iterations * max(problem.n_samples, 100) >= 200_000
     progress = _progress() if long_work else None
-    write(run(problem, progress=progress), output)
+    _wrote(write(run(problem, progress=progress), output), args.quiet)
     return 0
+
+
+def _wrote(paths: list[Path], quiet: bool) -> None:
+    """One short line on standard error naming what was written to files (nothing for
+    standard output, nothing with --quiet): ``wrote x.md and 3 figures in x_files/``."""
+    if quiet or not paths:
+        return
+    figures = paths[1:]
+    line = f"wrote {paths[0]}"
+    if figures:
+        line += (f" and {len(figures)} figure{'s' if len(figures) != 1 else ''} in "
+                 f"{figures[0].parent}{os.sep}")
+    print(line, file=sys.stderr)
 
 
 def render(args: argparse.Namespace) -> int:
@@ -271,7 +290,7 @@ def render(args: argparse.Namespace) -> int:
     from .render.output import write
 
     output = _plan(args)
-    write(trace_from_json(read_text(args.trace, "trace")), output)
+    _wrote(write(trace_from_json(read_text(args.trace, "trace")), output), args.quiet)
     return 0
 
 
@@ -299,7 +318,7 @@ def check(args: argparse.Namespace) -> int:
         text = render_template("markdown", "check/report.md.j2", result)
     from .render.output import emit
 
-    emit(text, None if args.output is None else Path(args.output))
+    _wrote(emit(text, None if args.output is None else Path(args.output)), args.quiet)
     return 0
 
 
@@ -308,8 +327,9 @@ def exam(args: argparse.Namespace) -> int:
 
     progress = _progress("variant") if args.n >= 20 else None
     out = write_exam(args.template, args.n, args.seed, args.output, args.format, progress)
-    print(f"wrote {args.n} {'variant' if args.n == 1 else 'variants'} to {out}",
-          file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {args.n} {'variant' if args.n == 1 else 'variants'} to {out}",
+              file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,7 @@
 """What a new user trips over (issue 16), the items done so far: figures that show
 their peaks and plain log-likelihood ticks, CSV headers (a byte-order mark, duplicate
-names), the 1/3 hint for weights, and d >= 11 in a PDF."""
+names), the 1/3 hint for weights, d >= 11 in a PDF, and one line saying what was
+written."""
 
 from __future__ import annotations
 
@@ -111,3 +112,22 @@ def test_twelve_dimensions_compile_to_pdf(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, timeout=120, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_one_line_says_what_was_written_unless_quiet(tmp_path):
+    lecture = str(ROOT / "examples" / "lecture" / "lecture.yaml")
+    assert _cli("solve", lecture, "-o", "x.md", cwd=tmp_path).stderr == "wrote x.md\n"
+    assert _cli("solve", lecture, "-o", "x.md", "-q", cwd=tmp_path).stderr == ""
+    assert _cli("solve", lecture, "-o", "y.md", "--plots", cwd=tmp_path).stderr == \
+        "wrote y.md and 3 figures in y_files/\n"
+    result = _cli("solve", lecture, cwd=tmp_path)  # standard output: nothing said
+    assert result.stderr == "" and result.stdout.startswith("# ")
+    assert _cli("solve", lecture, "-o", "t.json", cwd=tmp_path).stderr == "wrote t.json\n"
+    assert _cli("render", "t.json", "-o", "r.md", cwd=tmp_path).stderr == "wrote r.md\n"
+    assert _cli("render", "t.json", "-o", "s.md", "--quiet", cwd=tmp_path).stderr == ""
