@@ -73,7 +73,32 @@ class Backend(Protocol):
     def to_float(self, a: Any) -> np.ndarray: ...
 
 
-class FloatBackend:
+class PlainArithmetic:
+    """The E-step's rows and the M-step's sums and quotients as computed, with no carry
+    between them: float and exact arithmetic alike (a hand calculation's differ)."""
+
+    def normalize_log_rows(self, log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
+                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Responsibilities and log p(x_n) of an E-step (the log weighted densities
+        log pi_k + log N_nk are *log_weighted*)."""
+        return self.normalize_log_rows(log_weighted)
+
+    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
+        """a / b, elementwise (the M-step's N_k / N and sums / N_k)."""
+        return a / b
+
+    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        """sum_n r_nk, or with *x* sum_n r_nk x_n (shape (n_components,), d >= 2:
+        (n_components, d))."""
+        if x is None:
+            return resp.sum(axis=0)
+        return resp.T @ x if x.ndim > 1 else x @ resp
+
+
+class FloatBackend(PlainArithmetic):
     """Double precision with numpy, in log space so that nothing underflows to 0/0."""
 
     name = "float"
@@ -167,23 +192,6 @@ class FloatBackend:
         log_rows += row_max
         return resp, log_rows
 
-    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
-                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Responsibilities and log p(x_n) of an E-step (the log weighted densities
-        log pi_k + log N_nk are *log_weighted*)."""
-        return self.normalize_log_rows(log_weighted)
-
-    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
-        """a / b, elementwise (the M-step's N_k / N and sums / N_k)."""
-        return a / b
-
-    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
-        """sum_n r_nk, or with *x* sum_n r_nk x_n (shape (n_components,), d >= 2:
-        (n_components, d))."""
-        if x is None:
-            return resp.sum(axis=0)
-        return resp.T @ x if x.ndim > 1 else x @ resp
-
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
         """sum_n r_nk (x_n - c_k)^2, shape (n_components,); for d >= 2 the scatter
@@ -206,6 +214,11 @@ class FloatBackend:
         return np.asarray(a, dtype=float)
 
 
+# The context of a rounding (quantize): 400 digits hold any double in fixed decimals, and
+# a sum of a million values near 10^12 at 12 decimals.
+WIDE = Context(prec=400)
+
+
 def carry_decimal(value: Decimal, decimals: int) -> Decimal:
     """*value* as a hand calculation carries it: rounded to *decimals* decimals, ties away
     from zero; a non-zero value that would round to 0 keeps two significant digits
@@ -214,11 +227,6 @@ def carry_decimal(value: Decimal, decimals: int) -> Decimal:
         return value
     with localcontext(WIDE):
         return _carried(value, decimals)
-
-
-# The context of a rounding (quantize): 400 digits hold any double in fixed decimals, and
-# a sum of a million values near 10^12 at 12 decimals.
-WIDE = Context(prec=400)
 
 
 def _carried(value: Decimal, decimals: int) -> Decimal:

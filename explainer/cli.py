@@ -20,7 +20,7 @@ from typing import Callable, NoReturn, Sequence
 
 from .defaults import FLAVORS, ITERATION_PARTS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
-                     Terminated)
+                     Terminated, raise_terminated)
 
 EPILOG = """\
 examples:
@@ -361,10 +361,6 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _terminate(signum: int, frame: object) -> NoReturn:
-    raise Terminated(signum)
-
-
 _NEGATIVE = re.compile(r"^-(\d|\.\d)")
 
 
@@ -408,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGHUP):
-            previous[sig] = signal.signal(sig, _terminate)
+            previous[sig] = signal.signal(sig, raise_terminated)
     try:
         return COMMANDS[args.command](args)
     except ExplainerError as exc:

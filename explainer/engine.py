@@ -343,7 +343,7 @@ def _check_detail(problem: Problem, shown: int) -> None:
     rows = shown * table
     if rows > defaults.MAX_DOCUMENT_ROWS or shown * n * k > defaults.MAX_DETAIL_VALUES:
         raise ProblemError("display.detail", f"{shown} iterations in full with {n:,} points "
-                                             f"(tables of {min(n, problem.max_rows)} rows) are "
+                                             f"(tables of {table} rows) are "
                                              f"more than a document may hold (at most "
                                              f"{defaults.MAX_DOCUMENT_ROWS:,} table rows and "
                                              f"{defaults.MAX_DETAIL_VALUES:,} per-point "

@@ -9,6 +9,8 @@ terminated (SIGTERM or SIGHUP).
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_INTERRUPTED = 130
@@ -49,3 +51,8 @@ class SystemRefused(ProblemError):
 
 class Terminated(BaseException):
     """SIGTERM or SIGHUP arrived: unwind (temporary files, child processes), exit 143."""
+
+
+def raise_terminated(signum: int, frame: object) -> NoReturn:
+    """The handler of SIGTERM (and SIGHUP): unwind as :class:`Terminated`."""
+    raise Terminated(signum)

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from . import defaults
-from .backend import BudgetExceeded, as_fraction
+from .backend import BudgetExceeded, PlainArithmetic, as_fraction
 from .errors import ProblemError
 
 
@@ -96,7 +96,7 @@ def rational(value: Fraction | int) -> sp.Rational:
     return sp.Rational(value.numerator, value.denominator)
 
 
-class ExactBackend:
+class ExactBackend(PlainArithmetic):
     """SymPy numbers in numpy object arrays, within a budget of *seconds* and of
     *max_work* for an E-step (see :meth:`check_size`)."""
 
@@ -245,18 +245,6 @@ class ExactBackend:
             log_rows[n] = canonical(sp.log(sp.Add(*[exp_of(a) for a in log_weighted[n]])))
             self.check(resp[n])
         return resp, log_rows
-
-    def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
-                     log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.normalize_log_rows(log_weighted)
-
-    def quotient(self, a: np.ndarray, b: Any) -> np.ndarray:
-        return a / b
-
-    def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
-        if x is None:
-            return resp.sum(axis=0)
-        return resp.T @ x if x.ndim > 1 else x @ resp
 
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:

@@ -46,9 +46,9 @@ import numpy as np
 from . import defaults
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
-from .errors import ProblemError, SystemRefused, Terminated
+from .errors import ProblemError, SystemRefused, raise_terminated
 from .grading import KINDS, Quantity, _value, tolerance
-from .problem import Problem, _flag, _integer, load_spec_file, validate
+from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
 from .trace import Trace
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
@@ -316,9 +316,8 @@ def load_template(path: str | Path) -> dict[str, Any]:
         if title is not None and (not isinstance(title, (str, int, float))
                                   or isinstance(title, bool)):
             raise ProblemError(field, f"expected text, but got {title!r}")
-        if title is not None and len(str(title)) > defaults.MAX_TEXT:
-            raise ProblemError(field, f"{len(str(title)):,} characters are more than the "
-                                      f"limit of {defaults.MAX_TEXT}")
+        if title is not None:
+            check_length(str(title), field)
     data = template.get("data")
     if (isinstance(data, list) and any(isinstance(v, (list, tuple)) for v in data)
             or template.get("columns") is not None
@@ -383,10 +382,7 @@ def _pdf_worker() -> None:
     process group it started is killed and its temporary folder removed."""
     import signal
 
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated(signum)
-
-    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
@@ -417,6 +413,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     from .render.environment import environment, render_template, tidy
     from .render.latex import render_latex
     from .render.markdown import render_markdown
+    from .render.output import mkdir_mode
 
     template = load_template(template_path)
     if not 1 <= n <= MAX_VARIANTS:
@@ -489,9 +486,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
             with multiprocessing.Pool(os.cpu_count() or 1, initializer=_pdf_worker) as pool:
                 for _ in pool.imap_unordered(_pdf_job, jobs):
                     pass
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(work, 0o777 & ~mask)  # mkdtemp's 0700 would hide the exam from others
+        mkdir_mode(work)  # mkdtemp's 0700 would hide the exam from others
         if out.exists():
             out.rmdir()
         os.replace(work, out)

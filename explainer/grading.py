@@ -27,13 +27,12 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from . import defaults
 from .backend import FLOAT, RoundedBackend
 from .engine import e_step, run_with
 from .errors import ProblemError
 from .numbers import parse_number
 from .inputs import load_yaml, read_text
-from .problem import Detail, Problem
+from .problem import Detail, Problem, rounded_work_beyond
 from .trace import Params, Trace
 
 KINDS = ("r", "N", "pi", "mu", "var", "loglik")
@@ -288,12 +287,10 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     if problem.iterations > 0:
         problem = replace(problem, iterations=max(asked))
     problem = replace(problem, detail=Detail(asked))
-    work = problem.n_samples * problem.components * max(problem.iterations, 1)
-    if work > defaults.MAX_ROUNDED_WORK:
-        raise ProblemError("answers", f"grading compares with a hand calculation: "
-                                      f"{problem.n_samples:,} points x {problem.components} "
-                                      f"components x {problem.iterations} iterations are more "
-                                      f"than the limit of {defaults.MAX_ROUNDED_WORK:,}")
+    beyond = rounded_work_beyond(problem.n_samples, problem.components,
+                                 max(problem.iterations, 1))
+    if beyond:
+        raise ProblemError("answers", f"grading compares with a hand calculation: {beyond}")
     full = run_with(problem, FLOAT)
     rounded = run_with(problem, RoundedBackend(problem.decimals))
     student = _Student(problem, {q: v for q, v in parsed if v is not None})

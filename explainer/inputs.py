@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProblemError
+from .numbers import describe
 
 MIB = 1 << 20
 # The largest file read for each field, in bytes. YAML is parsed in pure Python
@@ -80,7 +81,7 @@ def load_json(text: str, field: str, path: str | Path | None = None, depth: bool
         result: dict[str, Any] = {}
         for key, value in items:
             if key in result:
-                raise ProblemError(field, f"duplicate key {_short(key)}{where}; each key "
+                raise ProblemError(field, f"duplicate key {describe(key)}{where}; each key "
                                           f"may be given once")
             result[key] = value
         return result
@@ -156,11 +157,6 @@ def load_yaml(text: str, field: str, path: str | Path | None = None) -> Any:
         loader.dispose()
 
 
-def _short(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def _check_nodes(root: Any, field: str, where: str) -> None:
     """Walk the composed YAML graph once (aliases are shared nodes): refuse duplicate
     keys, nesting beyond :data:`DEPTH_LIMIT`, recursive aliases, and aliases that would
@@ -189,7 +185,7 @@ def _check_nodes(root: Any, field: str, where: str) -> None:
             for k, _ in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value != "<<":
                     if k.value in seen:
-                        raise ProblemError(field, f"duplicate key {_short(k.value)}{where} at "
+                        raise ProblemError(field, f"duplicate key {describe(k.value)}{where} at "
                                                   f"line {k.start_mark.line + 1} (first at line "
                                                   f"{seen[k.value]}); each key may be given once")
                     seen[k.value] = k.start_mark.line + 1

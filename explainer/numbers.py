@@ -17,7 +17,8 @@ MAX_NUMBER_TEXT = 100  # characters of a number written as text
 _NUMBER_RE = re.compile(rf"^\s*({_DECIMAL})\s*(?:/\s*({_DECIMAL})\s*)?$")
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """*value* as an error message quotes it: its repr, at most 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -25,7 +26,7 @@ def _describe(value: object) -> str:
 def parse_fraction(value: object, field: str) -> Fraction:
     """Return *value* as an exact Fraction, or raise ProblemError naming *field*."""
     if isinstance(value, bool) or value is None:
-        raise ProblemError(field, f"expected a number, but got {_describe(value)}")
+        raise ProblemError(field, f"expected a number, but got {describe(value)}")
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
@@ -38,9 +39,9 @@ def parse_fraction(value: object, field: str) -> Fraction:
         match = _NUMBER_RE.match(value)
         if match is None:
             if value.strip().lower().lstrip("+-") in {"nan", "inf", "infinity", ".nan", ".inf"}:
-                raise ProblemError(field, f"expected a finite number, but got {_describe(value)}")
+                raise ProblemError(field, f"expected a finite number, but got {describe(value)}")
             raise ProblemError(
-                field, f"expected a number such as 0.5 or 1/3, but got {_describe(value)}"
+                field, f"expected a number such as 0.5 or 1/3, but got {describe(value)}"
             )
         if len(value) > MAX_NUMBER_TEXT:
             raise ProblemError(field, f"expected a number of at most {MAX_NUMBER_TEXT} "
@@ -50,9 +51,9 @@ def parse_fraction(value: object, field: str) -> Fraction:
             return numerator
         denominator = _decimal(match.group(2), value, field)
         if denominator == 0:
-            raise ProblemError(field, f"division by zero in {_describe(value)}")
+            raise ProblemError(field, f"division by zero in {describe(value)}")
         return numerator / denominator
-    raise ProblemError(field, f"expected a number, but got {_describe(value)}")
+    raise ProblemError(field, f"expected a number, but got {describe(value)}")
 
 
 def _decimal(text: str, value: object, field: str) -> Fraction:
@@ -62,7 +63,7 @@ def _decimal(text: str, value: object, field: str) -> Fraction:
     if exponent and abs(int(exponent)) > 1000:
         raise ProblemError(field, f"expected a number with an exponent from -1000 to 1000 "
                                   f"(a double holds about 1e-308 to 1e308), but got "
-                                  f"{_describe(value)}")
+                                  f"{describe(value)}")
     return Fraction(text)
 
 
@@ -72,7 +73,7 @@ def _finite(number: Fraction, value: object, field: str) -> float:
     except OverflowError:
         result = math.inf
     if not math.isfinite(result):
-        raise ProblemError(field, f"expected a finite number, but got {_describe(value)}")
+        raise ProblemError(field, f"expected a finite number, but got {describe(value)}")
     return result
 
 
@@ -86,7 +87,7 @@ def parse_fraction_list(values: object, field: str) -> list[Fraction]:
     if isinstance(values, str):
         values = [part for part in values.split(",")]
     if not isinstance(values, (list, tuple)):
-        raise ProblemError(field, f"expected a list of numbers, but got {_describe(values)}")
+        raise ProblemError(field, f"expected a list of numbers, but got {describe(values)}")
     result = []
     for i, v in enumerate(values):
         number = parse_fraction(v, f"{field}[{i + 1}]")

@@ -345,6 +345,22 @@ def _integer(value: Any, field: str, low: int | None = None, high: int | None = 
     return result
 
 
+def check_length(text: str, field: str) -> None:
+    """A title or name of at most ``defaults.MAX_TEXT`` characters."""
+    if len(text) > defaults.MAX_TEXT:
+        raise ProblemError(field, f"{len(text):,} characters are more than the limit of "
+                                  f"{defaults.MAX_TEXT}")
+
+
+def rounded_work_beyond(n: int, k: int, iterations: int) -> str | None:
+    """What is too much for a hand calculation in exact fractions (points x components x
+    iterations above ``defaults.MAX_ROUNDED_WORK``), said for an error; None if not."""
+    if n * k * iterations <= defaults.MAX_ROUNDED_WORK:
+        return None
+    return (f"{n:,} points x {k} components x {iterations} iterations are more than the "
+            f"limit of {defaults.MAX_ROUNDED_WORK:,}")
+
+
 def _names(value: Any, components: int) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -358,9 +374,7 @@ def _names(value: Any, components: int) -> tuple[str, ...] | None:
                                     f"but got {len(value)}")
     names = tuple(str(v) for v in value)
     for i, name in enumerate(names):
-        if len(name) > defaults.MAX_TEXT:
-            raise ProblemError(f"names[{i + 1}]", f"{len(name):,} characters are more than "
-                                                 f"the limit of {defaults.MAX_TEXT}")
+        check_length(name, f"names[{i + 1}]")
     if len(set(names)) != len(names):
         raise ProblemError("names", f"expected distinct names, but got {list(names)}")
     return names
@@ -466,12 +480,17 @@ def _floats(values: list[Any]) -> np.ndarray:
     return array
 
 
+def entry_label(index: Any) -> str:
+    """The 1-based entry of an array a field names: ``[3]``, ``[2][1]``."""
+    return "".join(f"[{int(i) + 1}]" for i in index)
+
+
 def _within(array: np.ndarray, field: str, limit: float) -> None:
     """Every entry of *array* at most *limit* in absolute value, else an error naming the
     first entry beyond (``data[3]``, ``init.means[2][1]``)."""
     beyond = np.argwhere(np.abs(array) > limit)
     if len(beyond):
-        index = "".join(f"[{i + 1}]" for i in beyond[0])
+        index = entry_label(beyond[0])
         raise ProblemError(f"{field}{index}", f"expected a number from {-limit:g} to "
                                               f"{limit:g}, but got "
                                               f"{array[tuple(beyond[0])]:g}; rescale the "
@@ -801,15 +820,12 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     title = spec.get("title")
     if title is not None and not isinstance(title, (str, int, float)):
         raise ProblemError("title", f"expected text, but got {title!r}")
-    if title is not None and len(str(title)) > defaults.MAX_TEXT:
-        raise ProblemError("title", f"{len(str(title)):,} characters are more than the limit "
-                                    f"of {defaults.MAX_TEXT}")
-    if carry == "rounded" and len(data) * components * iterations > defaults.MAX_ROUNDED_WORK:
+    if title is not None:
+        check_length(str(title), "title")
+    beyond = carry == "rounded" and rounded_work_beyond(len(data), components, iterations)
+    if beyond:
         raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
-                                            f"{len(data):,} points x {components} components x "
-                                            f"{iterations} iterations are more than the limit "
-                                            f"of {defaults.MAX_ROUNDED_WORK:,}; use fewer, or "
-                                            f"carry: full")
+                                            f"{beyond}; use fewer, or carry: full")
 
     return Problem(
         data=data, components=components,

@@ -8,7 +8,7 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Sequence
 
 import numpy as np
@@ -71,9 +71,7 @@ class Sheet:
                     # short as that, no digits added (-0.0009 stays -0.0009).
                     places = min(0, shown.number.normalize().as_tuple().exponent)
                     quantum = Decimal(1).scaleb(places)
-                    with localcontext(sh.WIDE):
-                        number = shown.number.quantize(quantum)
-                    shown = replace(shown, number=number,
+                    shown = replace(shown, number=sh.round_decimal(shown.number, quantum),
                                     quantum=quantum)
                 found = Cell(value, self.decimals, fixed=shown)
             else:
@@ -127,24 +125,29 @@ class Sheet:
                       sh.sum_of_products)
         return cell
 
-    def log_column(self, key: Any, total: Cell, points: Sequence[tuple[int, Cell]],
-                   log_mixture: np.ndarray, variance: Cell | None, whole: bool,
-                   ) -> tuple[list[Cell], Cell | None]:
+    def log_column(self, key: Any, total: Cell, rows: Sequence[dict[str, Any] | None],
+                   log_mixture: np.ndarray, variance: Cell | None) -> Cell | None:
         """A hand calculation's log-likelihood *total* as the sum of a column of log
-        p(x_n), one cell per printed point ``(n, p(x_n) cell)``; with the proportional
-        kernel (*variance*: the cell of sigma^2, whose p(x_n) lacks c) plus N log c, log c
-        = -log(2 pi sigma^2) / 2 rounded once. The sum is an equation when the column is
-        *whole*. Returns the column's cells and log c's."""
+        p(x_n): each printed row (``n``, its p(x_n) cell ``mixture``; None where rows are
+        elided) gets its ``log_mixture`` cell. With the proportional kernel (*variance*:
+        the cell of sigma^2, whose p(x_n) lacks c) the sum adds N log c, log c =
+        -log(2 pi sigma^2) / 2 rounded once. The sum is an equation when no row is
+        elided. Returns log c's cell (None for the normalized kernel)."""
         column = []
-        for n, mixture in points:
+        for row in rows:
+            if row is None:
+                continue
+            n = row["n"] - 1
             cell = self.cell((key, "log", n), round_half_up(float(log_mixture[n]),
                                                               self.decimals))
-            self.equation((key, "log", n), cell, [mixture], lambda v: v.ln())
+            self.equation((key, "log", n), cell, [row["mixture"]], lambda v: v.ln())
+            row["log_mixture"] = cell
             column.append(cell)
+        whole = None not in rows
         if variance is None:
             if whole:
                 self.equation((key, "ll"), total, column, sh.d_sum)
-            return column, None
+            return None
         log_c = self.cell((key, "log_c"), round_half_up(
             float(FLOAT.log_norm_const(np.array([variance.value]))[0]), self.decimals))
         self.equation((key, "log_c"), log_c, [variance],
@@ -152,7 +155,7 @@ class Sheet:
         if whole:
             self.equation((key, "ll"), total, [log_c, *column],
                           lambda c, *t: len(t) * c + sh.d_sum(*t))
-        return column, log_c
+        return log_c
 
     def settle(self) -> None:
         self.failing = sh.settle(self.equations, grow=self.grow)
@@ -396,13 +399,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     log_c = None
     if problem.carry == "rounded":
         # A hand calculation writes its log-likelihood as the sum of a log p(x_n) column.
-        shown_rows = [r for r in rows if r is not None]
-        column, log_c = sheet.log_column(
-            ("estep", version), log_likelihood,
-            [(r["n"] - 1, r["mixture"]) for r in shown_rows], detail.log_mixture,
-            None if normalized else variances[0], None not in rows)
-        for r, cell in zip(shown_rows, column):
-            r["log_mixture"] = cell
+        log_c = sheet.log_column(("estep", version), log_likelihood, rows,
+                                 detail.log_mixture, None if normalized else variances[0])
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
     remarks = []
     if n_components > 1 and equal_weights:
@@ -711,14 +709,21 @@ def _gain(before: float, after: float, gain: float) -> str:
     return "gain" if gain > 0 else "fall"
 
 
+def kept_given(trace: Trace) -> frozenset[str]:
+    """The given parameters a hand calculation keeps (not updated): printed as given in
+    every iteration, since that is what it calculates with (a weight of 1/3)."""
+    if trace.problem.carry != "rounded" or trace.start.method != "given":
+        return frozenset()
+    return frozenset(defaults.PARAMETERS) - set(trace.problem.update)
+
+
 def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
     its = trace.iterations
     rows: list[dict[str, Any] | None] = []
     d = trace.problem.decimals
     # A hand calculation's values as carried (a tiny variance keeps its two digits).
     hand = trace.problem.carry == "rounded"
-    kept = (set(defaults.PARAMETERS) - set(trace.problem.update)
-            if hand and trace.start.method == "given" else set())
+    kept = kept_given(trace)
 
     def value(name: str, v: float) -> Any:
         if name in kept:  # as given (a weight of 1/3), as the calculation uses it
@@ -774,13 +779,8 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
     total = sheet.cell(("ll", len(trace.iterations)), trace.final.log_likelihood)
     log_c = None
     if hand:
-        shown_rows = [r for r in rows if r is not None]
-        column, log_c = sheet.log_column(
-            ("final",), total, [(r["n"] - 1, r["mixture"]) for r in shown_rows],
-            detail.log_mixture, variance if problem.kernel == "proportional" else None,
-            not omitted)
-        for r, cell in zip(shown_rows, column):
-            r["log_mixture"] = cell
+        log_c = sheet.log_column(("final",), total, rows, detail.log_mixture,
+                                 variance if problem.kernel == "proportional" else None)
     return {"rows": rows, "counts": counts, "ties": int(ties.sum()),
             "omitted": omitted, "hand": hand, "log_c": log_c, "log_likelihood": total}
 
@@ -793,8 +793,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         return build_multivariate(trace)
     problem = trace.problem
     sheet = Sheet(problem.decimals, grow=problem.carry == "full")
-    if problem.carry == "rounded" and trace.start.method == "given":
-        sheet.kept_given = frozenset(defaults.PARAMETERS) - set(problem.update)
+    sheet.kept_given = kept_given(trace)
     labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
     iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
 from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context
 
 from .. import defaults
-from .shown import WIDE, Shown, decimal_of
+from .shown import Shown, decimal_of, round_decimal
 
 LN10 = math.log(10.0)
 
@@ -31,9 +31,7 @@ def format_fixed(value: float, decimals: int) -> str:
     Ties round half away from zero on the decimal value, as a calculator does
     (-0.0625 -> -0.063, 2.675 -> 2.68): the one rounding rule (:mod:`.shown`).
     """
-    exact = decimal_of(value)
-    with localcontext(WIDE):
-        text = f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):f}"
+    text = f"{round_decimal(decimal_of(value), Decimal(1).scaleb(-decimals)):f}"
     if text.lstrip("-").strip("0.") == "":
         text = text.lstrip("-")
     return text
@@ -111,12 +109,11 @@ def shown_text(value: Shown) -> str:
         top, bottom = value.fraction
         return rf"{'-' if top < 0 else ''}\frac{{{abs(top)}}}{{{bottom}}}"
     number = value.number
-    with localcontext(WIDE):
-        if value.sci:
-            exponent = number.adjusted()
-            mantissa = number.scaleb(-exponent).quantize(value.quantum.scaleb(-exponent))
-            return rf"{mantissa:f} \times 10^{{{exponent}}}"
-        text = f"{number.quantize(value.quantum):f}"
+    if value.sci:
+        exponent = number.adjusted()
+        mantissa = round_decimal(number.scaleb(-exponent), value.quantum.scaleb(-exponent))
+        return rf"{mantissa:f} \times 10^{{{exponent}}}"
+    text = f"{round_decimal(number, value.quantum):f}"
     return text.lstrip("-") if number == 0 else text
 
 

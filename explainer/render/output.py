@@ -43,6 +43,11 @@ def _umask() -> int:
     return mask
 
 
+def mkdir_mode(folder: Path) -> None:
+    """Give a folder made by mkdtemp (0700) the mode mkdir would: 0777 less the umask."""
+    os.chmod(folder, 0o777 & ~_umask())
+
+
 def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
     """Write *data* to *path* so that no partial file is left and nothing else is lost.
 
@@ -220,7 +225,7 @@ def write(trace: Trace, output: Output) -> list[Path]:
         names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
         links = {name: f"{final.name}/{file}" for name, file in names.items()}
         text = _render_text(trace, fmt, fragment, links, selection, output.flavor)
-        os.chmod(staging, 0o777 & ~_umask())
+        mkdir_mode(staging)
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)

@@ -142,8 +142,7 @@ def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | Non
     if compact and exact and not sci:
         printed = printed.normalize()
         if printed.as_tuple().exponent > 0:  # 1E+1 -> 10
-            with localcontext(WIDE):
-                printed = printed.quantize(Decimal(1))
+            printed = round_decimal(printed, Decimal(1))
         quantum = Decimal(1).scaleb(min(0, printed.as_tuple().exponent))
     return Shown(printed, quantum, sci, exact, exact if equal is None else equal,
                  float(value), log)

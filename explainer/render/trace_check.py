@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
+from ..problem import entry_label
 from ..trace import EStep, Iteration, Params, Trace
 
 # A full-precision row of responsibilities sums to 1 within this; an exact form equals
@@ -71,7 +72,7 @@ def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> Non
     bad = np.isnan(values) | (values == np.inf) | (
         (values == -np.inf) if not allow_minus_inf else False)
     if np.any(bad):
-        index = "".join(f"[{i + 1}]" for i in np.argwhere(bad)[0])
+        index = entry_label(np.argwhere(bad)[0])
         _fail(f"{field}{index}", "expected a finite number")
 
 
@@ -133,7 +134,7 @@ def _iteration(field: str, it: Iteration, n: int, k: int, d: int, rounded: bool)
 def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray | float) -> None:
     bad = np.abs(got - expected) > SUM_TOLERANCE * np.maximum(scale, 1.0)
     if np.any(bad):
-        index = "".join(f"[{i + 1}]" for i in np.argwhere(bad)[0])
+        index = entry_label(np.argwhere(bad)[0])
         _fail(f"{field}{index}", "does not follow from the values it is computed from")
 
 
@@ -192,7 +193,7 @@ def _exact(exact: Trace, trace: Trace) -> None:
             number = _value(value)
             if number is None or abs(number - target) > EXACT_TOLERANCE * max(
                     abs(target), 1e-300) + 1e-300:
-                label = "".join(f"[{i + 1}]" for i in index)
+                label = entry_label(index)
                 _fail(f"{field}{label}", f"the exact value is not the decimal {target:.6g}")
 
 
