@@ -10,6 +10,7 @@ removed, LaTeX stopped); 1 for an internal fault.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import signal
@@ -29,7 +30,9 @@ examples:
   em-explainer solve --data 1,2,5,8,9 --k 2 --weights .5,.5 --means 2,8 \\
                      --variances 2,2 --update weights,means --kernel proportional
   em-explainer solve heights.yaml --iterations 10 --detail 1,last --format json
-  em-explainer solve examples/lecture/lecture.yaml -o lecture.pdf
+  em-explainer solve examples/lecture/lecture.yaml -o lecture.pdf --paper letter
+  em-explainer solve examples/lecture/lecture.yaml --title 'Mélange de gaussiennes' \
+                     --names 'α,β' -o lecture.pdf
   em-explainer solve examples/lecture/lecture.yaml --exact -o exact.md
   em-explainer solve examples/heights/heights.yaml --carry rounded --decimals 2
   em-explainer solve examples/lecture/lecture.yaml -o notes.tex --fragment
@@ -132,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = solve.add_argument_group("display")
     show.add_argument("--decimals", metavar="D", help="decimals shown (0 to 12; default 3)")
     show.add_argument("--detail", metavar="WHICH",
-                      help="iterations shown in full: all, none, last, or numbers such as 1,3")
+                      help="iterations shown in full: all, none, last, or numbers such as 1,3 "
+                           "(default: all of up to 3 iterations, else the first)")
     show.add_argument("--max-rows", metavar="R", help="rows shown per table before eliding")
     show.add_argument("--highlight", metavar="POINTS",
                       help="points worked in full: auto, none, or numbers such as 1,3")
@@ -143,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="rounded: round every intermediate to the displayed decimals before "
                            "using it, as a hand calculation does, and show where that differs "
                            "(default: full)")
+    show.add_argument("--paper", choices=["a4", "letter"],
+                      help="the PDF's paper: a4 (default) or letter")
     data = solve.add_argument_group("problem (override SPEC)")
     data.add_argument("--title", help="document title")
     data.add_argument("--data", metavar="X1,X2,...",
@@ -152,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--column", help="CSV column to read (1-D data)")
     data.add_argument("--columns", metavar="X,Y,...",
                       help="CSV columns to read, one coordinate each (d >= 2)")
+    data.add_argument("--variables", metavar="A,B,...",
+                      help="names of the coordinates, for the axes and the setup (default: "
+                           "the CSV columns' names)")
     data.add_argument("--k", metavar="K", help="number of components")
     data.add_argument("--names", metavar="A,B,...", help="component names")
     data.add_argument("--weights", metavar="W1,W2,...", help="starting weights (1/3 allowed)")
@@ -181,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("trace", metavar="TRACE", help="a trace written by --format json")
     _output_options(render)
+    render.add_argument("--paper", choices=["a4", "letter"],
+                        help="the PDF's paper (default: the trace's, a4 unless set)")
     check = sub.add_parser(
         "check", help="grade hand-worked answers to a problem",
         description="Grade hand-worked answers: each is correct (full precision, or a hand "
@@ -290,7 +301,11 @@ def render(args: argparse.Namespace) -> int:
     from .render.output import write
 
     output = _plan(args)
-    _wrote(write(trace_from_json(read_text(args.trace, "trace")), output), args.quiet)
+    trace = trace_from_json(read_text(args.trace, "trace"))
+    if args.paper is not None:  # the paper is the page's, not the run's
+        trace = dataclasses.replace(
+            trace, problem=dataclasses.replace(trace.problem, paper=args.paper))
+    _wrote(write(trace, output), args.quiet)
     return 0
 
 

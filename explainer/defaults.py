@@ -16,13 +16,20 @@ TOL = None
 DECIMALS = 3
 DECIMALS_RANGE = (0, 12)
 MAX_ROWS = 12
-DETAIL = (1,)
+DETAIL = (1,)  # the iterations shown in full by default, when there are more than
+SHOW_ALL_UP_TO = 3  # this many: up to three iterations are all shown in full
 HIGHLIGHT = "auto"
+# The smallest positive number a scientific calculator shows (10^-99): a point worked
+# in full by default has no weighted likelihood below it, so a student can redo it.
+CALCULATOR_SMALLEST = 1e-99
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 COVARIANCE_TYPE = "full"
 CARRIES = ("full", "rounded")
 CARRY = "full"
 SEED = 0
+# The PDF's paper: A4, as most of the world's courses print on, or US Letter.
+PAPERS = ("a4", "letter")
+PAPER = "a4"
 
 # Validation.
 WEIGHT_SUM_TOL = 1e-6
@@ -77,6 +84,9 @@ FULL_DENOMINATOR_COMPONENTS = 3
 # ... and while the written-out denominators of a line stay this wide (printed symbols,
 # filters.math_width): wider lines would run past a page's margin.
 MAX_DENOMINATOR_WIDTH = 60
+# A written-out sum in a PDF is broken into lines of at most this many printed symbols
+# (A4 or Letter at 11pt with 2 cm margins; 73 with scientific terms ran past A4's).
+LINE_WIDTH = 64
 
 # d >= 2: the weighted outer products written out in an M-step, for at most this many
 # points (the ones worked in full in the E-step); the rest are summed.

@@ -371,7 +371,9 @@ def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
     for a in variant.answers:
         if (a["iteration"], a["kind"]) not in asked_kinds:
             asked_kinds.append((a["iteration"], a["kind"]))
-    context.update(part=None, selected=None, title=problem.title,
+    from .render.latex import engine
+
+    context.update(part=None, selected=None, title=problem.title, engine=engine(problem),
                    questions=[{"iteration": i, "kind": kind} for i, kind in asked_kinds],
                    example=f"{variant.answers[0]['quantity'].split('.', 1)[1]},0.123")
     return context

@@ -30,6 +30,7 @@ SPEC_KEYS: dict[str, Any] = {
     "data_file": None,
     "column": None,
     "columns": None,
+    "variables": None,
     "components": None,
     "names": None,
     "init": {"weights": None, "means": None, "variances": None, "covariances": None},
@@ -38,7 +39,7 @@ SPEC_KEYS: dict[str, Any] = {
     "model": {"kernel": None, "update": None, "covariance_type": None},
     "stop": {"iterations": None, "tol": None},
     "display": {"decimals": None, "max_rows": None, "detail": None, "highlight": None,
-                "exact": None, "carry": None},
+                "exact": None, "carry": None, "paper": None},
 }
 
 
@@ -93,6 +94,10 @@ class Problem:
     carry : ``full`` or ``rounded``
         ``rounded``: every intermediate is rounded to the displayed decimals before it
         is used, as in a hand calculation.
+    variables : the names of the coordinates (one per dimension), from the spec's
+        ``variables`` or the header of the CSV columns the data came from; None when
+        unnamed. They label the figures' axes and the setup's data.
+    paper : ``a4`` or ``letter``, the PDF's paper.
     """
 
     data: np.ndarray
@@ -116,6 +121,8 @@ class Problem:
     carry: str = defaults.CARRY
     exact_inputs: ExactInputs | None = None
     covariance_type: str = defaults.COVARIANCE_TYPE
+    variables: tuple[str, ...] | None = None
+    paper: str = defaults.PAPER
 
     @property
     def n_samples(self) -> int:
@@ -160,6 +167,8 @@ class Problem:
 
         spec: dict[str, Any] = {"title": self.title, "data": values("data"),
                                 "components": self.components}
+        if self.variables:
+            spec["variables"] = list(self.variables)
         if self.names:
             spec["names"] = list(self.names)
         if self.init_method == "given":
@@ -178,7 +187,7 @@ class Problem:
             "detail": self.detail.to_spec(),
             "highlight": self.highlight if isinstance(self.highlight, str)
             else list(self.highlight),
-            "exact": self.exact, "carry": self.carry,
+            "exact": self.exact, "carry": self.carry, "paper": self.paper,
         }
         return spec
 
@@ -200,18 +209,13 @@ def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
     return spec, path.resolve().parent
 
 
-def read_csv_column(path: Path, column: str | None, field: str = "data_file",
-                    exact: bool = False) -> list[Any]:
-    """Read one numeric column of a CSV file (header row optional): floats, or with
-    *exact* the Fractions the cells spell."""
-    return [row[0] for row in read_csv_columns(path, None if column is None else [column],
-                                               field, exact, single=True)]
-
-
 def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_file",
-                     exact: bool = False, single: bool = False) -> list[list[Any]]:
-    """Read numeric columns of a CSV file (header row optional), one list per row:
-    the named *columns* (None: the only column when *single*, else every column).
+                     exact: bool = False, single: bool = False
+                     ) -> tuple[list[str] | None, list[list[Any]]]:
+    """Read numeric columns of a CSV file (header row optional): the chosen columns'
+    names (None without a header) and one list per row, floats, or with *exact* the
+    Fractions the cells spell. The columns are the named *columns* (None: the only
+    column when *single*, else every column).
 
     The rows are read one by one and only the chosen cells kept, so memory follows the
     values read, not the file's width; a line longer than ``defaults.MAX_CSV_LINE``
@@ -221,6 +225,7 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
     _check_line_lengths(text, path, field)
     reader = csv.reader(io.StringIO(text, newline=""))
     indices: list[int] | None = None
+    names: list[str] | None = None
     values: list[list[Any]] = []
     try:
         for row in reader:
@@ -230,6 +235,7 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
                 header = None if _numeric(row) else [cell.strip() for cell in row]
                 indices = _csv_indices(header, len(row), columns, single, path, key)
                 if header is not None:
+                    names = [header[i] for i in indices]
                     continue
             if len(values) >= defaults.MAX_POINTS:
                 raise ProblemError(field, f"{path} has more than {defaults.MAX_POINTS:,} "
@@ -251,7 +257,7 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
         raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
     if indices is None:
         raise ProblemError(field, f"{path} holds no rows")
-    return values
+    return names, values
 
 
 def _numeric(row: list[str]) -> bool:
@@ -361,23 +367,35 @@ def rounded_work_beyond(n: int, k: int, iterations: int) -> str | None:
             f"limit of {defaults.MAX_ROUNDED_WORK:,}")
 
 
-def _names(value: Any, components: int) -> tuple[str, ...] | None:
-    if value is None:
-        return None
+def _texts(value: Any, field: str, count: int, each: str) -> tuple[str, ...]:
+    """*count* distinct names (a list, or one comma-separated text), one per *each*."""
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",")]
     if not isinstance(value, (list, tuple)) or not all(
             isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
-        raise ProblemError("names", f"expected a list of {components} names, but got {value!r}")
-    if len(value) != components:
-        raise ProblemError("names", f"expected {components} names (one per component), "
-                                    f"but got {len(value)}")
+        raise ProblemError(field, f"expected a list of {count} names, but got {value!r}")
+    if len(value) != count:
+        raise ProblemError(field, f"expected {count} name{'s' if count != 1 else ''} (one "
+                                  f"per {each}), but got {len(value)}")
     names = tuple(str(v) for v in value)
     for i, name in enumerate(names):
-        check_length(name, f"names[{i + 1}]")
+        check_length(name, f"{field}[{i + 1}]")
+        if not name.strip():
+            raise ProblemError(f"{field}[{i + 1}]", "expected a name, but got nothing")
     if len(set(names)) != len(names):
-        raise ProblemError("names", f"expected distinct names, but got {list(names)}")
+        raise ProblemError(field, f"expected distinct names, but got {list(names)}")
     return names
+
+
+def _names(value: Any, components: int) -> tuple[str, ...] | None:
+    return None if value is None else _texts(value, "names", components, "component")
+
+
+def _variables(value: Any, columns: list[str] | None, dim: int) -> tuple[str, ...] | None:
+    """The coordinates' names: the spec's ``variables``, else the CSV columns' header."""
+    if value is None:
+        return None if columns is None else tuple(columns)
+    return _texts(value, "variables", dim, "coordinate of the data")
 
 
 def _update(value: Any) -> tuple[str, ...]:
@@ -529,8 +547,10 @@ def _rows(raw: list[Any], field: str) -> list[Any]:
     return [row[0] for row in rows] if len(rows[0]) == 1 else rows
 
 
-def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> list[Any]:
-    """The points as written (Fractions with *exact*, else floats): numbers, or rows."""
+def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
+               ) -> tuple[list[Any], list[str] | None]:
+    """The points as written (Fractions with *exact*, else floats): numbers, or rows; and
+    the names of the CSV columns they came from (None for inline data or no header)."""
     if spec.get("data") is not None and spec.get("data_file") is not None:
         raise ProblemError("data", "give either data or data_file, not both")
     if spec.get("column") is not None and spec.get("columns") is not None:
@@ -540,18 +560,22 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         columns = spec.get("columns")
+        names: list[str] | None = None
         if columns is not None:
             if isinstance(columns, str):
                 columns = [part.strip() for part in columns.split(",") if part.strip()]
             if not isinstance(columns, (list, tuple)) or not columns:
                 raise ProblemError("columns", f"expected a list of column names, "
                                               f"but got {columns!r}")
-            rows = read_csv_columns(path, [str(c) for c in columns], exact=exact)
+            names, rows = read_csv_columns(path, [str(c) for c in columns], exact=exact)
             values = [row[0] for row in rows] if len(columns) == 1 else rows
         else:
             column = spec.get("column")
-            values = read_csv_column(path, None if column is None else str(column), exact=exact)
+            names, rows = read_csv_columns(path, None if column is None else [str(column)],
+                                           exact=exact, single=True)
+            values = [row[0] for row in rows]
     elif spec.get("data") is not None:
+        names = None
         raw = spec["data"]
         if isinstance(raw, str):
             # "1, 2, 5" or, for rows, "0 0; 4 4" / "0,0; 4,4".
@@ -579,9 +603,12 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool) -> l
     if isinstance(values[0], list) and len(values[0]) > defaults.MAX_DIMENSIONS:
         raise ProblemError("data", f"{len(values[0])} numbers per point are more than the "
                                    f"limit of {defaults.MAX_DIMENSIONS} dimensions")
+    if names is not None and not all(names):
+        names = None  # a column without a name: the coordinates stay x_n1, x_n2, ...
     if exact:
-        return values
-    return [[float(v) for v in row] if isinstance(row, list) else float(row) for row in values]
+        return values, names
+    return [[float(v) for v in row] if isinstance(row, list) else float(row)
+            for row in values], names
 
 
 def _text_rows(text: str) -> list[list[str]]:
@@ -686,7 +713,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     carry = _choice(display.get("carry"), "display.carry", defaults.CARRIES, defaults.CARRY)
 
     # Data.
-    values = _read_data(spec, base_dir, exact)
+    values, columns = _read_data(spec, base_dir, exact)
     data = _floats(values)
     _within(data, "data", defaults.MAX_ABS_VALUE)
     dim = 1 if data.ndim == 1 else data.shape[1]
@@ -834,11 +861,14 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         weights=weights, means=means, variances=variances,
         init_method=init_method, seed=seed, kernel=kernel, update=update,
         iterations=iterations, tol=tol, decimals=decimals, max_rows=max_rows,
-        detail=_detail(display.get("detail")),
+        detail=(Detail(all=True) if display.get("detail") is None
+                and iterations <= defaults.SHOW_ALL_UP_TO else _detail(display.get("detail"))),
         highlight=_highlight(display.get("highlight"), len(data)),
         exact=exact, carry=carry,
         exact_inputs=ExactInputs(_nested(values), **exact_given) if exact else None,
         covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
+        variables=_variables(spec.get("variables"), columns, dim),
+        paper=_choice(display.get("paper"), "display.paper", defaults.PAPERS, defaults.PAPER),
     )
 
 
@@ -851,8 +881,8 @@ OVERRIDES = {
     "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
     "decimals": "display.decimals", "detail": "display.detail",
     "max_rows": "display.max_rows", "highlight": "display.highlight",
-    "exact": "display.exact", "carry": "display.carry",
-    "covariance_type": "model.covariance_type",
+    "exact": "display.exact", "carry": "display.carry", "paper": "display.paper",
+    "covariance_type": "model.covariance_type", "variables": "variables",
 }
 # Every option problem_from takes.
 OPTIONS = (*OVERRIDES, "data", "data_file", "column", "columns")
@@ -892,6 +922,8 @@ def problem_from(spec: str | Path | Mapping[str, Any] | None = None, **options: 
         data, base = copy.deepcopy(dict(spec)), Path.cwd()
     else:
         raise ProblemError("spec", f"expected a spec file name or a mapping, but got {spec!r}")
+    if any(options.get(key) is not None for key in ("data", "data_file", "column", "columns")):
+        data.pop("variables", None)  # named for the spec's data, not these
     if options.get("data") is not None:
         data.pop("data_file", None)
         data.pop("column", None)

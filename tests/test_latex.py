@@ -120,9 +120,10 @@ def test_fragment_is_the_body_and_compiles_inside_course_notes(tmp_path):
     trace = run(validate(lecture_spec()))
     fragment = render_latex(trace, fragment=True)
     assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
-    packages = [line[1:].strip() for line in fragment.splitlines()
-                if line.startswith("%   \\usepackage")]
-    assert "\\usepackage{booktabs}" in " ".join(packages) or any("booktabs" in p for p in packages)
+    # Every line the header lists: the packages, and the macros the body uses.
+    packages = [line[4:] for line in fragment.splitlines() if line.startswith("%   ")]
+    assert any("booktabs" in p for p in packages)
+    assert any("{emtable}" in p for p in packages) and "\\begin{emtable}" in fragment
     notes = ("\\documentclass{article}\n" + "\n".join(packages) +
              "\n\\begin{document}\n\\section{My notes}\nBefore.\n" + fragment +
              "\nAfter.\n\\end{document}\n")

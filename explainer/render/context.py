@@ -7,8 +7,9 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any, Sequence
 
 import numpy as np
@@ -243,12 +244,19 @@ def _point_list(indices: np.ndarray, limit: int, point) -> dict[str, Any]:
 
 
 def _highlight(detail: PointDetail, spec: str | tuple[int, ...]) -> list[int]:
-    """0-based points worked in full: given ones, or the most ambiguous and the first."""
+    """0-based points worked in full: given ones, or the most ambiguous and the first
+    point a student can follow on a calculator: whose weighted likelihoods pi_k N_nk are
+    all at least ``defaults.CALCULATOR_SMALLEST`` (exp(-450) is 10^-196, which a
+    calculator shows as 0); when no point has that, the one whose smallest is the
+    largest."""
     n_samples = detail.resp.shape[0]
     if not isinstance(spec, str):
         return [n - 1 for n in spec if n - 1 < n_samples]
     most_ambiguous = int(np.argmin(detail.resp.max(axis=1)))
-    return [most_ambiguous] if most_ambiguous == 0 else [most_ambiguous, 0]
+    smallest = np.asarray(detail.log_weighted, dtype=float).min(axis=1)
+    readable = np.flatnonzero(smallest >= math.log(defaults.CALCULATOR_SMALLEST))
+    follow = int(readable[0]) if len(readable) else int(np.argmax(smallest))
+    return [most_ambiguous] if most_ambiguous == follow else [most_ambiguous, follow]
 
 
 def _takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
@@ -446,8 +454,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "takeaway": Later(lambda: _takeaway(
             detail, labels, problem.max_rows, resp_cell,
             lambda n: sheet.cell(("x", n), float(detail.x[n]), given=True))),
-        "row_sums": Later(lambda: row_sums(
-            rows, problem.decimals if problem.carry == "rounded" else None)),
+        "row_sums": Later(lambda: row_sums(rows, problem.decimals,
+                                           carried=problem.carry == "rounded")),
         "remarks": remarks,
         "log_likelihood": log_likelihood,
         "log_c": log_c,
@@ -653,19 +661,30 @@ def stop_context(trace: Trace, iterations: list[dict[str, Any]]) -> dict[str, An
             "unchanged_since": _unchanged_since(iterations)}
 
 
-def row_sums(rows: Sequence[dict[str, Any] | None],
-             carried: int | None = None) -> dict[str, Any]:
+def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
+             carried: bool = False) -> dict[str, Any]:
     """The smallest and largest sum of a row of responsibilities as printed: a row's
-    values sum to 1, its printed digits only up to their rounding. In a hand calculation
-    (*carried*: its decimals) a row need not sum to 1 at all: its sums are given rounded
-    to those decimals."""
+    values sum to 1, its printed digits only up to their rounding. The bounds are given
+    to at most *decimals* + 3 places, the smallest rounded down and the largest up, so
+    that they still hold every sum (0.999 + 5.53e-4 + 2.09e-14 is 0.9995530000000209,
+    said as "between 0.999553 and ..."). In a hand calculation (*carried*) a row need not sum to 1
+    at all: its sums are given rounded to the decimals carried."""
     sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
     exact = min(sums) == max(sums) == 1
-    if carried is not None:
-        quantum = Decimal(1).scaleb(-carried)
+    if carried:
+        quantum = Decimal(1).scaleb(-decimals)
         sums = [sh.round_decimal(v, quantum) for v in sums]
-    return {"low": min(sums), "high": max(sums), "exact": exact,
-            "decimals": carried}
+        low, high = min(sums), max(sums)
+    else:
+        quantum = Decimal(1).scaleb(-(decimals + 3))
+        low, high = min(sums), max(sums)
+        with localcontext(sh.WIDE):
+            if low.as_tuple().exponent < quantum.as_tuple().exponent:
+                low = low.quantize(quantum, rounding=ROUND_FLOOR)
+            if high.as_tuple().exponent < quantum.as_tuple().exponent:
+                high = high.quantize(quantum, rounding=ROUND_CEILING)
+    return {"low": low, "high": high, "exact": exact,
+            "decimals": decimals if carried else None}
 
 
 def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
@@ -813,6 +832,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "decimals": problem.decimals,
         "flavor": defaults.FLAVOR,
         "title": problem.title,
+        "paper": problem.paper,
+        "variables": list(problem.variables) if problem.variables else None,
         "N": problem.n_samples,
         "K": problem.components,
         "named": problem.names is not None,
@@ -826,6 +847,7 @@ def build_context(trace: Trace) -> dict[str, Any]:
         "max_rows": problem.max_rows,
         "long_table_rows": defaults.LONG_TABLE_ROWS,
         "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
+        "line_width": defaults.LINE_WIDTH,
         "start": {"method": trace.start.method, "seed": trace.start.seed,
                   "params": _cell_rows(start, labels,
                                        trace.exact.start.params if trace.exact else None),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context
@@ -378,6 +379,33 @@ def math_width(tex: Any) -> int:
     return len(re.sub(r"[{}\s^_]", "", text))
 
 
+def pack(items: Sequence[Any], width: int, most: int, lead: Any = "", tail: Any = "",
+         indent: int = 3) -> list[list[Any]]:
+    """The terms *items* of a sum written out over lines, ``lead t1 + t2 + ... tail``: as
+    few lines as fit *width* printed symbols (:func:`math_width`; the lines after the
+    first begin with *indent* symbols) with at most *most* terms each, balanced (every
+    line about as wide). A term wider than a line gets a line of its own."""
+    widths = [math_width(item) + 1 for item in items]  # each with its " + "
+    first, last = math_width(lead) + 1, math_width(tail) + 1
+
+    def lines(limit: int) -> list[list[int]]:
+        out: list[list[int]] = [[]]
+        used = first
+        for i, w in enumerate(widths):
+            extra = last if i == len(widths) - 1 else 0
+            if out[-1] and (used + w + extra > limit or len(out[-1]) >= most):
+                out.append([])
+                used = indent
+            out[-1].append(i)
+            used += w
+        return out
+
+    fewest = len(lines(width))
+    # The narrowest limit that still needs no more lines: every line about as full.
+    limit = next(b for b in range(1, width + 1) if len(lines(b)) <= fewest)
+    return [[items[i] for i in line] for line in lines(limit)] if items else []
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~^&#!{}])")
 
 
@@ -397,14 +425,51 @@ _TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
 
 def tex_text(value: Any) -> str:
     """User text made literal in LaTeX: every special character becomes its text command,
-    so ``\\input{...}`` or ``$x$`` in a title is printed, never run."""
-    text = " ".join(str(value).split())
-    return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], text)
+    so ``\\input{...}`` or ``$x$`` in a title is printed, never run.
+
+    The text is composed (NFC: an ``e`` and a combining accent become ``é``, which
+    pdflatex can set), control characters are dropped, and each right-to-left run
+    (Hebrew, Arabic) is set right to left with ``\\emrtl`` (see the preamble)."""
+    text = unicodedata.normalize("NFC", " ".join(str(value).split()))
+    text = "".join(c for c in text if unicodedata.category(c) != "Cc")
+    out: list[str] = []
+    for rtl, run in _direction_runs(text):
+        escaped = _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], run)
+        out.append(f"\\emrtl{{{escaped}}}" if rtl else escaped)
+    return "".join(out)
+
+
+def _direction_runs(text: str) -> list[tuple[bool, str]]:
+    """*text* cut into runs written left to right and right to left: a right-to-left
+    run starts and ends with a right-to-left letter and may hold spaces, digits and
+    punctuation between them."""
+    runs: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(text):
+        if unicodedata.bidirectional(text[i]) not in _RTL:
+            j = i
+            while j < len(text) and unicodedata.bidirectional(text[j]) not in _RTL:
+                j += 1
+            runs.append((False, text[i:j]))
+            i = j
+            continue
+        end = j = i + 1
+        while j < len(text) and unicodedata.bidirectional(text[j]) not in _LTR:
+            j += 1
+            if unicodedata.bidirectional(text[j - 1]) in _RTL:
+                end = j
+        runs.append((True, text[i:end]))
+        i = end
+    return runs
+
+
+_RTL = {"R", "AL"}
+_LTR = {"L", "LRE", "LRO", "LRI"}
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "fixv": fixv, "parts": parts,
     "sci": sci, "md": md_text, "tex": tex_text,
-    "width": math_width, "ex": exact_form, "exact_fits": exact_fits,
+    "width": math_width, "ex": exact_form, "exact_fits": exact_fits, "pack": pack,
 }

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..problem import Problem
 from ..trace import Trace
 from .context import build_context, select_part
 from .environment import render_template, tidy
+from .fonts import fallback_fonts, needs_unicode_engine
 
+
+def user_texts(problem: Problem) -> list[str]:
+    """The texts of a document that come from the user: title, names, variables."""
+    return [t for t in (problem.title, *(problem.names or ()), *(problem.variables or ()))
+            if t]
+
+
+def engine(problem: Problem) -> dict[str, Any]:
+    """The TeX engine the user's texts need and LuaLaTeX's fallback fonts for them (the
+    preamble's ``engine``): pdflatex and none when pdflatex sets them all."""
+    texts = user_texts(problem)
+    return {"name": "lualatex" if needs_unicode_engine(texts) else "pdflatex",
+            "fonts": fallback_fonts(texts, strict=False)}
 
 
 def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | None = None,
@@ -22,6 +37,7 @@ def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | N
     """
     context = build_context(trace)
     context["plots"] = plots or {}
+    context["engine"] = engine(trace.problem)
     select_part(context, trace, part, iteration)
     name = "latex/fragment.tex.j2" if fragment else "latex/document.tex.j2"
     text = render_template("latex", name, context, templates)

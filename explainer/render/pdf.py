@@ -23,6 +23,8 @@ from typing import Callable, NamedTuple
 
 from .. import defaults
 from ..errors import RenderError
+from .fonts import DEBIAN_PACKAGES as FONT_PACKAGES
+from .fonts import beyond_pdflatex, describe, fallback_fonts, unicode_engine_available
 
 DEBIAN_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended",
                    "texlive-fonts-recommended", "latexmk")
@@ -86,8 +88,9 @@ def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="em-explainer-") as tmp:
         folder = Path(tmp)
         build(folder)
+        engine = _engine(_read(folder / "solution.tex"))
         env = {**os.environ, "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": str(folder)}
-        command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode",
+        command = ["latexmk", engine, "-no-shell-escape", "-interaction=nonstopmode",
                    "-halt-on-error", "-file-line-error", "solution.tex"]
         try:
             _run_latex(command, folder, env, timeout)
@@ -95,9 +98,33 @@ def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> 
             raise RenderError(f"pdf: LaTeX did not finish within {timeout:g} s") from None
         except subprocess.CalledProcessError:
             log = _read(folder / "solution.log")
+            missing = _MISSING_CHARACTER.search(log)
+            if missing:
+                raise RenderError(f"pdf: the font has no {describe(missing.group(1))}; install "
+                                  f"a font that has it (Debian: fonts-noto-core, "
+                                  f"fonts-noto-cjk)") from None
             excerpt = log_excerpt(log, _read(folder / "solution.tex"))
             raise RenderError(f"pdf: LaTeX failed: {excerpt}") from None
         return Compiled((folder / "solution.pdf").read_bytes(), _read(folder / "solution.log"))
+
+
+_MISSING_CHARACTER = re.compile(r"Missing character: There is no (.)")
+
+
+def _engine(tex: str) -> str:
+    """latexmk's option for the engine *tex* needs: ``-pdf`` (pdflatex), or ``-lualatex``
+    when it has characters pdflatex cannot set, for which an installed font is found
+    first (else an error names the character)."""
+    beyond = beyond_pdflatex(tex)
+    if not beyond:
+        return "-pdf"
+    if not unicode_engine_available():
+        raise RenderError(f"pdf: the text has {describe(beyond[0])}, which pdflatex cannot "
+                          f"set; it needs LuaLaTeX with fontspec and luaotfload, and "
+                          f"fontconfig (Debian or Ubuntu: apt-get install "
+                          f"{' '.join(FONT_PACKAGES)})")
+    fallback_fonts([tex])  # raises for a character that no installed font has
+    return "-lualatex"
 
 
 def _run_latex(command: list[str], folder: Path, env: dict[str, str], timeout: float) -> None:

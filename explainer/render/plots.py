@@ -54,6 +54,23 @@ def _grid(trace: Trace) -> np.ndarray:
     return np.linspace(lo, hi, 400)
 
 
+def _axis(trace: Trace, i: int, symbol: str) -> str:
+    """The name of coordinate *i* (from the CSV header or the spec's ``variables``), as
+    plain text, or *symbol* (mathtext) when the coordinates have no names."""
+    names = trace.problem.variables
+    if not names or _fonts(names) is None:  # a name no installed font can draw
+        return symbol
+    return names[i].replace("$", r"\$")  # a dollar sign is text, not mathtext
+
+
+def _fonts(names: tuple[str, ...] | None) -> list[str] | None:
+    """The font families that draw the coordinates' *names* (matplotlib's default, then
+    fallbacks for other scripts), or None when some character is in no font."""
+    from .fonts import FIGURE_FONT, figure_fonts
+
+    return figure_fonts(" ".join(names)) if names else [FIGURE_FONT]
+
+
 def _fit_panel(ax, trace: Trace, params: Params, title: str, grid: np.ndarray) -> None:
     x = trace.problem.data
     colors = _colors(trace.problem.components)
@@ -69,7 +86,7 @@ def _fit_panel(ax, trace: Trace, params: Params, title: str, grid: np.ndarray) -
                 label=rf"$\pi_{k + 1} \mathcal{{N}}_{k + 1}$" if named else None)
     ax.plot(grid, curve.mixture_density, color="black", linewidth=1.6, label="$p(x)$")
     ax.set_title(title)
-    ax.set_xlabel("$x$")
+    ax.set_xlabel(_axis(trace, 0, "$x$"))
     ax.set_ylabel("density")
     ax.set_ylim(bottom=0)
 
@@ -140,10 +157,10 @@ def resp_figure(trace: Trace):
             bottom += resp[:, k]
     if n <= 30:
         ax.set_xticks(np.arange(n), [f"{v:g}" for v in detail.x[order]])
-        ax.set_xlabel("$x_n$")
+        ax.set_xlabel(_axis(trace, 0, "$x_n$"))
     else:
         ax.set_xticks([])
-        ax.set_xlabel(f"the {n:,} points, in order of $x$")
+        ax.set_xlabel(f"the {n:,} points, in order of {_axis(trace, 0, '$x$')}")
     ax.set_ylabel("responsibility")
     ax.set_ylim(0, 1)
     if named:
@@ -192,13 +209,26 @@ def _scatter_panel(ax, trace: Trace, params: Params, resp: np.ndarray, title: st
                rasterized=len(x) > RASTER_ABOVE)
     _ellipses(ax, params, colors)
     ax.set_title(title, fontsize="small" if small else None)
-    ax.set_aspect("equal", adjustable="box")
+    if _same_scale(x):
+        ax.set_aspect("equal", adjustable="box")
     if small:
         ax.set_xticks([])
         ax.set_yticks([])
     else:
-        ax.set_xlabel("$x_{n1}$")
-        ax.set_ylabel("$x_{n2}$")
+        ax.set_xlabel(_axis(trace, 0, "$x_{n1}$"))
+        ax.set_ylabel(_axis(trace, 1, "$x_{n2}$"))
+
+
+SAME_SCALE = 4.0  # coordinates whose spreads differ by more are drawn each to its scale
+
+
+def _same_scale(x: np.ndarray) -> bool:
+    """Whether the first two coordinates spread alike (within SAME_SCALE), so that one
+    unit is drawn the same length on both axes and an ellipse keeps its true shape;
+    height in metres against weight in kilograms would be a line."""
+    spread = np.ptp(x[:, :2], axis=0)
+    low, high = float(spread.min()), float(spread.max())
+    return high == 0 or (low > 0 and high / low <= SAME_SCALE)
 
 
 def _limits(trace: Trace, panels: list) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -288,6 +318,13 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
+    # Text in another script (a CJK column name) falls back to a font that has it.
+    family = _fonts(trace.problem.variables)
+    with matplotlib.rc_context({"font.family": family} if family else {}):
+        return _write_plots(trace, folder, fmt)
+
+
+def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     if trace.problem.dim > 1:
         figures = {"fit": scatter_fit_figure(trace)}
         if trace.iterations:
