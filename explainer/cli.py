@@ -31,7 +31,7 @@ examples:
                      --variances 2,2 --update weights,means --kernel proportional
   em-explainer solve heights.yaml --iterations 10 --detail 1,last --format json
   em-explainer solve examples/lecture/lecture.yaml -o lecture.pdf --paper letter
-  em-explainer solve examples/lecture/lecture.yaml --title 'Mélange de gaussiennes' \
+  em-explainer solve examples/lecture/lecture.yaml --title 'Mélange de gaussiennes' \\
                      --names 'α,β' -o lecture.pdf
   em-explainer solve examples/lecture/lecture.yaml --exact -o exact.md
   em-explainer solve examples/heights/heights.yaml --carry rounded --decimals 2
@@ -112,6 +112,30 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
                           "ours, e.g. markdown/document.md.j2)")
 
 
+def _problem_options(parser: argparse.ArgumentParser) -> None:
+    """A flag for each key of the spec (explainer.spec.KEYS): the display's, then the
+    problem's, which override SPEC."""
+    from .spec import KEYS
+
+    groups = {"display": parser.add_argument_group("display"),
+              "problem": parser.add_argument_group("problem (override SPEC)")}
+    for key in sorted(KEYS, key=lambda k: k.section != "display"):
+        group = groups["display" if key.section == "display" else "problem"]
+        help_text = key.help
+        if key.default is not None and key.low is not None:
+            help_text += (f" ({key.low} to {key.high}; default {key.default})"
+                          if key.high is not None else f" (default {key.default})")
+        elif key.choices and key.default is not None:
+            help_text += f" (default {key.default})"
+        if key.switch:
+            group.add_argument(key.flag, dest=key.name, action="store_const", const=True,
+                               help=help_text)
+        else:
+            group.add_argument(key.flag, dest=key.name, metavar=key.metavar,
+                               choices=list(key.choices) if key.listed else None,
+                               help=help_text)
+
+
 def _whole_number(text: str) -> int:
     try:
         return int(text)
@@ -132,54 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     solve.add_argument("spec", nargs="?", metavar="SPEC", help="problem spec (YAML or JSON)")
     _output_options(solve)
-    show = solve.add_argument_group("display")
-    show.add_argument("--decimals", metavar="D", help="decimals shown (0 to 12; default 3)")
-    show.add_argument("--detail", metavar="WHICH",
-                      help="iterations shown in full: all, none, last, or numbers such as 1,3 "
-                           "(default: all of up to 3 iterations, else the first)")
-    show.add_argument("--max-rows", metavar="R", help="rows shown per table before eliding")
-    show.add_argument("--highlight", metavar="POINTS",
-                      help="points worked in full: auto, none, or numbers such as 1,3")
-    show.add_argument("--exact", action="store_const", const=True,
-                      help="also compute exactly (SymPy) and show the exact form beside each "
-                           "decimal, within a time and size budget")
-    show.add_argument("--carry", choices=["full", "rounded"],
-                      help="rounded: round every intermediate to the displayed decimals before "
-                           "using it, as a hand calculation does, and show where that differs "
-                           "(default: full)")
-    show.add_argument("--paper", choices=["a4", "letter"],
-                      help="the PDF's paper: a4 (default) or letter")
-    data = solve.add_argument_group("problem (override SPEC)")
-    data.add_argument("--title", help="document title")
-    data.add_argument("--data", metavar="X1,X2,...",
-                      help="data points, comma-separated; rows for d >= 2 separated by ';' "
-                           "(\"0,0; 4,4; 1,0\")")
-    data.add_argument("--data-file", metavar="CSV", help="CSV file with the data")
-    data.add_argument("--column", help="CSV column to read (1-D data)")
-    data.add_argument("--columns", metavar="X,Y,...",
-                      help="CSV columns to read, one coordinate each (d >= 2)")
-    data.add_argument("--variables", metavar="A,B,...",
-                      help="names of the coordinates, for the axes and the setup (default: "
-                           "the CSV columns' names)")
-    data.add_argument("--k", metavar="K", help="number of components")
-    data.add_argument("--names", metavar="A,B,...", help="component names")
-    data.add_argument("--weights", metavar="W1,W2,...", help="starting weights (1/3 allowed)")
-    data.add_argument("--means", metavar="M1,M2,...",
-                      help="starting means; for d >= 2 rows separated by ';' (\"0,0; 4,4\")")
-    data.add_argument("--variances", metavar="V1,V2,...", help="starting variances (1-D)")
-    data.add_argument("--covariances", metavar="MATRICES",
-                      help="d >= 2: starting covariance matrices, separated by '|', their "
-                           "rows by ';' (\"1,0; 0,1 | 1,.5; .5,1\")")
-    data.add_argument("--init-method", metavar="METHOD",
-                      help="given, random_points, random_responsibilities or kmeans")
-    data.add_argument("--seed", metavar="S", help="random seed for the init method")
-    data.add_argument("--update", metavar="PARAMS",
-                      help="parameters the M-step re-estimates, e.g. weights,means")
-    data.add_argument("--kernel", metavar="KERNEL", help="normalized or proportional")
-    data.add_argument("--covariance-type", metavar="TYPE",
-                      help="d >= 2: full, diag, spherical or tied (default full)")
-    data.add_argument("--iterations", metavar="N", help="EM iterations (0 = E-step only)")
-    data.add_argument("--tol", metavar="T", help="stop when the log-likelihood gains less")
+    _problem_options(solve)
     render = sub.add_parser(
         "render", help="render a saved JSON trace again, without recomputing",
         description="Render a trace saved with 'solve --format json' again, without "

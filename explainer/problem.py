@@ -22,26 +22,7 @@ from . import defaults
 from .errors import ProblemError
 from .inputs import load_json, load_yaml, read_text
 from .numbers import fraction_text, parse_fraction_list, parse_number, parse_number_list
-
-# The keys a spec may hold, by section; None marks a leaf.
-SPEC_KEYS: dict[str, Any] = {
-    "title": None,
-    "data": None,
-    "data_file": None,
-    "column": None,
-    "columns": None,
-    "variables": None,
-    "components": None,
-    "names": None,
-    "init": {"weights": None, "means": None, "variances": None, "covariances": None},
-    "init_method": None,
-    "seed": None,
-    "model": {"kernel": None, "update": None, "covariance_type": None},
-    "stop": {"iterations": None, "tol": None},
-    "display": {"decimals": None, "max_rows": None, "detail": None, "highlight": None,
-                "exact": None, "carry": None, "paper": None},
-}
-
+from .spec import BY_PATH, KEYS, OPTIONS, OVERRIDES, SPEC_KEYS, Key
 
 @dataclass(frozen=True)
 class Detail:
@@ -149,47 +130,69 @@ class Problem:
         return "variances" if self.dim == 1 else "covariances"
 
     def to_spec(self) -> dict[str, Any]:
-        """The validated spec as plain data (data inlined), for the JSON trace.
+        """The validated spec as plain data (data inlined), for the JSON trace: the keys
+        of :data:`explainer.spec.KEYS` in their order, those that apply.
 
         With exact arithmetic the numbers are written as exact texts (``"1/3"``), so
         that the spec reads back to the same exact problem."""
-        exact = self.exact_inputs
-
-        def texts(value: Any) -> Any:
-            if isinstance(value, tuple):
-                return [texts(v) for v in value]
-            return fraction_text(value)
-
-        def values(name: str) -> list[Any]:
-            if exact is not None:
-                return texts(getattr(exact, name))
-            return getattr(self, name).tolist()
-
-        spec: dict[str, Any] = {"title": self.title, "data": values("data"),
-                                "components": self.components}
-        if self.variables:
-            spec["variables"] = list(self.variables)
-        if self.names:
-            spec["names"] = list(self.names)
-        if self.init_method == "given":
-            assert self.weights is not None and self.means is not None
-            assert self.variances is not None
-            spec["init"] = {"weights": values("weights"), "means": values("means"),
-                            self.variance_key: values("variances")}
-        spec["init_method"] = self.init_method
-        spec["seed"] = self.seed
-        spec["model"] = {"kernel": self.kernel, "update": list(self.update)}
-        if self.dim > 1:
-            spec["model"]["covariance_type"] = self.covariance_type
-        spec["stop"] = {"iterations": self.iterations, "tol": self.tol}
-        spec["display"] = {
-            "decimals": self.decimals, "max_rows": self.max_rows,
-            "detail": self.detail.to_spec(),
-            "highlight": self.highlight if isinstance(self.highlight, str)
-            else list(self.highlight),
-            "exact": self.exact, "carry": self.carry, "paper": self.paper,
-        }
+        spec: dict[str, Any] = {}
+        for key in KEYS:
+            value = _DUMPS.get(key.path, _attribute)(self, key)
+            if value is not _LEFT_OUT:
+                _set(spec, key.path, value)
         return spec
+
+    def _numbers(self, name: str) -> Any:
+        """The data or a starting parameter as written: exact texts, or floats."""
+        if self.exact_inputs is not None:
+            return _texts_of(getattr(self.exact_inputs, name))
+        return getattr(self, name).tolist()
+
+
+_LEFT_OUT = object()  # a key to_spec does not write
+
+
+def _texts_of(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_texts_of(v) for v in value]
+    return fraction_text(value)
+
+
+def _attribute(problem: Problem, key: Key) -> Any:
+    """A key's value: the attribute of its last name, as plain data."""
+    value = getattr(problem, key.path.rsplit(".", 1)[-1])
+    if isinstance(value, Detail):
+        return value.to_spec()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _starting(name: str, dims: str = "any") -> Any:
+    """A starting parameter's dump: given ones only; variances for d = 1 (*dims* "1"),
+    covariances for d >= 2 ("d")."""
+    def dump(problem: Problem, key: Key) -> Any:
+        if problem.init_method != "given" or (dims == "1" and problem.dim != 1) or (
+                dims == "d" and problem.dim == 1):
+            return _LEFT_OUT
+        return problem._numbers(name)
+    return dump
+
+
+_DUMPS = {
+    "data": lambda problem, key: problem._numbers("data"),
+    # The data is inlined: where it came from is not the problem's.
+    "data_file": lambda problem, key: _LEFT_OUT,
+    "column": lambda problem, key: _LEFT_OUT,
+    "columns": lambda problem, key: _LEFT_OUT,
+    "variables": lambda problem, key: list(problem.variables) if problem.variables
+    else _LEFT_OUT,
+    "names": lambda problem, key: list(problem.names) if problem.names else _LEFT_OUT,
+    "init.weights": _starting("weights"),
+    "init.means": _starting("means"),
+    "init.variances": _starting("variances", "1"),
+    "init.covariances": _starting("variances", "d"),
+    "model.covariance_type": lambda problem, key: problem.covariance_type
+    if problem.dim > 1 else _LEFT_OUT,
+}
 
 
 # --------------------------------------------------------------------------- reading
@@ -515,6 +518,24 @@ def _within(array: np.ndarray, field: str, limit: float) -> None:
                                               f"data (thousands, millions) for larger numbers")
 
 
+def _keyed(spec: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """The value of a simple key of :data:`explainer.spec.KEYS`, checked as its row says
+    (a whole number within its bounds, one of its choices, or a switch), or its default
+    (*default* when the row's depends on the spec)."""
+    key = BY_PATH[path]
+    node: Any = spec
+    for part in path.split("."):
+        node = (node or {}).get(part)
+    fallback = key.default if default is None else default
+    if node is None:
+        return fallback
+    if key.choices is not None:
+        return _choice(node, path, key.choices, fallback)
+    if key.switch:
+        return _flag(node, path)
+    return _integer(node, path, low=key.low, high=key.high)
+
+
 def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
@@ -709,23 +730,20 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     stop = _section(spec, "stop")
     display = _section(spec, "display")
 
-    exact = _flag(display.get("exact"), "display.exact")
-    carry = _choice(display.get("carry"), "display.carry", defaults.CARRIES, defaults.CARRY)
+    exact = _keyed(spec, "display.exact")
+    carry = _keyed(spec, "display.carry")
 
     # Data.
     values, columns = _read_data(spec, base_dir, exact)
     data = _floats(values)
     _within(data, "data", defaults.MAX_ABS_VALUE)
     dim = 1 if data.ndim == 1 else data.shape[1]
-    covariance_type = _choice(model.get("covariance_type"), "model.covariance_type",
-                              defaults.COVARIANCE_TYPES, defaults.COVARIANCE_TYPE)
+    covariance_type = _keyed(spec, "model.covariance_type")
 
     # Components.
-    init_method = _choice(spec.get("init_method"), "init_method", defaults.INIT_METHODS,
-                          "given" if init else defaults.INIT_METHOD)
+    init_method = _keyed(spec, "init_method", "given" if init else defaults.INIT_METHOD)
     if spec.get("components") is not None:
-        components = _integer(spec["components"], "components", low=1,
-                              high=defaults.MAX_COMPONENTS)
+        components = _keyed(spec, "components")
     elif init.get("means") is not None:
         components = (len(init["means"]) if dim > 1 and isinstance(init["means"], (list, tuple))
                       else len(parse_number_list(init["means"], "init.means")))
@@ -743,9 +761,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         raise ProblemError("components", f"{len(data):,} points x {components} components x "
                                          f"d^2 = {dim * dim} are more than the limit of "
                                          f"{defaults.MAX_MATRIX_VALUES:,} for d >= 2")
-    iterations = (defaults.ITERATIONS if stop.get("iterations") is None
-                  else _integer(stop["iterations"], "stop.iterations", low=0,
-                                high=defaults.MAX_ITERATIONS))
+    iterations = _keyed(spec, "stop.iterations")
     if components > len(data) and (iterations > 0 or init_method != "given"):
         raise ProblemError("components", f"expected at most {len(data)} components (one per "
                                          f"data point) when an M-step runs, but got {components}")
@@ -798,8 +814,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
                                           f"data points, but the data has "
                                           f"{len(np.unique(data, axis=0))}")
 
-    seed = defaults.SEED if spec.get("seed") is None else _integer(spec["seed"], "seed", low=0)
-    kernel = _choice(model.get("kernel"), "model.kernel", defaults.KERNELS, defaults.KERNEL)
+    seed = _keyed(spec, "seed")
+    kernel = _keyed(spec, "model.kernel")
     update = _update(model.get("update"))
     if dim > 1 and kernel == "proportional":
         raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
@@ -829,12 +845,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if tol < 0:
             raise ProblemError("stop.tol", f"expected a tolerance >= 0, but got {tol:g}")
 
-    low, high = defaults.DECIMALS_RANGE
-    decimals = (defaults.DECIMALS if display.get("decimals") is None
-                else _integer(display["decimals"], "display.decimals", low=low, high=high))
-    max_rows = (defaults.MAX_ROWS if display.get("max_rows") is None
-                else _integer(display["max_rows"], "display.max_rows", low=2,
-                              high=defaults.MAX_ROWS_LIMIT))
+    decimals = _keyed(spec, "display.decimals")
+    max_rows = _keyed(spec, "display.max_rows")
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
@@ -868,24 +880,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         exact_inputs=ExactInputs(_nested(values), **exact_given) if exact else None,
         covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
         variables=_variables(spec.get("variables"), columns, dim),
-        paper=_choice(display.get("paper"), "display.paper", defaults.PAPERS, defaults.PAPER),
+        paper=_keyed(spec, "display.paper"),
     )
-
-
-# Keyword (CLI flag) -> spec key, for options given beside or instead of a spec file.
-OVERRIDES = {
-    "title": "title", "k": "components", "names": "names",
-    "weights": "init.weights", "means": "init.means", "variances": "init.variances",
-    "covariances": "init.covariances",
-    "init_method": "init_method", "seed": "seed", "update": "model.update",
-    "kernel": "model.kernel", "iterations": "stop.iterations", "tol": "stop.tol",
-    "decimals": "display.decimals", "detail": "display.detail",
-    "max_rows": "display.max_rows", "highlight": "display.highlight",
-    "exact": "display.exact", "carry": "display.carry", "paper": "display.paper",
-    "covariance_type": "model.covariance_type", "variables": "variables",
-}
-# Every option problem_from takes.
-OPTIONS = (*OVERRIDES, "data", "data_file", "column", "columns")
 
 
 def _set(spec: dict[str, Any], path: str, value: Any) -> None:

@@ -22,6 +22,7 @@ def test_wheel_ships_templates_and_works_outside_the_checkout(tmp_path):
         assert f"explainer/{template.relative_to(ROOT).as_posix()}" in names
     assert "explainer/py.typed" in names
     assert "explainer/schema/trace-1.schema.json" in names
+    assert "explainer/schema/spec-1.schema.json" in names
     # Install into a fresh environment that borrows this one's dependencies.
     env_dir = tmp_path / "venv"
     venv.create(env_dir, system_site_packages=True, with_pip=True)
