@@ -110,15 +110,45 @@ def test_our_macros_serve_a_problem_in_two_dimensions(tmp_path):
     assert katex_failures(math_spans(text)) == []
 
 
+def _template(folder, name: str, text: str) -> None:
+    """A template of the user's, *name* below *folder*."""
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
 def test_a_template_of_the_same_name_replaces_ours(tmp_path):
-    (tmp_path / "markdown").mkdir()
-    (tmp_path / "markdown" / "conclusion.md.j2").write_text(
-        "{% macro conclusion(it, h, N, labels, named, kernel) %}"
-        "{{ h }} What changed in iteration {{ it.index }}\n{% endmacro %}\n")
+    _template(tmp_path, "markdown/conclusion.md.j2",
+              "{% macro conclusion(it, h, N, labels, named, kernel) %}"
+              "{{ h }} What changed in iteration {{ it.index }}\n{% endmacro %}\n")
     text = TRACE.to_markdown(templates=tmp_path)
     assert "### What changed in iteration 1" in text
     assert "Conclusion of iteration" not in text
     assert "### M-step: re-estimate the parameters" in text  # the rest is ours
+
+
+def test_a_users_document_replaces_one_block_and_keeps_ours(tmp_path):
+    """The document is a skeleton of blocks: a user's document.md.j2 extends ours (named
+    builtin/...) and replaces one block, calling ours with super() where it likes."""
+    _template(tmp_path, "markdown/document.md.j2",
+              '{% extends "builtin/markdown/document.md.j2" %}\n'
+              "{% block clustering %}## Who belongs where\n\nSee the table.\n{% endblock %}\n"
+              "{% block mstep %}> Iteration {{ it.index }}, M-step:\n\n{{ super() }}"
+              "{% endblock %}\n")
+    ours, theirs = TRACE.to_markdown(), TRACE.to_markdown(templates=tmp_path)
+    assert "## Clustering" in ours and "## Clustering" not in theirs
+    assert "## Who belongs where\n\nSee the table." in theirs
+    assert "> Iteration 10, M-step:\n\n### M-step: re-estimate the parameters" in theirs
+    # Everything before the blocks replaced is ours, to the byte.
+    cut = ours.index("### M-step")
+    assert theirs.startswith(ours[:cut - 1].rstrip("\n"))
+    # LaTeX: the body's blocks, the same way.
+    _template(tmp_path, "latex/body.tex.j2",
+              '\\BLOCK{ extends "builtin/latex/body.tex.j2" }\n'
+              "\\BLOCK{ block setup }\\section*{Our problem}\n\\VAR{ super() }"
+              "\\BLOCK{ endblock }\n")
+    tex = TRACE.to_latex(templates=tmp_path)
+    assert "\\section*{Our problem}\n\\section*{Step 0: Setup}" in tex
+    assert tex.count("\\section*{Iteration") == 2
 
 
 @pytest.mark.parametrize("evil", [

@@ -18,9 +18,9 @@ from .. import defaults
 from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .shown import Cell
-from .context import (Later, Sheet, _all_equal, _companion, _direction, _exact_reach, _gains,
-                      _highlight, _takeaway, elide, elide_terms, iteration_head, row_sums,
-                      scientific_remark, stop_context)
+from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
+                       elide_terms, exact_reach, highlight_points, iteration_head, row_sums,
+                       scientific_remark, takeaway, wanted_summary)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -181,9 +181,9 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         }
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
-    highlight = [row(n, worked=True) for n in _highlight(detail, problem.highlight)]
+    highlight = [row(n, worked=True) for n in highlight_points(detail, problem.highlight)]
     underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
-    equal_weights = _all_equal(params.weights)
+    equal_weights = all_equal(params.weights)
     equal_covariances = _equal_matrices(params.variances)
     remarks = []
     if n_components > 1 and equal_weights:
@@ -206,13 +206,13 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
             "exact": None if exact_detail is None else _exact_component(exact_detail, k)}
             for k in range(n_components)],
         "exact": exact_detail is not None,
-        "exact_missing": problem.exact and index == _exact_reach(trace) + 1,
+        "exact_missing": problem.exact and index == exact_reach(trace) + 1,
         "equal_weights": equal_weights,
         "equal_covariances": equal_covariances,
         "rows": rows,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
-        "takeaway": Later(lambda: _takeaway(detail, labels, problem.max_rows, resp_cell)),
+        "takeaway": Later(lambda: takeaway(detail, labels, problem.max_rows, resp_cell)),
         "row_sums": Later(lambda: row_sums(rows, problem.decimals)),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
@@ -345,7 +345,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             "after": {"weight": new["weights"][k], "mean": new["means"][k],
                       "cov": new["covs"][k],
                       "det": float(np.linalg.det(np.asarray(params.variances[k], float)))},
-            "moved": {"weight": _direction(float(before.weights[k]), float(params.weights[k]),
+            "moved": {"weight": direction(float(before.weights[k]), float(params.weights[k]),
                                            problem.decimals)},
             "shift": _vector(shift), "shift_length": length,
             "puller": None if puller is None else {
@@ -374,7 +374,7 @@ def iteration_context(iteration: Iteration, trace: Trace,
     i = iteration.index
     ctx = iteration_head(iteration, sheet)
     if iteration.detailed:
-        exact = _companion(trace.exact, i)
+        exact = companion(trace.exact, i)
         ctx["estep"] = estep_context(iteration.estep, trace, i,
                                      exact=exact.estep if exact else None, sheet=sheet)
         assert iteration.estep.detail is not None
@@ -428,66 +428,45 @@ def _clustering(trace: Trace) -> dict[str, Any]:
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context for d >= 2."""
+    return document(trace, Sheet(trace.problem.decimals), iteration_context, _estep_only,
+                    _model)
+
+
+def _estep_only(trace: Trace, sheet: Sheet) -> dict[str, Any]:
+    return estep_context(trace.final, trace,
+                         exact=trace.exact.final if trace.exact else None, sheet=sheet)
+
+
+def _model(trace: Trace, sheet: Sheet, labels: list[str]) -> Any:
+    """The d >= 2 model's keys of the document (see skeleton.document)."""
     problem = trace.problem
-    sheet = Sheet(problem.decimals)
-    labels = [problem.component_label(k) for k in range(problem.components)]
     final = trace.final
-    iterations = [iteration_context(it, trace, sheet) for it in trace.iterations]
     ran = len(trace.iterations)
     given = trace.start.method == "given"
-    estep_only = estep_context(final, trace, exact=trace.exact.final if trace.exact else None,
-                               sheet=sheet) if not ran else None
     start = _params_cells(sheet, trace.start.params, 0, given, problem.components)
     end = _params_cells(sheet, final.params, ran, given and not ran, problem.components)
-    sheet.settle()
-    context = {
-        "dim": problem.dim,
-        "covariance_type": problem.covariance_type,
-        "covariance_type_name": COVARIANCE_TYPE_NAMES[problem.covariance_type],
-        "decimals": problem.decimals,
-        "flavor": defaults.FLAVOR,
-        "title": problem.title,
-        "paper": problem.paper,
-        "variables": list(problem.variables) if problem.variables else None,
-        "N": problem.n_samples,
-        "K": problem.components,
-        "named": problem.names is not None,
-        "labels": labels,
-        "data": [None if n is None else {"n": n + 1, "x": [
-                    sheet.cell(("x", n, i), float(v), given=True)
-                    for i, v in enumerate(problem.data[n])]}
-                 for n in elide(problem.n_samples, problem.max_rows)],
-        "kernel": problem.kernel,
-        "updated": ["covariances" if p == "variances" else p for p in problem.update],
-        "fixed": ["covariances" if p == "variances" else p
-                  for p in defaults.PARAMETERS if p not in problem.update],
-        "max_rows": problem.max_rows,
-        "long_table_rows": defaults.LONG_TABLE_ROWS,
-        "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
-        "line_width": defaults.LINE_WIDTH,
-        "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  "params": _params_rows(start, labels,
-                                         trace.exact.start.params if trace.exact else None),
-                  "events": [_event(e) for e in trace.start.events]},
-        "stop": stop_context(trace, iterations),
-        "gains": _gains(iterations),
-        "iterations": iterations,
-        "detailed": [it for it in iterations if it["detailed"]],
-        "summary": (_summary_rows(trace) if len(trace.iterations) > 1
-                    or any(not it.detailed for it in trace.iterations) else []),
-        "estep_only": estep_only,
-        "final": {"params": _params_rows(end, labels),
-                  "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
-                  "clustering": _clustering(trace),
-                  "differences": []},
-        "events": [_event(e) for e in trace.events],
-        "exact": {"on": problem.exact,
-                  "iterations": _exact_reach(trace),
-                  "complete": problem.exact and trace.exact_budget is None,
-                  "budget": trace.exact_budget,
-                  "seconds": defaults.EXACT_SECONDS, "max_work": defaults.EXACT_MAX_WORK},
-        "carry": problem.carry,
-    }
-    frozen = sheet.freeze(context)
-    frozen["unsettled"] = len(sheet.failing)
-    return frozen
+
+    def keys() -> dict[str, Any]:
+        return {
+            "dim": problem.dim,
+            "covariance_type": problem.covariance_type,
+            "covariance_type_name": COVARIANCE_TYPE_NAMES[problem.covariance_type],
+            "data": [None if n is None else {"n": n + 1, "x": [
+                        sheet.cell(("x", n, i), float(v), given=True)
+                        for i, v in enumerate(problem.data[n])]}
+                     for n in elide(problem.n_samples, problem.max_rows)],
+            "updated": ["covariances" if p == "variances" else p for p in problem.update],
+            "fixed": ["covariances" if p == "variances" else p
+                      for p in defaults.PARAMETERS if p not in problem.update],
+            "start": {"method": trace.start.method, "seed": trace.start.seed,
+                      "params": _params_rows(start, labels, trace.exact.start.params
+                                             if trace.exact else None),
+                      "events": [_event(e) for e in trace.start.events]},
+            "summary": _summary_rows(trace) if wanted_summary(trace) else [],
+            "final": {"params": _params_rows(end, labels),
+                      "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
+                      "clustering": _clustering(trace),
+                      "differences": []},
+            "events": [_event(e) for e in trace.events],
+        }
+    return keys

@@ -35,6 +35,7 @@ MAX_TEMPLATE_ITEMS = 1_000_000  # characters of a string, or items of a list
 MAX_DOCUMENT_CHARS = 64 << 20
 RENDER_MEMORY = 512 << 20  # bytes a user template's render may add
 _NUMBER_IN_FORMAT = re.compile(r"\d+")
+BUILTIN = "builtin"  # the prefix that names our templates whatever the user's replace
 
 
 def _size(value: Any) -> int | None:
@@ -186,9 +187,13 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     """
     syntax = LATEX_SYNTAX if kind == "latex" else {}
     ours = jinja2.FileSystemLoader(str(templates_dir()))
-    loader: jinja2.BaseLoader = ours
+    # Ours are also "builtin/NAME", so that a template of the user's that replaces ours
+    # can extend it: {% extends "builtin/markdown/document.md.j2" %}.
+    builtin = jinja2.PrefixLoader({BUILTIN: ours})
+    loaders: list[jinja2.BaseLoader] = [ours, builtin]
     if templates is not None:
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates), ours])
+        loaders.insert(0, jinja2.FileSystemLoader(templates))
+    loader = jinja2.ChoiceLoader(loaders)
     env = _BoundedSandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,

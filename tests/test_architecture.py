@@ -1,0 +1,60 @@
+"""The shape of the code the design asks for: no circle in the render package (a
+model's context imports the skeleton, never another model's), every import counted,
+also those made inside functions."""
+
+from __future__ import annotations
+
+import ast
+
+from conftest import ROOT
+
+RENDER = ROOT / "explainer" / "render"
+
+
+def _imports() -> dict[str, set[str]]:
+    modules = {path.stem for path in RENDER.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in RENDER.glob("*.py"):
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+        graph[path.stem] = found & modules
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                return path[path.index(dep):] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        state[module] = 2
+        path.pop()
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_the_render_package_has_no_circle():
+    graph = _imports()
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+    assert "context" not in graph["context_mv"] and "skeleton" in graph["context_mv"]
+    assert not graph["skeleton"] & {"context", "context_mv"}  # the skeleton knows no model
+
+
+def test_the_cycle_finder_finds_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
