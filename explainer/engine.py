@@ -319,12 +319,15 @@ def _strip(iteration: Iteration) -> Iteration:
 
 
 def _converged(gain: float, tol: float, xp: Backend) -> bool:
-    """Whether a gain below *tol* ends the run. A hand calculation's log-likelihood may
-    fall (its intermediates are rounded; EM's never falls): a fall is not convergence,
-    and the run goes on."""
+    """Whether a change of the log-likelihood smaller than *tol* ends the run: its size,
+    as scikit-learn's ``abs(change) < tol``, so that ``tol: 0`` runs every iteration (a
+    converged run's gains are float noise either side of 0, -1.1e-13 say, and a gain
+    below 0 used to end it). A hand calculation's log-likelihood may fall (its
+    intermediates are rounded; EM's never falls): a fall is not convergence, and the
+    run goes on."""
     if xp.name == "rounded":
         return 0 <= float(xp.carry(gain)) < tol
-    return gain < tol
+    return abs(gain) < tol
 
 
 def _check_detail(problem: Problem, shown: int) -> None:

@@ -139,7 +139,8 @@ KEYS: tuple[Key, ...] = (
         choices=defaults.COVARIANCE_TYPES),
     Key("stop.iterations", "EM iterations (0 = E-step only)", metavar="N",
         default=defaults.ITERATIONS, low=0, high=defaults.MAX_ITERATIONS),
-    Key("stop.tol", "stop when the log-likelihood gains less",
+    Key("stop.tol", "stop when the log-likelihood changes by less than this (in size, as "
+                    "scikit-learn; 0 runs every iteration)",
         {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}, {"type": "null"}]},
         metavar="T"),
     Key("display.decimals", "decimals shown", metavar="D", default=defaults.DECIMALS,

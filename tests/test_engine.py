@@ -327,3 +327,23 @@ def test_m_step_uses_the_new_means_for_the_variances():
                   ("weights", "means", "variances"), 1e-12)
     assert step.params.means[0] == pytest.approx(5 / 3)
     assert step.params.variances[0] == pytest.approx(np.var(x))
+
+
+def test_a_tolerance_of_zero_runs_every_iteration_as_scikit_learn_does():
+    """tol 0: a converged run's gains are float noise either side of 0 (1.8e-15, 0,
+    -1.8e-15 for the lecture problem); a change must be smaller than 0 in size to stop,
+    so every iteration runs, as scikit-learn's abs(change) < tol."""
+    x, weights, means, variances = [1, 2, 5, 8, 9], [0.5, 0.5], [2, 8], [2, 2]
+    trace = run(validate({"data": x, "init": {"weights": weights, "means": means,
+                                              "variances": variances},
+                          "stop": {"iterations": 300, "tol": 0}, "display": {"detail": []}}))
+    gm = sklearn_after(x, weights, means, variances, 300)
+    assert len(trace.iterations) == gm.n_iter_ == 300
+    assert trace.stop_reason == "iterations"
+    assert min(it.gain for it in trace.iterations) < 0  # the noise that used to stop it
+    np.testing.assert_allclose(trace.final.params.means, gm.means_[:, 0], rtol=1e-12)
+    # A tolerance above the noise still stops the run once the gains fall below it.
+    early = run(validate({"data": x, "init": {"weights": weights, "means": means,
+                                              "variances": variances},
+                          "stop": {"iterations": 300, "tol": 1e-9}}))
+    assert early.stop_reason == "tol" and len(early.iterations) < 20
