@@ -21,7 +21,8 @@ import numpy as np
 from . import defaults
 from .errors import ProblemError
 from .inputs import load_json, load_yaml, read_text
-from .numbers import fraction_text, parse_fraction_list, parse_number, parse_number_list
+from .numbers import (fraction_text, parse_fraction_list, parse_number, parse_number_list,
+                      plain_float)
 from .spec import BY_PATH, KEYS, OPTIONS, OVERRIDES, SPEC_KEYS, Key
 
 @dataclass(frozen=True)
@@ -230,9 +231,10 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
     indices: list[int] | None = None
     names: list[str] | None = None
     values: list[list[Any]] = []
+    name = path.name
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             if indices is None:  # the first row: a header, or already data
                 header = None if _numeric(row) else [cell.strip() for cell in row]
@@ -248,13 +250,17 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
                                           f"{defaults.MAX_DATA_VALUES:,} numbers in its "
                                           f"{len(indices)} columns, the limit of points x "
                                           f"dimensions")
-            line, cells = reader.line_num, []
+            cells = []
             for index in indices:
-                if index >= len(row) or not row[index].strip():
-                    raise ProblemError(field, f"{path.name} line {line}: missing value")
-                cell, where = row[index].strip(), f"{field} ({path.name} line {line})"
-                cells.append(parse_fraction_list([cell], where)[0] if exact
-                             else parse_number(cell, where))
+                cell = row[index].strip() if index < len(row) else ""
+                if not cell:
+                    raise ProblemError(field, f"{name} line {reader.line_num}: missing value")
+                number = None if exact else plain_float(cell)
+                if number is None:  # exact, or not a plain decimal: the full parse
+                    where = f"{field} ({name} line {reader.line_num})"
+                    number = (parse_fraction_list([cell], where)[0] if exact
+                              else parse_number(cell, where))
+                cells.append(number)
             values.append(cells)
     except csv.Error as exc:
         raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
@@ -547,18 +553,19 @@ def _flag(value: Any, field: str) -> bool:
     raise ProblemError(field, f"expected true or false, but got {value!r}")
 
 
-def _rows(raw: list[Any], field: str) -> list[Any]:
+def _rows(raw: list[Any], field: str, exact: bool = True) -> list[Any]:
     """Numbers, or rows of numbers all of one length d >= 2 (a row of one number is
-    a number): Fractions."""
+    a number): Fractions, or with *exact* False floats."""
+    parse = parse_fraction_list if exact else parse_number_list
     if not any(isinstance(v, (list, tuple)) for v in raw):
-        return parse_fraction_list(raw, field)
+        return parse(raw, field)
     rows = []
     for i, row in enumerate(raw):
         where = f"{field}[{i + 1}]"
         if not isinstance(row, (list, tuple)):
             raise ProblemError(where, f"expected a row of numbers like {field}[1], "
                                       f"but got {row!r}")
-        rows.append(parse_fraction_list(row, where))
+        rows.append(parse(row, where))
         if len(rows[-1]) != len(rows[0]):
             raise ProblemError(where, f"expected {len(rows[0])} numbers like {field}[1] "
                                       f"(every row is one point in d = {len(rows[0])}), "
@@ -613,7 +620,7 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
         if numbers > defaults.MAX_DATA_VALUES:
             raise ProblemError("data", f"{numbers:,} numbers are more than the limit of "
                                        f"{defaults.MAX_DATA_VALUES:,} (points x dimensions)")
-        values = _rows(list(raw), "data")
+        values = _rows(list(raw), "data", exact)
     else:
         raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
     if not values:
