@@ -205,3 +205,36 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", list(TRACES))
+def test_the_streamed_json_is_what_json_dumps_writes(name):
+    """The JSON trace is written a row at a time from the numpy arrays (a million points
+    would otherwise be gigabytes of Python floats); its text is json.dumps's, to the
+    byte, and comes in pieces."""
+    from explainer.render.json import CHUNK, iter_json, trace_to_dict
+
+    trace = TRACES[name]
+    pieces = list(iter_json(trace))
+    assert "".join(pieces) == json.dumps(trace_to_dict(trace), indent=2,
+                                         allow_nan=False) + "\n"
+    assert all(len(p) < 2 * CHUNK + 100_000 for p in pieces)
+
+
+def test_a_large_trace_is_written_in_pieces(monkeypatch, tmp_path):
+    from explainer.render import json as json_module
+    from explainer.render.output import plan, write
+
+    monkeypatch.setattr(json_module, "CHUNK", 4096)
+    monkeypatch.setattr(json_module, "ROW_BLOCK", 7)  # vectors of 3,000 in blocks of 7
+    rng = np.random.default_rng(2)
+    trace = explainer.solve({"data": rng.normal(0, 1, 3000).tolist(), "components": 2,
+                             "init": {"weights": [0.5, 0.5], "means": [-1, 1],
+                                      "variances": [1, 1]},
+                             "display": {"detail": "all"}, "stop": {"iterations": 2}})
+    assert len(list(json_module.iter_json(trace))) > 20
+    out = tmp_path / "t.json"
+    write(trace, plan("json", out))
+    assert out.read_text() == trace.to_json() == json.dumps(
+        json_module.trace_to_dict(trace), indent=2, allow_nan=False) + "\n"
+    assert trace_from_json(out.read_text()).to_markdown() == trace.to_markdown()

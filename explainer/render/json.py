@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -35,13 +35,14 @@ def _key(name: str, params: Params) -> str:
 
 
 def _params(params: Params) -> dict[str, Any]:
-    return {_key(name, params): params.get(name).tolist() for name in defaults.PARAMETERS}
+    return {_key(name, params): params.get(name) for name in defaults.PARAMETERS}
 
 
-def _logs(array: np.ndarray) -> Any:
-    """Nested lists, -inf as None (JSON has no infinities)."""
-    return [_logs(a) for a in array] if array.ndim > 1 else [
-        None if v == -math.inf else v for v in array.tolist()]
+class _Logs:
+    """A float array written with -inf (the log of 0) as null: JSON has no infinities."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
 
 
 def _events(events: tuple[Event, ...]) -> list[dict[str, Any]]:
@@ -54,9 +55,9 @@ def _estep(estep: EStep) -> dict[str, Any]:
     out: dict[str, Any] = {"log_likelihood": estep.log_likelihood,
                            "responsibilities": None}
     if estep.detail is not None:
-        out["responsibilities"] = estep.detail.resp.tolist()
-        out["log_weighted"] = _logs(estep.detail.log_weighted)
-        out["log_mixture"] = _logs(estep.detail.log_mixture)
+        out["responsibilities"] = estep.detail.resp
+        out["log_weighted"] = _Logs(estep.detail.log_weighted)
+        out["log_mixture"] = _Logs(estep.detail.log_mixture)
     return out
 
 
@@ -68,10 +69,10 @@ def _iteration(it: Iteration) -> dict[str, Any]:
         "log_likelihood_after": it.log_likelihood_after,
         # Per-point arrays are kept only for the iterations shown in detail.
         "responsibilities": e.pop("responsibilities"),
-        "N_k": it.mstep.nk.tolist(),
+        "N_k": it.mstep.nk,
         **_params(it.mstep.params),
-        "sum_rx": it.mstep.sum_rx.tolist(),
-        "sum_rsq": it.mstep.sum_rsq.tolist(),
+        "sum_rx": it.mstep.sum_rx,
+        "sum_rsq": it.mstep.sum_rsq,
         "updated": list(it.mstep.updated),
         "events": _events(it.mstep.events),
     }
@@ -127,6 +128,29 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     iteration the exact run reached (and ``exact`` at the top: its start, its final
     E-step for an E-step-only question, and why it stopped short); with a rounded carry,
     the full-precision run as ``full_precision``."""
+    return _plain(_document(trace))
+
+
+def _plain(value: Any) -> Any:
+    """The document's arrays as nested lists (log arrays with None for -inf)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, _Logs):
+        return _plain_logs(value.array)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _plain_logs(array: np.ndarray) -> Any:
+    return [_plain_logs(a) for a in array] if array.ndim > 1 else [
+        None if v == -math.inf else v for v in array.tolist()]
+
+
+def _document(trace: Trace) -> dict[str, Any]:
+    """The trace's JSON document, its arrays still numpy arrays (see :func:`iter_json`)."""
     out = {"schema": defaults.SCHEMA, "problem": trace.problem.to_spec(), **_run(trace)}
     if trace.problem.exact:
         exact = trace.exact
@@ -148,7 +172,107 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
 
 
 def render_json(trace: Trace) -> str:
-    return json.dumps(trace_to_dict(trace), indent=2, allow_nan=False) + "\n"
+    return "".join(iter_json(trace))
+
+
+CHUNK = 1 << 20  # characters of JSON text handed on at a time
+
+
+def iter_json(trace: Trace) -> Iterator[str]:
+    """The trace's JSON text in pieces of about :data:`CHUNK` characters, the same text
+    as ``json.dumps(trace_to_dict(trace), indent=2) + "\\n"``, written from the numpy
+    arrays a row at a time: no list of Python floats for the whole trace, no string of
+    the whole document (a million points' responsibilities are 3 GB as Python objects)."""
+    pending: list[str] = []
+    size = 0
+    for piece in _encode(_document(trace), ""):
+        pending.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    pending.append("\n")
+    yield "".join(pending)
+
+
+_STRING = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
+def _scalar(value: Any) -> str:
+    """A number, text, boolean or null as json.dumps writes it (no NaN, no infinity)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _STRING(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+        return float.__repr__(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encode(value: Any, indent: str) -> Iterator[str]:
+    """*value* as json.dumps(indent=2) writes it at the depth of *indent*."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            yield "{}"
+            return
+        yield "{\n"
+        for i, (key, item) in enumerate(value.items()):
+            yield f"{',' if i else ''}{chr(10) if i else ''}{inner}{_STRING(key)}: "
+            yield from _encode(item, inner)
+        yield f"\n{indent}}}"
+    elif isinstance(value, list):
+        if not value:
+            yield "[]"
+            return
+        yield "[\n"
+        for i, item in enumerate(value):
+            yield f",\n{inner}" if i else inner
+            yield from _encode(item, inner)
+        yield f"\n{indent}]"
+    elif isinstance(value, (np.ndarray, _Logs)):
+        yield from _encode_array(value.array if isinstance(value, _Logs) else value,
+                                 indent, isinstance(value, _Logs))
+    else:
+        yield _scalar(value)
+
+
+def _encode_array(array: np.ndarray, indent: str, logs: bool) -> Iterator[str]:
+    """A numpy array as the nested lists of its .tolist() would be written, a row of the
+    last axis at a time."""
+    if array.size == 0 or array.ndim == 0:
+        yield from _encode(_plain_logs(array) if logs and array.ndim else array.tolist(),
+                           indent)
+        return
+    inner = indent + "  "
+    if array.ndim > 1:
+        yield "[\n"
+        for i, row in enumerate(array):
+            yield f",\n{inner}" if i else inner
+            yield from _encode_array(row, inner, logs)
+        yield f"\n{indent}]"
+        return
+    separator = f",\n{inner}"
+    yield "[\n" + inner
+    for start in range(0, len(array), ROW_BLOCK):  # a long vector (N values) in blocks
+        values = array[start:start + ROW_BLOCK].tolist()
+        if logs:
+            texts = ["null" if v == -math.inf else _scalar(v) for v in values]
+        else:
+            texts = [_scalar(v) for v in values]
+        yield (separator if start else "") + separator.join(texts)
+    yield f"\n{indent}]"
+
+
+ROW_BLOCK = 10_000  # values of a vector formatted at a time
 
 
 # --------------------------------------------------------------------------- reading

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from .. import defaults
 from ..errors import ProblemError, SystemRefused
@@ -48,7 +49,18 @@ def mkdir_mode(folder: Path) -> None:
     os.chmod(folder, 0o777 & ~_umask())
 
 
-def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
+def _pieces(data: str | bytes | Iterable[str]) -> Iterator[bytes]:
+    """*data* as bytes, in the pieces it comes in (a streamed document: many)."""
+    if isinstance(data, bytes):
+        yield data
+    elif isinstance(data, str):
+        yield data.encode("utf-8")
+    else:
+        for piece in data:
+            yield piece.encode("utf-8")
+
+
+def write_atomically(path: Path, data: str | bytes | Iterable[str], field: str = "-o") -> None:
     """Write *data* to *path* so that no partial file is left and nothing else is lost.
 
     A regular file (new or existing) is written through a temporary file beside it and
@@ -57,9 +69,9 @@ def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
     file it points at is replaced, the link stays. A device or FIFO (``/dev/null``,
     ``/dev/stdout``, a pipe) is written in place, as the shell's ``>`` does, never
     replaced by a file; a folder or socket is refused. The system's refusals
-    (read-only, disk full, no permission) are :class:`SystemRefused` (exit 3).
+    (read-only, disk full, no permission) are :class:`SystemRefused` (exit 3). *data*
+    may come in pieces (an iterable of texts), written as they come.
     """
-    data = data.encode("utf-8") if isinstance(data, str) else data
     target = Path(os.path.realpath(path))
     try:
         status: os.stat_result | None = os.stat(target)
@@ -81,7 +93,8 @@ def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
         raise SystemRefused(field, path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in _pieces(data):
+                handle.write(piece)
             os.fchmod(handle.fileno(), stat.S_IMODE(status.st_mode) if status is not None
                       else 0o666 & ~_umask())
         os.replace(tmp, target)
@@ -93,8 +106,8 @@ def write_atomically(path: Path, data: str | bytes, field: str = "-o") -> None:
         raise
 
 
-def _write_in_place(path: Path, target: Path, status: os.stat_result, data: bytes,
-                    field: str) -> None:
+def _write_in_place(path: Path, target: Path, status: os.stat_result,
+                    data: str | bytes | Iterable[str], field: str) -> None:
     """A device or FIFO: written as it is, never replaced (a socket is refused)."""
     mode = status.st_mode
     if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)):
@@ -109,9 +122,10 @@ def _write_in_place(path: Path, target: Path, status: os.stat_result, data: byte
         raise SystemRefused(field, path, exc) from None
     try:
         os.set_blocking(fd, True)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in _pieces(data):
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
     except OSError as exc:
         raise SystemRefused(field, path, exc) from None
     finally:
@@ -200,9 +214,9 @@ def write(trace: Trace, output: Output) -> list[Path]:
     selection = {"part": output.part, "iteration": output.iteration,
                  "templates": output.templates}
     if fmt == "json":
-        from .json import render_json
+        from .json import iter_json
 
-        return emit(render_json(trace), out)
+        return emit(iter_json(trace), out)  # streamed: no whole document in memory
     if fmt == "pdf":
         assert out is not None
         write_atomically(out, build_pdf(trace, plots, **selection).pdf)
@@ -273,11 +287,13 @@ def _render_text(trace: Trace, fmt: str, fragment: bool, plots: dict[str, str] |
     return render_latex(trace, fragment=fragment, plots=plots, **selection)
 
 
-def emit(text: str, out: Path | None) -> list[Path]:
-    """*text* to the file *out* (see :func:`write_atomically`), or to standard output."""
+def emit(text: str | Iterable[str], out: Path | None) -> list[Path]:
+    """*text* (or its pieces) to the file *out* (see :func:`write_atomically`), or to
+    standard output."""
     if out is None:
         try:
-            sys.stdout.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                sys.stdout.write(piece)
             sys.stdout.flush()
         except BrokenPipeError:
             raise
