@@ -132,19 +132,23 @@ class FloatBackend(PlainArithmetic):
         -(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) / 2 (through the Cholesky factor
         Sigma_k = L L^T: the squared length of L^-1 (x_n - mu_k))."""
         if x.ndim == 1:
-            out = np.subtract.outer(x, means)
+            # Laid out (K, N) and handed on as its (N, K) transpose: the E-step's sums
+            # and maxima over the K components then run along memory, N values at a
+            # time (numpy keeps the layout through the elementwise steps), not over
+            # rows of K values.
+            out = np.subtract.outer(means, x)
             np.square(out, out=out)
-            out *= -0.5 / variances
-            return out
-        out = np.empty((x.shape[0], means.shape[0]))
+            out *= (-0.5 / variances)[:, None]
+            return out.T
+        out = np.empty((means.shape[0], x.shape[0]))  # (K, N), as in 1-D
         for k in range(means.shape[0]):
             whiten = np.linalg.inv(np.linalg.cholesky(variances[k])).T
             y = x @ whiten
             y -= means[k] @ whiten
             np.square(y, out=y)
-            out[:, k] = y.sum(axis=1)
+            y.sum(axis=1, out=out[k])
         out *= -0.5
-        return out
+        return out.T
 
     def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
         """log of 1/sqrt(2 pi sigma_k^2); for d >= 2 of 1/((2 pi)^(d/2) |Sigma_k|^(1/2))."""
@@ -202,10 +206,10 @@ class FloatBackend(PlainArithmetic):
                 diff = x - centres[k]
                 out[k] = (resp[:, k, None] * diff).T @ diff
             return out
-        work = np.subtract.outer(x, centres)
+        work = np.subtract.outer(centres, x)  # (K, N), as the E-step's arrays
         np.square(work, out=work)
-        work *= resp
-        return work.sum(axis=0)
+        work *= resp.T
+        return work.sum(axis=1)
 
     def simplify(self, a: np.ndarray) -> np.ndarray:
         return a

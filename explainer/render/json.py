@@ -246,30 +246,56 @@ def _encode(value: Any, indent: str) -> Iterator[str]:
 
 
 def _encode_array(array: np.ndarray, indent: str, logs: bool) -> Iterator[str]:
-    """A numpy array as the nested lists of its .tolist() would be written, a row of the
-    last axis at a time."""
-    if array.size == 0 or array.ndim == 0:
+    """A numpy array as the nested lists of its .tolist() would be written, in blocks of
+    about :data:`ROW_BLOCK` values."""
+    if array.size == 0 or array.ndim == 0 or array.dtype.kind != "f":
         yield from _encode(_plain_logs(array) if logs and array.ndim else array.tolist(),
                            indent)
         return
     inner = indent + "  "
-    if array.ndim > 1:
+    if array.ndim > 2:
         yield "[\n"
         for i, row in enumerate(array):
             yield f",\n{inner}" if i else inner
             yield from _encode_array(row, inner, logs)
         yield f"\n{indent}]"
         return
-    separator = f",\n{inner}"
-    yield "[\n" + inner
-    for start in range(0, len(array), ROW_BLOCK):  # a long vector (N values) in blocks
-        values = array[start:start + ROW_BLOCK].tolist()
-        if logs:
-            texts = ["null" if v == -math.inf else _scalar(v) for v in values]
-        else:
-            texts = [_scalar(v) for v in values]
-        yield (separator if start else "") + separator.join(texts)
+    if array.ndim == 1:
+        separator = f",\n{inner}"
+        yield "[\n" + inner
+        for start in range(0, len(array), ROW_BLOCK):  # a long vector (N values) in blocks
+            texts = _float_texts(array[start:start + ROW_BLOCK], logs)
+            yield (separator if start else "") + separator.join(texts)
+        yield f"\n{indent}]"
+        return
+    # A matrix (N points x K components): whole rows a block at a time.
+    k = array.shape[1]
+    cell = inner + "  "
+    open_row, between, close_row = "[\n" + cell, f",\n{cell}", f"\n{inner}]"
+    rows_per_block = max(1, ROW_BLOCK // k)
+    yield "[\n"
+    for start in range(0, len(array), rows_per_block):
+        texts = _float_texts(array[start:start + rows_per_block].ravel(), logs)
+        rows = [open_row + between.join(texts[i:i + k]) + close_row
+                for i in range(0, len(texts), k)]
+        yield (f",\n{inner}" if start else inner) + f",\n{inner}".join(rows)
     yield f"\n{indent}]"
+
+
+def _float_texts(values: np.ndarray, logs: bool) -> list[str]:
+    """Each float as json.dumps writes it (repr), -inf as null in a log array; NaN and
+    other infinities refused, as json.dumps(allow_nan=False) refuses them."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = ~finite & ~(logs & (values == -np.inf))
+        if bad.any():
+            value = values[np.flatnonzero(bad)[0]]
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    texts = list(map(float.__repr__, values.tolist()))
+    if not finite.all():
+        for i in np.flatnonzero(values == -np.inf):
+            texts[i] = "null"
+    return texts
 
 
 ROW_BLOCK = 10_000  # values of a vector formatted at a time
