@@ -215,11 +215,12 @@ def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
 
 def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_file",
                      exact: bool = False, single: bool = False
-                     ) -> tuple[list[str] | None, list[list[Any]]]:
+                     ) -> tuple[list[str] | None, list[Any]]:
     """Read numeric columns of a CSV file (header row optional): the chosen columns'
-    names (None without a header) and one list per row, floats, or with *exact* the
-    Fractions the cells spell. The columns are the named *columns* (None: the only
-    column when *single*, else every column).
+    names (None without a header) and the values, floats, or with *exact* the
+    Fractions the cells spell: one list per row, or of one column the numbers
+    themselves (a million one-number lists would cost 64 MB). The columns are the
+    named *columns* (None: the only column when *single*, else every column).
 
     The rows are read one by one and only the chosen cells kept, so memory follows the
     values read, not the file's width; a line longer than ``defaults.MAX_CSV_LINE``
@@ -261,7 +262,7 @@ def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_f
                     number = (parse_fraction_list([cell], where)[0] if exact
                               else parse_number(cell, where))
                 cells.append(number)
-            values.append(cells)
+            values.append(cells if len(cells) > 1 else cells[0])
     except csv.Error as exc:
         raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
     if indices is None:
@@ -502,7 +503,10 @@ def _floats(values: list[Any]) -> np.ndarray:
     def floats(value: Any) -> Any:
         return [floats(v) for v in value] if isinstance(value, (list, tuple)) else float(value)
 
-    array = np.array(floats(values), dtype=float)
+    if all(type(v) is float for v in values):  # the data, read as floats: no copy
+        array = np.array(values, dtype=float)
+    else:
+        array = np.array(floats(values), dtype=float)
     array.setflags(write=False)
     return array
 
@@ -595,13 +599,11 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
             if not isinstance(columns, (list, tuple)) or not columns:
                 raise ProblemError("columns", f"expected a list of column names, "
                                               f"but got {columns!r}")
-            names, rows = read_csv_columns(path, [str(c) for c in columns], exact=exact)
-            values = [row[0] for row in rows] if len(columns) == 1 else rows
+            names, values = read_csv_columns(path, [str(c) for c in columns], exact=exact)
         else:
             column = spec.get("column")
-            names, rows = read_csv_columns(path, None if column is None else [str(column)],
-                                           exact=exact, single=True)
-            values = [row[0] for row in rows]
+            names, values = read_csv_columns(path, None if column is None else [str(column)],
+                                             exact=exact, single=True)
     elif spec.get("data") is not None:
         names = None
         raw = spec["data"]
@@ -633,10 +635,7 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
                                    f"limit of {defaults.MAX_DIMENSIONS} dimensions")
     if names is not None and not all(names):
         names = None  # a column without a name: the coordinates stay x_n1, x_n2, ...
-    if exact:
-        return values, names
-    return [[float(v) for v in row] if isinstance(row, list) else float(row)
-            for row in values], names
+    return values, names  # (without exact, already floats)
 
 
 def _text_rows(text: str) -> list[list[str]]:
