@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FLAVORS, ITERATION_PARTS, PARTS
+from .defaults import FLAVORS, ITERATION_PARTS, PAPERS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("trace", metavar="TRACE", help="a trace written by --format json")
     _output_options(render)
-    render.add_argument("--paper", choices=["a4", "letter"],
+    render.add_argument("--paper", choices=list(PAPERS),
                         help="the PDF's paper (default: the trace's, a4 unless set)")
     check = sub.add_parser(
         "check", help="grade hand-worked answers to a problem",

@@ -25,6 +25,7 @@ from .numbers import (fraction_text, parse_fraction_list, parse_number, parse_nu
                       plain_float)
 from .spec import BY_PATH, KEYS, OPTIONS, OVERRIDES, SPEC_KEYS, Key
 
+
 @dataclass(frozen=True)
 class Detail:
     """Which iterations are shown in full: listed ones, all, and/or the last."""
@@ -402,9 +403,12 @@ def _names(value: Any, components: int) -> tuple[str, ...] | None:
 
 
 def _variables(value: Any, columns: list[str] | None, dim: int) -> tuple[str, ...] | None:
-    """The coordinates' names: the spec's ``variables``, else the CSV columns' header."""
+    """The coordinates' names: the spec's ``variables``, else the CSV columns' header
+    (unless a name there is longer than a title may be: then none)."""
     if value is None:
-        return None if columns is None else tuple(columns)
+        if columns is None or any(len(c) > defaults.MAX_TEXT for c in columns):
+            return None
+        return tuple(columns)
     return _texts(value, "variables", dim, "coordinate of the data")
 
 
