@@ -188,6 +188,9 @@ def test_variables_name_inline_data_and_travel_with_the_trace(tmp_path):
         validate({**spec, "variables": ["a", "a"]})
     # New data on the command line: the spec's names were for other data.
     assert problem_from(spec, data="1,2,3,8", k="1").variables is None
+    # A header name longer than a title may be labels nothing (x_n stays).
+    long = _csv(tmp_path, "a" * 600 + "\n1\n2\n3\n", "long.csv")
+    assert problem_from(None, data_file=long, k="1", init_method="kmeans").variables is None
 
 
 def test_a_column_name_in_another_script_is_drawn_with_a_font_that_has_it(tmp_path):
