@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no line on standard error saying what was written")
     exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
                       help="question sheets and keys as Markdown (default), LaTeX or PDF")
+    exam.add_argument("--moodle", choices=["cloze", "numerical"], default="cloze",
+                      help="moodle.xml: per variant one Cloze question with a blank per "
+                           "asked quantity (default), or a numerical question per quantity")
     return parser
 
 
@@ -318,7 +321,8 @@ def exam(args: argparse.Namespace) -> int:
     from .exam import write_exam
 
     progress = _progress("variant") if args.n >= 20 else None
-    out = write_exam(args.template, args.n, args.seed, args.output, args.format, progress)
+    out = write_exam(args.template, args.n, args.seed, args.output, args.format, progress,
+                     args.moodle)
     if not args.quiet:
         print(f"wrote {args.n} {'variant' if args.n == 1 else 'variants'} to {out}",
               file=sys.stderr)

@@ -402,11 +402,17 @@ def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
     Path(folder, "key.pdf").write_bytes(build_pdf(trace, plots=False).pdf)
 
 
+MOODLE_KINDS = ("cloze", "numerical")
+
+
 def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
-               fmt: str = "md", progress: Progress | None = None) -> Path:
+               fmt: str = "md", progress: Progress | None = None,
+               moodle_kind: str = "cloze") -> Path:
     """Write *n* variants of the template into the folder *out* (which must not exist or
     be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
-    batch ``answers.csv``, ``keys.md`` and ``moodle.xml``. Built in a temporary folder
+    batch ``answers.csv``, ``keys.md`` and ``moodle.xml`` (per variant a category with
+    one Cloze question, its blanks the asked quantities, or with *moodle_kind*
+    ``numerical`` a numerical question per quantity). Built in a temporary folder
     beside *out* and moved into place at the end, so a failure leaves nothing behind."""
     import os
     import shutil
@@ -418,6 +424,9 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     from .render.output import mkdir_mode
 
     template = load_template(template_path)
+    if moodle_kind not in MOODLE_KINDS:
+        raise ProblemError("--moodle", f"expected one of {', '.join(MOODLE_KINDS)}, but got "
+                                       f"{moodle_kind!r}")
     if not 1 <= n <= MAX_VARIANTS:
         raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
     if seed < 0:
@@ -474,7 +483,10 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                            "mean": float(problem.means[k]),
                            "variance": float(problem.variances[k])}
                           for k in range(problem.components)]
-                xml.write(str(moodle.make_module({"decimals": problem.decimals}).variant(
+                module = moodle.make_module({"decimals": problem.decimals})
+                write_variant = (module.cloze_variant if moodle_kind == "cloze"
+                                 else module.variant)
+                xml.write(str(write_variant(
                     title, variant.number, data, params, list(problem.update),
                     problem.iterations, problem.decimals, problem.carry, variant.answers)))
                 if progress is not None:

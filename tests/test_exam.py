@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from fractions import Fraction
 import subprocess
 import sys
@@ -154,7 +155,7 @@ def test_the_answers_csv_scores_full_marks_with_check(tmp_path):
 
 
 def test_moodle_xml_has_the_structure_moodle_imports(tmp_path):
-    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam", moodle_kind="numerical")
     rows = read_csv(out / "answers.csv")
     root = ET.parse(out / "moodle.xml").getroot()
     assert root.tag == "quiz"
@@ -229,3 +230,60 @@ def test_an_existing_folder_is_not_overwritten(tmp_path):
 def test_a_missing_parent_folder_is_a_clear_error(tmp_path):
     result = cli("exam", str(TEMPLATE), "-n", "1", "-o", str(tmp_path / "no" / "such"))
     assert result.returncode == 2 and "folder does not exist" in result.stderr
+
+
+# Moodle's Cloze syntax for a numerical blank, as its documentation states it:
+# {weight:NUMERICAL:alternative~alternative...}, an alternative being "=" (right) or
+# "%n%" (n per cent), the number, ":tolerance", and "#feedback".
+_BLANK = re.compile(r"\{(\d*):(?:NUMERICAL|NM):([^}]*)\}")
+_ALTERNATIVE = re.compile(r"^(=|%(-?\d+)%)?(-?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?)"
+                          r"(?::(-?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?))?(?:#(.*))?$")
+
+
+def _blanks(text: str) -> list[list[tuple[float, float, float]]]:
+    """Each blank's alternatives: (fraction, value, tolerance)."""
+    out = []
+    for match in _BLANK.finditer(text):
+        alternatives = []
+        for alternative in match.group(2).split("~"):
+            parts = _ALTERNATIVE.match(alternative)
+            assert parts, alternative
+            fraction = 1.0 if parts.group(1) == "=" else float(parts.group(2) or 0) / 100
+            alternatives.append((fraction, float(parts.group(3)), float(parts.group(4))))
+        out.append(alternatives)
+    return out
+
+
+def test_moodle_cloze_has_one_question_per_variant_with_the_keys_values(tmp_path):
+    """The default: a category per variant holding one Cloze question, the setup and a
+    numerical blank per asked quantity: its right answer the key's value with the key's
+    tolerance, and the other right value (rounded carry) where it prints differently;
+    the same values as the numerical questions of --moodle numerical."""
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "cloze")
+    rows = read_csv(out / "answers.csv")
+    root = ET.parse(out / "moodle.xml").getroot()
+    questions = root.findall("question")
+    assert [q.get("type") for q in questions] == ["category", "cloze"] * 3
+    for number, question in enumerate(questions[1::2], start=1):
+        assert question.findtext("name/text") == f"Variant {number}"
+        text = question.findtext("questiontext/text")
+        assert "\\(" in text and "<table>" in text
+        mine = [r for r in rows if int(r["variant"]) == number]
+        blanks = _blanks(text)
+        assert len(blanks) == len(mine) > 10
+        for alternatives, row in zip(blanks, mine):
+            fraction, value, tol = alternatives[0]
+            assert fraction == 1.0 and value == float(row["value"])
+            assert tol == pytest.approx(float(row["tolerance"]), rel=1e-5)
+            other = {float(row["full_precision"]), float(row["rounded_carry"])} - {value}
+            assert [v for _, v, _ in alternatives[1:]] == (
+                [] if len(alternatives) == 1 else [other.pop()])
+            assert all(f == 1.0 for f, _, _ in alternatives)
+        assert "Full precision" in question.findtext("generalfeedback/text")
+    numerical = write_exam(TEMPLATE, 3, 7, tmp_path / "numerical", moodle_kind="numerical")
+    single = ET.parse(numerical / "moodle.xml").getroot().findall("question[@type='numerical']")
+    assert [float(q.findtext("answer/tolerance")) for q in single] == [
+        alternatives[0][2] for q in questions[1::2]
+        for alternatives in _blanks(q.findtext("questiontext/text"))]
+    with pytest.raises(ProblemError, match="--moodle: expected one of cloze, numerical"):
+        write_exam(TEMPLATE, 1, 7, tmp_path / "x", moodle_kind="qti")

@@ -363,6 +363,12 @@ def exact_fits(values: Any, parts: int = 1) -> bool:
         math_width(_exact_printer().doprint(values)) <= width
 
 
+def plain(value: float) -> str:
+    """A number as a program reads it back exactly (``0.5123``, ``4.79e-06``): Python's
+    shortest round-trip text, which Moodle's and most parsers' number syntax accepts."""
+    return repr(float(value))
+
+
 def sci(value: float) -> str:
     """Scientific notation with two significant digits."""
     return format_sci(float(value))
@@ -470,6 +476,6 @@ _LTR = {"L", "LRE", "LRO", "LRI"}
 FILTERS: dict[str, Callable[..., Any]] = {
     "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
     "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "fixv": fixv, "parts": parts,
-    "sci": sci, "md": md_text, "tex": tex_text,
+    "sci": sci, "plain": plain, "md": md_text, "tex": tex_text,
     "width": math_width, "ex": exact_form, "exact_fits": exact_fits, "pack": pack,
 }
