@@ -190,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
         "exam", help="write exam variants with answer keys",
         description="Write N variants of an exam template: per variant a question sheet, "
                     "an answer key (the worked solution) and its problem.yaml; for the batch "
-                    "answers.csv (values and tolerances), keys.md and moodle.xml.",
+                    "answers.csv (values and tolerances), keys.md and moodle.xml, and with "
+                    "--format pdf (tex) questions.pdf and keys.pdf (.tex): every sheet and "
+                    "every key, ready to print.",
         epilog=EXAM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     exam.add_argument("template", metavar="TEMPLATE", help="exam template (YAML or JSON)")
     exam.add_argument("-n", type=_whole_number, default=1, metavar="N",

@@ -380,15 +380,27 @@ def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
 
 
 def _pdf_worker() -> None:
-    """A PDF worker unwinds on SIGTERM (what Pool.terminate sends), so that the LaTeX
-    process group it started is killed and its temporary folder removed."""
+    """A PDF worker between jobs ends quietly on SIGTERM (what Pool.terminate sends; it
+    inherited the command's handler, which would print a traceback)."""
     import signal
 
-    signal.signal(signal.SIGTERM, raise_terminated)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
-    """Compile one variant's question and key (in a worker process)."""
+    """Compile one variant's question and key (in a worker process). Within a job SIGTERM
+    unwinds, so that the LaTeX process group it started is killed and its temporary
+    folder removed."""
+    import signal
+
+    signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        _compile_variant(job)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _compile_variant(job: tuple[dict[str, Any], list[str], str]) -> None:
     from .render.environment import render_template
     from .render.output import build_pdf
     from .render.pdf import compile_tex
@@ -400,6 +412,52 @@ def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
     tex = render_template("latex", "exam/question.tex.j2", _question_context(variant, kinds))
     Path(folder, "question.pdf").write_bytes(compile_tex(tex).pdf)
     Path(folder, "key.pdf").write_bytes(build_pdf(trace, plots=False).pdf)
+
+
+class _Batch:
+    """The printable batch: every question sheet in ``questions.tex`` and every answer key
+    in ``keys.tex``, each variant on pages of its own, written a variant at a time; for
+    PDF output compiled at the end into ``questions.pdf`` and ``keys.pdf`` (the sources
+    then removed)."""
+
+    NAMES = ("questions", "keys")
+
+    def __init__(self, folder: Path, context: dict[str, Any]):
+        from .render.environment import environment
+
+        self.folder = folder
+        self.module = environment("latex").get_template("exam/batch.tex.j2").make_module(
+            context)
+        self.files = {name: open(folder / f"{name}.tex", "w", encoding="utf-8")
+                      for name in self.NAMES}
+        for handle in self.files.values():
+            handle.write(str(self.module.head()).lstrip())
+
+    def add(self, variant: Variant, kinds: list[str]) -> None:
+        from .render.environment import render_template
+        from .render.latex import latex_body
+
+        title = variant.trace.problem.title
+        sheet = render_template("latex", "exam/sheet.tex.j2", _question_context(variant, kinds))
+        self.files["questions"].write(str(self.module.part(title, sheet, False)))
+        self.files["keys"].write(str(self.module.part(title, latex_body(variant.trace), True)))
+
+    def finish(self, compile_pdf: bool, n: int) -> None:
+        from .render.environment import tidy
+        from .render.pdf import compile_tex, latex_timeout
+
+        for handle in self.files.values():
+            handle.write(str(self.module.tail()))
+            handle.close()
+        for name in self.NAMES:
+            path = self.folder / f"{name}.tex"
+            text = tidy(path.read_text(encoding="utf-8"))
+            path.write_text(text, encoding="utf-8")
+            if compile_pdf:
+                # A batch is many documents long: its time limit grows with it.
+                pdf = compile_tex(text, timeout=latex_timeout() * max(1, -(-n // 10)))
+                (self.folder / f"{name}.pdf").write_bytes(pdf.pdf)
+                path.unlink()
 
 
 MOODLE_KINDS = ("cloze", "numerical")
@@ -441,6 +499,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
 
         require_latex()
     kinds = (template.get("exam") or {}).get("ask", ["r", "N", "pi", "mu"])
+    batch = None  # the printable batch's two documents (LaTeX and PDF formats)
     title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
     decimals_of = None
     try:
@@ -475,6 +534,9 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                                                _question_context(variant, kinds))
                     (folder / f"question.{fmt}").write_text(tidy(question), encoding="utf-8")
                     (folder / f"key.{fmt}").write_text(key(variant.trace), encoding="utf-8")
+                if fmt in ("tex", "pdf"):
+                    batch = batch or _Batch(work, _question_context(variant, kinds))
+                    batch.add(variant, kinds)
                 answers.write(csv_rows(variant))
                 module = keys_md.make_module({"decimals": problem.decimals})
                 keys.write(str(module.rows(variant.number, variant.answers)))
@@ -495,11 +557,20 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         if jobs:
             import multiprocessing
 
-            # Leaving the with-block terminates the workers, also on an error or a
-            # signal here; each worker then kills its LaTeX process group (_pdf_worker).
-            with multiprocessing.Pool(os.cpu_count() or 1, initializer=_pdf_worker) as pool:
+            # Done, the workers are closed and joined; on an error or a signal here they
+            # are terminated, and a worker in a job kills its LaTeX process group.
+            pool = multiprocessing.Pool(os.cpu_count() or 1, initializer=_pdf_worker)
+            try:
                 for _ in pool.imap_unordered(_pdf_job, jobs):
                     pass
+                pool.close()
+            except BaseException:
+                pool.terminate()
+                raise
+            finally:
+                pool.join()
+        if batch is not None:
+            batch.finish(fmt == "pdf", n)
         mkdir_mode(work)  # mkdtemp's 0700 would hide the exam from others
         if out.exists():
             out.rmdir()

@@ -179,17 +179,48 @@ def test_moodle_xml_has_the_structure_moodle_imports(tmp_path):
 
 
 def test_latex_question_and_key(tmp_path):
-    out = write_exam(TEMPLATE, 1, 7, tmp_path / "exam", fmt="tex")
+    out = write_exam(TEMPLATE, 2, 7, tmp_path / "exam", fmt="tex")
     question = (out / "variant-001" / "question.tex").read_text()
     assert question.startswith("\\documentclass") and "\\section*{Questions}" in question
+    assert "Name: \\rule" in question and "\\markright{EM by hand: variant 1}" in question
     assert (out / "variant-001" / "key.tex").read_text().startswith("\\documentclass")
+    # The printable batch's sources: each variant's sheet and key on pages of its own.
+    questions, keys = ((out / f"{name}.tex").read_text() for name in ("questions", "keys"))
+    assert questions.count("\\clearpage\n\\setcounter{page}{1}") == 2
+    assert questions.count("\\section*{Questions}") == 2
+    assert questions.count("\\begin{document}") == 1
+    assert keys.count("answer key}") == 4 and keys.count("\\section*{Iteration 1}") == 2
+    assert not (out / "questions.pdf").exists()
 
 
-def test_pdf_question_and_key(tmp_path):
-    out = write_exam(TEMPLATE, 2, 7, tmp_path / "exam", fmt="pdf")
-    for v in ("variant-001", "variant-002"):
+def _page_texts(pdf) -> list[str]:
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    return [subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+            for p in range(1, pages + 1)]
+
+
+def test_pdf_question_and_key_and_the_printable_batch(tmp_path):
+    """--format pdf: each variant's sheet and key, and the batch: one PDF of all question
+    sheets and one of all keys, a page range per variant in order, each range starting
+    on a new page numbered 1 with a name and student-number line (sheets), the variant
+    in every page's header."""
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam", fmt="pdf")
+    for v in ("variant-001", "variant-002", "variant-003"):
         for name in ("question.pdf", "key.pdf"):
             assert (out / v / name).read_bytes().startswith(b"%PDF")
+    assert not (out / "questions.tex").exists()
+    for name, first in (("questions", "Name:"), ("keys", "Step 0: Setup")):
+        pages = _page_texts(out / f"{name}.pdf")
+        owners = [int(re.search(r"variant (\d+)", page).group(1)) for page in pages]
+        assert owners == sorted(owners) and set(owners) == {1, 2, 3}, owners
+        for variant in (1, 2, 3):
+            start = owners.index(variant)
+            assert first in pages[start]
+            assert re.search(r"^1$", pages[start], re.M)  # its own page 1
+    single = _page_texts(out / "variant-002" / "question.pdf")
+    assert "Name:" in single[0] and "Student number:" in single[0]
 
 
 @pytest.mark.parametrize("change,message", [

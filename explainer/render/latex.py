@@ -42,3 +42,13 @@ def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | N
     name = "latex/fragment.tex.j2" if fragment else "latex/document.tex.j2"
     text = render_template("latex", name, context, templates)
     return tidy(text)
+
+
+def latex_body(trace: Trace) -> str:
+    """The document's body alone (no preamble, no header comment), for a document that
+    holds several: the printable batch of an exam's keys."""
+    context = build_context(trace)
+    context["plots"] = {}
+    context["engine"] = engine(trace.problem)
+    select_part(context, trace, None, None)
+    return tidy(render_template("latex", "latex/body.tex.j2", context))
