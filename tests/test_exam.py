@@ -318,3 +318,11 @@ def test_moodle_cloze_has_one_question_per_variant_with_the_keys_values(tmp_path
         for alternatives in _blanks(q.findtext("questiontext/text"))]
     with pytest.raises(ProblemError, match="--moodle: expected one of cloze, numerical"):
         write_exam(TEMPLATE, 1, 7, tmp_path / "x", moodle_kind="qti")
+
+
+def test_a_pdf_batch_says_one_line_and_no_worker_traceback(tmp_path):
+    """The PDF workers are closed when done: nothing but the one line on standard error
+    (idle workers used to print 'Terminated: 15' tracebacks as the pool was torn down)."""
+    result = cli("exam", str(TEMPLATE), "-n", "3", "--format", "pdf", "-o", str(tmp_path / "x"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"wrote 3 variants to {tmp_path / 'x'}\n"
