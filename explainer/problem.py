@@ -363,10 +363,18 @@ def _integer(value: Any, field: str, low: int | None = None, high: int | None = 
 
 
 def check_length(text: str, field: str) -> None:
-    """A title or name of at most ``defaults.MAX_TEXT`` characters."""
+    """A title or name of at most ``defaults.MAX_TEXT`` characters, and text: a byte that
+    is no UTF-8 (from the command line of a terminal in another encoding, which Python
+    keeps as a lone surrogate) cannot be written into any document."""
     if len(text) > defaults.MAX_TEXT:
         raise ProblemError(field, f"{len(text):,} characters are more than the limit of "
                                   f"{defaults.MAX_TEXT}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ProblemError(field, f"expected text in UTF-8, but character {exc.start + 1} is "
+                                  f"an undecodable byte; check the terminal's encoding"
+                           ) from None
 
 
 def rounded_work_beyond(n: int, k: int, iterations: int) -> str | None:

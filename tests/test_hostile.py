@@ -198,6 +198,13 @@ CASES = [
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
     ("CSV field over the csv module's limit", {"d.csv": "x\n" + "1" * 200_000 + "\n"},
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2, "data_file"),
+    # A terminal in another encoding: the byte 0xff reaches Python as a lone surrogate.
+    ("a title with a byte that is no UTF-8", {},
+     ["solve", str(LECTURE), "--title", "ab\udcffcd", "-o", "x.md"], 2,
+     "title: expected text in UTF-8"),
+    ("a name with a byte that is no UTF-8", {},
+     ["solve", str(LECTURE), "--names", "a\udcff,b", "-o", "x.pdf"], 2,
+     "names[1]: expected text in UTF-8"),
     ("CSV of one row of ten million cells", {"d.csv": ",".join(["10"] * 10_000_000) + "\n"},
      ["solve", "--data-file", "d.csv", "--k", "1", "--init-method", "kmeans"], 2,
      "line 1 is longer than the limit"),
