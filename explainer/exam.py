@@ -414,6 +414,36 @@ def _compile_variant(job: tuple[dict[str, Any], list[str], str]) -> None:
     Path(folder, "key.pdf").write_bytes(build_pdf(trace, plots=False).pdf)
 
 
+class _Qti:
+    """The QTI 1.2 package (``qti-1.2.zip``, as Canvas and Blackboard import it): per
+    variant an assessment of numerical items and Canvas's meta beside it, written into
+    the zip as the variants come; the manifest at the end."""
+
+    def __init__(self, path: Path, template: Any, title: str, seed: int):
+        import zipfile
+
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+        self.template, self.title, self.seed = template, title, seed
+        self.variants: list[dict[str, str]] = []
+
+    def add(self, variant: Variant, data: list[float], params: list[dict[str, Any]]) -> None:
+        problem = variant.trace.problem
+        ident = f"em-explainer-{self.seed}-{variant.number}"
+        module = self.template.make_module({"decimals": problem.decimals})
+        self.zip.writestr(f"{ident}/{ident}.xml", str(module.assessment(
+            ident, problem.title, data, params, list(problem.update), problem.iterations,
+            problem.decimals, problem.carry, variant.answers)).lstrip())
+        self.zip.writestr(f"{ident}/assessment_meta.xml", str(module.meta(
+            ident, problem.title, len(variant.answers))).lstrip())
+        self.variants.append({"ident": ident})
+
+    def finish(self) -> None:
+        module = self.template.make_module({"decimals": 3})
+        self.zip.writestr("imsmanifest.xml", str(module.manifest(
+            f"em-explainer-{self.seed}", self.title, self.variants)).lstrip())
+        self.zip.close()
+
+
 class _Batch:
     """The printable batch: every question sheet in ``questions.tex`` and every answer key
     in ``keys.tex``, each variant on pages of its own, written a variant at a time; for
@@ -468,10 +498,12 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                moodle_kind: str = "cloze") -> Path:
     """Write *n* variants of the template into the folder *out* (which must not exist or
     be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
-    batch ``answers.csv``, ``keys.md`` and ``moodle.xml`` (per variant a category with
+    batch ``answers.csv``, ``keys.md``, ``moodle.xml`` (per variant a category with
     one Cloze question, its blanks the asked quantities, or with *moodle_kind*
-    ``numerical`` a numerical question per quantity). Built in a temporary folder
-    beside *out* and moved into place at the end, so a failure leaves nothing behind."""
+    ``numerical`` a numerical question per quantity) and ``qti-1.2.zip``; with
+    *fmt* ``tex`` or ``pdf`` the printable batch (``questions``, ``keys``). Built in a
+    temporary folder beside *out* and moved into place at the end, so a failure leaves
+    nothing behind."""
     import os
     import shutil
     import tempfile
@@ -511,6 +543,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         env = environment("markdown")
         keys_md = env.get_template("exam/keys.md.j2")
         moodle = env.get_template("exam/moodle.xml.j2")
+        qti = _Qti(work / "qti-1.2.zip", env.get_template("exam/qti12.xml.j2"), title, seed)
         with open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                 open(work / "keys.md", "w", encoding="utf-8") as keys, \
                 open(work / "moodle.xml", "w", encoding="utf-8") as xml:
@@ -551,9 +584,11 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                 xml.write(str(write_variant(
                     title, variant.number, data, params, list(problem.update),
                     problem.iterations, problem.decimals, problem.carry, variant.answers)))
+                qti.add(variant, data, params)
                 if progress is not None:
                     progress(variant.number, n)
             xml.write(str(moodle.make_module({"decimals": 3}).tail()))
+            qti.finish()
         if jobs:
             import multiprocessing
 

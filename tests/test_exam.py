@@ -326,3 +326,55 @@ def test_a_pdf_batch_says_one_line_and_no_worker_traceback(tmp_path):
     result = cli("exam", str(TEMPLATE), "-n", "3", "--format", "pdf", "-o", str(tmp_path / "x"))
     assert result.returncode == 0, result.stderr
     assert result.stderr == f"wrote 3 variants to {tmp_path / 'x'}\n"
+
+
+QTI = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+CP = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+
+
+def test_qti_1_2_package_has_an_assessment_per_variant_with_the_keys_values(tmp_path):
+    """qti-1.2.zip, as Canvas imports it: a manifest whose resources (type imsqti_xmlv1p2)
+    name files in the package; per variant a questestinterop assessment with one
+    numerical item per asked quantity (render_fib Decimal), right (SCORE 100) for the
+    key's value within its tolerance, and for the other right value where it prints
+    differently. Checked for the structure QTI 1.2 ASI prescribes (no XSD offline)."""
+    import zipfile
+
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
+    rows = read_csv(out / "answers.csv")
+    package = zipfile.ZipFile(out / "qti-1.2.zip")
+    names = set(package.namelist())
+    manifest = ET.fromstring(package.read("imsmanifest.xml"))
+    assert manifest.tag == f"{CP}manifest"
+    resources = manifest.findall(f"{CP}resources/{CP}resource")
+    qti = [r for r in resources if r.get("type") == "imsqti_xmlv1p2"]
+    assert len(qti) == 3
+    for resource in resources:
+        for file in resource.findall(f"{CP}file"):
+            assert file.get("href") in names
+    for number, resource in enumerate(qti, start=1):
+        root = ET.fromstring(package.read(resource.find(f"{CP}file").get("href")))
+        assert root.tag == f"{QTI}questestinterop"
+        assessment = root.find(f"{QTI}assessment")
+        assert assessment.get("title") == f"EM by hand: variant {number}"
+        items = assessment.findall(f"{QTI}section/{QTI}item")
+        mine = [r for r in rows if int(r["variant"]) == number]
+        assert len(items) == len(mine) > 10
+        for item, row in zip(items, mine):
+            fields = {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry")
+                      for f in item.iter(f"{QTI}qtimetadatafield")}
+            assert fields["question_type"] == "numerical_question"
+            assert item.find(f".//{QTI}response_str/{QTI}render_fib").get("fibtype") == "Decimal"
+            assert "\\(" in item.findtext(f".//{QTI}mattext")
+            conditions = item.findall(f"{QTI}resprocessing/{QTI}respcondition")
+            right = []
+            for condition in conditions:
+                assert condition.findtext(f"{QTI}setvar") == "100"
+                value = float(condition.findtext(f".//{QTI}varequal"))
+                low = float(condition.findtext(f".//{QTI}vargte"))
+                high = float(condition.findtext(f".//{QTI}varlte"))
+                assert low < value < high
+                assert high - value == pytest.approx(float(row["tolerance"]), rel=1e-5)
+                right.append(value)
+            assert right[0] == float(row["value"])
+            assert set(right) <= {float(row["full_precision"]), float(row["rounded_carry"])}
