@@ -415,33 +415,52 @@ def _compile_variant(job: tuple[dict[str, Any], list[str], str]) -> None:
 
 
 class _Qti:
-    """The QTI 1.2 package (``qti-1.2.zip``, as Canvas and Blackboard import it): per
-    variant an assessment of numerical items and Canvas's meta beside it, written into
-    the zip as the variants come; the manifest at the end."""
+    """The QTI packages, written into their zips as the variants come, the manifests at
+    the end: ``qti-1.2.zip`` (as Canvas and Blackboard import it: per variant an
+    assessment of numerical items, and Canvas's meta beside it) and ``qti-2.1.zip`` (as
+    ILIAS, OpenOLAT and Inspera import it: per asked quantity an item, per variant a
+    test of its items)."""
 
-    def __init__(self, path: Path, template: Any, title: str, seed: int):
+    def __init__(self, folder: Path, env: Any, title: str, seed: int):
         import zipfile
 
-        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
-        self.template, self.title, self.seed = template, title, seed
+        self.v12 = zipfile.ZipFile(folder / "qti-1.2.zip", "w", zipfile.ZIP_DEFLATED)
+        self.v21 = zipfile.ZipFile(folder / "qti-2.1.zip", "w", zipfile.ZIP_DEFLATED)
+        self.template12 = env.get_template("exam/qti12.xml.j2")
+        self.template21 = env.get_template("exam/qti21.xml.j2")
+        self.title, self.seed = title, seed
         self.variants: list[dict[str, str]] = []
+        self.tests: list[dict[str, Any]] = []
 
     def add(self, variant: Variant, data: list[float], params: list[dict[str, Any]]) -> None:
         problem = variant.trace.problem
         ident = f"em-explainer-{self.seed}-{variant.number}"
-        module = self.template.make_module({"decimals": problem.decimals})
-        self.zip.writestr(f"{ident}/{ident}.xml", str(module.assessment(
-            ident, problem.title, data, params, list(problem.update), problem.iterations,
-            problem.decimals, problem.carry, variant.answers)).lstrip())
-        self.zip.writestr(f"{ident}/assessment_meta.xml", str(module.meta(
+        setup = (data, params, list(problem.update), problem.iterations, problem.decimals)
+        v12 = self.template12.make_module({"decimals": problem.decimals})
+        self.v12.writestr(f"{ident}/{ident}.xml", str(v12.assessment(
+            ident, problem.title, *setup, problem.carry, variant.answers)).lstrip())
+        self.v12.writestr(f"{ident}/assessment_meta.xml", str(v12.meta(
             ident, problem.title, len(variant.answers))).lstrip())
         self.variants.append({"ident": ident})
+        v21 = self.template21.make_module({"decimals": problem.decimals})
+        items = []
+        for i, answer in enumerate(variant.answers, start=1):
+            items.append(f"{ident}-{i}")
+            self.v21.writestr(f"{items[-1]}.xml", str(v21.item(
+                items[-1], answer, *setup)).lstrip())
+        self.v21.writestr(f"{ident}.xml", str(v21.test(
+            ident, problem.title, items)).lstrip())
+        self.tests.append({"ident": ident, "items": items})
 
     def finish(self) -> None:
-        module = self.template.make_module({"decimals": 3})
-        self.zip.writestr("imsmanifest.xml", str(module.manifest(
+        v12 = self.template12.make_module({"decimals": 3})
+        self.v12.writestr("imsmanifest.xml", str(v12.manifest(
             f"em-explainer-{self.seed}", self.title, self.variants)).lstrip())
-        self.zip.close()
+        self.v12.close()
+        v21 = self.template21.make_module({"decimals": 3})
+        self.v21.writestr("imsmanifest.xml", str(v21.manifest(
+            f"em-explainer-{self.seed}", self.tests)).lstrip())
+        self.v21.close()
 
 
 class _Batch:
@@ -500,7 +519,8 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
     batch ``answers.csv``, ``keys.md``, ``moodle.xml`` (per variant a category with
     one Cloze question, its blanks the asked quantities, or with *moodle_kind*
-    ``numerical`` a numerical question per quantity) and ``qti-1.2.zip``; with
+    ``numerical`` a numerical question per quantity), ``qti-1.2.zip`` and
+    ``qti-2.1.zip``; with
     *fmt* ``tex`` or ``pdf`` the printable batch (``questions``, ``keys``). Built in a
     temporary folder beside *out* and moved into place at the end, so a failure leaves
     nothing behind."""
@@ -543,7 +563,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         env = environment("markdown")
         keys_md = env.get_template("exam/keys.md.j2")
         moodle = env.get_template("exam/moodle.xml.j2")
-        qti = _Qti(work / "qti-1.2.zip", env.get_template("exam/qti12.xml.j2"), title, seed)
+        qti = _Qti(work, env, title, seed)
         with open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                 open(work / "keys.md", "w", encoding="utf-8") as keys, \
                 open(work / "moodle.xml", "w", encoding="utf-8") as xml:

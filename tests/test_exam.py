@@ -378,3 +378,56 @@ def test_qti_1_2_package_has_an_assessment_per_variant_with_the_keys_values(tmp_
                 right.append(value)
             assert right[0] == float(row["value"])
             assert set(right) <= {float(row["full_precision"]), float(row["rounded_carry"])}
+
+
+QTI21 = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
+CP21 = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
+
+
+def test_qti_2_1_package_has_an_item_per_quantity_and_a_test_per_variant(tmp_path):
+    """qti-2.1.zip, as ILIAS, OpenOLAT and Inspera import it: a content package whose
+    manifest lists a test (imsqti_test_xmlv2p1) per variant, depending on its items
+    (imsqti_item_xmlv2p1), every file present; each item a float text entry whose
+    response processing sets SCORE 1 when the answer equals the key's value, or the
+    other right value, within the key's absolute tolerance. Checked for the structure
+    QTI 2.1 prescribes (no XSD offline)."""
+    import zipfile
+
+    out = write_exam(TEMPLATE, 2, 7, tmp_path / "exam")
+    rows = read_csv(out / "answers.csv")
+    package = zipfile.ZipFile(out / "qti-2.1.zip")
+    names = set(package.namelist())
+    manifest = ET.fromstring(package.read("imsmanifest.xml"))
+    resources = {r.get("identifier"): r for r in manifest.iter(f"{CP21}resource")}
+    for resource in resources.values():
+        assert resource.get("href") in names
+    tests = [r for r in resources.values() if r.get("type") == "imsqti_test_xmlv2p1"]
+    assert len(tests) == 2
+    for number, resource in enumerate(tests, start=1):
+        test = ET.fromstring(package.read(resource.get("href")))
+        assert test.tag == f"{QTI21}assessmentTest"
+        refs = list(test.iter(f"{QTI21}assessmentItemRef"))
+        assert [d.get("identifierref") for d in resource.findall(f"{CP21}dependency")] == [
+            ref.get("identifier") for ref in refs]
+        mine = [r for r in rows if int(r["variant"]) == number]
+        assert len(refs) == len(mine) > 10
+        for ref, row in zip(refs, mine):
+            assert resources[ref.get("identifier")].get("type") == "imsqti_item_xmlv2p1"
+            item = ET.fromstring(package.read(ref.get("href")))
+            assert item.tag == f"{QTI21}assessmentItem"
+            declaration = item.find(f"{QTI21}responseDeclaration")
+            assert declaration.get("baseType") == "float"
+            assert float(declaration.findtext(f".//{QTI21}value")) == float(row["value"])
+            entry = item.find(f".//{QTI21}textEntryInteraction")
+            assert entry.get("responseIdentifier") == declaration.get("identifier")
+            right = []
+            for equal in item.iter(f"{QTI21}equal"):
+                assert equal.get("toleranceMode") == "absolute"
+                low, high = map(float, equal.get("tolerance").split())
+                assert low == high == pytest.approx(float(row["tolerance"]), rel=1e-5)
+                right.append(float(equal.findtext(f"{QTI21}baseValue")))
+            assert right[0] == float(row["value"])
+            assert set(right) <= {float(row["full_precision"]), float(row["rounded_carry"])}
+            score = item.find(f".//{QTI21}responseIf/{QTI21}setOutcomeValue")
+            assert score.get("identifier") == "SCORE" and score.findtext(
+                f"{QTI21}baseValue") == "1"
