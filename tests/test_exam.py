@@ -62,6 +62,10 @@ def test_the_same_seed_gives_the_same_variants(tmp_path):
     rows_a, rows_c = read_csv(a / "answers.csv"), read_csv(c / "answers.csv")
     assert rows_a == [r for r in read_csv(b / "answers.csv") if int(r["variant"]) <= 4]
     assert rows_a != rows_c
+    # The same exam again gives the same bytes, zips included (no times inside).
+    again = write_exam(TEMPLATE, 4, 7, tmp_path / "again")
+    for name in ("answers.csv", "keys.md", "moodle.xml", "qti-1.2.zip", "qti-2.1.zip"):
+        assert (a / name).read_bytes() == (again / name).read_bytes(), name
 
 
 def test_every_variant_is_hand_computable():
