@@ -432,6 +432,9 @@ def run(problem: Problem, progress: Progress | None = None) -> Trace:
     the trace is in floats and ``trace.exact`` the same run in exact arithmetic, as
     far as its budget goes (``trace.exact_budget`` says why it stopped short).
     """
+    if problem.tol is None:  # every iteration runs: refuse too much detail before any
+        last = problem.iterations
+        _check_detail(problem, sum(problem.detail.shows(i, last) for i in range(1, last + 1)))
     if problem.carry == "rounded":
         hand = run_with(problem, RoundedBackend(problem.decimals), progress)
         # Compared iteration by iteration, and at the end: the same number of iterations.

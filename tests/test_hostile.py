@@ -387,18 +387,23 @@ def test_figures_of_many_points_are_quick(tmp_path):
 
 
 def test_many_points_in_full_is_refused_early(tmp_path):
-    """100,000 points with every iteration in full: refused when the per-point values
-    kept would pass 5,000,000 (at the 26th iteration), in bounded memory; and a table of
-    1,000 rows in full twice: refused for the work of its written-out sums."""
+    """100,000 points with every one of 30 iterations in full: refused before the run,
+    since the per-point values kept would pass 5,000,000 (the engine's own check, at the
+    26th iteration, is for runs that tol may end early); and a table of 1,000 rows in
+    full 30 times: refused for the work of its written-out sums."""
     work = setup(tmp_path, {"d.csv": "x\n" + "".join(f"{i % 997}.5\n" for i in range(100_000)),
                             "e.csv": "x\n" + "".join(f"{i % 97}.5\n" for i in range(1_000))})
     ran = run_cli(work, "solve", "--data-file", "d.csv", "--k", "2", "--init-method", "kmeans",
                   "--iterations", "30", "--detail", "all", "--max-rows", "100")
-    check(ran, work, 2, "display.detail: 26 iterations in full with 100,000 points")
+    check(ran, work, 2, "display.detail: 30 iterations in full with 100,000 points")
     ran = run_cli(work, "solve", "--data-file", "e.csv", "--k", "2", "--init-method", "kmeans",
                   "--iterations", "30", "--detail", "all", "--max-rows", "1000")
-    check(ran, work, 2, "display.detail: 2 iterations in full with 2 components and tables "
+    check(ran, work, 2, "display.detail: 30 iterations in full with 2 components and tables "
                         "of 1000 rows ask for more written-out sums")
+    # With a tolerance the run may end early: the engine checks as it goes.
+    ran = run_cli(work, "solve", "--data-file", "d.csv", "--k", "2", "--init-method", "kmeans",
+                  "--iterations", "30", "--detail", "all", "--max-rows", "100", "--tol", "0")
+    check(ran, work, 2, "display.detail: 26 iterations in full with 100,000 points")
 
 
 # --------------------------------------------------------------------------- outputs
