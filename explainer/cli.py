@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FLAVORS, ITERATION_PARTS, PAPERS, PARTS
+from .defaults import FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no line on standard error saying what was written")
     exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
                       help="question sheets and keys as Markdown (default), LaTeX or PDF")
-    exam.add_argument("--moodle", choices=["cloze", "numerical"], default="cloze",
+    exam.add_argument("--moodle", choices=list(MOODLE_KINDS), default=MOODLE_KINDS[0],
                       help="moodle.xml: per variant one Cloze question with a blank per "
                            "asked quantity (default), or a numerical question per quantity")
     return parser

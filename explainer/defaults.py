@@ -16,8 +16,10 @@ TOL = None
 DECIMALS = 3
 DECIMALS_RANGE = (0, 12)
 MAX_ROWS = 12
-DETAIL = (1,)  # the iterations shown in full by default, when there are more than
-SHOW_ALL_UP_TO = 3  # this many: up to three iterations are all shown in full
+# The iterations shown in full by default: all of up to SHOW_ALL_UP_TO iterations,
+# else DETAIL.
+DETAIL = (1,)
+SHOW_ALL_UP_TO = 3
 HIGHLIGHT = "auto"
 # The smallest positive number a scientific calculator shows (10^-99): a point worked
 # in full by default has no weighted likelihood below it, so a student can redo it.
@@ -30,6 +32,8 @@ SEED = 0
 # The PDF's paper: A4, as most of the world's courses print on, or US Letter.
 PAPERS = ("a4", "letter")
 PAPER = "a4"
+# An exam's moodle.xml: one Cloze question per variant, or a numerical one per quantity.
+MOODLE_KINDS = ("cloze", "numerical")
 
 # Validation.
 WEIGHT_SUM_TOL = 1e-6
@@ -147,7 +151,7 @@ NOISE_RELATIVE = 1e-6
 # Limits: what one problem may ask for (README, "Limits"). Larger input is refused with
 # exit 2 naming the field, so that no input runs for ever or fills the memory.
 MAX_POINTS = 1_000_000
-MAX_DATA_VALUES = 2_000_000  # points x dimensions (each is checked as an exact decimal)
+MAX_DATA_VALUES = 2_000_000  # points x dimensions (each number parsed and checked)
 MAX_DIMENSIONS = 100
 MAX_COMPONENTS = 100
 MAX_ITERATIONS = 10_000

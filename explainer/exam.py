@@ -515,12 +515,13 @@ class _Batch:
         for handle in self.files.values():
             handle.write(str(self.module.head()).lstrip())
 
-    def add(self, variant: Variant, kinds: list[str]) -> None:
+    def add(self, variant: Variant, context: dict[str, Any]) -> None:
+        """Variant *variant*'s sheet (from its question *context*) and key."""
         from .render.environment import render_template
         from .render.latex import latex_body
 
         title = variant.trace.problem.title
-        sheet = render_template("latex", "exam/sheet.tex.j2", _question_context(variant, kinds))
+        sheet = render_template("latex", "exam/sheet.tex.j2", context)
         self.files["questions"].write(str(self.module.part(title, sheet, False)))
         self.files["keys"].write(str(self.module.part(title, latex_body(variant.trace), True)))
 
@@ -542,12 +543,9 @@ class _Batch:
                 path.unlink()
 
 
-MOODLE_KINDS = ("cloze", "numerical")
-
-
 def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                fmt: str = "md", progress: Progress | None = None,
-               moodle_kind: str = "cloze") -> Path:
+               moodle_kind: str = defaults.MOODLE_KINDS[0]) -> Path:
     """Write *n* variants of the template into the folder *out* (which must not exist or
     be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
     batch ``answers.csv``, ``keys.md``, ``moodle.xml`` (per variant a category with
@@ -567,8 +565,9 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     from .render.output import mkdir_mode
 
     template = load_template(template_path)
-    if moodle_kind not in MOODLE_KINDS:
-        raise ProblemError("--moodle", f"expected one of {', '.join(MOODLE_KINDS)}, but got "
+    if moodle_kind not in defaults.MOODLE_KINDS:
+        raise ProblemError("--moodle", f"expected one of {', '.join(defaults.MOODLE_KINDS)}, "
+                                       f"but got "
                                        f"{moodle_kind!r}")
     if not 1 <= n <= MAX_VARIANTS:
         raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
@@ -611,18 +610,19 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                 folder = work / folder_name(variant.number, n)
                 folder.mkdir()
                 (folder / "problem.yaml").write_text(_spec_yaml(variant.spec), encoding="utf-8")
+                # The question sheet's context: its own sheet's and the batch's.
+                context = _question_context(variant, kinds)
                 if fmt == "pdf":
                     jobs.append((variant.spec, kinds, str(folder)))
                 else:
                     kind, key = (("markdown", render_markdown) if fmt == "md"
                                  else ("latex", render_latex))
-                    question = render_template(kind, f"exam/question.{fmt}.j2",
-                                               _question_context(variant, kinds))
+                    question = render_template(kind, f"exam/question.{fmt}.j2", context)
                     (folder / f"question.{fmt}").write_text(tidy(question), encoding="utf-8")
                     (folder / f"key.{fmt}").write_text(key(variant.trace), encoding="utf-8")
                 if fmt in ("tex", "pdf"):
-                    batch = batch or _Batch(work, _question_context(variant, kinds))
-                    batch.add(variant, kinds)
+                    batch = batch or _Batch(work, context)
+                    batch.add(variant, context)
                 answers.write(csv_rows(variant))
                 module = keys_md.make_module({"decimals": problem.decimals})
                 keys.write(str(module.rows(variant.number, variant.answers)))

@@ -62,21 +62,23 @@ def pdflatex_characters() -> frozenset[str]:
     return frozenset(characters)
 
 
-def _set_anyway(char: str) -> bool:
-    """ASCII, and spacing that the templates and filters turn into TeX spaces."""
-    return char < "\x80" or char.isspace()
-
-
 def beyond_pdflatex(text: str) -> list[str]:
-    """The distinct characters of *text* pdflatex cannot set, in order of code point."""
+    """The distinct characters of *text* pdflatex cannot set, in order of code point:
+    not ASCII, not spacing (the templates and filters turn it into TeX spaces), and not
+    declared by the encodings. (A whole document is scanned: its distinct characters
+    are found first, at C speed.)"""
+    if text.isascii():
+        return []
     settable = pdflatex_characters()
-    return sorted({c for c in text if not _set_anyway(c) and c not in settable})
+    return sorted(c for c in set(text)
+                  if c >= "\x80" and not c.isspace() and c not in settable)
 
 
 def needs_unicode_engine(texts: Iterable[str | None]) -> bool:
     return any(beyond_pdflatex(t) for t in texts if t)
 
 
+@lru_cache(maxsize=1)
 def unicode_engine_available() -> bool:
     """LuaLaTeX with fontspec and luaotfload, and fontconfig to find fallback fonts."""
     if shutil.which("lualatex") is None or shutil.which("fc-list") is None:

@@ -16,6 +16,7 @@ cannot disagree with the numbers.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,7 @@ def _axis(trace: Trace, i: int, symbol: str) -> str:
     return names[i].replace("$", r"\$")  # a dollar sign is text, not mathtext
 
 
+@lru_cache(maxsize=8)
 def _fonts(names: tuple[str, ...] | None) -> list[str] | None:
     """The font families that draw the coordinates' *names* (matplotlib's default, then
     fallbacks for other scripts), or None when some character is in no font."""
