@@ -11,6 +11,16 @@ KERNEL = "normalized"
 KERNELS = ("normalized", "proportional")
 PARAMETERS = ("weights", "means", "variances")
 UPDATE = PARAMETERS
+# The component families (model.family); each but the Gaussian is a module of
+# explainer/families, with its own parameter besides the weights (FAMILY_PARAMETERS).
+FAMILIES = ("gaussian", "binomial", "bernoulli", "poisson", "categorical")
+FAMILY = "gaussian"
+FAMILY_PARAMETERS = {"binomial": "p", "bernoulli": "p", "poisson": "rates",
+                     "categorical": "probs"}
+# Counts (successes, trials, Poisson counts, rates) at most this: a double holds them
+# exactly, and x! stays within the reach of its logarithm.
+MAX_COUNT = 1e9
+MAX_CATEGORIES = 50
 ITERATIONS = 1
 TOL = None
 DECIMALS = 3

@@ -263,6 +263,8 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
     (d >= 2: given so, or the data's) is floored, and the start's events say so.
     """
     x, k = _data(problem, xp), problem.components
+    if problem.family != "gaussian":
+        return _family_start(problem, xp)
     floor = variance_floor(problem.data)
     multi = problem.dim > 1
 
@@ -308,6 +310,40 @@ def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
         fallback = floored(fallback, problem.init_method).params
     mstep = m_step(x, resp, fallback, defaults.PARAMETERS, floor, xp, problem.covariance_type)
     return Start(problem.init_method, mstep.params, problem.seed, mstep)
+
+
+def _family_start(problem: Problem, xp: Backend) -> Start:
+    """The start of another family than the Gaussian: given, or one M-step from random
+    responsibilities (Dirichlet(1, ..., 1), as for Gaussians)."""
+    from .families import family_of
+
+    family = family_of(problem)
+    if problem.init_method == "given":
+        return Start("given", family.start_params(problem, xp), problem.seed)
+    rng = np.random.default_rng(problem.seed)
+    resp = rng.dirichlet(np.ones(problem.components), size=problem.n_samples)
+    resp.setflags(write=False)
+    fallback = family.fallback(problem.data, problem.components, xp)
+    mstep = family.m_step(problem.data, resp, fallback, problem.parameters, xp)
+    return Start(problem.init_method, mstep.params, problem.seed, mstep)
+
+
+Steps = tuple[Callable[[Params], EStep], Callable[[np.ndarray, Params], MStep]]
+
+
+def steps(problem: Problem, x: np.ndarray, xp: Backend) -> Steps:
+    """The E-step (of given parameters) and the M-step (of responsibilities and the
+    parameters before) of *problem*'s mixture, in *xp*'s arithmetic."""
+    if problem.family == "gaussian":
+        floor = variance_floor(problem.data)
+        return (lambda params: e_step(x, params, problem.kernel, xp),
+                lambda resp, params: m_step(x, resp, params, problem.update, floor, xp,
+                                            problem.covariance_type))
+    from .families import family_of
+
+    family = family_of(problem)
+    return (lambda params: family.e_step(x, params, xp),
+            lambda resp, params: family.m_step(x, resp, params, problem.update, xp))
 
 
 # --------------------------------------------------------------------------- run
@@ -369,8 +405,8 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     """
     x = _data(problem, xp)
     start = initialise(problem, xp)
-    floor = variance_floor(problem.data)
-    estep = e_step(x, start.params, problem.kernel, xp)
+    e_step_of, m_step_of = steps(problem, x, xp)
+    estep = e_step_of(start.params)
     iterations: list[Iteration] = []
     events: list[Event] = [*start.events, *(start.mstep.events if start.mstep else ())]
     converged, stop_reason, budget = False, "iterations", None
@@ -382,15 +418,14 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         last_whole = estep if xp.budgeted else None  # (float: free the arrays early)
         mstep_done = None
         try:
-            mstep = m_step(x, estep.detail.resp, estep.params, problem.update, floor, xp,
-                           problem.covariance_type)
+            mstep = m_step_of(estep.detail.resp, estep.params)
             # Free this iteration's per-point arrays before the next E-step allocates its
             # own, unless they are shown ('last' keeps them until the run is known to go on).
             may_be_last = index == problem.iterations or problem.tol is not None
             if not (problem.detail.shows(index) or (problem.detail.last and may_be_last)):
                 estep, mstep = replace(estep, detail=None), replace(mstep, detail=None)
             mstep_done = mstep
-            next_estep = (e_step(x, mstep.params, problem.kernel, xp)
+            next_estep = (e_step_of(mstep.params)
                           if final or index < problem.iterations else None)
         except BudgetExceeded as exc:
             stop_reason, budget = "budget", exc.reason

@@ -333,6 +333,11 @@ def load_template(path: str | Path) -> dict[str, Any]:
             raise ProblemError(field, f"expected text, but got {title!r}")
         if title is not None:
             check_length(str(title), field)
+    family = (template.get("model") or {}).get("family") if isinstance(
+        template.get("model"), dict) else None
+    if family not in (None, "gaussian"):
+        raise ProblemError("model.family", f"exams are drawn for Gaussian mixtures only so "
+                                           f"far, not for a {family!r} mixture")
     data = template.get("data")
     if (isinstance(data, list) and any(isinstance(v, (list, tuple)) for v in data)
             or template.get("columns") is not None

@@ -266,6 +266,9 @@ def tolerance(problem: Problem, value: float) -> float:
 
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
+    if problem.family != "gaussian":
+        raise ProblemError("model.family", f"check grades answers to Gaussian mixtures only "
+                                           f"so far, not to a {problem.family} mixture")
     if problem.dim > 1:
         raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
                                    "supported by 'check' yet")

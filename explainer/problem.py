@@ -81,6 +81,11 @@ class Problem:
         ``variables`` or the header of the CSV columns the data came from; None when
         unnamed. They label the figures' axes and the setup's data.
     paper : ``a4`` or ``letter``, the PDF's paper.
+    family : ``gaussian``, or a family of :mod:`explainer.families` (binomial,
+        bernoulli, poisson, categorical); then ``p``, ``rates`` or ``probs`` is its
+        starting parameter (given), ``trials`` each binomial point's number of trials,
+        ``categories`` a categorical problem's categories (``data`` holds their
+        indices), and means and variances are None.
     """
 
     data: np.ndarray
@@ -106,6 +111,23 @@ class Problem:
     covariance_type: str = defaults.COVARIANCE_TYPE
     variables: tuple[str, ...] | None = None
     paper: str = defaults.PAPER
+    family: str = defaults.FAMILY
+    trials: np.ndarray | None = None
+    categories: tuple[str, ...] | None = None
+    p: np.ndarray | None = None
+    rates: np.ndarray | None = None
+    probs: np.ndarray | None = None
+
+    def get_start(self, name: str) -> np.ndarray | None:
+        """The given starting parameter *name* (None unless init_method is given)."""
+        return getattr(self, name)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters of the problem's mixture, the weights first."""
+        if self.family == "gaussian":
+            return defaults.PARAMETERS
+        return ("weights", defaults.FAMILY_PARAMETERS[self.family])
 
     @property
     def n_samples(self) -> int:
@@ -172,15 +194,49 @@ def _starting(name: str, dims: str = "any") -> Any:
     """A starting parameter's dump: given ones only; variances for d = 1 (*dims* "1"),
     covariances for d >= 2 ("d")."""
     def dump(problem: Problem, key: Key) -> Any:
-        if problem.init_method != "given" or (dims == "1" and problem.dim != 1) or (
-                dims == "d" and problem.dim == 1):
+        if problem.init_method != "given" or getattr(problem, name) is None or (
+                dims == "1" and problem.dim != 1) or (dims == "d" and problem.dim == 1):
             return _LEFT_OUT
         return problem._numbers(name)
     return dump
 
 
+def _family_data(problem: Problem, key: Key) -> Any:
+    """The data as a spec writes it: binomial successes (rows [successes, trials] when
+    the trials differ), categorical data by their categories' names."""
+    if problem.family == "gaussian":
+        return problem._numbers("data")
+    if problem.family == "categorical":
+        assert problem.categories is not None
+        return [problem.categories[int(v)] for v in problem.data]
+    if problem.family == "binomial" and problem.trials is not None \
+            and not np.all(problem.trials == problem.trials[0]):
+        return np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
+    return problem.data.astype(int).tolist()
+
+
+def _trials(problem: Problem, key: Key) -> Any:
+    if problem.trials is None or not np.all(problem.trials == problem.trials[0]):
+        return _LEFT_OUT
+    return int(problem.trials[0])
+
+
+def _gaussian_only(problem: Problem, key: Key) -> Any:
+    return _attribute(problem, key) if problem.family == "gaussian" else _LEFT_OUT
+
+
 _DUMPS = {
-    "data": lambda problem, key: problem._numbers("data"),
+    "data": _family_data,
+    "init.p": _starting("p"),
+    "init.rates": _starting("rates"),
+    "init.probs": _starting("probs"),
+    # A Gaussian problem's spec has no family (the default), as before families came.
+    "model.family": lambda problem, key: problem.family if problem.family != "gaussian"
+    else _LEFT_OUT,
+    "model.trials": _trials,
+    "model.categories": lambda problem, key: list(problem.categories) if problem.categories
+    else _LEFT_OUT,
+    "model.kernel": _gaussian_only,
     # The data is inlined: where it came from is not the problem's.
     "data_file": lambda problem, key: _LEFT_OUT,
     "column": lambda problem, key: _LEFT_OUT,
@@ -193,7 +249,7 @@ _DUMPS = {
     "init.variances": _starting("variances", "1"),
     "init.covariances": _starting("variances", "d"),
     "model.covariance_type": lambda problem, key: problem.covariance_type
-    if problem.dim > 1 else _LEFT_OUT,
+    if problem.dim > 1 and problem.family == "gaussian" else _LEFT_OUT,
 }
 
 
@@ -743,10 +799,16 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     if not isinstance(spec, Mapping):
         raise ProblemError("spec", f"expected a mapping of spec keys, but got {spec!r}")
     _check_keys(spec, SPEC_KEYS, "")
+    family = _keyed(spec, "model.family")
+    if family != "gaussian":
+        return _family_problem(spec, base_dir, family)
     init = _section(spec, "init")
     model = _section(spec, "model")
-    stop = _section(spec, "stop")
-    display = _section(spec, "display")
+    for path in ("model.trials", "model.categories", "init.p", "init.rates", "init.probs"):
+        section, key = path.split(".")
+        if _section(spec, section).get(key) is not None:
+            raise ProblemError(path, f"this key is for another family than the Gaussian; "
+                                     f"set model.family ({', '.join(defaults.FAMILIES[1:])})")
 
     exact = _keyed(spec, "display.exact")
     carry = _keyed(spec, "display.carry")
@@ -809,16 +871,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
                     raise ProblemError(f"init.variances[{k + 1}]",
                                        f"expected a variance of at least "
                                        f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
-        for k, w in enumerate(weights):
-            if w < 0:
-                raise ProblemError(f"init.weights[{k + 1}]",
-                                   f"expected a weight >= 0, but got {w:g}")
-        if abs(weights.sum() - 1.0) > defaults.WEIGHT_SUM_TOL:
-            third = any(abs(w - 1 / 3) < 0.01 for w in weights)
-            hint = "; write 1/3 for a third, which is exact" if third else ""
-            raise ProblemError("init.weights", f"expected weights summing to 1 (within "
-                                               f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
-                                               f"to {weights.sum():.10g}{hint}")
+        _check_weights(weights)
         for k, v in enumerate(variances if dim == 1 else ()):
             if v <= 0:
                 raise ProblemError(f"init.variances[{k + 1}]",
@@ -857,14 +910,6 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
             raise ProblemError("model.kernel", "the proportional kernel needs init_method "
                                                "'given' with equal variances")
 
-    tol = None
-    if stop.get("tol") is not None:
-        tol = parse_number(stop["tol"], "stop.tol")
-        if tol < 0:
-            raise ProblemError("stop.tol", f"expected a tolerance >= 0, but got {tol:g}")
-
-    decimals = _keyed(spec, "display.decimals")
-    max_rows = _keyed(spec, "display.max_rows")
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
@@ -874,11 +919,6 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
                                             "responsibilities, which have no exact form; use "
                                             "init_method given, random_points or kmeans")
 
-    title = spec.get("title")
-    if title is not None and not isinstance(title, (str, int, float)):
-        raise ProblemError("title", f"expected text, but got {title!r}")
-    if title is not None:
-        check_length(str(title), "title")
     beyond = carry == "rounded" and rounded_work_beyond(len(data), components, iterations)
     if beyond:
         raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
@@ -886,20 +926,195 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
 
     return Problem(
         data=data, components=components,
-        title=None if title is None else str(title),
-        names=_names(spec.get("names"), components),
         weights=weights, means=means, variances=variances,
         init_method=init_method, seed=seed, kernel=kernel, update=update,
-        iterations=iterations, tol=tol, decimals=decimals, max_rows=max_rows,
-        detail=(Detail(all=True) if display.get("detail") is None
-                and iterations <= defaults.SHOW_ALL_UP_TO else _detail(display.get("detail"))),
-        highlight=_highlight(display.get("highlight"), len(data)),
         exact=exact, carry=carry,
         exact_inputs=ExactInputs(_nested(values), **exact_given) if exact else None,
         covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
         variables=_variables(spec.get("variables"), columns, dim),
-        paper=_keyed(spec, "display.paper"),
+        **_shared(spec, len(data), components),
     )
+
+
+def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[str, Any]:
+    """The problem's keys that do not depend on its model: title and names, when to
+    stop, what to show."""
+    stop = _section(spec, "stop")
+    display = _section(spec, "display")
+    tol = None
+    if stop.get("tol") is not None:
+        tol = parse_number(stop["tol"], "stop.tol")
+        if tol < 0:
+            raise ProblemError("stop.tol", f"expected a tolerance >= 0, but got {tol:g}")
+    title = spec.get("title")
+    if title is not None and not isinstance(title, (str, int, float)):
+        raise ProblemError("title", f"expected text, but got {title!r}")
+    if title is not None:
+        check_length(str(title), "title")
+    iterations = _keyed(spec, "stop.iterations")
+    return {
+        "title": None if title is None else str(title),
+        "names": _names(spec.get("names"), components),
+        "iterations": iterations, "tol": tol,
+        "decimals": _keyed(spec, "display.decimals"),
+        "max_rows": _keyed(spec, "display.max_rows"),
+        "detail": (Detail(all=True) if display.get("detail") is None
+                   and iterations <= defaults.SHOW_ALL_UP_TO else _detail(display.get("detail"))),
+        "highlight": _highlight(display.get("highlight"), n_samples),
+        "paper": _keyed(spec, "display.paper"),
+    }
+
+
+def _check_weights(weights: np.ndarray) -> None:
+    """Starting weights: each >= 0, summing to 1."""
+    for k, w in enumerate(weights):
+        if w < 0:
+            raise ProblemError(f"init.weights[{k + 1}]",
+                               f"expected a weight >= 0, but got {w:g}")
+    if abs(weights.sum() - 1.0) > defaults.WEIGHT_SUM_TOL:
+        third = any(abs(w - 1 / 3) < 0.01 for w in weights)
+        hint = "; write 1/3 for a third, which is exact" if third else ""
+        raise ProblemError("init.weights", f"expected weights summing to 1 (within "
+                                           f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
+                                           f"to {weights.sum():.10g}{hint}")
+
+
+_GAUSSIAN_KEYS = ("init.means", "init.variances", "init.covariances", "model.kernel",
+                  "model.covariance_type")
+_FAMILY_KEYS = {"model.trials": "binomial", "model.categories": "categorical"}
+
+
+def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str) -> Problem:
+    """A mixture of another family than the Gaussian (:mod:`explainer.families`): its
+    data and starting parameter read by the family, the rest as for any problem."""
+    from .families import FAMILIES
+
+    cls = FAMILIES[family]
+    parameter = cls.parameter
+    init = _section(spec, "init")
+    model = _section(spec, "model")
+    for path in (*_GAUSSIAN_KEYS, "init.p", "init.rates", "init.probs", *_FAMILY_KEYS):
+        section, key = path.split(".")
+        if _section(spec, section).get(key) is None or key == parameter \
+                or _FAMILY_KEYS.get(path) == family:
+            continue
+        if path in _GAUSSIAN_KEYS:
+            raise ProblemError(path, f"this key is for Gaussian mixtures; the components of "
+                                     f"a {family} mixture have a weight and "
+                                     f"init.{parameter}")
+        owner = _FAMILY_KEYS.get(path) or next(
+            name for name in defaults.FAMILIES[1:] if defaults.FAMILY_PARAMETERS[name] == key)
+        raise ProblemError(path, f"this key is for {owner} mixtures; a {family} mixture has "
+                                 f"init.{parameter}")
+    for path, what in (("display.exact", "exact values"),):
+        if _keyed(spec, path):
+            raise ProblemError(path, f"{what} are computed for Gaussian mixtures only so far; "
+                                     f"a {family} mixture is computed in floating point")
+    if _keyed(spec, "display.carry") == "rounded":
+        raise ProblemError("display.carry", f"a rounded carry is for Gaussian mixtures only "
+                                            f"so far; a {family} mixture is carried at full "
+                                            f"precision")
+
+    raw = spec.get("data")
+    columns = None
+    if family == "categorical" and raw is not None:
+        if isinstance(raw, str):
+            raw = [part.strip() for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, (list, tuple)) or not raw:
+            raise ProblemError("data", f"expected a list of categories, but got {raw!r}")
+        if len(raw) > defaults.MAX_POINTS:
+            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
+                                       f"{defaults.MAX_POINTS:,}")
+        read = cls.read_data(spec, list(raw), None)
+    else:
+        numbers, columns = _read_data(spec, base_dir, exact=False)
+        _within(_floats(numbers), "data", defaults.MAX_COUNT)
+        read = cls.read_data(spec, None, numbers)
+    data = read["data"]
+    n = len(data)
+
+    init_method = _keyed(spec, "init_method", "given" if init else defaults.INIT_METHOD)
+    if init_method not in ("given", "random_responsibilities"):
+        raise ProblemError("init_method", f"a {family} mixture starts from given parameters "
+                                          f"or from random_responsibilities, but got "
+                                          f"{init_method!r}")
+    if spec.get("components") is not None:
+        components = _keyed(spec, "components")
+    elif init.get(parameter) is not None and isinstance(init[parameter], (list, tuple)):
+        components = len(init[parameter])
+    elif init.get("weights") is not None:
+        components = len(parse_number_list(init["weights"], "init.weights"))
+    else:
+        raise ProblemError("components", "missing; expected the number of components K >= 1")
+    if not 1 <= components <= defaults.MAX_COMPONENTS:
+        raise ProblemError("components", f"expected 1 to {defaults.MAX_COMPONENTS} "
+                                         f"components, but got {components}")
+    if n * components > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("components", f"{n:,} points x {components} components are "
+                                         f"more than the limit of "
+                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    iterations = _keyed(spec, "stop.iterations")
+    if components > n and (iterations > 0 or init_method != "given"):
+        raise ProblemError("components", f"expected at most {n} components (one per data "
+                                         f"point) when an M-step runs, but got {components}")
+
+    weights = theta = None
+    if init_method == "given":
+        if not init:
+            raise ProblemError("init", f"missing; give init.weights and init.{parameter}, or "
+                                       f"init_method: random_responsibilities")
+        weights = _floats(_parameter(init, "weights", components))
+        _check_weights(weights)
+        theta = cls.read_parameter(init, components, read)
+    elif init:
+        raise ProblemError("init", f"init values are used only with init_method 'given', "
+                                   f"but init_method is {init_method!r}")
+    update = _family_update(model.get("update"), parameter)
+    problem = Problem(
+        data=data, components=components, weights=weights, init_method=init_method,
+        seed=_keyed(spec, "seed"), update=update, family=family,
+        trials=read.get("trials"), categories=read.get("categories"),
+        variables=_variables(spec.get("variables"), columns, 1 if data.ndim == 1
+                             else data.shape[1]),
+        **({parameter: theta} if theta is not None else {}),
+        **_shared(spec, n, components))
+    if theta is not None:
+        _possible(problem)
+    return problem
+
+
+def _family_update(value: Any, parameter: str) -> tuple[str, ...]:
+    """model.update of a family: drawn from weights and the family's parameter."""
+    allowed = ("weights", parameter)
+    if value is None:
+        return allowed
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or any(item not in allowed for item in value):
+        raise ProblemError("model.update", f"expected names from {', '.join(allowed)}, but "
+                                           f"got {value!r}")
+    return tuple(p for p in allowed if p in value)
+
+
+def _possible(problem: Problem) -> None:
+    """Every point has a probability above 0 under some component of weight above 0
+    (else its responsibilities are 0/0)."""
+    from .backend import FLOAT
+    from .families import family_of
+
+    family = family_of(problem)
+    params = family.start_params(problem, FLOAT)
+    with np.errstate(divide="ignore"):
+        log_weighted = family.log_density(FLOAT, problem.data, params) + np.log(
+            params.weights)[None, :]
+    impossible = np.flatnonzero(np.all(log_weighted == -np.inf, axis=1))
+    if len(impossible):
+        n = int(impossible[0])
+        raise ProblemError(f"data[{n + 1}]", f"this point has probability 0 under every "
+                                             f"component (of weight > 0) at the start, so no "
+                                             f"component can be responsible for it; start "
+                                             f"init.{family.parameter} strictly between its "
+                                             f"bounds")
 
 
 def _set(spec: dict[str, Any], path: str, value: Any) -> None:

@@ -121,17 +121,35 @@ KEYS: tuple[Key, ...] = (
     Key("init.covariances", "d >= 2: starting covariance matrices, separated by '|', their "
                             "rows by ';' (\"1,0; 0,1 | 1,.5; .5,1\")", _MATRICES,
         metavar="MATRICES"),
+    Key("init.p", "binomial: the starting probability of success of each component; "
+                  "Bernoulli: a row of d probabilities of 1 per component (\"0.8,0.2; "
+                  "0.3,0.6\")", _POINTS, metavar="P1,P2,..."),
+    Key("init.rates", "Poisson: the starting rate of each component (> 0)", _NUMBERS,
+        metavar="L1,L2,..."),
+    Key("init.probs", "categorical: a row of C probabilities (summing to 1) per component, "
+                      "in the order of model.categories (\"0.5,0.3,0.2; 0.2,0.3,0.5\")",
+        _POINTS, metavar="ROWS"),
     Key("init_method", "how the starting parameters are found: "
                        + ", ".join(defaults.INIT_METHODS) + " (default: given, from init)",
         metavar="METHOD", choices=defaults.INIT_METHODS),
     Key("seed", "random seed for the init method", metavar="S", default=defaults.SEED,
         low=0),
+    Key("model.family", "the components' distribution: "
+                        + ", ".join(defaults.FAMILIES) + " (default gaussian)",
+        metavar="FAMILY", default=defaults.FAMILY, choices=defaults.FAMILIES),
+    Key("model.trials", "binomial: the number of trials behind every point (or write the "
+                        "data as rows [successes, trials])", metavar="M", low=1,
+        high=int(defaults.MAX_COUNT)),
+    Key("model.categories", "categorical: the categories in order (default: the data's, "
+                            "numbers first, then names alphabetically)", _TEXTS,
+        metavar="A,B,..."),
     Key("model.kernel", "normalized or proportional (drops 1/sqrt(2 pi sigma^2); needs "
                         "equal, fixed variances)", metavar="KERNEL",
         default=defaults.KERNEL, choices=defaults.KERNELS),
     Key("model.update", "parameters the M-step re-estimates, e.g. weights,means",
         {"oneOf": [{"type": "array", "items": {"enum": [*defaults.PARAMETERS,
-                                                         "covariances"]}},
+                                                         "covariances", "p", "rates",
+                                                         "probs"]}},
                    {"type": "string", "description": "comma-separated"}]},
         metavar="PARAMS", default=defaults.UPDATE),
     Key("model.covariance_type", "d >= 2: full, diag, spherical or tied",

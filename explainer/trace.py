@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,19 +29,34 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Params:
-    """Mixture parameters, each of shape (n_components,)."""
+    """Mixture parameters: the weights, and the component family's own, each with the
+    component as its first axis. Gaussian: ``means`` and ``variances`` (d >= 2:
+    covariance matrices); binomial and Bernoulli: ``p`` (Bernoulli: a vector per
+    component); Poisson: ``rates``; categorical: ``probs`` (a vector per component).
+    The names are the spec's ``init`` keys; a family's absent ones are None."""
 
     weights: np.ndarray
-    means: np.ndarray
-    variances: np.ndarray
+    means: np.ndarray | None = None
+    variances: np.ndarray | None = None
+    p: np.ndarray | None = None
+    rates: np.ndarray | None = None
+    probs: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for array in (self.weights, self.means, self.variances):
-            _frozen(array)
+        for name in self.names:
+            _frozen(getattr(self, name))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The parameters this mixture has, in order (the weights first)."""
+        return tuple(name for name in PARAMETER_NAMES if getattr(self, name) is not None)
 
     def get(self, name: str) -> np.ndarray:
-        """The parameter called *name* (``weights``, ``means`` or ``variances``)."""
+        """The parameter called *name* (``weights``, ``means``, ``p``, ...)."""
         return getattr(self, name)
+
+
+PARAMETER_NAMES = ("weights", "means", "variances", "p", "rates", "probs")
 
 
 @dataclass(frozen=True)
@@ -236,21 +252,76 @@ class MStepDetail:
 
 
 @dataclass(frozen=True)
+class FamilyDetail:
+    """Per-point quantities of one E-step of a mixture of another family (binomial,
+    Bernoulli, Poisson, categorical): what :class:`PointDetail` holds for Gaussians.
+
+    family : the problem's family (``explainer.families``), which derives each point's
+        log density (the E-step stores only log pi_k f_k(x_n), log p(x_n) and r_nk).
+    """
+
+    x: np.ndarray
+    params: Params
+    family: Any
+    log_weighted: np.ndarray
+    log_mixture: np.ndarray
+    resp: np.ndarray
+    xp: Backend = FLOAT
+    kernel: str = "normalized"
+
+    @cached_property
+    def log_density(self) -> np.ndarray:
+        """log f_k(x_n), shape (n_samples, n_components)."""
+        return _frozen(self.family.log_density(self.xp, self.x, self.params))
+
+    @cached_property
+    def density(self) -> np.ndarray:
+        """f_k(x_n): the probability of point n under component k."""
+        return _frozen(self.xp.exp(self.log_density))
+
+    @cached_property
+    def weighted_density(self) -> np.ndarray:
+        return _frozen(self.xp.exp(self.log_weighted))
+
+    @cached_property
+    def log_resp(self) -> np.ndarray:
+        return _frozen(self.log_weighted - self.log_mixture[:, None])
+
+    @cached_property
+    def mixture_density(self) -> np.ndarray:
+        return _frozen(self.xp.exp(self.log_mixture))
+
+
+@dataclass(frozen=True)
+class FamilyMStepDetail:
+    """Per-point terms of another family's M-step: the E-step's r_nk and the data."""
+
+    x: np.ndarray
+    resp: np.ndarray
+
+
+@dataclass(frozen=True)
 class MStep:
     """One M-step.
 
     nk : N_k = sum_n r_nk; sum_rx : sum_n r_nk x_n; sum_rsq : sum_n r_nk (x_n - mu_k^new)^2
     (all shape (n_components,)); params : the parameters after the step (the ones
     not in *updated* are carried over); events : collapses and floors.
+
+    Other families: sum_rx is sum_n r_nk x_n (the expected successes or counts; a
+    vector per component for Bernoulli data, the expected count of each category for
+    categorical data), sum_rsq is None, and binomial data add sum_rm = sum_n r_nk m_n,
+    the expected trials.
     """
 
     nk: np.ndarray
     sum_rx: np.ndarray
-    sum_rsq: np.ndarray
+    sum_rsq: np.ndarray | None
     params: Params
     updated: tuple[str, ...]
     events: tuple[Event, ...] = ()
-    detail: MStepDetail | None = None
+    detail: MStepDetail | FamilyMStepDetail | None = None
+    sum_rm: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

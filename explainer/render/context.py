@@ -491,6 +491,10 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context."""
+    if trace.problem.family != "gaussian":
+        from .context_family import build_context as build_family
+
+        return build_family(trace)
     if trace.problem.dim > 1:
         from .context_mv import build_context as build_multivariate
 

@@ -22,7 +22,8 @@ from .. import defaults
 from ..errors import ProblemError
 from ..inputs import load_json
 from ..backend import FLOAT, Backend, RoundedBackend
-from ..trace import EStep, Event, Iteration, MStep, MStepDetail, Params, PointDetail, Start, Trace
+from ..trace import (EStep, Event, FamilyDetail, FamilyMStepDetail, Iteration, MStep,
+                     MStepDetail, Params, PointDetail, Start, Trace)
 
 
 # The published JSON Schema of the trace (shipped in the package).
@@ -35,7 +36,7 @@ def _key(name: str, params: Params) -> str:
 
 
 def _params(params: Params) -> dict[str, Any]:
-    return {_key(name, params): params.get(name) for name in defaults.PARAMETERS}
+    return {_key(name, params): params.get(name) for name in params.names}
 
 
 class _Logs:
@@ -73,6 +74,7 @@ def _iteration(it: Iteration) -> dict[str, Any]:
         **_params(it.mstep.params),
         "sum_rx": it.mstep.sum_rx,
         "sum_rsq": it.mstep.sum_rsq,
+        **({} if it.mstep.sum_rm is None else {"sum_rm": it.mstep.sum_rm}),
         "updated": list(it.mstep.updated),
         "events": _events(it.mstep.events),
     }
@@ -103,7 +105,7 @@ def _texts(array: np.ndarray) -> Any:
 
 
 def _exact_params(params: Params) -> dict[str, Any]:
-    return {_key(name, params): _texts(params.get(name)) for name in defaults.PARAMETERS}
+    return {_key(name, params): _texts(params.get(name)) for name in params.names}
 
 
 def _exact_estep(estep: EStep) -> dict[str, Any]:
@@ -320,9 +322,11 @@ def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
 class _Reader:
     """Reads one run's arrays: floats, or exact values (texts parsed without eval)."""
 
-    def __init__(self, xp: Backend, exact: bool = False):
+    def __init__(self, xp: Backend, exact: bool = False, family: Any = None):
         self.xp = xp
         self.exact = exact
+        # Another family than the Gaussian (explainer.families), bound to the problem.
+        self.family = family
 
     def array(self, values: Any, field: str) -> np.ndarray:
         if not self.exact:
@@ -339,6 +343,9 @@ class _Reader:
         return result
 
     def params(self, data: dict[str, Any]) -> Params:
+        if self.family is not None:
+            return Params(**{name: self.array(data[name], name).copy()
+                             for name in ("weights", self.family.parameter)})
         # d >= 2 writes the variances as covariances (matrices).
         names = [name if name in data or name != "variances" else "covariances"
                  for name in defaults.PARAMETERS]
@@ -346,13 +353,16 @@ class _Reader:
 
     def estep(self, data: dict[str, Any], params: Params, x: np.ndarray, kernel: str,
               log_likelihood: float) -> EStep:
-        detail = None
+        detail: PointDetail | FamilyDetail | None = None
         if data.get("responsibilities") is not None:
-            detail = PointDetail(x=x, params=params, kernel=kernel,
-                                 log_weighted=self.array(data["log_weighted"], "log_weighted"),
-                                 log_mixture=self.array(data["log_mixture"], "log_mixture"),
-                                 resp=self.array(data["responsibilities"], "responsibilities"),
-                                 xp=self.xp)
+            arrays = {"log_weighted": self.array(data["log_weighted"], "log_weighted"),
+                      "log_mixture": self.array(data["log_mixture"], "log_mixture"),
+                      "resp": self.array(data["responsibilities"], "responsibilities")}
+            if self.family is not None:
+                detail = FamilyDetail(x=x, params=params, family=self.family, xp=self.xp,
+                                      **arrays)
+            else:
+                detail = PointDetail(x=x, params=params, kernel=kernel, xp=self.xp, **arrays)
         return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
 
     def iteration(self, item: dict[str, Any], floats: dict[str, Any], params: Params,
@@ -361,15 +371,20 @@ class _Reader:
         update, events), which are the same dict but for an exact reader."""
         estep = self.estep(item, params, x, kernel, float(floats["log_likelihood"]))
         after = self.params(item)
-        mdetail = None
-        if estep.detail is not None:
+        mdetail: MStepDetail | FamilyMStepDetail | None = None
+        if estep.detail is not None and self.family is not None:
+            mdetail = FamilyMStepDetail(x=x, resp=estep.detail.resp)
+        elif estep.detail is not None:
             mdetail = MStepDetail(x=x, resp=estep.detail.resp, old_means=params.means,
                                   new_means=after.means)
         mstep = MStep(nk=self.array(item["N_k"], "N_k"),
                       sum_rx=self.array(item["sum_rx"], "sum_rx"),
-                      sum_rsq=self.array(item["sum_rsq"], "sum_rsq"), params=after,
+                      sum_rsq=None if self.family is not None
+                      else self.array(item["sum_rsq"], "sum_rsq"), params=after,
                       updated=tuple(floats["updated"]), events=_read_events(floats["events"]),
-                      detail=mdetail)
+                      detail=mdetail,
+                      sum_rm=self.array(item["sum_rm"], "sum_rm") if "sum_rm" in item
+                      else None)
         after_ll = floats.get("log_likelihood_after")
         return Iteration(int(floats["index"]), estep, mstep,
                          math.nan if after_ll is None else float(after_ll))
@@ -377,7 +392,12 @@ class _Reader:
 
 def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     """One float run (the trace's own, or its full-precision companion)."""
-    reader = _Reader(xp)
+    family = None
+    if problem.family != "gaussian":
+        from ..families import family_of
+
+        family = family_of(problem)
+    reader = _Reader(xp, family=family)
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
                   int(data["start"]["seed"]),

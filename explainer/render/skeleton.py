@@ -226,9 +226,10 @@ def highlight_points(detail: PointDetail, spec: str | tuple[int, ...]) -> list[i
     return [most_ambiguous] if most_ambiguous == follow else [most_ambiguous, follow]
 
 def takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
-              value: Any = None, point_x: Any = None) -> dict[str, Any]:
+              value: Any = None, point_x: Any = None, point_of: Any = None) -> dict[str, Any]:
     """Which points belong clearly to which component, which lean, which are ambiguous;
-    *value(n, k)* is r_nk as printed, *point_x(n)* x_n as printed (default: floats)."""
+    *value(n, k)* is r_nk as printed, *point_x(n)* x_n as printed (default: floats), or
+    *point_of(n)* the whole point as the model writes it (``n``, ``x``, ...)."""
     resp = detail.resp
     best = resp.argmax(axis=1)
     top = resp.max(axis=1)
@@ -252,8 +253,10 @@ def takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
             x = float(x)
         else:
             x = [float(v) for v in x]
-        return {"n": n + 1, "x": x, "r": [float(v) if value is None else value(n, k)
-                                          for k, v in enumerate(resp[n])]}
+        r = [float(v) if value is None else value(n, k) for k, v in enumerate(resp[n])]
+        if point_of is not None:
+            return {**point_of(n), "r": r}
+        return {"n": n + 1, "x": x, "r": r}
 
     groups = [{"k": k + 1, "label": labels[k],
                "clearly": _point_list(np.flatnonzero((best == k) & clear), limit, point),
@@ -344,7 +347,7 @@ def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
 def _repeats(iteration: Iteration) -> bool:
     """Whether an iteration ended with the parameters it started from."""
     return all(np.array_equal(iteration.estep.params.get(p), iteration.mstep.params.get(p))
-               for p in defaults.PARAMETERS)
+               for p in iteration.estep.params.names)
 
 def _gain(before: float, after: float, gain: float) -> str:
     """What the change of the log-likelihood over one iteration is: ``gain``, ``none``
@@ -394,6 +397,7 @@ def document(trace: Trace, sheet: Sheet, iteration: Callable[..., dict[str, Any]
     sheet.settle()
     context = {
         "decimals": problem.decimals,
+        "family": problem.family,
         "flavor": defaults.FLAVOR,
         "title": problem.title,
         "paper": problem.paper,

@@ -38,7 +38,11 @@ def check_trace(trace: Trace) -> None:
     """Raise ProblemError("trace", ...) naming the first inconsistent value."""
     problem = trace.problem
     n, k = problem.n_samples, problem.components
-    d = problem.dim
+    d: int | Any = problem.dim
+    if problem.family != "gaussian":
+        from ..families import family_of
+
+        d = family_of(problem)  # the shapes and sums are the family's
     runs = [("", trace, problem.carry == "rounded")]
     if trace.full is not None:
         runs.append(("full_precision.", trace.full, False))
@@ -76,16 +80,35 @@ def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> Non
         _fail(f"{field}{index}", "expected a finite number")
 
 
-def _params(field: str, params: Params, k: int, d: int, rounded: bool = False) -> None:
-    shapes = {"weights": (k,), "means": (k,) if d == 1 else (k, d),
-              "variances": (k,) if d == 1 else (k, d, d)}
+def _family_shape(family: Any, k: int) -> tuple[int, ...]:
+    """The shape of another family's parameter and of its sum_rx."""
+    if family.name == "categorical":
+        return (k, len(family.categories))
+    return (k, family.problem.dim) if family.vector else (k,)
+
+
+def _params(field: str, params: Params, k: int, d: Any, rounded: bool = False) -> None:
+    if not isinstance(d, int):  # another family: its parameter, within its range
+        name = d.parameter
+        shapes = {"weights": (k,), name: _family_shape(d, k)}
+    else:
+        shapes = {"weights": (k,), "means": (k,) if d == 1 else (k, d),
+                  "variances": (k,) if d == 1 else (k, d, d)}
     for name, shape in shapes.items():
         array = params.get(name)
+        if array is None:
+            _fail(f"{field}.{name}", "missing")
         _shape(f"{field}.{name}", array, shape)
         _finite(f"{field}.{name}", array)
     weights = params.weights
     if np.any(weights < 0) or (not rounded and np.any(weights > 1)):
         _fail(f"{field}.weights", "expected weights from 0 to 1")
+    if not isinstance(d, int):
+        value = params.get(d.parameter)
+        if np.any(value < 0) or (d.parameter != "rates" and np.any(value > 1)):
+            _fail(f"{field}.{d.parameter}", "expected rates >= 0" if d.parameter == "rates"
+                  else "expected probabilities from 0 to 1")
+        return
     variances = params.variances if d == 1 else np.diagonal(params.variances, axis1=1, axis2=2)
     if np.any(variances <= 0):
         _fail(f"{field}.variances", "expected variances > 0")
@@ -120,15 +143,22 @@ def _iteration(field: str, it: Iteration, n: int, k: int, d: int, rounded: bool)
     _estep(field, it.estep, n, k, d, rounded)
     mstep = it.mstep
     _params(field, mstep.params, k, d, rounded)
-    for name, array, shape in (("N_k", mstep.nk, (k,)),
-                               ("sum_rx", mstep.sum_rx, (k,) if d == 1 else (k, d)),
-                               ("sum_rsq", mstep.sum_rsq, (k,) if d == 1 else (k, d, d))):
+    if isinstance(d, int):
+        sums = (("N_k", mstep.nk, (k,)),
+                ("sum_rx", mstep.sum_rx, (k,) if d == 1 else (k, d)),
+                ("sum_rsq", mstep.sum_rsq, (k,) if d == 1 else (k, d, d)))
+    else:
+        sums = (("N_k", mstep.nk, (k,)), ("sum_rx", mstep.sum_rx, _family_shape(d, k)),
+                *((("sum_rm", mstep.sum_rm, (k,)),) if d.name == "binomial" else ()))
+    for name, array, shape in sums:
+        if array is None:
+            _fail(f"{field}.{name}", "missing")
         _shape(f"{field}.{name}", array, shape)
         _finite(f"{field}.{name}", array)
     if np.any(mstep.nk < 0) or (not rounded and np.any(mstep.nk > n * (1 + ROW_SUM_TOLERANCE))):
         _fail(f"{field}.N_k", f"expected N_k from 0 to {n}")
     if not rounded and it.estep.detail is not None:
-        _sums(field, it, n)
+        _sums(field, it, n, None if isinstance(d, int) else d)
 
 
 def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray | float) -> None:
@@ -138,9 +168,10 @@ def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray 
         _fail(f"{field}{index}", "does not follow from the values it is computed from")
 
 
-def _sums(field: str, it: Iteration, n: int) -> None:
+def _sums(field: str, it: Iteration, n: int, family: Any = None) -> None:
     """A full-precision iteration's numbers follow from each other: r_nk from the logs,
-    N_k and the weighted sums from r_nk, and the updated weights and means from those."""
+    N_k and the weighted sums from r_nk, and the updated weights and means from those
+    (another *family*'s parameter from its sums)."""
     detail, mstep = it.estep.detail, it.mstep
     assert detail is not None
     with np.errstate(invalid="ignore", over="ignore"):
@@ -149,12 +180,28 @@ def _sums(field: str, it: Iteration, n: int) -> None:
     _close(f"{field}.responsibilities", detail.resp, from_logs, 1.0)
     resp = np.asarray(detail.resp, dtype=float)
     _close(f"{field}.N_k", mstep.nk, resp.sum(axis=0), n)
-    x = np.asarray(detail.x, dtype=float)
+    x = np.asarray(detail.x if family is None else family.encoded(detail.x), dtype=float)
     sum_rx = resp.T @ x
     scale = resp.T @ np.abs(x)
     _close(f"{field}.sum_rx", mstep.sum_rx, sum_rx, scale)
     if "weights" in mstep.updated:
         _close(f"{field}.weights", mstep.params.weights, mstep.nk / n, 1.0)
+    if family is not None:
+        stats = {"sum_rx": mstep.sum_rx}
+        if family.name == "binomial":
+            _close(f"{field}.sum_rm", mstep.sum_rm, resp.T @ family.trials,
+                   resp.T @ family.trials)
+            stats["sum_rm"] = mstep.sum_rm
+        if family.parameter in mstep.updated:
+            full = mstep.nk >= defaults.EMPTY_COMPONENT_NK
+            from ..backend import FLOAT
+
+            expected = family.estimate(stats, np.where(full, mstep.nk, 1.0), FLOAT)
+            keep = full.reshape((-1,) + (1,) * (expected.ndim - 1))
+            _close(f"{field}.{family.parameter}",
+                   np.where(keep, mstep.params.get(family.parameter), 0.0),
+                   np.where(keep, expected, 0.0), 1.0)
+        return
     if "means" in mstep.updated:
         full = mstep.nk >= defaults.EMPTY_COMPONENT_NK  # an empty component keeps its mean
         means = mstep.sum_rx / np.where(full, mstep.nk, 1.0).reshape(

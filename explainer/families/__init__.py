@@ -1,0 +1,40 @@
+"""Mixture families beyond the Gaussian: binomial, Bernoulli, Poisson, categorical.
+
+Each family is one module holding everything that is its own: how its data and its
+starting parameter are read from a spec, its log density, the M-step's sufficient
+statistics and update, and what a document needs to write them out (see
+``render/context_family.py`` and ``templates/families/``). The EM loop, the trace,
+the skeleton of a document and the JSON trace are shared.
+
+Adding a family is a module here (a :class:`~explainer.families.base.Family`
+subclass), its entry in :data:`FAMILIES`, and its formula macros in
+``templates/families/<name>.math.j2``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import Family
+from .bernoulli import Bernoulli
+from .binomial import Binomial
+from .categorical import Categorical
+from .poisson import Poisson
+
+if TYPE_CHECKING:
+    from ..problem import Problem
+
+FAMILIES: dict[str, type[Family]] = {
+    "binomial": Binomial, "bernoulli": Bernoulli, "poisson": Poisson,
+    "categorical": Categorical}
+# The parameter each family's components have besides a weight (the spec's init key).
+PARAMETER_OF = {name: cls.parameter for name, cls in FAMILIES.items()}
+
+
+def family_of(problem: "Problem") -> Family:
+    """The family of *problem* (not the Gaussian's), bound to its data's extras (a
+    binomial's trials, a categorical's categories)."""
+    return FAMILIES[problem.family](problem)
+
+
+__all__ = ["FAMILIES", "PARAMETER_OF", "Family", "family_of"]

@@ -1,0 +1,279 @@
+"""What every family of a mixture beyond the Gaussian shares: the E-step and M-step
+written against the arithmetic backend, and the reading of a family's spec.
+
+A family supplies its log density f_k(x_n), the sums of its M-step (its sufficient
+statistics) and its update, and reads its data and its starting parameter. The
+E-step (r_nk = pi_k f_k(x_n) / sum_j pi_j f_j(x_n), in log space) and the weights'
+update (pi_k = N_k / N) are the Gaussian's, through the same backend.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from .. import backend as formulas
+from .. import defaults
+from ..backend import Backend
+from ..errors import ProblemError
+from ..numbers import parse_fraction_list
+from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params
+
+if TYPE_CHECKING:
+    from ..problem import Problem
+
+
+class Family:
+    """One family of component distributions, bound to a problem's data.
+
+    Subclasses set :attr:`name`, :attr:`parameter` (the spec's init key and the
+    :class:`~explainer.trace.Params` field) and :attr:`vector` (whether the parameter is
+    a vector per component), and implement :meth:`log_density`, :meth:`statistics`,
+    :meth:`estimate`, :meth:`read_data` and :meth:`read_parameter`.
+    """
+
+    name = ""
+    parameter = ""
+    vector = False
+    # What the spec says the data are, for errors and help.
+    data_kind = ""
+
+    def __init__(self, problem: "Problem"):
+        self.problem = problem
+        self.trials = problem.trials
+        self.categories = problem.categories
+
+    # ------------------------------------------------------------------ the model
+
+    def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
+        """log f_k(x_n), shape (n_samples, n_components)."""
+        raise NotImplementedError
+
+    def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
+        """The M-step's sums: ``sum_rx`` (sum_n r_nk x_n) and any others."""
+        return {"sum_rx": xp.column_sums(resp, self.encoded(x))}
+
+    def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
+                 xp: Backend) -> np.ndarray:
+        """The new parameter of every component from the sums (N_k > 0 assumed)."""
+        raise NotImplementedError
+
+    def encoded(self, x: np.ndarray) -> np.ndarray:
+        """The data as the sums weigh them (a categorical point as its indicator row)."""
+        return x
+
+    def boundary(self, value: np.ndarray) -> np.ndarray:
+        """Which entries of a parameter are on the edge of their range (p of 0 or 1, a
+        rate of 0), where some points get probability 0."""
+        return (value == 0) | (value == 1)
+
+    # ------------------------------------------------------------------ the document
+    # What a document writes out for this family (render/context_family.py): the
+    # templates in templates/*/families/<name>.* write these terms.
+
+    # Whether the document writes 1 - p beside p (binomial, Bernoulli).
+    complement = False
+
+    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
+                      cells: Any) -> dict[str, Any]:
+        """The operands of f_k(x_n) written out, and the equation that gives its printed
+        *cell* from them (registered on *sheet* under *key*); *cells* holds the printed
+        parameters (``ParamCells``)."""
+        raise NotImplementedError
+
+    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
+                     whole: bool) -> dict[str, Any]:
+        """The written-out sums of component k's new parameter (*new*: its printed
+        cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
+        marks elided ones, and then *whole* is False), with their equations."""
+        raise NotImplementedError
+
+    def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
+                     whole: bool, members: Any, labels: list[str]) -> dict[str, Any]:
+        """Bernoulli and categorical updates: entry j of the parameter is the sum of
+        r_nk over the points in ``members(n, j)``, divided by N_k."""
+        from ..render import shown as sh
+
+        entries = []
+        for j, label in enumerate(labels):
+            chosen = [n for n in terms if n is not None and members(n, j)]
+            total = sheet.cell(("sum_rx", index, k, j), float(mstep.sum_rx[k, j]),
+                               given=whole and not chosen)
+            if whole and chosen:
+                sheet.equation(("sum_rx", index, k, j), total, [r[n] for n in chosen],
+                               sh.d_sum)
+            sheet.equation((self.parameter, index, k, j), new[j], [total, nk],
+                           lambda a, b: a / b)
+            entries.append({"j": j + 1, "label": label,
+                            "members": [{"n": n + 1, "r": r[n]} for n in chosen],
+                            "sum": total, "new": new[j]})
+        return {"entries": entries, "whole": whole}
+
+    def estep_remarks(self, problem: "Problem") -> list[dict[str, Any]]:
+        """Remarks of the family's own under an E-step (named by kind)."""
+        return []
+
+    def document_remarks(self, trace: Any) -> list[dict[str, Any]]:
+        """Remarks of the family's own on the whole run."""
+        return []
+
+    # ------------------------------------------------------------------ the steps
+
+    def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
+        """Responsibilities and log-likelihood of *params*, with the per-point detail."""
+        log_densities = self.log_density(xp, x, params)
+        log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
+        resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
+        log_likelihood = float(np.sum(xp.to_float(log_mixture)))
+        for array in (log_weighted, log_mixture, resp):
+            array.setflags(write=False)
+        detail = FamilyDetail(x=x, params=params, family=self, log_weighted=log_weighted,
+                              log_mixture=log_mixture, resp=resp, xp=xp)
+        return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
+
+    def m_step(self, x: np.ndarray, resp: np.ndarray, current: Params,
+               update: tuple[str, ...], xp: Backend) -> MStep:
+        """Re-estimate the parameters named in *update*; an empty component (N_k ~ 0)
+        keeps its parameter, and a parameter reaching the edge of its range is an
+        event the document explains."""
+        nk = xp.simplify(xp.carry(xp.column_sums(resp)))
+        nk_float = xp.to_float(nk)
+        empty = nk_float < defaults.EMPTY_COMPONENT_NK
+        events = [Event("empty_component", int(k), float(nk_float[k]))
+                  for k in np.flatnonzero(empty)]
+        stats = {name: xp.simplify(xp.carry(value))
+                 for name, value in self.statistics(xp, x, resp).items()}
+        weights = (xp.simplify(xp.carry(xp.quotient(nk, x.shape[0]))) if "weights" in update
+                   else current.weights.copy())
+        old = current.get(self.parameter)
+        if self.parameter in update:
+            safe = np.where(empty, xp.constant(1.0), nk)
+            fresh = xp.simplify(xp.carry(self.estimate(stats, safe, xp)))
+            by_k = (slice(None), None) if old.ndim > 1 else (slice(None),)
+            new = np.where(empty[by_k], old, fresh)
+            edge_before = self.boundary(xp.to_float(old))
+            edge_now = self.boundary(xp.to_float(new))
+            for index in zip(*np.nonzero(edge_now & ~edge_before)):
+                k = int(index[0])
+                if not empty[k]:
+                    events.append(Event("boundary", k, float(xp.to_float(new)[index]),
+                                        cause=str(int(index[1]) + 1) if len(index) > 1
+                                        else ""))
+        else:
+            new = old.copy()
+        params = Params(weights=weights, **{self.parameter: new})
+        for array in (nk, *stats.values()):
+            array.setflags(write=False)
+        return MStep(nk=nk, sum_rx=stats["sum_rx"], sum_rsq=None, params=params,
+                     updated=update, events=tuple(events),
+                     detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
+
+    def start_params(self, problem: "Problem", xp: Backend) -> Params:
+        """The given starting parameters in *xp*'s arithmetic."""
+        return Params(weights=xp.asarray(problem.weights),
+                      **{self.parameter: xp.asarray(problem.get_start(self.parameter))})
+
+    def fallback(self, x: np.ndarray, k: int, xp: Backend) -> Params:
+        """What a component keeps when random responsibilities leave it empty: equal
+        weights and the parameter of the whole data."""
+        ones = np.ones((x.shape[0], 1))
+        stats = self.statistics(xp, x, xp.asarray(ones))
+        whole = self.estimate(stats, xp.asarray([x.shape[0]]), xp)
+        return Params(weights=xp.asarray([1] * k) / k,
+                      **{self.parameter: np.concatenate([whole] * k)})
+
+    # ------------------------------------------------------------------ reading a spec
+
+    @classmethod
+    def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
+                  numbers: list[Any] | None) -> dict[str, Any]:
+        """The family's data from the spec: ``data`` (a float array), and ``trials`` or
+        ``categories`` where the family has them. *numbers* are the points as read by
+        the Gaussian's reader (floats or rows of floats), *raw* the spec's own list
+        (for categories written as words); either may be None."""
+        raise NotImplementedError
+
+    @classmethod
+    def read_parameter(cls, init: Mapping[str, Any], components: int,
+                       read: Mapping[str, Any]) -> np.ndarray:
+        """The starting parameter (init.<parameter>), checked."""
+        raise NotImplementedError
+
+
+def xlogy(xp: Backend, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """counts_n * log(values_k), shape (n_samples, n_components[, d]), with 0 log 0 = 0
+    (a count of 0 gets no factor, whatever the value)."""
+    logs = xp.log(values)
+    counts = counts.reshape(counts.shape[0], 1, *counts.shape[1:])
+    with np.errstate(invalid="ignore"):
+        product = counts * logs[None]
+    return np.where(counts == 0, xp.constant(0.0), product)
+
+
+def log_factorials(xp: Backend, counts: np.ndarray) -> np.ndarray:
+    """log(c!) of each count."""
+    if xp.name == "exact":
+        return xp.log(xp.asarray([math.factorial(int(c)) for c in counts]))
+    values, inverse = np.unique(counts, return_inverse=True)
+    logs = np.array([math.lgamma(v + 1.0) for v in values.tolist()])
+    return logs[inverse.reshape(-1)]
+
+
+def whole_numbers(values: np.ndarray, field: str, what: str, low: int = 0,
+                  high: float = defaults.MAX_COUNT) -> None:
+    """Every value a whole number from *low* to *high*, else an error naming the first."""
+    bad = np.flatnonzero((values != np.floor(values)) | (values < low) | (values > high))
+    if len(bad):
+        n = int(bad[0])
+        raise ProblemError(f"{field}[{n + 1}]", f"expected {what} (a whole number from {low} "
+                                                f"to {high:,.0f}), but got "
+                                                f"{values[n]:g}")
+
+
+def probabilities(init: Mapping[str, Any], name: str, components: int,
+                  width: int | None) -> np.ndarray:
+    """init.<name>: a probability per component (*width* None), or a row of *width*
+    probabilities per component; each in [0, 1]."""
+    field = f"init.{name}"
+    raw = init.get(name)
+    if raw is None:
+        shape = "a probability" if width is None else f"a row of {width} probabilities"
+        raise ProblemError(field, f"missing; init_method 'given' needs {shape} per "
+                                  f"component ({components})")
+    if isinstance(raw, str) and ";" in raw:
+        raw = [row.replace(",", " ").split() for row in raw.split(";") if row.strip()]
+    if width is None:
+        rows = [float(v) for v in parse_fraction_list(raw, field)]
+        if len(rows) != components:
+            raise ProblemError(field, f"expected {components} probabilities (one per "
+                                      f"component), but got {len(rows)}")
+    else:
+        if not isinstance(raw, (list, tuple)) or len(raw) != components:
+            raise ProblemError(field, f"expected {components} rows (one per component) of "
+                                      f"{width} probabilities, but got {raw!r}")
+        rows = []
+        for k, row in enumerate(raw):
+            if not isinstance(row, (list, tuple, str)):
+                row = [row]
+            values = [float(v) for v in parse_fraction_list(row, f"{field}[{k + 1}]")]
+            if len(values) != width:
+                raise ProblemError(f"{field}[{k + 1}]", f"expected {width} probabilities "
+                                                        f"(one per {cls_word(name)}), but "
+                                                        f"got {len(values)}")
+            rows.append(values)
+    array = np.array(rows, dtype=float)
+    outside = np.argwhere((array < 0) | (array > 1))
+    if len(outside):
+        index = "".join(f"[{int(i) + 1}]" for i in outside[0])
+        raise ProblemError(f"{field}{index}", f"expected a probability from 0 to 1, but got "
+                                              f"{array[tuple(outside[0])]:g}")
+    array.setflags(write=False)
+    return array
+
+
+def cls_word(name: str) -> str:
+    return "category" if name == "probs" else "coordinate"

@@ -1,0 +1,135 @@
+"""Categorical mixtures: each point is one of C categories (an answer chosen from a
+list, a blood group), and each component a vector of C probabilities summing to 1.
+
+    f_k(x_n) = q_k,c   where c is x_n's category
+    M-step:  q_k,c = sum_n r_nk [x_n = c] / N_k   (the expected share of category c)
+
+The data are stored as category indices 0, ..., C - 1 (``problem.categories`` holds
+their names as written).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .. import defaults
+from ..backend import Backend
+from ..errors import ProblemError
+from ..trace import MStep, Params
+from .base import Family, probabilities
+
+
+class Categorical(Family):
+    name = "categorical"
+    parameter = "probs"
+    vector = True
+    data_kind = "category names (or numbers) from model.categories"
+
+    def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
+        logs = xp.log(params.probs)  # (K, C)
+        return logs[:, x.astype(int)].T
+
+    def encoded(self, x: np.ndarray) -> np.ndarray:
+        return np.eye(len(self.categories))[x.astype(int)]
+
+    def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
+                 xp: Backend) -> np.ndarray:
+        return xp.quotient(stats["sum_rx"], nk[:, None])
+
+    def boundary(self, value: np.ndarray) -> np.ndarray:
+        return value == 0
+
+    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
+                      cells: Any) -> dict[str, Any]:
+        """q_k,c of x_n's category c."""
+        c = int(self.problem.data[n])
+        sheet.equation(key, cell, [cells.value[k][c]], lambda q: q)
+        return {"c": c + 1, "category": self.categories[c], "q": cells.value[k][c]}
+
+    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
+                     whole: bool) -> dict[str, Any]:
+        """q_k,c = (sum of r_nk over the points in category c) / N_k."""
+        data = self.problem.data
+        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new, whole,
+                                 lambda n, c: int(data[n]) == c, list(self.categories))
+
+    def document_remarks(self, trace: Any) -> list[dict[str, Any]]:
+        """With one category per point and every parameter re-estimated, one M-step
+        already gives each category its share of the data as its mixture probability
+        (sum_k pi_k q_kc = count_c / N), the largest likelihood there is."""
+        if trace.iterations and set(trace.problem.update) == {"weights", "probs"}:
+            return [{"kind": "one_draw"}]
+        return []
+
+    @classmethod
+    def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
+                  numbers: list[Any] | None) -> dict[str, Any]:
+        values = raw if raw is not None else numbers
+        assert values is not None
+        labels = [_label(v, f"data[{n + 1}]") for n, v in enumerate(values)]
+        given = (spec.get("model") or {}).get("categories")
+        if given is not None:
+            from ..problem import _texts
+
+            if isinstance(given, str):
+                given = [part.strip() for part in given.split(",")]
+            count = len(given) if isinstance(given, (list, tuple)) else 0
+            if not 2 <= count <= defaults.MAX_CATEGORIES:
+                raise ProblemError("model.categories", f"expected 2 to "
+                                                       f"{defaults.MAX_CATEGORIES} category "
+                                                       f"names, but got {given!r}")
+            categories = _texts([_label(v, "model.categories") for v in given],
+                                "model.categories", count, "category")
+        else:
+            categories = tuple(sorted(set(labels), key=_order))
+            if len(categories) > defaults.MAX_CATEGORIES:
+                raise ProblemError("data", f"{len(categories)} categories are more than the "
+                                           f"limit of {defaults.MAX_CATEGORIES}")
+        index = {c: i for i, c in enumerate(categories)}
+        for n, label in enumerate(labels):
+            if label not in index:
+                raise ProblemError(f"data[{n + 1}]", f"expected one of the categories "
+                                                     f"{', '.join(categories)}, but got "
+                                                     f"{label!r}")
+        codes = np.array([index[label] for label in labels], dtype=float)
+        codes.setflags(write=False)
+        return {"data": codes, "categories": categories}
+
+    @classmethod
+    def read_parameter(cls, init: Mapping[str, Any], components: int,
+                       read: Mapping[str, Any]) -> np.ndarray:
+        probs = probabilities(init, "probs", components, len(read["categories"]))
+        for k, row in enumerate(probs):
+            if abs(row.sum() - 1) > defaults.WEIGHT_SUM_TOL:
+                raise ProblemError(f"init.probs[{k + 1}]", f"expected probabilities summing "
+                                                           f"to 1 (one per category: "
+                                                           f"{', '.join(read['categories'])})"
+                                                           f", but they sum to "
+                                                           f"{row.sum():.10g}")
+        return probs
+
+
+def _label(value: Any, field: str) -> str:
+    """A category as written: a name or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ProblemError(field, f"expected a category name, but got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ProblemError(field, f"expected a category name or a whole number, but "
+                                      f"got {value!r}")
+        value = int(value)
+    text = str(value).strip()
+    if not text:
+        raise ProblemError(field, "expected a category name, but got nothing")
+    return text
+
+
+def _order(label: str) -> tuple[int, float, str]:
+    """Numbers in numeric order, before names in alphabetical order."""
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)

@@ -1,0 +1,303 @@
+"""The document's context for a mixture of another family than the Gaussian (binomial,
+Bernoulli, Poisson, categorical): the skeleton (``skeleton.document``) filled with what
+such a mixture prints.
+
+What is the same for every family is here: the parameters' cells, the E-step's table
+(each cell ``expression = value``, p(x_n), r_nk), the worked responsibilities, N_k and
+the weights, the conclusion, the summary and the clustering. What is a family's own
+comes from its module in :mod:`explainer.families`: how one likelihood is written out
+(:meth:`~explainer.families.base.Family.density_terms`) and the sums of its M-step
+(:meth:`~explainer.families.base.Family.update_terms`); its templates write them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..families import Family, family_of
+from ..trace import EStep, Iteration, MStep, Params, Trace
+from . import shown as sh
+from .shown import Cell
+from .skeleton import (Later, Sheet, all_equal, direction, document, elide, elide_terms,
+                       highlight_points, iteration_head, row_sums, scientific_remark,
+                       takeaway, wanted_summary)
+
+
+def build_context(trace: Trace) -> dict[str, Any]:
+    """The whole document's context."""
+    family = family_of(trace.problem)
+    sheet = Sheet(trace.problem.decimals)
+    context = document(
+        trace, sheet,
+        lambda it, tr, sh_: _iteration(it, tr, sh_, family),
+        lambda tr, sh_: _estep(tr.final, tr, 0, sh_, family),
+        lambda tr, sh_, labels: _model(tr, sh_, labels, family))
+    return context
+
+
+class ParamCells:
+    """The printed cells of one version of the parameters: ``weights[k]`` and the
+    family's ``value[k]`` (a list of cells per component for a vector parameter), with
+    ``complement[k]`` = 1 - value where the family writes it (binomial, Bernoulli)."""
+
+    def __init__(self, sheet: Sheet, params: Params, family: Family, version: Any,
+                 given: bool):
+        name = family.parameter
+        value = params.get(name)
+        self.weights = [sheet.cell(("weights", version, k), float(w), given=given)
+                        for k, w in enumerate(params.weights)]
+
+        def cell(index: tuple[int, ...]) -> Cell:
+            return sheet.cell((name, version, *index), float(value[index]), given=given)
+        if family.vector:
+            self.value: list[Any] = [[cell((k, i)) for i in range(value.shape[1])]
+                                     for k in range(value.shape[0])]
+        else:
+            self.value = [cell((k,)) for k in range(value.shape[0])]
+        self.complement: list[Any] = []
+        if family.complement:
+            def one_minus(index: tuple[int, ...], p: Cell) -> Cell:
+                q = sheet.cell(("complement", version, *index), 1 - float(value[index]),
+                               given=given and p.shown().exact)
+                sheet.equation(("complement", version, *index), q, [p], lambda v: 1 - v)
+                return q
+            self.complement = [[one_minus((k, i), p) for i, p in enumerate(row)]
+                               if family.vector else one_minus((k,), row)
+                               for k, row in enumerate(self.value)]
+
+
+def _point(family: Family, problem: Any, sheet: Sheet, n: int) -> dict[str, Any]:
+    """Point n as the family writes it (a count, successes of trials, a row of 0/1, a
+    category)."""
+    x = problem.data[n]
+    out: dict[str, Any] = {"n": n + 1}
+    if family.name == "categorical":
+        out["x"] = problem.categories[int(x)]
+    elif family.vector:
+        out["x"] = [int(v) for v in x]
+    else:
+        out["x"] = int(x)
+    if family.name == "binomial":
+        out["trials"] = int(problem.trials[n])
+    return out
+
+
+def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
+           family: Family) -> dict[str, Any]:
+    """The E-step of iteration *index* (0: the E-step-only question)."""
+    problem = trace.problem
+    detail = estep.detail
+    assert detail is not None
+    params = estep.params
+    version = max(index - 1, 0)
+    labels = [problem.component_label(k) for k in range(problem.components)]
+    n_samples, n_components = detail.resp.shape
+    cells = ParamCells(sheet, params, family, ("estep", version),
+                       version == 0 and trace.start.method == "given")
+    equal_weights = all_equal(params.weights)
+    weights = [cells.weights[0]] * n_components if equal_weights else cells.weights
+
+    def row(n: int) -> dict[str, Any]:
+        density, terms, resp = [], [], []
+        for k in range(n_components):
+            cell = sheet.cell(("density", version, n, k), float(detail.density[n, k]),
+                              log=float(detail.log_density[n, k]))
+            terms.append(family.density_terms(sheet, ("density", version, n, k), cell, n, k,
+                                              cells))
+            density.append(cell)
+            resp.append(sheet.resp(version, n, k, detail))
+        mixture = sheet.mixture(version, n, detail, weights, density)
+        return {**_point(family, problem, sheet, n), "terms": terms, "density": density,
+                "mixture": mixture, "resp": resp}
+
+    def worked(n: int) -> dict[str, Any]:
+        r = row(n)
+        pairs = [c for k in range(n_components) for c in (weights[k], r["density"][k])]
+        for k in range(n_components):
+            sheet.equation(("resp", version, n, k), r["resp"][k],
+                           [weights[k], r["density"][k], *pairs],
+                           lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
+        return r
+
+    rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
+    highlight = [worked(n) for n in highlight_points(detail, problem.highlight)]
+    remarks: list[dict[str, Any]] = []
+    if n_components > 1 and equal_weights:
+        remarks.append({"kind": "equal_priors", "weight": weights[0]})
+    if n_components == 1:
+        remarks.append({"kind": "single_component"})
+    remarks.extend(family.estep_remarks(problem))
+    remarks.extend(scientific_remark(rows + highlight, problem.decimals))
+    resp_cell = lambda n, k: sheet.resp(version, n, k, detail)  # noqa: E731
+    return {
+        "index": index,
+        "components": [{"k": k + 1, "label": labels[k], "weight": weights[k],
+                        "value": cells.value[k],
+                        "complement": cells.complement[k] if cells.complement else None}
+                       for k in range(n_components)],
+        "equal_weights": equal_weights,
+        "rows": rows,
+        "omitted": n_samples - sum(r is not None for r in rows),
+        "highlight": highlight,
+        "takeaway": Later(lambda: takeaway(
+            detail, labels, problem.max_rows, resp_cell,
+            point_of=lambda n: _point(family, problem, sheet, n))),
+        "row_sums": Later(lambda: row_sums(rows, problem.decimals)),
+        "remarks": remarks,
+        "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
+    }
+
+
+def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
+           family: Family, log_resp: np.ndarray) -> dict[str, Any]:
+    """N_k, the weights and the family's parameter of M-step *index*, written out."""
+    problem = trace.problem
+    detail = mstep.detail
+    assert detail is not None
+    n_samples = detail.resp.shape[0]
+    terms = elide_terms(n_samples, problem.max_rows)
+    whole = None not in terms
+    empty = {e.component for e in mstep.events if e.kind == "empty_component"}
+    old = ParamCells(sheet, before, family, ("before", index - 1),
+                     index == 1 and trace.start.method == "given")
+    new = ParamCells(sheet, mstep.params, family, index, False)
+    shown_points = [n for n in terms if n is not None]
+
+    def r_cell(n: int, k: int) -> Cell:
+        return sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
+                          log=float(log_resp[n, k]))
+    comps = []
+    for k in range(problem.components):
+        nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
+        rk = {n: r_cell(n, k) for n in shown_points}
+        if whole:
+            sheet.equation(("nk", index, k), nk, list(rk.values()), sh.d_sum)
+        if "weights" in mstep.updated:
+            sheet.equation(("weights", index, k), new.weights[k], [nk],
+                           lambda v: v / n_samples)
+        update = None
+        if family.parameter in mstep.updated and k not in empty:
+            update = family.update_terms(sheet, index, k, mstep, rk, terms, nk,
+                                         new.value[k], whole)
+        before_value, after_value = before.get(family.parameter), \
+            mstep.params.get(family.parameter)
+        comps.append({
+            "k": k + 1, "label": problem.component_label(k), "nk": nk,
+            "terms": [None if n is None else {"n": n + 1, "r": rk[n]} for n in terms],
+            "empty": k in empty, "sums": update,
+            "before": {"weight": old.weights[k], "value": old.value[k]},
+            "after": {"weight": new.weights[k], "value": new.value[k]},
+            "moved": {"weight": direction(float(before.weights[k]),
+                                          float(mstep.params.weights[k]), problem.decimals),
+                      "value": _moved(before_value[k], after_value[k], problem.decimals)},
+        })
+    return {
+        "index": index,
+        "components": comps,
+        "updated": list(mstep.updated),
+        "fixed": [p for p in problem.parameters if p not in mstep.updated],
+        "events": _events(mstep.events, sheet, index, new, family),
+    }
+
+
+def _moved(before: Any, after: Any, decimals: int) -> Any:
+    """``up``, ``down`` or ``same`` for a number; a list of those for a vector."""
+    if np.ndim(before):
+        return [direction(float(b), float(a), decimals) for b, a in zip(before, after)]
+    return direction(float(before), float(after), decimals)
+
+
+def _events(events: Sequence[Any], sheet: Sheet, index: int, new: ParamCells,
+            family: Family) -> list[dict[str, Any]]:
+    return [{"kind": e.kind, "k": e.component + 1, "value": e.value,
+             "entry": int(e.cause) if e.cause else None} for e in events]
+
+
+def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
+               family: Family) -> dict[str, Any]:
+    ctx = iteration_head(iteration, sheet)
+    if iteration.detailed:
+        detail = iteration.estep.detail
+        assert detail is not None
+        ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family)
+        ctx["mstep"] = _mstep(iteration.mstep, iteration.estep.params, trace,
+                              iteration.index, sheet, family, detail.log_resp)
+    return ctx
+
+
+def _value_list(value: Any) -> Any:
+    return [float(v) for v in value] if np.ndim(value) else float(value)
+
+
+def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any:
+    """The family's keys of the document (see skeleton.document)."""
+    problem = trace.problem
+    final = trace.final
+    assert final is not None and final.detail is not None
+    ran = len(trace.iterations)
+    given = trace.start.method == "given"
+    start = ParamCells(sheet, trace.start.params, family, 0, given)
+    end = ParamCells(sheet, final.params, family, ran, given and not ran)
+    detail = final.detail
+    resp = detail.resp
+    best = resp.argmax(axis=1)
+    ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
+    rows = []
+    for n in elide(problem.n_samples, problem.max_rows):
+        if n is None:
+            rows.append(None)
+            continue
+        rows.append({**_point(family, problem, sheet, n),
+                     "resp": [sh.show(float(v), problem.decimals, log=float(lv))
+                              for v, lv in zip(resp[n], detail.log_resp[n])],
+                     "cluster": int(best[n]) + 1,
+                     "tie": [k + 1 for k in np.flatnonzero(np.isclose(
+                         resp[n], resp[n].max(), rtol=0, atol=1e-12))] if ties[n] else None})
+    counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
+              for k in range(len(labels))]
+
+    def table(cells: ParamCells) -> list[dict[str, Any]]:
+        return [{"k": k + 1, "label": labels[k], "weight": cells.weights[k],
+                 "value": cells.value[k]} for k in range(len(labels))]
+
+    summary = []
+    for i in elide(ran, problem.max_rows) if wanted_summary(trace) else []:
+        if i is None:
+            summary.append(None)
+            continue
+        it = trace.iterations[i]
+        summary.append({"index": it.index, "log_likelihood": it.log_likelihood,
+                        "log_likelihood_after": it.log_likelihood_after,
+                        "weights": [float(w) for w in it.mstep.params.weights],
+                        "value": [_value_list(v)
+                                  for v in it.mstep.params.get(family.parameter)],
+                        "detailed": it.detailed})
+
+    def keys() -> dict[str, Any]:
+        return {
+            "dim": problem.dim,
+            "family": family.name,
+            "parameter": family.parameter,
+            "vector": family.vector,
+            "categories": list(problem.categories) if problem.categories else None,
+            "trials": (int(problem.trials[0]) if problem.trials is not None
+                       and all_equal(problem.trials) else None),
+            "data": [None if n is None else _point(family, problem, sheet, n)
+                     for n in elide(problem.n_samples, problem.max_rows)],
+            "updated": list(problem.update),
+            "fixed": [p for p in problem.parameters if p not in problem.update],
+            "start": {"method": trace.start.method, "seed": trace.start.seed,
+                      "params": table(start)},
+            "summary": summary,
+            "final": {"params": table(end),
+                      "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
+                      "clustering": {"rows": rows, "counts": counts, "ties": int(ties.sum()),
+                                     "omitted": problem.n_samples - sum(
+                                         r is not None for r in rows)}},
+            "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value,
+                        "entry": int(e.cause) if e.cause else None} for e in trace.events],
+            "remarks": family.document_remarks(trace),
+        }
+    return keys
