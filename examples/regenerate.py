@@ -74,7 +74,8 @@ def render_pdf(spec: Path) -> bytes:
 
 
 PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "exact" / "exact.yaml",
-                HERE / "hand-2d" / "hand-2d.yaml", HERE / "two-d" / "two-d.yaml"]
+                HERE / "hand-2d" / "hand-2d.yaml", HERE / "two-d" / "two-d.yaml",
+                HERE / "coins" / "coins.yaml"]
 
 
 def fragment(spec: Path, part: str | None = None) -> str:

@@ -81,8 +81,32 @@ class Event:
     points: int = 0
 
 
+class MixtureRows:
+    """What an E-step's stored arrays give for any family: pi_k f_k(x_n), log r_nk and
+    p(x_n) (the class holding them has ``log_weighted``, ``log_mixture`` and ``xp``)."""
+
+    log_weighted: np.ndarray
+    log_mixture: np.ndarray
+    xp: Backend
+
+    @cached_property
+    def weighted_density(self) -> np.ndarray:
+        """pi_k f_k(x_n) (Gaussian: pi_k N(x_n | mu_k, sigma_k^2))."""
+        return _frozen(self.xp.exp(self.log_weighted))
+
+    @cached_property
+    def log_resp(self) -> np.ndarray:
+        """log r_nk, exact where r_nk itself underflows to 0."""
+        return _frozen(self.log_weighted - self.log_mixture[:, None])
+
+    @cached_property
+    def mixture_density(self) -> np.ndarray:
+        """p(x_n) = sum_k pi_k f_k(x_n), shape (n_samples,)."""
+        return _frozen(self.xp.exp(self.log_mixture))
+
+
 @dataclass(frozen=True)
-class PointDetail:
+class PointDetail(MixtureRows):
     """Per-point quantities of one E-step.
 
     Attributes
@@ -175,20 +199,6 @@ class PointDetail:
         """N(x_n | mu_k, sigma_k^2), or exp(exponent) for the proportional kernel."""
         return _frozen(self.xp.exp(self.log_density))
 
-    @cached_property
-    def weighted_density(self) -> np.ndarray:
-        """pi_k N(x_n | mu_k, sigma_k^2)."""
-        return _frozen(self.xp.exp(self.log_weighted))
-
-    @cached_property
-    def log_resp(self) -> np.ndarray:
-        """log r_nk, exact where r_nk itself underflows to 0."""
-        return _frozen(self.log_weighted - self.log_mixture[:, None])
-
-    @cached_property
-    def mixture_density(self) -> np.ndarray:
-        """p(x_n) = sum_k pi_k N(x_n | mu_k, sigma_k^2), shape (n_samples,)."""
-        return _frozen(self.xp.exp(self.log_mixture))
 
 
 @dataclass(frozen=True)
@@ -252,7 +262,7 @@ class MStepDetail:
 
 
 @dataclass(frozen=True)
-class FamilyDetail:
+class FamilyDetail(MixtureRows):
     """Per-point quantities of one E-step of a mixture of another family (binomial,
     Bernoulli, Poisson, categorical): what :class:`PointDetail` holds for Gaussians.
 
@@ -279,17 +289,6 @@ class FamilyDetail:
         """f_k(x_n): the probability of point n under component k."""
         return _frozen(self.xp.exp(self.log_density))
 
-    @cached_property
-    def weighted_density(self) -> np.ndarray:
-        return _frozen(self.xp.exp(self.log_weighted))
-
-    @cached_property
-    def log_resp(self) -> np.ndarray:
-        return _frozen(self.log_weighted - self.log_mixture[:, None])
-
-    @cached_property
-    def mixture_density(self) -> np.ndarray:
-        return _frozen(self.xp.exp(self.log_mixture))
 
 
 @dataclass(frozen=True)

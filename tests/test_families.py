@@ -197,10 +197,54 @@ def test_a_rate_reaching_zero_is_explained():
     assert not np.isnan(trace.final.log_likelihood)
 
 
-def test_latex_pdf_and_plots_are_refused_clearly(tmp_path):
-    for suffix, flag in ((".tex", []), (".pdf", []), (".md", ["--plots"])):
-        out = tmp_path / f"coins{suffix}"
-        result = subprocess.run([sys.executable, "-m", "explainer", "solve", str(COINS), "-o",
-                                 str(out), *flag], capture_output=True, text=True)
-        assert result.returncode == 2 and not out.exists()
-        assert result.stderr.startswith("error: ") and "binomial" in result.stderr
+@pytest.mark.parametrize("name", ["coins", "poisson", "bernoulli"])
+def test_each_example_compiles_as_a_pdf_with_its_figures(tmp_path, name):
+    out = tmp_path / f"{name}.pdf"
+    result = subprocess.run([sys.executable, "-m", "explainer", "solve",
+                             str(EXAMPLES / name / f"{name}.yaml"), "-o", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Figure 1:" in text and "Clustering" in text
+    figures = tmp_path / f"{name}_files"
+    md = subprocess.run([sys.executable, "-m", "explainer", "solve",
+                         str(EXAMPLES / name / f"{name}.yaml"), "-o", str(tmp_path / "x.md"),
+                         "--plots"], capture_output=True, text=True)
+    assert md.returncode == 0, md.stderr
+    assert {p.name for p in (tmp_path / "x_files").iterdir()} == {"fit.png", "loglik.png",
+                                                                  "resp.png"}
+    assert not figures.exists()
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.sampled_from(["binomial", "poisson", "bernoulli", "categorical"]),
+       st.integers(0, 2**16))
+def test_drawn_problems_of_every_family_compile(family, seed):
+    from explainer.render.output import build_pdf
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 4))
+    weights = rng.dirichlet(np.ones(k)).round(3)
+    weights[-1] = round(1 - weights[:-1].sum(), 3)
+    n = int(rng.integers(k, 9))
+    if family == "binomial":
+        spec = {"data": rng.integers(0, 8, n).tolist(), "model": {"trials": 7},
+                "init": {"p": rng.uniform(0.05, 0.95, k).round(2).tolist()}}
+    elif family == "poisson":
+        spec = {"data": rng.integers(0, 15, n).tolist(),
+                "init": {"rates": rng.uniform(0.5, 12, k).round(1).tolist()}}
+    elif family == "bernoulli":
+        spec = {"data": rng.integers(0, 2, (n, 3)).tolist(),
+                "init": {"p": rng.uniform(0.05, 0.95, (k, 3)).round(2).tolist()}}
+    else:
+        spec = {"data": rng.choice(["yes", "no", "maybe"], n).tolist(),
+                "model": {"categories": ["yes", "no", "maybe"]},
+                "init": {"probs": rng.dirichlet(np.ones(3), k).round(2).tolist()}}
+        for row in spec["init"]["probs"]:
+            row[-1] = round(1 - sum(row[:-1]), 2)
+    spec["init"]["weights"] = weights.tolist()
+    spec.setdefault("model", {})["family"] = family
+    trace = run(validate({**spec, "components": k, "stop": {"iterations": 2}}))
+    assert check_markdown(trace.to_markdown()).failures == []
+    assert build_pdf(trace, plots=True).pdf.startswith(b"%PDF")

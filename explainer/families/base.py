@@ -121,6 +121,22 @@ class Family:
         """Remarks of the family's own on the whole run."""
         return []
 
+    # ------------------------------------------------------------------ figures
+
+    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
+        """The values a point can take, to draw each component's probabilities over (with
+        their labels), for *params* (the start and the end); None where they are too
+        many to draw (Bernoulli vectors: 2^d)."""
+        return None
+
+    def on(self, values: np.ndarray) -> "Family":
+        """This family for other points *values* (a binomial's keep its trials)."""
+        return self
+
+    def point_label(self, x: Any) -> str:
+        """A point as a figure's tick label."""
+        return f"{x:g}"
+
     # ------------------------------------------------------------------ the steps
 
     def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:

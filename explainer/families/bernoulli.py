@@ -61,6 +61,9 @@ class Bernoulli(Family):
                                  lambda n, i: data[n, i] == 1,
                                  [str(i + 1) for i in range(data.shape[1])])
 
+    def point_label(self, x: Any) -> str:
+        return "".join(str(int(v)) for v in x)
+
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ success p_k.
 
 from __future__ import annotations
 
+import copy
 import math
 from decimal import Decimal
 from typing import Any, Mapping
@@ -96,6 +97,19 @@ class Binomial(Family):
         if problem.components > 1:
             return [{"kind": "binomial_coefficient"}]
         return []
+
+    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
+        """0, 1, ..., m when every point has the same m trials (at most 200)."""
+        m = self.trials
+        if not np.all(m == m[0]) or m[0] > 200:
+            return None
+        values = np.arange(int(m[0]) + 1, dtype=float)
+        return values, [str(int(v)) for v in values]
+
+    def on(self, values: np.ndarray) -> "Binomial":
+        other = copy.copy(self)
+        other.trials = np.full(len(values), self.trials[0])
+        return other
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

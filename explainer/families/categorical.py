@@ -64,6 +64,12 @@ class Categorical(Family):
             return [{"kind": "one_draw"}]
         return []
 
+    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
+        return np.arange(len(self.categories), dtype=float), list(self.categories)
+
+    def point_label(self, x: Any) -> str:
+        return self.categories[int(x)]
+
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:

@@ -67,6 +67,16 @@ class Poisson(Family):
         return {"terms": [None if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
                           for n in terms], "sum": total, "whole": whole}
 
+    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
+        """0, 1, ... up to the largest count or four standard deviations above the
+        largest rate, whichever is more (at most 200 values)."""
+        top = max(float(np.max(self.problem.data)),
+                  *(float(np.max(p.rates) + 4 * np.sqrt(np.max(p.rates))) for p in params))
+        if top > 200:
+            return None
+        values = np.arange(int(math.ceil(top)) + 1, dtype=float)
+        return values, [str(int(v)) for v in values]
+
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..problem import Problem
-from ..errors import ProblemError
 from ..trace import Trace
 from .context import build_context, select_part
 from .environment import render_template, tidy
@@ -36,10 +35,6 @@ def render_latex(trace: Trace, fragment: bool = False, plots: dict[str, Any] | N
     part alone (defaults.PARTS), of *iteration* for the parts that belong to one.
     *templates* is a folder of the user's templates, searched first.
     """
-    if trace.problem.family != "gaussian":
-        raise ProblemError("format", f"LaTeX documents are written for Gaussian mixtures only "
-                                     f"so far; a {trace.problem.family} mixture is written as "
-                                     f"Markdown or JSON")
     context = build_context(trace)
     context["plots"] = plots or {}
     context["engine"] = engine(trace.problem)

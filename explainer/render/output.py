@@ -213,14 +213,6 @@ def write(trace: Trace, output: Output) -> list[Path]:
     fmt, out, plots, fragment = output.fmt, output.out, output.plots, output.fragment
     selection = {"part": output.part, "iteration": output.iteration,
                  "templates": output.templates}
-    family = trace.problem.family
-    if fmt in ("tex", "pdf") and family != "gaussian":
-        raise ProblemError("--format", f"LaTeX and PDF documents are written for Gaussian "
-                                       f"mixtures only so far; a {family} mixture is written "
-                                       f"as Markdown (.md) or JSON (.json)")
-    if plots and family != "gaussian":
-        raise ProblemError("--plots", f"figures are drawn for Gaussian mixtures only so far, "
-                                      f"not for a {family} mixture")
     if fmt == "json":
         from .json import iter_json
 

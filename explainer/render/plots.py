@@ -18,10 +18,12 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import defaults
+from ..backend import FLOAT
 from ..engine import e_step
 from ..trace import Params, Trace
 
@@ -136,7 +138,10 @@ def loglik_figure(trace: Trace):
 def resp_figure(trace: Trace):
     detail = trace.final.detail
     assert detail is not None
-    order = np.argsort(detail.x, kind="stable")
+    family = _family(trace)
+    # Points in order of x (a Bernoulli vector's points in their own order).
+    order = (np.arange(len(detail.x)) if detail.x.ndim > 1
+             else np.argsort(detail.x, kind="stable"))
     resp = detail.resp[order]
     n = len(order)
     fig = _figure(9, 3.0)
@@ -158,7 +163,9 @@ def resp_figure(trace: Trace):
                    color=colors[k], label=labels[k])
             bottom += resp[:, k]
     if n <= 30:
-        ax.set_xticks(np.arange(n), [f"{v:g}" for v in detail.x[order]])
+        label = family.point_label if family is not None else (lambda v: f"{v:g}")
+        ax.set_xticks(np.arange(n), [label(v) for v in detail.x[order]],
+                      rotation=90 if detail.x.ndim > 1 else 0)
         ax.set_xlabel(_axis(trace, 0, "$x_n$"))
     else:
         ax.set_xticks([])
@@ -326,8 +333,90 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
         return _write_plots(trace, folder, fmt)
 
 
+def _family(trace: Trace) -> Any:
+    """The problem's family (explainer.families), or None for a Gaussian mixture."""
+    if trace.problem.family == "gaussian":
+        return None
+    from ..families import family_of
+
+    return family_of(trace.problem)
+
+
+def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
+    """The data's share of each value (bars) beside the mixture's probability of it
+    (black) and each weighted component's (dashed)."""
+    family = _family(trace)
+    values, labels = support
+    at = family.on(values)
+    detail = at.e_step(values, params, FLOAT).detail
+    assert detail is not None
+    x = trace.problem.data
+    share = np.array([np.mean(x == v) for v in values])
+    colors = _colors(trace.problem.components)
+    named = trace.problem.components <= LEGEND_COMPONENTS
+    ax.bar(values, share, width=0.8, color="0.85", edgecolor="0.6", label="data")
+    for k in range(trace.problem.components):
+        ax.plot(values, detail.weighted_density[:, k], "o--", markersize=3, color=colors[k],
+                label=rf"$\pi_{k + 1} f_{k + 1}$" if named else None)
+    ax.plot(values, detail.mixture_density, "o-", markersize=3, color="black",
+            linewidth=1.4, label="$p(x)$")
+    if len(values) <= 15 or family.name == "categorical":
+        ax.set_xticks(values, labels)
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title)
+    ax.set_xlabel(_axis(trace, 0, "$x$"))
+    ax.set_ylabel("probability")
+    ax.set_ylim(bottom=0)
+
+
+def _bernoulli_panel(ax, trace: Trace, params: Params, title: str) -> None:
+    """Each component's probabilities of a 1, coordinate by coordinate, beside the data's
+    share of 1s (grey)."""
+    x = trace.problem.data
+    d, k = x.shape[1], trace.problem.components
+    colors = _colors(k)
+    width = 0.8 / (k + 1)
+    coords = np.arange(1, d + 1)
+    ax.bar(coords - 0.4 + width / 2, x.mean(axis=0), width=width, color="0.85",
+           edgecolor="0.6", label="data")
+    for j in range(k):
+        ax.bar(coords - 0.4 + width * (j + 1.5), params.p[j], width=width, color=colors[j],
+               label=rf"$\mathbf{{p}}_{j + 1}$" if k <= LEGEND_COMPONENTS else None)
+    if d <= 30:
+        ax.set_xticks(coords)
+    ax.set_title(title)
+    ax.set_xlabel("coordinate $i$")
+    ax.set_ylabel("probability of a 1")
+    ax.set_ylim(0, 1)
+
+
+def family_fit_figure(trace: Trace):
+    """The start and the end of another family's mixture against the data."""
+    family = _family(trace)
+    panels = [(trace.start.params, "start")] if trace.iterations else []
+    n = len(trace.iterations)
+    panels.append((trace.final.params, f"after {n} iteration{'s' if n != 1 else ''}"
+                   if n else "given parameters"))
+    support = family.support([p for p, _ in panels])
+    if support is None and family.name != "bernoulli":
+        return None
+    fig = _figure(9 if len(panels) == 2 else 5.5, 3.4)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (params, title) in zip(axes, panels):
+        if family.name == "bernoulli":
+            _bernoulli_panel(ax, trace, params, title)
+        else:
+            _family_panel(ax, trace, params, title, support)
+    axes[-1].legend(fontsize="small")
+    return fig
+
+
 def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
-    if trace.problem.dim > 1:
+    if trace.problem.family != "gaussian":
+        fit = family_fit_figure(trace)
+        figures = {**({"fit": fit} if fit is not None else {}), "resp": resp_figure(trace)}
+    elif trace.problem.dim > 1:
         figures = {"fit": scatter_fit_figure(trace)}
         if trace.iterations:
             figures["grid"] = grid_figure(trace)
