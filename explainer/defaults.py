@@ -74,6 +74,13 @@ EXP_UNDERFLOW = -745.0
 # whole iteration when it has run EXACT_SECONDS, or before an E-step whose parameters
 # are too long to work with: the terms of the means and variances times the number of
 # points above EXACT_MAX_WORK (SymPy's time grows fast beyond: 1,000 takes about 2 s,
+# Other families' exact values are fractions whose digits grow as powers: p^h has about
+# h times the digits of p. An E-step whose probabilities would have more digits than
+# this is not begun (the iterations before it stay exact).
+EXACT_MAX_DIGITS = 1000
+# ... and no number of an M-step's results has more digits than this (Python writes and
+# reads integers of up to 4,300 digits as text).
+EXACT_MAX_NUMBER_DIGITS = 4000
 # 4,500 about 20 s). The document then goes on in decimals. Values up to
 # EXACT_SIMPLIFY_NODES (whose exponentials are powers of one base up to
 # EXACT_SIMPLIFY_DEGREE) are put over one denominator when that is shorter; an exact

@@ -55,6 +55,10 @@ class ExactInputs:
     weights: tuple[Fraction, ...] | None = None
     means: tuple[Any, ...] | None = None  # d >= 2: rows
     variances: tuple[Any, ...] | None = None  # d >= 2: covariance matrices (nested tuples)
+    # Other families' parameter (binomial, Bernoulli: p; Poisson: rates; categorical: probs).
+    p: tuple[Any, ...] | None = None
+    rates: tuple[Any, ...] | None = None
+    probs: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -1006,10 +1010,7 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
             name for name in defaults.FAMILIES[1:] if defaults.FAMILY_PARAMETERS[name] == key)
         raise ProblemError(path, f"this key is for {owner} mixtures; a {family} mixture has "
                                  f"init.{parameter}")
-    for path, what in (("display.exact", "exact values"),):
-        if _keyed(spec, path):
-            raise ProblemError(path, f"{what} are computed for Gaussian mixtures only so far; "
-                                     f"a {family} mixture is computed in floating point")
+    exact = _keyed(spec, "display.exact")
     if _keyed(spec, "display.carry") == "rounded":
         raise ProblemError("display.carry", f"a rounded carry is for Gaussian mixtures only "
                                             f"so far; a {family} mixture is carried at full "
@@ -1058,14 +1059,21 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError("components", f"expected at most {n} components (one per data "
                                          f"point) when an M-step runs, but got {components}")
 
+    if exact and init_method == "random_responsibilities":
+        raise ProblemError("display.exact", "random_responsibilities draws floating-point "
+                                            "responsibilities, which have no exact form; give "
+                                            "the starting parameters (init)")
     weights = theta = None
+    exact_given: dict[str, Any] = {}
     if init_method == "given":
         if not init:
             raise ProblemError("init", f"missing; give init.weights and init.{parameter}, or "
                                        f"init_method: random_responsibilities")
-        weights = _floats(_parameter(init, "weights", components))
+        written = {"weights": _parameter(init, "weights", components),
+                   parameter: cls.read_parameter(init, components, read)}
+        weights, theta = _floats(written["weights"]), _floats(written[parameter])
         _check_weights(weights)
-        theta = cls.read_parameter(init, components, read)
+        exact_given = {name: _nested(value) for name, value in written.items()}
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
@@ -1073,7 +1081,10 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
     problem = Problem(
         data=data, components=components, weights=weights, init_method=init_method,
         seed=_keyed(spec, "seed"), update=update, family=family,
-        trials=read.get("trials"), categories=read.get("categories"),
+        trials=read.get("trials"), categories=read.get("categories"), exact=exact,
+        exact_inputs=ExactInputs(tuple(Fraction(int(v)) if np.ndim(v) == 0 else
+                                       tuple(Fraction(int(u)) for u in v) for v in data),
+                                 **exact_given) if exact else None,
         variables=_variables(spec.get("variables"), columns, 1 if data.ndim == 1
                              else data.shape[1]),
         **({parameter: theta} if theta is not None else {}),

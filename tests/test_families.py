@@ -7,6 +7,7 @@ Nature Biotechnology 26, 2008)."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import subprocess
 import sys
 
@@ -248,3 +249,30 @@ def test_drawn_problems_of_every_family_compile(family, seed):
     trace = run(validate({**spec, "components": k, "stop": {"iterations": 2}}))
     assert check_markdown(trace.to_markdown()).failures == []
     assert build_pdf(trace, plots=True).pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("name", ["coins", "poisson", "bernoulli"])
+def test_exact_values_equal_the_floats_and_read_back(name):
+    import yaml
+
+    spec = yaml.safe_load((EXAMPLES / name / f"{name}.yaml").read_text())
+    spec["display"] = {"exact": True}
+    trace = run(validate(spec))
+    assert trace.exact is not None and trace.exact.iterations
+    parameter = trace.problem.parameters[1]
+    for exact, floats in zip(trace.exact.iterations, trace.iterations):
+        if exact.estep.detail is not None:
+            got = np.array(exact.estep.detail.resp, dtype=float)
+            assert np.allclose(got, floats.estep.detail.resp, rtol=1e-12, atol=1e-15)
+        for key in ("weights", parameter):
+            assert np.allclose(np.array(exact.mstep.params.get(key), dtype=float),
+                               floats.mstep.params.get(key), rtol=1e-12, atol=0)
+    if name == "coins":  # the first responsibility by hand: 0.6^5 0.4^5 / (... + 0.5^10)
+        first = trace.exact.iterations[0].estep.detail.resp[0, 0]
+        by_hand = Fraction(3, 5) ** 5 * Fraction(2, 5) ** 5
+        assert first == by_hand / (by_hand + Fraction(1, 2) ** 10)
+    text = trace.to_json()
+    assert Trace.from_json(text).to_json() == text
+    markdown = trace.to_markdown()
+    assert "exactly" in markdown and check_markdown(markdown).failures == []
+    assert trace.to_latex().count("\\displaystyle") > 0

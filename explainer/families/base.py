@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend as formulas
 from .. import defaults
-from ..backend import Backend
+from ..backend import Backend, BudgetExceeded
 from ..errors import ProblemError
 from ..numbers import parse_fraction_list
 from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params
@@ -141,6 +141,8 @@ class Family:
 
     def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
         """Responsibilities and log-likelihood of *params*, with the per-point detail."""
+        if xp.budgeted:  # exact: the parameters must be short enough to work with
+            self.check_digits(x, params)
         log_densities = self.log_density(xp, x, params)
         log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
         resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
@@ -150,6 +152,42 @@ class Family:
         detail = FamilyDetail(x=x, params=params, family=self, log_weighted=log_weighted,
                               log_mixture=log_mixture, resp=resp, xp=xp)
         return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
+
+    def check_digits(self, x: np.ndarray, params: Params) -> None:
+        """Exact arithmetic: refuse an E-step whose probabilities would be too long to work
+        with (and to print): a fraction raised to the largest count has about that many
+        times its digits."""
+        import sympy as sp
+
+        def digits(value: Any) -> int:
+            """The digits of every number in *value* (a fraction, or an expression with
+            e^...), counted from their bits: no text of a 10,000-digit number is made."""
+            return sum(int(abs(int(n)).bit_length() * 0.30103) + 1
+                       for atom in sp.preorder_traversal(value) if atom.is_Rational
+                       for n in (atom.p, atom.q))
+        power = max(1, int(np.max(self.trials)) if self.trials is not None
+                    else int(max(np.max(x), 1)))
+        longest = max(digits(v) for v in (*params.weights.ravel(),
+                                          *params.get(self.parameter).ravel()))
+        if longest * power > defaults.EXACT_MAX_DIGITS:
+            raise BudgetExceeded(f"size: the next E-step's probabilities would have about "
+                                 f"{longest * power:,} digits (parameters of about "
+                                 f"{longest} digits to the power {power}), more than "
+                                 f"{defaults.EXACT_MAX_DIGITS:,}")
+
+    def check_result(self, params: Params) -> None:
+        """Exact arithmetic: an M-step's parameters must stay writable (every whole number
+        in them below Python's 4,300 digits of text, with room)."""
+        import sympy as sp
+
+        longest = max((int(abs(int(n)).bit_length() * 0.30103) + 1
+                       for v in (*params.weights.ravel(), *params.get(self.parameter).ravel())
+                       for atom in sp.preorder_traversal(v) if atom.is_Rational
+                       for n in (atom.p, atom.q)), default=0)
+        if longest > defaults.EXACT_MAX_NUMBER_DIGITS:
+            raise BudgetExceeded(f"size: the M-step's parameters would hold a number of "
+                                 f"about {longest:,} digits, more than "
+                                 f"{defaults.EXACT_MAX_NUMBER_DIGITS:,}")
 
     def m_step(self, x: np.ndarray, resp: np.ndarray, current: Params,
                update: tuple[str, ...], xp: Backend) -> MStep:
@@ -182,6 +220,8 @@ class Family:
         else:
             new = old.copy()
         params = Params(weights=weights, **{self.parameter: new})
+        if xp.budgeted:
+            self.check_result(params)
         for array in (nk, *stats.values()):
             array.setflags(write=False)
         return MStep(nk=nk, sum_rx=stats["sum_rx"], sum_rsq=None, params=params,
@@ -189,9 +229,11 @@ class Family:
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
 
     def start_params(self, problem: "Problem", xp: Backend) -> Params:
-        """The given starting parameters in *xp*'s arithmetic."""
-        return Params(weights=xp.asarray(problem.weights),
-                      **{self.parameter: xp.asarray(problem.get_start(self.parameter))})
+        """The given starting parameters in *xp*'s arithmetic (exact: as written)."""
+        source: Any = problem.exact_inputs if xp.name == "exact" else problem
+        assert source is not None
+        return Params(weights=xp.asarray(source.weights),
+                      **{self.parameter: xp.asarray(getattr(source, self.parameter))})
 
     def fallback(self, x: np.ndarray, k: int, xp: Backend) -> Params:
         """What a component keeps when random responsibilities leave it empty: equal
@@ -215,8 +257,9 @@ class Family:
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
-                       read: Mapping[str, Any]) -> np.ndarray:
-        """The starting parameter (init.<parameter>), checked."""
+                       read: Mapping[str, Any]) -> list[Any]:
+        """The starting parameter (init.<parameter>), checked, as written (Fractions: a
+        list, or a list of rows)."""
         raise NotImplementedError
 
 
@@ -251,9 +294,9 @@ def whole_numbers(values: np.ndarray, field: str, what: str, low: int = 0,
 
 
 def probabilities(init: Mapping[str, Any], name: str, components: int,
-                  width: int | None) -> np.ndarray:
+                  width: int | None) -> list[Any]:
     """init.<name>: a probability per component (*width* None), or a row of *width*
-    probabilities per component; each in [0, 1]."""
+    probabilities per component; each in [0, 1]; as written (Fractions)."""
     field = f"init.{name}"
     raw = init.get(name)
     if raw is None:
@@ -263,7 +306,7 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
     if isinstance(raw, str) and ";" in raw:
         raw = [row.replace(",", " ").split() for row in raw.split(";") if row.strip()]
     if width is None:
-        rows = [float(v) for v in parse_fraction_list(raw, field)]
+        rows: list[Any] = parse_fraction_list(raw, field)
         if len(rows) != components:
             raise ProblemError(field, f"expected {components} probabilities (one per "
                                       f"component), but got {len(rows)}")
@@ -275,20 +318,20 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
         for k, row in enumerate(raw):
             if not isinstance(row, (list, tuple, str)):
                 row = [row]
-            values = [float(v) for v in parse_fraction_list(row, f"{field}[{k + 1}]")]
+            values = parse_fraction_list(row, f"{field}[{k + 1}]")
             if len(values) != width:
                 raise ProblemError(f"{field}[{k + 1}]", f"expected {width} probabilities "
                                                         f"(one per {cls_word(name)}), but "
                                                         f"got {len(values)}")
             rows.append(values)
-    array = np.array(rows, dtype=float)
+    array = np.array([[float(v) for v in row] if isinstance(row, list) else float(row)
+                      for row in rows])
     outside = np.argwhere((array < 0) | (array > 1))
     if len(outside):
         index = "".join(f"[{int(i) + 1}]" for i in outside[0])
         raise ProblemError(f"{field}{index}", f"expected a probability from 0 to 1, but got "
                                               f"{array[tuple(outside[0])]:g}")
-    array.setflags(write=False)
-    return array
+    return rows
 
 
 def cls_word(name: str) -> str:

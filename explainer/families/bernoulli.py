@@ -82,5 +82,5 @@ class Bernoulli(Family):
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
-                       read: Mapping[str, Any]) -> np.ndarray:
+                       read: Mapping[str, Any]) -> list[Any]:
         return probabilities(init, "p", components, read["data"].shape[1])

@@ -28,14 +28,14 @@ class Binomial(Family):
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         p = params.p
-        m = self.trials
+        m = xp.asarray([int(v) for v in self.trials]) if xp.name == "exact" else self.trials
         log_comb = (log_factorials(xp, m) - log_factorials(xp, x)
                     - log_factorials(xp, m - x))
-        failures = xp.asarray((m - x).tolist()) if xp.name == "exact" else m - x
-        return (xlogy(xp, x, p) + xlogy(xp, failures, 1 - p)) + log_comb[:, None]
+        return (xlogy(xp, x, p) + xlogy(xp, m - x, 1 - p)) + log_comb[:, None]
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
-        trials = xp.asarray(self.trials.tolist()) if xp.name == "exact" else self.trials
+        trials = (xp.asarray([int(v) for v in self.trials]) if xp.name == "exact"
+                  else self.trials)
         return {"sum_rx": xp.column_sums(resp, x), "sum_rm": xp.column_sums(resp, trials)}
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
@@ -148,5 +148,5 @@ class Binomial(Family):
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
-                       read: Mapping[str, Any]) -> np.ndarray:
+                       read: Mapping[str, Any]) -> list[Any]:
         return probabilities(init, "p", components, None)

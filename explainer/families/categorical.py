@@ -32,7 +32,8 @@ class Categorical(Family):
         return logs[:, x.astype(int)].T
 
     def encoded(self, x: np.ndarray) -> np.ndarray:
-        return np.eye(len(self.categories))[x.astype(int)]
+        # Whole numbers: exact responsibilities times them stay exact.
+        return np.eye(len(self.categories), dtype=int)[x.astype(int)]
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:
@@ -106,9 +107,9 @@ class Categorical(Family):
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
-                       read: Mapping[str, Any]) -> np.ndarray:
+                       read: Mapping[str, Any]) -> list[Any]:
         probs = probabilities(init, "probs", components, len(read["categories"]))
-        for k, row in enumerate(probs):
+        for k, row in enumerate(np.array(probs, dtype=float)):
             if abs(row.sum() - 1) > defaults.WEIGHT_SUM_TOL:
                 raise ProblemError(f"init.probs[{k + 1}]", f"expected probabilities summing "
                                                            f"to 1 (one per category: "

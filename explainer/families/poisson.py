@@ -91,11 +91,12 @@ class Poisson(Family):
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
-                       read: Mapping[str, Any]) -> np.ndarray:
+                       read: Mapping[str, Any]) -> list[Any]:
         if init.get("rates") is None:
             raise ProblemError("init.rates", f"missing; init_method 'given' needs "
                                              f"{components} rates (one per component)")
-        rates = np.array([float(v) for v in parse_fraction_list(init["rates"], "init.rates")])
+        given = parse_fraction_list(init["rates"], "init.rates")
+        rates = np.array([float(v) for v in given])
         if len(rates) != components:
             raise ProblemError("init.rates", f"expected {components} rates (one per "
                                              f"component), but got {len(rates)}")
@@ -104,5 +105,4 @@ class Poisson(Family):
                 raise ProblemError(f"init.rates[{k + 1}]",
                                    f"expected a rate > 0 (at most {defaults.MAX_COUNT:,.0f}), "
                                    f"but got {rate:g}")
-        rates.setflags(write=False)
-        return rates
+        return given

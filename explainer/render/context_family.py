@@ -20,9 +20,9 @@ from ..families import Family, family_of
 from ..trace import EStep, Iteration, MStep, Params, Trace
 from . import shown as sh
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, direction, document, elide, elide_terms,
-                       highlight_points, iteration_head, row_sums, scientific_remark,
-                       takeaway, wanted_summary)
+from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
+                       elide_terms, exact_reach, highlight_points, iteration_head, row_sums,
+                       scientific_remark, takeaway, wanted_summary)
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
@@ -32,7 +32,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
     context = document(
         trace, sheet,
         lambda it, tr, sh_: _iteration(it, tr, sh_, family),
-        lambda tr, sh_: _estep(tr.final, tr, 0, sh_, family),
+        lambda tr, sh_: _estep(tr.final, tr, 0, sh_, family,
+                               tr.exact.final if tr.exact is not None else None),
         lambda tr, sh_, labels: _model(tr, sh_, labels, family))
     return context
 
@@ -85,8 +86,9 @@ def _point(family: Family, problem: Any, sheet: Sheet, n: int) -> dict[str, Any]
 
 
 def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
-           family: Family) -> dict[str, Any]:
-    """The E-step of iteration *index* (0: the E-step-only question)."""
+           family: Family, exact: EStep | None = None) -> dict[str, Any]:
+    """The E-step of iteration *index* (0: the E-step-only question); *exact* is the same
+    E-step in exact arithmetic (display.exact), when the exact run reached it."""
     problem = trace.problem
     detail = estep.detail
     assert detail is not None
@@ -96,6 +98,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
     n_samples, n_components = detail.resp.shape
     cells = ParamCells(sheet, params, family, ("estep", version),
                        version == 0 and trace.start.method == "given")
+    exact_detail = exact.detail if exact is not None else None
     equal_weights = all_equal(params.weights)
     weights = [cells.weights[0]] * n_components if equal_weights else cells.weights
 
@@ -110,7 +113,11 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
             resp.append(sheet.resp(version, n, k, detail))
         mixture = sheet.mixture(version, n, detail, weights, density)
         return {**_point(family, problem, sheet, n), "terms": terms, "density": density,
-                "mixture": mixture, "resp": resp}
+                "mixture": mixture, "resp": resp,
+                "exact": None if exact_detail is None else {
+                    "density": list(exact_detail.density[n]),
+                    "mixture": exact_detail.mixture_density[n],
+                    "resp": list(exact_detail.resp[n])}}
 
     def worked(n: int) -> dict[str, Any]:
         r = row(n)
@@ -138,6 +145,9 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
                         "complement": cells.complement[k] if cells.complement else None}
                        for k in range(n_components)],
         "equal_weights": equal_weights,
+        "exact": exact_detail is not None,
+        # The first E-step past the exact run's reach, where the document says so.
+        "exact_missing": problem.exact and index == exact_reach(trace) + 1,
         "rows": rows,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
@@ -151,8 +161,9 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
 
 
 def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
-           family: Family, log_resp: np.ndarray) -> dict[str, Any]:
-    """N_k, the weights and the family's parameter of M-step *index*, written out."""
+           family: Family, log_resp: np.ndarray, exact: MStep | None = None) -> dict[str, Any]:
+    """N_k, the weights and the family's parameter of M-step *index*, written out; *exact*
+    is the same M-step in exact arithmetic."""
     problem = trace.problem
     detail = mstep.detail
     assert detail is not None
@@ -189,6 +200,9 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
             "empty": k in empty, "sums": update,
             "before": {"weight": old.weights[k], "value": old.value[k]},
             "after": {"weight": new.weights[k], "value": new.value[k]},
+            "exact": None if exact is None else {
+                "nk": exact.nk[k], "weight": exact.params.weights[k],
+                "value": _exact_list(exact.params.get(family.parameter)[k])},
             "moved": {"weight": direction(float(before.weights[k]),
                                           float(mstep.params.weights[k]), problem.decimals),
                       "value": _moved(before_value[k], after_value[k], problem.decimals)},
@@ -198,8 +212,14 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
         "components": comps,
         "updated": list(mstep.updated),
         "fixed": [p for p in problem.parameters if p not in mstep.updated],
-        "events": _events(mstep.events, sheet, index, new, family),
+        "events": _events(mstep.events),
+        "exact": exact is not None,
     }
+
+
+def _exact_list(value: Any) -> Any:
+    """An exact parameter of one component: a value, or a list for a vector."""
+    return list(value) if np.ndim(value) else value
 
 
 def _moved(before: Any, after: Any, decimals: int) -> Any:
@@ -209,8 +229,7 @@ def _moved(before: Any, after: Any, decimals: int) -> Any:
     return direction(float(before), float(after), decimals)
 
 
-def _events(events: Sequence[Any], sheet: Sheet, index: int, new: ParamCells,
-            family: Family) -> list[dict[str, Any]]:
+def _events(events: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"kind": e.kind, "k": e.component + 1, "value": e.value,
              "entry": int(e.cause) if e.cause else None} for e in events]
 
@@ -221,9 +240,12 @@ def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
     if iteration.detailed:
         detail = iteration.estep.detail
         assert detail is not None
-        ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family)
+        exact = companion(trace.exact, iteration.index)
+        ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family,
+                              exact.estep if exact else None)
         ctx["mstep"] = _mstep(iteration.mstep, iteration.estep.params, trace,
-                              iteration.index, sheet, family, detail.log_resp)
+                              iteration.index, sheet, family, detail.log_resp,
+                              exact.mstep if exact else None)
     return ctx
 
 
@@ -296,8 +318,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
                       "clustering": {"rows": rows, "counts": counts, "ties": int(ties.sum()),
                                      "omitted": problem.n_samples - sum(
                                          r is not None for r in rows)}},
-            "events": [{"kind": e.kind, "k": e.component + 1, "value": e.value,
-                        "entry": int(e.cause) if e.cause else None} for e in trace.events],
+            "events": _events(trace.events),
             "remarks": family.document_remarks(trace),
         }
     return keys

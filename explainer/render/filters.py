@@ -344,6 +344,11 @@ def exact_form(value: Any) -> str:
     from ..exact import size
 
     nodes = size(value)
+    if getattr(value, "is_Rational", False):
+        # A fraction's digits, from its bits: a long one is named, never turned into text.
+        digits = sum(int(abs(int(n)).bit_length() * 0.30103) + 1 for n in (value.p, value.q))
+        if digits > defaults.EXACT_SHOW_WIDTH:
+            return rf"\text{{[a fraction of about {digits:,} digits: in the JSON trace]}}"
     # A line holds at most so many symbols; a longer value is not even printed.
     if nodes > 4 * defaults.EXACT_SHOW_WIDTH or \
             math_width(text := _exact_printer().doprint(value)) > defaults.EXACT_SHOW_WIDTH:

@@ -120,9 +120,11 @@ def _exact_iteration(it: Iteration) -> dict[str, Any]:
     """An iteration's exact values, under the keys of its float ones."""
     out = _exact_estep(it.estep)
     responsibilities = out.pop("responsibilities")
-    return {"responsibilities": responsibilities, "N_k": _texts(it.mstep.nk),
-            **_exact_params(it.mstep.params), "sum_rx": _texts(it.mstep.sum_rx),
-            "sum_rsq": _texts(it.mstep.sum_rsq), **out}
+    mstep = it.mstep
+    return {"responsibilities": responsibilities, "N_k": _texts(mstep.nk),
+            **_exact_params(mstep.params), "sum_rx": _texts(mstep.sum_rx),
+            "sum_rsq": None if mstep.sum_rsq is None else _texts(mstep.sum_rsq),
+            **({} if mstep.sum_rm is None else {"sum_rm": _texts(mstep.sum_rm)}), **out}
 
 
 def trace_to_dict(trace: Trace) -> dict[str, Any]:
@@ -390,14 +392,18 @@ class _Reader:
                          math.nan if after_ll is None else float(after_ll))
 
 
+def _family(problem: Any) -> Any:
+    """The problem's family (explainer.families), or None for a Gaussian mixture."""
+    if problem.family == "gaussian":
+        return None
+    from ..families import family_of
+
+    return family_of(problem)
+
+
 def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     """One float run (the trace's own, or its full-precision companion)."""
-    family = None
-    if problem.family != "gaussian":
-        from ..families import family_of
-
-        family = family_of(problem)
-    reader = _Reader(xp, family=family)
+    reader = _Reader(xp, family=_family(problem))
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
                   int(data["start"]["seed"]),
@@ -425,7 +431,7 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     # Reading computes nothing new (derived quantities only): no time budget.
     backend = ExactBackend()
     backend.release()
-    reader = _Reader(backend, exact=True)
+    reader = _Reader(backend, exact=True, family=_family(problem))
     x = reader.xp.asarray(problem.exact_inputs.data)
     x.setflags(write=False)
     start = Start(data["start"]["method"], reader.params(section["start"]),

@@ -245,8 +245,7 @@ def _exact(exact: Trace, trace: Trace) -> None:
 
 
 def _param_pairs(field: str, exact: Params, floats: Params) -> list[tuple[str, Any, Any]]:
-    return [(f"{field}.{name}", exact.get(name), floats.get(name))
-            for name in ("weights", "means", "variances")]
+    return [(f"{field}.{name}", exact.get(name), floats.get(name)) for name in floats.names]
 
 
 def _items(array: np.ndarray) -> Iterator[tuple[tuple[int, ...], Any]]:
