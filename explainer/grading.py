@@ -11,7 +11,10 @@ pieces, on the student's numbers.
 Quantities: ``r[n,k]``, ``N[k]``, ``pi[k]``, ``mu[k]``, ``var[k]``, ``loglik`` (the
 log-likelihood of the parameters the iteration starts from), 1-based, optionally
 prefixed ``itI.`` (iteration I; default 1). With ``stop.iterations: 0`` only
-``r[n,k]`` and ``loglik`` of the given parameters can be asked.
+``r[n,k]`` and ``loglik`` of the given parameters can be asked. The other families have
+their parameter's symbol instead of ``mu`` and ``var``: ``p[k]`` (binomial),
+``p[k,i]`` (Bernoulli, coordinate i), ``lambda[k]`` (Poisson), ``q[k,c]`` (categorical,
+category c).
 """
 
 from __future__ import annotations
@@ -33,11 +36,25 @@ from .errors import ProblemError
 from .numbers import parse_number
 from .inputs import load_yaml, read_text
 from .problem import Detail, Problem, rounded_work_beyond
-from .trace import Params, Trace
+from .trace import EStep, Params, Trace
 
 KINDS = ("r", "N", "pi", "mu", "var", "loglik")
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
+# The other families' parameter, as the documents write it: (kind, indices).
+FAMILY_KINDS = {"binomial": ("p", 1), "bernoulli": ("p", 2), "poisson": ("lambda", 1),
+                "categorical": ("q", 2)}
+
+
+def kinds_of(problem: Problem) -> tuple[str, ...]:
+    """The quantities a problem's answers may name."""
+    if problem.family == "gaussian":
+        return KINDS
+    return ("r", "N", "pi", FAMILY_KINDS[problem.family][0], "loglik")
+
+
+def _family_kind(problem: Problem) -> str | None:
+    return None if problem.family == "gaussian" else FAMILY_KINDS[problem.family][0]
 _QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
                        r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?$")
 
@@ -50,24 +67,33 @@ class Quantity:
     kind: str
     n: int | None = None
     k: int | None = None
+    # A vector parameter's entry (Bernoulli: the coordinate; categorical: the category).
+    i: int | None = None
 
     @property
     def label(self) -> str:
         index = ("" if self.kind == "loglik" else
-                 f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else f"[{self.k + 1}]")
+                 f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else
+                 f"[{self.k + 1},{self.i + 1}]" if self.i is not None else f"[{self.k + 1}]")
         return f"it{self.iteration}.{self.kind}{index}"
 
 
 def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     """``it2.mu[1]`` -> Quantity(2, "mu", k=0); a clear error for anything else."""
     match = _QUANTITY.match(text.strip().replace(" ", ""))
-    if match is None or match["kind"] not in KINDS:
+    kinds = kinds_of(problem)
+    family = _family_kind(problem)
+    vector = family is not None and FAMILY_KINDS[problem.family][1] == 2
+    if match is None or match["kind"] not in kinds:
         name = match["kind"] if match else text
-        near = difflib.get_close_matches(str(name), KINDS, n=1)
+        near = difflib.get_close_matches(str(name), kinds, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
+        own = (f"{family}[k,{'i' if family == 'p' else 'c'}]" if vector else f"{family}[k]") \
+            if family else "mu[k], var[k]"
         raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
-                                  f"pi[k], mu[k], var[k] or loglik, optionally prefixed "
-                                  f"itI. (such as it2.mu[1])")
+                                  f"pi[k], {own} or loglik, optionally prefixed itI. (such "
+                                  f"as it2.{'mu' if family is None else family}[1"
+                                  f"{',1' if vector else ''}])")
     kind = match["kind"]
     iteration = int(match["it"]) if match["it"] else 1
     last = max(problem.iterations, 1)
@@ -78,21 +104,31 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         raise ProblemError(field, f"{text!r}: the problem is an E-step only "
                                   f"(stop.iterations 0): ask r[n,k] or loglik")
     a, b = match["a"], match["b"]
-    wants = 2 if kind == "r" else 0 if kind == "loglik" else 1
+    wants = (2 if kind == "r" or (kind == family and vector) else 0 if kind == "loglik"
+             else 1)
     given = 0 if a is None else 1 if b is None else 2
     if given != wants:
-        shape = {2: f"{kind}[n,k]", 1: f"{kind}[k]", 0: kind}[wants]
+        second = "n,k" if kind == "r" else f"k,{'i' if kind == 'p' else 'c'}"
+        shape = {2: f"{kind}[{second}]", 1: f"{kind}[k]", 0: kind}[wants]
         raise ProblemError(field, f"{text!r}: expected {shape}")
-    n = k = None
+    n = k = i = None
     if kind == "r":
         n, k = int(a) - 1, int(b) - 1
         if not 0 <= n < problem.n_samples:
             raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
+    elif wants == 2:
+        k, i = int(a) - 1, int(b) - 1
+        width = (len(problem.categories) if problem.categories is not None
+                 else problem.dim)
+        what = "category" if kind == "q" else "coordinate"
+        if not 0 <= i < width:
+            raise ProblemError(field, f"{text!r}: {'c' if kind == 'q' else 'i'} is a {what}, "
+                                      f"1 to {width}")
     elif wants == 1:
         k = int(a) - 1
     if k is not None and not 0 <= k < problem.components:
         raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
-    return Quantity(iteration, kind, n, k)
+    return Quantity(iteration, kind, n, k, i)
 
 
 MAX_ANSWERS = 10_000  # rows of an answers file
@@ -166,6 +202,9 @@ def _value(trace: Trace, q: Quantity) -> float:
         return it.log_likelihood
     if q.kind == "N":
         return float(it.mstep.nk[q.k])
+    if q.kind == _family_kind(trace.problem):
+        value = it.mstep.params.get(trace.problem.parameters[1])
+        return float(value[q.k] if q.i is None else value[q.k, q.i])
     return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.k])
 
 
@@ -178,13 +217,18 @@ class _Student:
         self.answers = answers
         self.x = problem.data
         self._steps: dict[int, dict[str, Any]] = {}
+        self.family = None
+        if problem.family != "gaussian":
+            from .families import family_of
+
+            self.family = family_of(problem)
 
     def _given(self, iteration: int, kind: str, computed: np.ndarray) -> np.ndarray:
         """*computed* with the student's answers of this iteration put in."""
         values = np.array(computed, dtype=float)
         for q, v in self.answers.items():
             if q.iteration == iteration and q.kind == kind:
-                values[(q.n, q.k) if kind == "r" else q.k] = v
+                values[(q.n, q.k) if kind == "r" else q.k if q.i is None else (q.k, q.i)] = v
         return values
 
     def params(self, iteration: int, start: Params) -> Params:
@@ -196,6 +240,9 @@ class _Student:
         for i in range(done + 1, iteration):
             self.step(i, start)
         before = self.step(iteration - 1, start)
+        if self.family is not None:
+            return Params(weights=before["pi"].copy(),
+                          **{self.family.parameter: before["theta"].copy()})
         return Params(*(before[name].copy() for name in ("pi", "mu", "var")))
 
     def step(self, iteration: int, start: Params) -> dict[str, Any]:
@@ -212,15 +259,11 @@ class _Student:
 
     def _step(self, iteration: int, start: Params) -> dict[str, Any]:
         params = self.params(iteration, start)
+        if self.family is not None:
+            return self._family_step(iteration, params)
         estep = e_step(self.x, params, self.problem.kernel, FLOAT)
-        assert estep.detail is not None
         update = self.problem.update
-        led_to: dict[str, np.ndarray] = {"loglik": np.array([estep.log_likelihood]),
-                                         "r": np.array(estep.detail.resp)}
-        resp = self._given(iteration, "r", led_to["r"])
-        led_to["N"] = resp.sum(axis=0)
-        nk = self._given(iteration, "N", led_to["N"])
-        led_to["pi"] = nk / self.x.shape[0] if "weights" in update else params.weights.copy()
+        led_to, resp, nk = self._weights(iteration, estep, params)
         led_to["mu"] = (self.x @ resp) / nk if "means" in update else params.means.copy()
         means = self._given(iteration, "mu", led_to["mu"])
         led_to["var"] = (FLOAT.weighted_sq_sums(self.x, means, resp) / nk
@@ -229,11 +272,43 @@ class _Student:
                 "pi": self._given(iteration, "pi", led_to["pi"]),
                 "mu": means, "var": self._given(iteration, "var", led_to["var"])}
 
+    def _weights(self, iteration: int, estep: EStep,
+                 params: Params) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """What any family's E-step, N_k and weights give in the student's hands: the
+        values their earlier answers lead to, and their r_nk and N_k put in."""
+        assert estep.detail is not None
+        led_to: dict[str, np.ndarray] = {"loglik": np.array([estep.log_likelihood]),
+                                         "r": np.array(estep.detail.resp)}
+        resp = self._given(iteration, "r", led_to["r"])
+        led_to["N"] = resp.sum(axis=0)
+        nk = self._given(iteration, "N", led_to["N"])
+        led_to["pi"] = (nk / self.x.shape[0] if "weights" in self.problem.update
+                        else params.weights.copy())
+        return led_to, resp, nk
+
+    def _family_step(self, iteration: int, params: Params) -> dict[str, Any]:
+        """:meth:`_step` for another family: its E-step, then its sums and update on the
+        student's responsibilities and N_k."""
+        family = self.family
+        assert family is not None
+        kind = _family_kind(self.problem)
+        estep = family.e_step(self.x, params, FLOAT)
+        update = self.problem.update
+        led_to, resp, nk = self._weights(iteration, estep, params)
+        theta = params.get(family.parameter)
+        led_to[kind] = (family.estimate(family.statistics(FLOAT, self.x, resp), nk, FLOAT)
+                        if family.parameter in update else theta.copy())
+        return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
+                "pi": self._given(iteration, "pi", led_to["pi"]),
+                "theta": self._given(iteration, kind, led_to[kind])}
+
     def led_to(self, q: Quantity, start: Params) -> float:
         """The value the student's own earlier answers give this quantity."""
         values = self.step(q.iteration, start)["led_to"][q.kind]
         if q.kind == "r":
             return float(values[q.n, q.k])
+        if q.i is not None:
+            return float(values[q.k, q.i])
         return float(values[0] if q.kind == "loglik" else values[q.k])
 
     def row_led_to(self, q: Quantity, start: Params) -> list[tuple[float, float]]:
@@ -266,10 +341,7 @@ def tolerance(problem: Problem, value: float) -> float:
 
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
-    if problem.family != "gaussian":
-        raise ProblemError("model.family", f"check grades answers to Gaussian mixtures only "
-                                           f"so far, not to a {problem.family} mixture")
-    if problem.dim > 1:
+    if problem.dim > 1 and problem.family == "gaussian":
         raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
                                    "supported by 'check' yet")
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
@@ -304,6 +376,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                                "n": None if q.n is None else q.n + 1,
                                "k": None if q.k is None else q.k + 1,
+                               "entry": None if q.i is None else q.i + 1,
                                "given": value, "correct": correct, "rounded_carry": by_hand,
                                "tolerance": tolerance(problem, correct), "note": None,
                                "led_to": None}
@@ -335,6 +408,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     counts = {s: sum(r["status"] == s for r in results)
               for s in ("correct", "follow-through", "wrong", "missing")}
     return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
+            "family": problem.family, "family_kind": _family_kind(problem),
             "counts": counts, "score": counts["correct"] + counts["follow-through"],
             "out_of": len(results), "steps": _worked_steps(full, results)}
 
@@ -366,6 +440,8 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
                      enumerate(zip(detail.weighted_density[n - 1], detail.log_weighted[n - 1]))]
             sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
             step.update(terms=terms, k=k)
+        elif q_kind == _family_kind(full.problem) and full.problem.iterations:
+            step.update(_family_step(sheet, key, result, full, row))
         elif q_kind in ("N", "pi", "mu", "var") and full.problem.iterations:
             mstep = full.iterations[i - 1].mstep
             resp = [sheet.cell(key + ("r", m), float(v), log=float(lv)) for m, (v, lv) in
@@ -373,8 +449,11 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             x = [sheet.cell(("x", m), float(v), given=True) for m, v in enumerate(detail.x)]
             nk = sheet.cell(key + ("nk",), float(mstep.nk[k - 1]))
             sum_rx = sheet.cell(key + ("sum_rx",), float(mstep.sum_rx[k - 1]))
-            sum_rsq = sheet.cell(key + ("sum_rsq",), float(mstep.sum_rsq[k - 1]))
-            mean = sheet.cell(key + ("mean",), float(mstep.params.means[k - 1]))
+            gaussian = mstep.sum_rsq is not None
+            sum_rsq = sheet.cell(key + ("sum_rsq",), float(mstep.sum_rsq[k - 1])
+                                 if gaussian else math.nan)
+            mean = sheet.cell(key + ("mean",), float(mstep.params.means[k - 1])
+                              if gaussian else math.nan)
             n_samples = len(detail.x)
             updated = PARAMETER_OF.get(q_kind, "") in mstep.updated
             if q_kind == "N":
@@ -393,3 +472,27 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
         steps[row["quantity"]] = step
     sheet.settle()
     return sheet.freeze(steps)
+
+
+def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
+                 row: dict[str, Any]) -> dict[str, Any]:
+    """Another family's parameter as its M-step computes it: a sum over a denominator
+    (binomial: expected successes over expected trials; else a sum of r_nk x_n, or of
+    r_nk over the points with a 1 or of a category, over N_k)."""
+    problem = full.problem
+    mstep = full.iterations[row["iteration"] - 1].mstep
+    k = row["k"] - 1
+    entry = (k,) if mstep.sum_rx.ndim == 1 else (k, row["entry"] - 1)
+    numerator = sheet.cell(key + ("sum",), float(mstep.sum_rx[entry]))
+    if problem.family == "binomial":
+        assert mstep.sum_rm is not None
+        denominator = sheet.cell(key + ("trials",), float(mstep.sum_rm[k]))
+    else:
+        denominator = sheet.cell(key + ("nk",), float(mstep.nk[k]))
+    updated = problem.parameters[1] in mstep.updated
+    if updated:
+        sheet.equation(key, result, [numerator, denominator], lambda a, b: a / b)
+    return {"numerator": numerator, "denominator": denominator, "updated": updated,
+            "family": problem.family,
+            "category": None if problem.categories is None
+            else problem.categories[row["entry"] - 1]}

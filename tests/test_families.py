@@ -276,3 +276,57 @@ def test_exact_values_equal_the_floats_and_read_back(name):
     markdown = trace.to_markdown()
     assert "exactly" in markdown and check_markdown(markdown).failures == []
     assert trace.to_latex().count("\\displaystyle") > 0
+
+
+def _grade(spec_path, rows):
+    from explainer.grading import grade
+
+    return {r["quantity"]: r for r in grade(load_problem(spec_path), rows)["rows"]}
+
+
+def test_check_grades_the_coin_example():
+    heads, trials = np.array([5, 9, 8, 4, 7]), 10
+    # A hand calculation: responsibilities written with 3 decimals, then p from them.
+    pmf = [stats.binom.pmf(heads, trials, p) for p in (0.6, 0.5)]
+    r1 = np.round(pmf[0] / (pmf[0] + pmf[1]), 3)
+    p1_by_hand = float(r1 @ heads / (r1 @ np.full(5, trials)))
+    rows = [("a", "r[1,1]", f"{r1[0]:.3f}"), ("b", "N[1]", f"{r1.sum():.3f}"),
+            ("c", "p[1]", f"{p1_by_hand:.3f}"), ("d", "p[2]", "0.600"),
+            ("e", "it2.p[2]", "0.569"), ("f", "pi[1]", "0.4")]
+    marks = _grade(COINS, rows)
+    assert marks["it1.r[1,1]"]["status"] == "correct"
+    assert marks["it1.p[1]"]["status"] == "correct"
+    assert marks["it1.p[2]"]["status"] == "wrong"
+    assert marks["it1.p[2]"]["correct"] == pytest.approx(0.58133931, abs=1e-8)
+    assert marks["it2.p[2]"]["status"] == "correct"
+    # The weights are fixed in the coin example: they stay 0.5.
+    assert marks["it1.pi[1]"]["status"] == "wrong" and marks["it1.pi[1]"]["correct"] == 0.5
+
+
+def test_check_follows_a_slip_through_in_every_family(tmp_path):
+    # Poisson: a wrong N_1 makes the weight the student computes from it follow through.
+    poisson = EXAMPLES / "poisson" / "poisson.yaml"
+    marks = _grade(poisson, [("a", "N[1]", "5.0"), ("b", "pi[1]", f"{5 / 12:.3f}")])
+    assert marks["it1.N[1]"]["status"] == "wrong"
+    assert marks["it1.pi[1]"]["status"] == "follow-through"
+    # Bernoulli p[k,i] and categorical q[k,c], checked against a plain M-step.
+    problem = load_problem(EXAMPLES / "bernoulli" / "bernoulli.yaml")
+    x = problem.data
+    joint = np.array([[np.prod(stats.bernoulli.pmf(row, p)) for p in problem.p]
+                      for row in x]) * 0.5
+    resp = joint / joint.sum(axis=1, keepdims=True)
+    p13 = float(resp[:, 0] @ x[:, 2] / resp[:, 0].sum())
+    marks = _grade(EXAMPLES / "bernoulli" / "bernoulli.yaml",
+                   [("a", "p[1,3]", f"{p13:.3f}"), ("b", "p[1,4]", "0.5")])
+    assert marks["it1.p[1,3]"]["status"] == "correct"
+    assert marks["it1.p[1,4]"]["status"] == "wrong"
+    spec = tmp_path / "cat.yaml"
+    spec.write_text("data: [red, blue, red, green]\ncomponents: 2\n"
+                    "model: {family: categorical, categories: [red, green, blue]}\n"
+                    "init: {weights: [0.4, 0.6], probs: [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]}\n")
+    marks = _grade(spec, [("a", "q[1,1]", "0.9")])
+    assert marks["it1.q[1,1]"]["status"] == "wrong"
+    with pytest.raises(ProblemError, match="c is a category, 1 to 3"):
+        _grade(spec, [("a", "q[1,4]", "0.1")])
+    with pytest.raises(ProblemError, match="did you mean 'q'"):
+        _grade(spec, [("a", "qq[1,1]", "0.1")])

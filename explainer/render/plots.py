@@ -348,7 +348,10 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
     family = _family(trace)
     values, labels = support
     at = family.on(values)
-    detail = at.e_step(values, params, FLOAT).detail
+    with np.errstate(invalid="ignore"):
+        # A value no component can produce (a category no longer drawn) has probability 0
+        # and no responsibilities (0/0), which the figure does not use.
+        detail = at.e_step(values, params, FLOAT).detail
     assert detail is not None
     x = trace.problem.data
     share = np.array([np.mean(x == v) for v in values])
