@@ -12,11 +12,9 @@ KERNELS = ("normalized", "proportional")
 PARAMETERS = ("weights", "means", "variances")
 UPDATE = PARAMETERS
 # The component families (model.family); each but the Gaussian is a module of
-# explainer/families, with its own parameter besides the weights (FAMILY_PARAMETERS).
+# explainer/families (registered in explainer.families.FAMILIES).
 FAMILIES = ("gaussian", "binomial", "bernoulli", "poisson", "categorical")
 FAMILY = "gaussian"
-FAMILY_PARAMETERS = {"binomial": "p", "bernoulli": "p", "poisson": "rates",
-                     "categorical": "probs"}
 # Counts (successes, trials, Poisson counts, rates) at most this: a double holds them
 # exactly, and x! stays within the reach of its logarithm.
 MAX_COUNT = 1e9

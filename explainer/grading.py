@@ -41,20 +41,27 @@ from .trace import EStep, Params, Trace
 KINDS = ("r", "N", "pi", "mu", "var", "loglik")
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
-# The other families' parameter, as the documents write it: (kind, indices).
-FAMILY_KINDS = {"binomial": ("p", 1), "bernoulli": ("p", 2), "poisson": ("lambda", 1),
-                "categorical": ("q", 2)}
 
 
 def kinds_of(problem: Problem) -> tuple[str, ...]:
-    """The quantities a problem's answers may name."""
-    if problem.family == "gaussian":
-        return KINDS
-    return ("r", "N", "pi", FAMILY_KINDS[problem.family][0], "loglik")
+    """The quantities a problem's answers may name (another family's parameter by the
+    symbol its documents write: p, lambda, q)."""
+    kind = _family_kind(problem)
+    return KINDS if kind is None else ("r", "N", "pi", kind, "loglik")
+
+
+def _vector(problem: Problem) -> bool:
+    from .families import FAMILIES
+
+    return FAMILIES[problem.family].vector
 
 
 def _family_kind(problem: Problem) -> str | None:
-    return None if problem.family == "gaussian" else FAMILY_KINDS[problem.family][0]
+    if problem.family == "gaussian":
+        return None
+    from .families import FAMILIES
+
+    return FAMILIES[problem.family].symbol
 _QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
                        r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?$")
 
@@ -83,7 +90,7 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     match = _QUANTITY.match(text.strip().replace(" ", ""))
     kinds = kinds_of(problem)
     family = _family_kind(problem)
-    vector = family is not None and FAMILY_KINDS[problem.family][1] == 2
+    vector = family is not None and _vector(problem)
     if match is None or match["kind"] not in kinds:
         name = match["kind"] if match else text
         near = difflib.get_close_matches(str(name), kinds, n=1)

@@ -131,7 +131,9 @@ class Problem:
         """The parameters of the problem's mixture, the weights first."""
         if self.family == "gaussian":
             return defaults.PARAMETERS
-        return ("weights", defaults.FAMILY_PARAMETERS[self.family])
+        from .families import FAMILIES
+
+        return ("weights", FAMILIES[self.family].parameter)
 
     @property
     def n_samples(self) -> int:
@@ -808,11 +810,11 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         return _family_problem(spec, base_dir, family)
     init = _section(spec, "init")
     model = _section(spec, "model")
-    for path in ("model.trials", "model.categories", "init.p", "init.rates", "init.probs"):
+    for path, names in _family_keys().items():
         section, key = path.split(".")
         if _section(spec, section).get(key) is not None:
-            raise ProblemError(path, f"this key is for another family than the Gaussian; "
-                                     f"set model.family ({', '.join(defaults.FAMILIES[1:])})")
+            raise ProblemError(path, f"this key is for {' and '.join(names)} mixtures, not "
+                                     f"for Gaussians; set model.family")
 
     exact = _keyed(spec, "display.exact")
     carry = _keyed(spec, "display.carry")
@@ -985,7 +987,16 @@ def _check_weights(weights: np.ndarray) -> None:
 
 _GAUSSIAN_KEYS = ("init.means", "init.variances", "init.covariances", "model.kernel",
                   "model.covariance_type")
-_FAMILY_KEYS = {"model.trials": "binomial", "model.categories": "categorical"}
+def _family_keys() -> dict[str, list[str]]:
+    """The spec keys of the families beyond the Gaussian (``init.<parameter>`` and their
+    own ``model`` keys), each with the families that have it."""
+    from .families import FAMILIES
+
+    keys: dict[str, list[str]] = {}
+    for name, cls in FAMILIES.items():
+        for path in (f"init.{cls.parameter}", *(f"model.{key}" for key in cls.model_keys)):
+            keys.setdefault(path, []).append(name)
+    return keys
 
 
 def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str) -> Problem:
@@ -997,19 +1008,17 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
     parameter = cls.parameter
     init = _section(spec, "init")
     model = _section(spec, "model")
-    for path in (*_GAUSSIAN_KEYS, "init.p", "init.rates", "init.probs", *_FAMILY_KEYS):
+    owners = _family_keys()
+    for path in (*_GAUSSIAN_KEYS, *owners):
         section, key = path.split(".")
-        if _section(spec, section).get(key) is None or key == parameter \
-                or _FAMILY_KEYS.get(path) == family:
+        if _section(spec, section).get(key) is None or family in owners.get(path, ()):
             continue
         if path in _GAUSSIAN_KEYS:
             raise ProblemError(path, f"this key is for Gaussian mixtures; the components of "
                                      f"a {family} mixture have a weight and "
                                      f"init.{parameter}")
-        owner = _FAMILY_KEYS.get(path) or next(
-            name for name in defaults.FAMILIES[1:] if defaults.FAMILY_PARAMETERS[name] == key)
-        raise ProblemError(path, f"this key is for {owner} mixtures; a {family} mixture has "
-                                 f"init.{parameter}")
+        raise ProblemError(path, f"this key is for {' and '.join(owners[path])} mixtures; a "
+                                 f"{family} mixture has init.{parameter}")
     exact = _keyed(spec, "display.exact")
     if _keyed(spec, "display.carry") == "rounded":
         raise ProblemError("display.carry", f"a rounded carry is for Gaussian mixtures only "

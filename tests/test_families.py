@@ -19,6 +19,7 @@ from scipy import stats
 
 from conftest import EXAMPLES
 from eqcheck import check_markdown
+from mdcheck import katex_failures, math_spans, table_problems
 from explainer.engine import run
 from explainer.errors import ProblemError
 from explainer.problem import load_problem, validate
@@ -181,7 +182,7 @@ def test_the_json_trace_validates_and_reads_back(name):
     ({"data": [5, 10], "model": {"family": "binomial", "trials": 10},
       "init": {"weights": [1], "p": [0]}}, "data[1]", "probability 0"),
     ({"data": [1, 2], "init": {"weights": [1], "means": [1], "variances": [1], "rates": [1]}},
-     "init.rates", "another family"),
+     "init.rates", "not for Gaussians"),
 ])
 def test_bad_input_is_a_clear_error(spec, field, words):
     with pytest.raises(ProblemError) as info:
@@ -247,7 +248,9 @@ def test_drawn_problems_of_every_family_compile(family, seed):
     spec["init"]["weights"] = weights.tolist()
     spec.setdefault("model", {})["family"] = family
     trace = run(validate({**spec, "components": k, "stop": {"iterations": 2}}))
-    assert check_markdown(trace.to_markdown()).failures == []
+    markdown = trace.to_markdown()
+    assert check_markdown(markdown).failures == []
+    assert katex_failures(math_spans(markdown)) == [] and table_problems(markdown) == []
     assert build_pdf(trace, plots=True).pdf.startswith(b"%PDF")
 
 

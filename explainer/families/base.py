@@ -36,7 +36,11 @@ class Family:
 
     name = ""
     parameter = ""
+    # How the documents write the parameter, and the answers to 'check' name it.
+    symbol = ""
     vector = False
+    # The family's own model keys (model.<key> of explainer.spec.KEYS).
+    model_keys: tuple[str, ...] = ()
     # What the spec says the data are, for errors and help.
     data_kind = ""
 

@@ -21,6 +21,7 @@ from .base import Family, probabilities, xlogy
 class Bernoulli(Family):
     name = "bernoulli"
     parameter = "p"
+    symbol = "p"
     vector = True
     data_kind = "rows of 0s and 1s"
 

@@ -24,6 +24,8 @@ from .base import Family, log_factorials, probabilities, whole_numbers, xlogy
 class Binomial(Family):
     name = "binomial"
     parameter = "p"
+    symbol = "p"
+    model_keys = ("trials",)
     data_kind = "numbers of successes (with model.trials), or rows [successes, trials]"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:

@@ -24,6 +24,8 @@ from .base import Family, probabilities
 class Categorical(Family):
     name = "categorical"
     parameter = "probs"
+    symbol = "q"
+    model_keys = ("categories",)
     vector = True
     data_kind = "category names (or numbers) from model.categories"
 

@@ -24,6 +24,7 @@ from .base import Family, log_factorials, whole_numbers, xlogy
 class Poisson(Family):
     name = "poisson"
     parameter = "rates"
+    symbol = "lambda"
     data_kind = "counts (whole numbers >= 0)"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
