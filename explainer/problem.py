@@ -1020,10 +1020,10 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError(path, f"this key is for {' and '.join(owners[path])} mixtures; a "
                                  f"{family} mixture has init.{parameter}")
     exact = _keyed(spec, "display.exact")
-    if _keyed(spec, "display.carry") == "rounded":
-        raise ProblemError("display.carry", f"a rounded carry is for Gaussian mixtures only "
-                                            f"so far; a {family} mixture is carried at full "
-                                            f"precision")
+    carry = _keyed(spec, "display.carry")
+    if exact and carry == "rounded":
+        raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
+                                            "other; choose display.exact or carry: rounded")
 
     raw = spec.get("data")
     columns = None
@@ -1087,10 +1087,16 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
     update = _family_update(model.get("update"), parameter)
+    beyond = carry == "rounded" and rounded_work_beyond(
+        n * (1 if data.ndim == 1 else data.shape[1]), components, iterations)
+    if beyond:
+        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
+                                            f"{beyond}; use fewer, or carry: full")
     problem = Problem(
         data=data, components=components, weights=weights, init_method=init_method,
         seed=_keyed(spec, "seed"), update=update, family=family,
         trials=read.get("trials"), categories=read.get("categories"), exact=exact,
+        carry=carry,
         exact_inputs=ExactInputs(tuple(Fraction(int(v)) if np.ndim(v) == 0 else
                                        tuple(Fraction(int(u)) for u in v) for v in data),
                                  **exact_given) if exact else None,

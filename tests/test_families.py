@@ -7,6 +7,7 @@ Nature Biotechnology 26, 2008)."""
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 import subprocess
 import sys
@@ -333,3 +334,50 @@ def test_check_follows_a_slip_through_in_every_family(tmp_path):
         _grade(spec, [("a", "q[1,4]", "0.1")])
     with pytest.raises(ProblemError, match="did you mean 'q'"):
         _grade(spec, [("a", "qq[1,1]", "0.1")])
+
+
+def test_the_coin_example_by_hand_with_rounded_carry():
+    """Every value rounded to 3 decimals before it is used, redone here with Python's
+    decimal: the densities, p(x_n), r_nk, the expected successes and failures, p_k."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    def rnd(v):
+        return v.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    import yaml
+
+    spec = yaml.safe_load(COINS.read_text())
+    spec["display"]["carry"] = "rounded"
+    trace = run(validate(spec))
+    heads, p = [5, 9, 8, 4, 7], [Decimal("0.6"), Decimal("0.5")]
+    half = Decimal("0.5")
+    resp = []
+    for h in heads:
+        dens = [rnd(math.comb(10, h) * q ** h * (1 - q) ** (10 - h)) for q in p]
+        mix = rnd(half * dens[0] + half * dens[1])
+        resp.append([rnd(half * f / mix) for f in dens])
+    assert trace.iterations[0].estep.detail.resp.tolist() == [[float(v) for v in r]
+                                                              for r in resp]
+    for k in range(2):
+        succ = sum(rnd(r[k] * h) for r, h in zip(resp, heads))
+        fail = sum(rnd(r[k] * (10 - h)) for r, h in zip(resp, heads))
+        assert trace.iterations[0].mstep.params.p[k] == float(rnd(succ / (succ + fail)))
+    markdown = trace.to_markdown()
+    assert check_markdown(markdown).failures == []
+    assert "values differ from the full-precision calculation" in markdown
+    text = trace.to_json()
+    assert Trace.from_json(text).to_json() == text
+
+
+@pytest.mark.parametrize("name", ["poisson", "bernoulli"])
+def test_rounded_carry_documents_hold_line_by_line(name):
+    import yaml
+
+    spec = yaml.safe_load((EXAMPLES / name / f"{name}.yaml").read_text())
+    spec["display"] = {"carry": "rounded"}
+    trace = run(validate(spec))
+    markdown = trace.to_markdown()
+    assert check_markdown(markdown).failures == []
+    assert katex_failures(math_spans(markdown)) == [] and table_problems(markdown) == []
+    assert "is the sum of that column" in markdown
+    text = trace.to_json()
+    assert Trace.from_json(text).to_json() == text

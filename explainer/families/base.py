@@ -155,7 +155,8 @@ class Family:
         log_densities = self.log_density(xp, x, params)
         log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
         resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
-        log_likelihood = float(np.sum(xp.to_float(log_mixture)))
+        # (A hand calculation writes each log p(x_n), rounded, and adds them up.)
+        log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))
         for array in (log_weighted, log_mixture, resp):
             array.setflags(write=False)
         detail = FamilyDetail(x=x, params=params, family=self, log_weighted=log_weighted,

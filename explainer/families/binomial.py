@@ -36,6 +36,14 @@ class Binomial(Family):
         return (xlogy(xp, x, p) + xlogy(xp, m - x, 1 - p)) + log_comb[:, None]
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
+        """Expected successes sum_n r_nk x_n and expected trials sum_n r_nk m_n. A hand
+        calculation writes each point's expected successes and failures (the coin
+        example's table), rounded, and adds up what it wrote."""
+        if xp.name == "rounded":
+            successes = xp.carry(resp * x[:, None])
+            failures = xp.carry(resp * (self.trials - x)[:, None])
+            sum_rx = xp.column_sums(successes)
+            return {"sum_rx": sum_rx, "sum_rm": xp.carry(sum_rx + xp.column_sums(failures))}
         trials = (xp.asarray([int(v) for v in self.trials]) if xp.name == "exact"
                   else self.trials)
         return {"sum_rx": xp.column_sums(resp, x), "sum_rm": xp.column_sums(resp, trials)}

@@ -12,13 +12,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import defaults
-from ..backend import round_half_up
 from ..errors import ProblemError
 from . import shown as sh
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
-                       elide_terms, exact_reach, highlight_points, iteration_head, row_sums,
-                       scientific_remark, takeaway, wanted_summary)
+from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
+                       elide, elide_terms, estep_differences, exact_reach, highlight_points,
+                       iteration_head, kept_given, row_sums, scientific_remark, takeaway,
+                       wanted_summary)
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
 
 
@@ -48,18 +48,6 @@ _PARAM_NAMES = (("weight", "weights"), ("mean", "means"), ("variance", "variance
 
 
 
-def _differs(shown: float, full: float, decimals: int) -> bool:
-    """Whether two values print differently at the display precision."""
-    return round_half_up(shown, decimals) != round_half_up(full, decimals)
-
-
-def _difference(kind: str, shown: float, full: float, decimals: int,
-                **where: int) -> dict[str, Any] | None:
-    """A quantity of the hand calculation (rounded carry) that prints differently from
-    the full-precision one: which, both values and by how much; None when they agree."""
-    if not _differs(shown, full, decimals):
-        return None
-    return {"kind": kind, **where, "rounded": shown, "full": full, "by": shown - full}
 
 
 
@@ -209,7 +197,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         # The first E-step past the exact run's reach, where the document says so.
         "exact_missing": problem.exact and index == exact_reach(trace) + 1,
         "exact_cancel": cancel,
-        "differences": [] if full is None else _estep_differences(detail, full, problem.decimals),
+        "differences": [] if full is None else estep_differences(detail, full, problem.decimals),
         # Past a few components the worked r_nk divide by p(x_n), written out once.
         "full_denominators": full_denominators,
         "equal_weights": equal_weights,
@@ -227,26 +215,6 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "log_likelihood": log_likelihood,
         "log_c": log_c,
     }
-
-
-def _estep_differences(detail: PointDetail, full: EStep, decimals: int) -> list[dict[str, Any]]:
-    """Every density, p(x_n) and r_nk of the hand calculation that prints differently
-    from full precision, point by point."""
-    other = full.detail
-    assert other is not None
-    found = []
-    for n in range(detail.resp.shape[0]):
-        for k in range(detail.resp.shape[1]):
-            found.append(_difference("density", float(detail.density[n, k]),
-                                     float(other.density[n, k]), decimals, n=n + 1, k=k + 1))
-        found.append(_difference("mixture", float(detail.mixture_density[n]),
-                                 float(other.mixture_density[n]), decimals, n=n + 1))
-        for k in range(detail.resp.shape[1]):
-            found.append(_difference("resp", float(detail.resp[n, k]),
-                                     float(other.resp[n, k]), decimals, n=n + 1, k=k + 1))
-    return [f for f in found if f is not None]
-
-
 
 
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
@@ -355,9 +323,9 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     differences: list[dict[str, Any] | None] = []
     if full is not None:
         for k in range(problem.components):
-            differences.append(_difference("nk", float(mstep.nk[k]), float(full.nk[k]), d,
+            differences.append(difference("nk", float(mstep.nk[k]), float(full.nk[k]), d,
                                            k=k + 1))
-            differences.extend(_difference(name, float(mstep.params.get(p)[k]),
+            differences.extend(difference(name, float(mstep.params.get(p)[k]),
                                            float(full.params.get(p)[k]), d, k=k + 1)
                                for name, p in _PARAM_NAMES if p in mstep.updated)
     return {
@@ -395,7 +363,7 @@ def iteration_context(iteration: Iteration, trace: Trace,
                                      full=full.mstep if full else None, sheet=sheet,
                                      log_resp=estep_detail.log_resp)
         if full is not None:
-            ctx["log_likelihood_difference"] = _difference(
+            ctx["log_likelihood_difference"] = difference(
                 "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
                 trace.problem.decimals)
     return ctx
@@ -413,12 +381,6 @@ def iteration_context(iteration: Iteration, trace: Trace,
 
 
 
-def kept_given(trace: Trace) -> frozenset[str]:
-    """The given parameters a hand calculation keeps (not updated): printed as given in
-    every iteration, since that is what it calculates with (a weight of 1/3)."""
-    if trace.problem.carry != "rounded" or trace.start.method != "given":
-        return frozenset()
-    return frozenset(defaults.PARAMETERS) - set(trace.problem.update)
 
 
 def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
@@ -565,9 +527,9 @@ def _final_differences(trace: Trace) -> list[dict[str, Any]]:
     assert trace.full.final is not None
     d = trace.problem.decimals
     mine, full = trace.final.params, trace.full.final.params
-    found = [_difference(name, float(mine.get(p)[k]), float(full.get(p)[k]), d, k=k + 1)
+    found = [difference(name, float(mine.get(p)[k]), float(full.get(p)[k]), d, k=k + 1)
              for k in range(trace.problem.components) for name, p in _PARAM_NAMES]
-    found.append(_difference("log_likelihood", trace.final.log_likelihood,
+    found.append(difference("log_likelihood", trace.final.log_likelihood,
                              trace.full.final.log_likelihood, d))
     return [f for f in found if f is not None]
 

@@ -20,20 +20,24 @@ from ..families import Family, family_of
 from ..trace import EStep, Iteration, MStep, Params, Trace
 from . import shown as sh
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
-                       elide_terms, exact_reach, highlight_points, iteration_head, row_sums,
-                       scientific_remark, takeaway, wanted_summary)
+from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
+                       elide, elide_terms, estep_differences, exact_reach, highlight_points,
+                       iteration_head, kept_given, row_sums, scientific_remark, takeaway,
+                       wanted_summary)
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context."""
     family = family_of(trace.problem)
-    sheet = Sheet(trace.problem.decimals)
+    # A hand calculation (rounded carry) prints the values it carried: no digits added.
+    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
+    sheet.kept_given = kept_given(trace)
     context = document(
         trace, sheet,
         lambda it, tr, sh_: _iteration(it, tr, sh_, family),
         lambda tr, sh_: _estep(tr.final, tr, 0, sh_, family,
-                               tr.exact.final if tr.exact is not None else None),
+                               tr.exact.final if tr.exact is not None else None,
+                               tr.full.final if tr.full is not None else None),
         lambda tr, sh_, labels: _model(tr, sh_, labels, family))
     return context
 
@@ -47,11 +51,14 @@ class ParamCells:
                  given: bool):
         name = family.parameter
         value = params.get(name)
-        self.weights = [sheet.cell(("weights", version, k), float(w), given=given)
+        # Given parameters a hand calculation keeps are printed as given throughout.
+        kept = {p: given or p in sheet.kept_given for p in ("weights", name)}
+        self.weights = [sheet.cell(("weights", version, k), float(w), given=kept["weights"])
                         for k, w in enumerate(params.weights)]
 
         def cell(index: tuple[int, ...]) -> Cell:
-            return sheet.cell((name, version, *index), float(value[index]), given=given)
+            return sheet.cell((name, version, *index), float(value[index]),
+                              given=kept[name])
         if family.vector:
             self.value: list[Any] = [[cell((k, i)) for i in range(value.shape[1])]
                                      for k in range(value.shape[0])]
@@ -61,7 +68,7 @@ class ParamCells:
         if family.complement:
             def one_minus(index: tuple[int, ...], p: Cell) -> Cell:
                 q = sheet.cell(("complement", version, *index), 1 - float(value[index]),
-                               given=given and p.shown().exact)
+                               given=kept[name] and p.shown().exact)
                 sheet.equation(("complement", version, *index), q, [p], lambda v: 1 - v)
                 return q
             self.complement = [[one_minus((k, i), p) for i, p in enumerate(row)]
@@ -86,9 +93,11 @@ def _point(family: Family, problem: Any, sheet: Sheet, n: int) -> dict[str, Any]
 
 
 def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
-           family: Family, exact: EStep | None = None) -> dict[str, Any]:
+           family: Family, exact: EStep | None = None,
+           full: EStep | None = None) -> dict[str, Any]:
     """The E-step of iteration *index* (0: the E-step-only question); *exact* is the same
-    E-step in exact arithmetic (display.exact), when the exact run reached it."""
+    E-step in exact arithmetic (display.exact), when the exact run reached it, *full*
+    at full precision beside a hand calculation (display.carry: rounded)."""
     problem = trace.problem
     detail = estep.detail
     assert detail is not None
@@ -119,17 +128,27 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
                     "mixture": exact_detail.mixture_density[n],
                     "resp": list(exact_detail.resp[n])}}
 
+    hand = problem.carry == "rounded"
+
     def worked(n: int) -> dict[str, Any]:
         r = row(n)
         pairs = [c for k in range(n_components) for c in (weights[k], r["density"][k])]
         for k in range(n_components):
-            sheet.equation(("resp", version, n, k), r["resp"][k],
-                           [weights[k], r["density"][k], *pairs],
-                           lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
+            if hand:  # a hand calculation divides by the p(x_n) it wrote down
+                sheet.equation(("resp", version, n, k), r["resp"][k],
+                               [weights[k], r["density"][k], r["mixture"]],
+                               lambda w, dens, mix: w * dens / mix)
+            else:
+                sheet.equation(("resp", version, n, k), r["resp"][k],
+                               [weights[k], r["density"][k], *pairs],
+                               lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
         return r
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
     highlight = [worked(n) for n in highlight_points(detail, problem.highlight)]
+    log_likelihood = sheet.cell(("ll", version), estep.log_likelihood)
+    if hand:  # the hand calculation's log-likelihood: the sum of a log p(x_n) column
+        sheet.log_column(("estep", version), log_likelihood, rows, detail.log_mixture, None)
     remarks: list[dict[str, Any]] = []
     if n_components > 1 and equal_weights:
         remarks.append({"kind": "equal_priors", "weight": weights[0]})
@@ -154,16 +173,37 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         "takeaway": Later(lambda: takeaway(
             detail, labels, problem.max_rows, resp_cell,
             point_of=lambda n: _point(family, problem, sheet, n))),
-        "row_sums": Later(lambda: row_sums(rows, problem.decimals)),
+        "row_sums": Later(lambda: row_sums(rows, problem.decimals, carried=hand)),
         "remarks": remarks,
-        "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
+        "log_likelihood": log_likelihood,
+        "differences": [] if full is None else estep_differences(detail, full,
+                                                                  problem.decimals),
     }
 
 
+def _param_differences(mine: Params, full: Params, parameter: str, decimals: int,
+                       updated: Any = None) -> list[dict[str, Any]]:
+    """The weights and the family's parameter of a hand calculation that print differently
+    from full precision (only those *updated*, when given)."""
+    found = []
+    for name in ("weights", parameter):
+        if updated is not None and name not in updated:
+            continue
+        values, others = mine.get(name), full.get(name)
+        for index in np.ndindex(values.shape):
+            entry = {"k": index[0] + 1, **({"entry": index[1] + 1} if len(index) > 1 else {})}
+            found.append(difference("weight" if name == "weights" else "value",
+                                    float(values[index]), float(others[index]), decimals,
+                                    **entry))
+    return [f for f in found if f is not None]
+
+
 def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
-           family: Family, log_resp: np.ndarray, exact: MStep | None = None) -> dict[str, Any]:
+           family: Family, log_resp: np.ndarray, exact: MStep | None = None,
+           full: MStep | None = None) -> dict[str, Any]:
     """N_k, the weights and the family's parameter of M-step *index*, written out; *exact*
-    is the same M-step in exact arithmetic."""
+    is the same M-step in exact arithmetic, *full* at full precision beside a hand
+    calculation."""
     problem = trace.problem
     detail = mstep.detail
     assert detail is not None
@@ -214,6 +254,12 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
         "fixed": [p for p in problem.parameters if p not in mstep.updated],
         "events": _events(mstep.events),
         "exact": exact is not None,
+        "differences": [] if full is None else [
+            *[f for k in range(problem.components)
+              if (f := difference("nk", float(mstep.nk[k]), float(full.nk[k]),
+                                  problem.decimals, k=k + 1)) is not None],
+            *_param_differences(mstep.params, full.params, family.parameter,
+                                problem.decimals, mstep.updated)],
     }
 
 
@@ -241,16 +287,17 @@ def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
         detail = iteration.estep.detail
         assert detail is not None
         exact = companion(trace.exact, iteration.index)
+        full = companion(trace.full, iteration.index)
         ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family,
-                              exact.estep if exact else None)
+                              exact.estep if exact else None, full.estep if full else None)
         ctx["mstep"] = _mstep(iteration.mstep, iteration.estep.params, trace,
                               iteration.index, sheet, family, detail.log_resp,
-                              exact.mstep if exact else None)
+                              exact.mstep if exact else None, full.mstep if full else None)
+        if full is not None:
+            ctx["log_likelihood_difference"] = difference(
+                "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
+                trace.problem.decimals)
     return ctx
-
-
-def _value_list(value: Any) -> Any:
-    return [float(v) for v in value] if np.ndim(value) else float(value)
 
 
 def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any:
@@ -266,19 +313,41 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
     resp = detail.resp
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
-    rows = []
+    # A hand calculation's final responsibilities as carried, with its p(x_n) and their
+    # logs, whose sum is its final log-likelihood.
+    hand = problem.carry == "rounded"
+    d = problem.decimals
+    rows: list[dict[str, Any] | None] = []
     for n in elide(problem.n_samples, problem.max_rows):
         if n is None:
             rows.append(None)
             continue
-        rows.append({**_point(family, problem, sheet, n),
-                     "resp": [sh.show(float(v), problem.decimals, log=float(lv))
-                              for v, lv in zip(resp[n], detail.log_resp[n])],
-                     "cluster": int(best[n]) + 1,
-                     "tie": [k + 1 for k in np.flatnonzero(np.isclose(
-                         resp[n], resp[n].max(), rtol=0, atol=1e-12))] if ties[n] else None})
+        row = {**_point(family, problem, sheet, n),
+               "resp": [sh.carried(float(v), d, float(lv)) if hand
+                        else sh.show(float(v), d, log=float(lv))
+                        for v, lv in zip(resp[n], detail.log_resp[n])],
+               "cluster": int(best[n]) + 1,
+               "tie": [k + 1 for k in np.flatnonzero(np.isclose(
+                   resp[n], resp[n].max(), rtol=0, atol=1e-12))] if ties[n] else None}
+        if hand:
+            row["mixture"] = sheet.cell(("final-mixture", n), float(detail.mixture_density[n]),
+                                        log=float(detail.log_mixture[n]))
+        rows.append(row)
+    total = sheet.cell(("ll", ran), final.log_likelihood)
+    if hand:
+        sheet.log_column(("final",), total, rows, detail.log_mixture, None)
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
+    kept = sheet.kept_given
+
+    def shown(name: str, v: Any) -> Any:
+        """A summary's value: as given where a hand calculation keeps it, as carried in
+        one, else the float."""
+        if np.ndim(v):
+            return [shown(name, u) for u in v]
+        if name in kept:
+            return sh.given(float(v)) or sh.carried(float(v), d)
+        return sh.carried(float(v), d) if hand else float(v)
 
     def table(cells: ParamCells) -> list[dict[str, Any]]:
         return [{"k": k + 1, "label": labels[k], "weight": cells.weights[k],
@@ -292,10 +361,17 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
         it = trace.iterations[i]
         summary.append({"index": it.index, "log_likelihood": it.log_likelihood,
                         "log_likelihood_after": it.log_likelihood_after,
-                        "weights": [float(w) for w in it.mstep.params.weights],
-                        "value": [_value_list(v)
-                                  for v in it.mstep.params.get(family.parameter)],
+                        "weights": shown("weights", it.mstep.params.weights),
+                        "value": shown(family.parameter,
+                                       it.mstep.params.get(family.parameter)),
                         "detailed": it.detailed})
+    differences: list[dict[str, Any]] = []
+    if trace.full is not None and trace.full.final is not None:
+        differences = _param_differences(final.params, trace.full.final.params,
+                                         family.parameter, d)
+        found = difference("log_likelihood", final.log_likelihood,
+                           trace.full.final.log_likelihood, d)
+        differences.extend([found] if found is not None else [])
 
     def keys() -> dict[str, Any]:
         return {
@@ -314,8 +390,10 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
                       "params": table(start)},
             "summary": summary,
             "final": {"params": table(end),
-                      "log_likelihood": sheet.cell(("ll", ran), final.log_likelihood),
+                      "log_likelihood": total,
+                      "differences": differences,
                       "clustering": {"rows": rows, "counts": counts, "ties": int(ties.sum()),
+                                     "hand": hand, "log_likelihood": total,
                                      "omitted": problem.n_samples - sum(
                                          r is not None for r in rows)}},
             "events": _events(trace.events),

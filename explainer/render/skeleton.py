@@ -269,6 +269,41 @@ def takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
             "ambiguous_threshold": defaults.AMBIGUOUS_RESPONSIBILITY,
             "single": len(labels) == 1}
 
+def difference(kind: str, shown: float, full: float, decimals: int,
+               **where: int) -> dict[str, Any] | None:
+    """A quantity of the hand calculation (rounded carry) that prints differently from
+    the full-precision one: which, both values and by how much; None when they agree."""
+    if round_half_up(shown, decimals) == round_half_up(full, decimals):
+        return None
+    return {"kind": kind, **where, "rounded": shown, "full": full, "by": shown - full}
+
+
+def estep_differences(detail: Any, full: Any, decimals: int) -> list[dict[str, Any]]:
+    """Every density (f_k(x_n)), p(x_n) and r_nk of a hand calculation's E-step *detail*
+    that prints differently from the full-precision E-step *full*, point by point."""
+    other = full.detail
+    assert other is not None
+    found = []
+    for n in range(detail.resp.shape[0]):
+        for k in range(detail.resp.shape[1]):
+            found.append(difference("density", float(detail.density[n, k]),
+                                    float(other.density[n, k]), decimals, n=n + 1, k=k + 1))
+        found.append(difference("mixture", float(detail.mixture_density[n]),
+                                float(other.mixture_density[n]), decimals, n=n + 1))
+        for k in range(detail.resp.shape[1]):
+            found.append(difference("resp", float(detail.resp[n, k]), float(other.resp[n, k]),
+                                    decimals, n=n + 1, k=k + 1))
+    return [f for f in found if f is not None]
+
+
+def kept_given(trace: Trace) -> frozenset[str]:
+    """The given parameters a hand calculation keeps (not updated): printed as given in
+    every iteration, since that is what it calculates with (a weight of 1/3)."""
+    if trace.problem.carry != "rounded" or trace.start.method != "given":
+        return frozenset()
+    return frozenset(trace.problem.parameters) - set(trace.problem.update)
+
+
 def direction(before: float, after: float, decimals: int) -> str:
     """``up``, ``down`` or ``same`` (same when equal at the display precision)."""
     if round(after, decimals) == round(before, decimals):
