@@ -46,6 +46,7 @@ import numpy as np
 from . import defaults
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
+from .families import FAMILIES, family_of
 from .errors import ProblemError, SystemRefused, raise_terminated
 from .grading import KINDS, Quantity, _value, tolerance
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
@@ -157,13 +158,14 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
             spec[section] = part
     init = dict(spec.get("init") or {})
     k = spec.get("components")
-    for name in ("weights", "means", "variances"):
+    # (Another family's p or rates are drawn distinct and sorted, as the means.)
+    for name in ("weights", "means", "variances", "p", "rates", "probs"):
         value = init.get(name)
         if _is_generator(value):
             if not isinstance(k, int):
                 raise ProblemError("components", "a generated init needs components: K")
             init[name] = _draw_components(value, k, rng, f"init.{name}",
-                                          distinct=name == "means")
+                                          distinct=name in ("means", "p", "rates"))
     if init:
         spec["init"] = init
     return spec
@@ -172,7 +174,9 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
 # --------------------------------------------------------------------------- checking
 
 def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
-    """Every quantity of the asked kinds, iteration by iteration."""
+    """Every quantity of the asked kinds, iteration by iteration (another family's
+    parameter entry by entry for a vector)."""
+    family = None if problem.family == "gaussian" else family_of(problem)
     out = []
     for iteration in range(1, max(problem.iterations, 1) + 1):
         for kind in kinds:
@@ -186,6 +190,13 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
             elif kind in ("pi", "mu", "var") and {"pi": "weights", "mu": "means",
                                                   "var": "variances"}[kind] not in problem.update:
                 continue
+            elif family is not None and kind == family.symbol:
+                if family.parameter not in problem.update:
+                    continue
+                width = (len(problem.categories) if problem.categories is not None
+                         else problem.dim)
+                out += [Quantity(iteration, kind, k=k, i=i) for k in range(problem.components)
+                        for i in (range(width) if family.vector else [None])]
             else:
                 out += [Quantity(iteration, kind, k=k) for k in range(problem.components)]
     return out
@@ -218,11 +229,24 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
             sums = [it.mstep.nk, it.mstep.sum_rx]
             if "variances" in problem.update:
                 sums.append(it.mstep.sum_rsq)
-            if any(np.any(np.abs(np.asarray(v, dtype=float)) < least) for v in sums):
+            # (Another family's sum of no term, a coordinate no point has a 1 in, is an
+            # exact 0: written as such.)
+            exact_zero = problem.family != "gaussian"
+            if any(np.any((np.abs(np.asarray(v, dtype=float)) < least)
+                          & ~(exact_zero & (np.asarray(v, dtype=float) == 0)))
+                   for v in sums):
                 return f"a sum of the M-step below {least:g} (fewer than two significant digits)"
     for it in trace.iterations:
         if np.any(it.mstep.nk < 0.5):
             return "a component with less than half a point"
+        if problem.family != "gaussian":
+            # Components that stay apart: their parameters differ by 10^-(decimals - 1)
+            # in some entry (a binomial's p, a Poisson's rate, a vector's entries).
+            value = it.mstep.params.get(problem.parameters[1]).reshape(problem.components, -1)
+            apart = np.abs(value[:, None, :] - value[None, :, :]).max(axis=2)
+            if np.any(apart[np.triu_indices(problem.components, 1)] < least / margin):
+                return f"two components' parameters closer than {least / margin:g}"
+            continue
         means = np.sort(it.mstep.params.means)
         if np.any(np.diff(means) < grid):
             return "two means closer than a unit of the data grid"
@@ -255,7 +279,7 @@ D2_REFUSAL = ("exam variants are drawn for 1-D problems (one number per point); 
 def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
     """Variant *number* (1-based) of *template*: drawn until hand-computable."""
     exam = template.get("exam") or {}
-    kinds = exam.get("ask", ["r", "N", "pi", "mu"])
+    kinds = exam.get("ask", list(default_ask((template.get("model") or {}).get("family"))))
     grid = 10.0 ** -int((template.get("data") or {}).get("decimals", 0)) \
         if isinstance(template.get("data"), dict) else 0.0
     rng = np.random.default_rng([seed, number])
@@ -266,7 +290,7 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         title = exam.get("title") or template.get("title") or "EM by hand"
         spec["title"] = f"{title}: variant {number}"
         problem = validate(spec)
-        if problem.dim > 1:
+        if problem.dim > 1 and problem.family == "gaussian":
             raise ProblemError("data", D2_REFUSAL)
         trace = run(problem)
         allow_tiny = _flag(exam.get("allow_tiny"), "exam.allow_tiny")
@@ -303,6 +327,7 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
         tol = tolerance(problem, key)
         out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                     "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
+                    "entry": None if q.i is None else q.i + 1,
                     "value": key, "full": value, "rounded_carry": by_hand, "tolerance": tol,
                     "tolerance_text": f"{tol:.6g}",
                     "other": by_hand if problem.carry == "full" else value,
@@ -313,6 +338,33 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
 
 # --------------------------------------------------------------------------- writing
 
+def _setup_values(problem: Problem) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The data and the starting parameters as the Moodle and QTI setups write them: a
+    Gaussian's weight, mean and variance per component, another family's weight and
+    parameter (with the family, and a binomial's trials)."""
+    if problem.family == "gaussian":
+        return [float(v) for v in problem.data], [
+            {"k": k + 1, "weight": float(problem.weights[k]), "mean": float(problem.means[k]),
+             "variance": float(problem.variances[k])} for k in range(problem.components)]
+    if problem.categories is not None:
+        data: list[Any] = [problem.categories[int(v)] for v in problem.data]
+    elif problem.trials is not None:  # successes of trials
+        data = np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
+    else:
+        data = problem.data.astype(int).tolist()
+    value = problem.get_start(problem.parameters[1])
+    return data, [{"k": k + 1, "weight": float(problem.weights[k]),
+                   "value": value[k].tolist(), "family": problem.family,
+                   "categories": problem.categories}
+                  for k in range(problem.components)]
+
+
+def default_ask(family: Any) -> tuple[str, ...]:
+    """What an exam asks when its template does not say: r, N, the weights and the
+    means, or another family's parameter."""
+    return ("r", "N", "pi", FAMILIES[family].symbol if family in FAMILIES else "mu")
+
+
 def load_template(path: str | Path) -> dict[str, Any]:
     """An exam template, its ``exam`` section checked (the rest is checked per draw)."""
     template, _ = load_spec_file(path)
@@ -322,10 +374,14 @@ def load_template(path: str | Path) -> dict[str, Any]:
     for key in exam:
         if key not in EXAM_KEYS:
             raise ProblemError(f"exam.{key}", f"unknown key; valid keys: {', '.join(EXAM_KEYS)}")
-    kinds = exam.get("ask", ["r", "N", "pi", "mu"])
-    if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
-        raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(KINDS)}, but "
-                                       f"got {kinds!r}")
+    model = template.get("model") if isinstance(template.get("model"), dict) else {}
+    family = model.get("family")
+    allowed = (("r", "N", "pi", FAMILIES[family].symbol, "loglik")
+               if family in FAMILIES else KINDS)
+    kinds = exam.get("ask", list(default_ask(family)))
+    if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):
+        raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(allowed)}, "
+                                       f"but got {kinds!r}")
     _flag(exam.get("allow_tiny"), "exam.allow_tiny")
     for field, title in (("exam.title", exam.get("title")), ("title", template.get("title"))):
         if title is not None and (not isinstance(title, (str, int, float))
@@ -335,19 +391,20 @@ def load_template(path: str | Path) -> dict[str, Any]:
             check_length(str(title), field)
     family = (template.get("model") or {}).get("family") if isinstance(
         template.get("model"), dict) else None
-    if family not in (None, "gaussian"):
-        raise ProblemError("model.family", f"exams are drawn for Gaussian mixtures only so "
-                                           f"far, not for a {family!r} mixture")
+    family = family if family in defaults.FAMILIES[1:] else None
     data = template.get("data")
-    if (isinstance(data, list) and any(isinstance(v, (list, tuple)) for v in data)
-            or template.get("columns") is not None
-            or isinstance(template.get("init"), dict) and "covariances" in template["init"]):
+    if family is None and (isinstance(data, list) and any(isinstance(v, (list, tuple))
+                                                          for v in data)
+                           or template.get("columns") is not None
+                           or isinstance(template.get("init"), dict)
+                           and "covariances" in template["init"]):
         raise ProblemError("data", D2_REFUSAL)
+    names = ("weights", "means", "variances") if family is None else (
+        "weights", FAMILIES[family].parameter)
     init = template.get("init")
-    if not isinstance(init, dict) or any(init.get(name) is None for name in
-                                         ("weights", "means", "variances")):
-        raise ProblemError("init", "an exam gives its starting values: init.weights, "
-                                   "init.means and init.variances, drawn or fixed")
+    if not isinstance(init, dict) or any(init.get(name) is None for name in names):
+        raise ProblemError("init", f"an exam gives its starting values: "
+                                   f"{', '.join('init.' + n for n in names)}, drawn or fixed")
     if template.get("data_file") is not None:
         raise ProblemError("data_file", "an exam draws its data: give data as a generator "
                                         "({count: ..., range: [low, high], decimals: 0})")
@@ -587,7 +644,8 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         from .render.pdf import require_latex
 
         require_latex()
-    kinds = (template.get("exam") or {}).get("ask", ["r", "N", "pi", "mu"])
+    kinds = (template.get("exam") or {}).get("ask", list(default_ask(
+        (template.get("model") or {}).get("family"))))
     batch = None  # the printable batch's two documents (LaTeX and PDF formats)
     title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
     decimals_of = None
@@ -631,11 +689,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                 answers.write(csv_rows(variant))
                 module = keys_md.make_module({"decimals": problem.decimals})
                 keys.write(str(module.rows(variant.number, variant.answers)))
-                data = [float(v) for v in problem.data]
-                params = [{"k": k + 1, "weight": float(problem.weights[k]),
-                           "mean": float(problem.means[k]),
-                           "variance": float(problem.variances[k])}
-                          for k in range(problem.components)]
+                data, params = _setup_values(problem)
                 module = moodle.make_module({"decimals": problem.decimals})
                 write_variant = (module.cloze_variant if moodle_kind == "cloze"
                                  else module.variant)

@@ -21,6 +21,7 @@ is a failure of its own.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
@@ -164,6 +165,9 @@ class Parser:
                     self.i += close_at + 1
                     text = f"{tok}E{exponent}"
                     return ("num", Decimal(text), text)
+            if self.peek() == "!":  # a factorial: 9!
+                self.take()
+                return ("fact", ("num", Decimal(tok), tok))
             return ("num", Decimal(tok), tok)
         if tok == "(":
             self.take()
@@ -200,6 +204,12 @@ class Parser:
         if tok == r"\frac":
             self.take()
             return ("div", self.group(), self.group())
+        if tok == r"\binom":  # a binomial coefficient of two whole numbers
+            self.take()
+            return ("binom", self.group(), self.group())
+        if tok == "e" and self.i + 1 < len(self.toks) and self.toks[self.i + 1] == "^":
+            self.take()  # Euler's number, raised to a power: e^{-1.5}
+            return ("e",)
         if tok == r"\sqrt":
             self.take()
             return ("sqrt", self.group())
@@ -300,6 +310,8 @@ def evaluate(tree: tuple, exact: bool = False):
             if _is_mat(top):  # entry by entry (a reciprocal would round: 1/0.09295)
                 return tuple(tuple(x / bottom for x in row) for row in top)
             return top / bottom
+        if kind == "pow" and tree[1] == ("e",):
+            return _scalar(evaluate(tree[2], exact)).exp()
         if kind == "pow":
             exponent = _scalar(evaluate(tree[2], exact))
             if exponent != exponent.to_integral_value():
@@ -309,6 +321,14 @@ def evaluate(tree: tuple, exact: bool = False):
             return _scalar(evaluate(tree[1], exact)).sqrt()
         if kind == "exp":
             return _scalar(evaluate(tree[1], exact)).exp()
+        if kind in ("binom", "fact"):
+            values = [_scalar(evaluate(t, exact)) for t in tree[1:]]
+            if any(v != v.to_integral_value() or v < 0 for v in values):
+                raise NotNumeric(f"{kind} of a number that is not whole")
+            whole = [int(v) for v in values]
+            return Decimal(math.comb(*whole) if kind == "binom" else math.factorial(whole[0]))
+        if kind == "e":
+            return Decimal(1).exp()
     raise AssertionError(kind)
 
 

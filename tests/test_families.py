@@ -381,3 +381,121 @@ def test_rounded_carry_documents_hold_line_by_line(name):
     assert "is the sum of that column" in markdown
     text = trace.to_json()
     assert Trace.from_json(text).to_json() == text
+
+
+COIN_EXAM = """title: Two coins by hand
+data: {count: 5, range: [0, 10], decimals: 0}
+components: 2
+model: {family: binomial, trials: 10, update: [p]}
+init:
+  weights: [0.5, 0.5]
+  p: {range: [0.2, 0.8], decimals: 1}
+exam: {ask: [r, N, p]}
+"""
+
+
+def test_an_exam_of_coin_problems(tmp_path):
+    """Every variant's key equals a plain EM on its problem (scipy's binomial pmf), the
+    Moodle Cloze question holds those values, and 'check' marks the key's answers
+    correct."""
+    import csv
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from explainer.exam import write_exam
+    from explainer.grading import grade
+
+    template = tmp_path / "coins.yaml"
+    template.write_text(COIN_EXAM)
+    out = write_exam(template, 3, 7, tmp_path / "out")
+    rows = list(csv.DictReader((out / "answers.csv").open()))
+    assert {r["variant"] for r in rows} == {"1", "2", "3"}
+    for number in (1, 2, 3):
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        heads = problem.data
+        (w, p, _), = reference(lambda h, q: stats.binom.pmf(h, 10, q), heads, [0.5, 0.5],
+                               problem.p, 1, ("p",),
+                               lambda r: (r.T @ heads) / (r.T @ np.full(len(heads), 10)))
+        mine = {r["quantity"]: float(r["full_precision"]) for r in rows
+                if r["variant"] == str(number)}
+        assert mine["it1.p[1]"] == pytest.approx(p[0], abs=1e-12)
+        assert mine["it1.p[2]"] == pytest.approx(p[1], abs=1e-12)
+        answers = [(q, q, f"{v:.3f}") for q, v in mine.items()]
+        result = grade(problem, answers)
+        assert result["counts"]["correct"] == len(answers)
+    xml = ET.parse(out / "moodle.xml").getroot()
+    cloze = [q for q in xml if q.get("type") == "cloze"]
+    assert len(cloze) == 3
+    text = cloze[0].find("questiontext/text").text
+    assert "binomial distributions" in text and "NUMERICAL" in text
+    assert r"\( x_{1} = " in text and r"p_{1} = " in text
+    for name in ("qti-1.2.zip", "qti-2.1.zip"):
+        with zipfile.ZipFile(out / name) as archive:
+            assert "imsmanifest.xml" in archive.namelist()
+    question = (out / "variant-001" / "question.md").read_text()
+    assert "the new probabilities of success $p_k$ (`p[k]`)" in question
+    assert check_markdown((out / "variant-001" / "key.md").read_text()).failures == []
+
+
+@pytest.mark.parametrize("template, symbol", [
+    ("data: {count: 6, range: [0, 12], decimals: 0}\ncomponents: 2\nmodel: {family: poisson}\n"
+     "init: {weights: [0.5, 0.5], rates: {range: [1, 10], decimals: 0}}\n"
+     "exam: {ask: [r, N, pi, lambda]}\n", "lambda"),
+    ("data: [[1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 1]]\ncomponents: 2\n"
+     "model: {family: bernoulli}\ninit: {weights: [0.5, 0.5], "
+     "p: [[0.6, 0.6, 0.4], [0.4, 0.4, 0.6]]}\nexam: {ask: [r, p]}\n", "p"),
+    ("data: [red, blue, red, green, green, blue]\ncomponents: 2\n"
+     "model: {family: categorical, categories: [red, green, blue]}\n"
+     "init: {weights: [0.5, 0.5], probs: [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]}\n"
+     "exam: {ask: [r, q], allow_tiny: true}\n", "q"),
+])
+def test_exams_of_every_family(tmp_path, template, symbol):
+    import csv
+
+    from explainer.exam import write_exam
+
+    path = tmp_path / "t.yaml"
+    path.write_text(template)
+    out = write_exam(path, 2, 3, tmp_path / "out")
+    rows = list(csv.DictReader((out / "answers.csv").open()))
+    asked = {r["quantity"].split(".")[1].split("[")[0] for r in rows}
+    assert symbol in asked
+    for number in (1, 2):
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        trace = run(problem)
+        parameter = trace.iterations[0].mstep.params.get(problem.parameters[1])
+        for r in rows:
+            if r["variant"] == str(number) and f".{symbol}[" in r["quantity"]:
+                index = [int(v) - 1 for v in r["quantity"].split("[")[1][:-1].split(",")]
+                assert float(r["full_precision"]) == pytest.approx(
+                    float(parameter[tuple(index)]), abs=1e-12)
+
+
+def test_a_family_exam_template_is_checked(tmp_path):
+    from explainer.exam import load_template
+
+    path = tmp_path / "t.yaml"
+    path.write_text("data: [1, 2]\ncomponents: 2\nmodel: {family: poisson}\n"
+                    "init: {weights: [0.5, 0.5]}\nexam: {ask: [r, lambda]}\n")
+    with pytest.raises(ProblemError, match="init.rates"):
+        load_template(path)
+    path.write_text("data: [1, 2]\ncomponents: 2\nmodel: {family: poisson}\n"
+                    "init: {weights: [0.5, 0.5], rates: [1, 2]}\nexam: {ask: [r, mu]}\n")
+    with pytest.raises(ProblemError, match="r, N, pi, lambda, loglik"):
+        load_template(path)
+
+
+def test_the_checker_of_printed_lines_redoes_the_families_cells():
+    """The independent checker knows binomial coefficients, factorials and powers of e,
+    so a binomial's or a Poisson's table cell is redone, and a wrong one fails."""
+    good = [r"$\binom{10}{5} \cdot 0.6^{5} \cdot 0.4^{5} \approx 0.2007$",
+            r"$\frac{6^{2} \cdot e^{-6}}{2!} \approx 0.0446$", r"$\frac{e^{-1}}{0!} \approx 0.368$"]
+    for line in good:
+        report = check_markdown(line)
+        assert report.checked == 1 and report.failures == [], line
+    for line in (r"$\binom{10}{5} \cdot 0.6^{5} \cdot 0.4^{5} \approx 0.2008$",
+                 r"$\frac{6^{2} \cdot e^{-6}}{2!} \approx 0.0447$"):
+        assert check_markdown(line).failures, line
+    # The coin example's table is among what is redone.
+    text = (EXAMPLES / "coins" / "coins.md").read_text()
+    assert check_markdown(text).checked >= 40
