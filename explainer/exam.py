@@ -193,10 +193,9 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
             elif family is not None and kind == family.symbol:
                 if family.parameter not in problem.update:
                     continue
-                width = (len(problem.categories) if problem.categories is not None
-                         else problem.dim)
+                entries = [None] if family.width is None else range(family.width)
                 out += [Quantity(iteration, kind, k=k, i=i) for k in range(problem.components)
-                        for i in (range(width) if family.vector else [None])]
+                        for i in entries]
             else:
                 out += [Quantity(iteration, kind, k=k) for k in range(problem.components)]
     return out

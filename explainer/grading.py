@@ -125,8 +125,9 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
             raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
     elif wants == 2:
         k, i = int(a) - 1, int(b) - 1
-        width = (len(problem.categories) if problem.categories is not None
-                 else problem.dim)
+        from .families import family_of
+
+        width = family_of(problem).width or 0
         what = "category" if kind == "q" else "coordinate"
         if not 0 <= i < width:
             raise ProblemError(field, f"{text!r}: {'c' if kind == 'q' else 'i'} is a {what}, "

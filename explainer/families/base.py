@@ -41,8 +41,6 @@ class Family:
     vector = False
     # The family's own model keys (model.<key> of explainer.spec.KEYS).
     model_keys: tuple[str, ...] = ()
-    # What the spec says the data are, for errors and help.
-    data_kind = ""
 
     def __init__(self, problem: "Problem"):
         self.problem = problem
@@ -146,6 +144,16 @@ class Family:
         """A point as a figure's tick label."""
         return f"{x:g}"
 
+    def point(self, n: int) -> dict[str, Any]:
+        """Point n as the documents write it: ``x`` (a count; a Bernoulli vector's 0s and
+        1s; a category's name), and what else belongs to it (a binomial's trials)."""
+        return {"x": int(self.problem.data[n])}
+
+    @property
+    def width(self) -> int | None:
+        """The entries of a vector parameter per component (None for a number)."""
+        return self.problem.dim if self.vector else None
+
     # ------------------------------------------------------------------ the steps
 
     def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
@@ -175,8 +183,7 @@ class Family:
             return sum(int(abs(int(n)).bit_length() * 0.30103) + 1
                        for atom in sp.preorder_traversal(value) if atom.is_Rational
                        for n in (atom.p, atom.q))
-        power = max(1, int(np.max(self.trials)) if self.trials is not None
-                    else int(max(np.max(x), 1)))
+        power = self.exact_power(x)
         longest = max(digits(v) for v in (*params.weights.ravel(),
                                           *params.get(self.parameter).ravel()))
         if longest * power > defaults.EXACT_MAX_DIGITS:
@@ -184,6 +191,12 @@ class Family:
                                  f"{longest * power:,} digits (parameters of about "
                                  f"{longest} digits to the power {power}), more than "
                                  f"{defaults.EXACT_MAX_DIGITS:,}")
+
+    def exact_power(self, x: np.ndarray) -> int:
+        """How many factors of a parameter a point's probability multiplies at most: the
+        largest count (a Poisson's lambda^x); the trials of a binomial, the coordinates
+        of a Bernoulli vector, one for a categorical point."""
+        return max(1, int(np.max(x)))
 
     def check_result(self, params: Params) -> None:
         """Exact arithmetic: an M-step's parameters must stay writable (every whole number
@@ -331,7 +344,7 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
             values = parse_fraction_list(row, f"{field}[{k + 1}]")
             if len(values) != width:
                 raise ProblemError(f"{field}[{k + 1}]", f"expected {width} probabilities "
-                                                        f"(one per {cls_word(name)}), but "
+                                                        f"(one per {_entry(name)}), but "
                                                         f"got {len(values)}")
             rows.append(values)
     array = np.array([[float(v) for v in row] if isinstance(row, list) else float(row)
@@ -344,5 +357,6 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
     return rows
 
 
-def cls_word(name: str) -> str:
+def _entry(name: str) -> str:
+    """What an entry of a vector parameter is one of."""
     return "category" if name == "probs" else "coordinate"

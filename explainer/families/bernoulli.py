@@ -23,7 +23,6 @@ class Bernoulli(Family):
     parameter = "p"
     symbol = "p"
     vector = True
-    data_kind = "rows of 0s and 1s"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         p = params.p
@@ -64,6 +63,12 @@ class Bernoulli(Family):
 
     def point_label(self, x: Any) -> str:
         return "".join(str(int(v)) for v in x)
+
+    def exact_power(self, x: np.ndarray) -> int:
+        return int(x.shape[1])
+
+    def point(self, n: int) -> dict[str, Any]:
+        return {"x": [int(v) for v in self.problem.data[n]]}
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

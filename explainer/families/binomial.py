@@ -26,7 +26,6 @@ class Binomial(Family):
     parameter = "p"
     symbol = "p"
     model_keys = ("trials",)
-    data_kind = "numbers of successes (with model.trials), or rows [successes, trials]"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         p = params.p
@@ -120,6 +119,12 @@ class Binomial(Family):
         other = copy.copy(self)
         other.trials = np.full(len(values), self.trials[0])
         return other
+
+    def exact_power(self, x: np.ndarray) -> int:
+        return max(1, int(np.max(self.trials)))
+
+    def point(self, n: int) -> dict[str, Any]:
+        return {"x": int(self.problem.data[n]), "trials": int(self.trials[n])}
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

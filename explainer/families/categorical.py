@@ -27,7 +27,6 @@ class Categorical(Family):
     symbol = "q"
     model_keys = ("categories",)
     vector = True
-    data_kind = "category names (or numbers) from model.categories"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         logs = xp.log(params.probs)  # (K, C)
@@ -72,6 +71,16 @@ class Categorical(Family):
 
     def point_label(self, x: Any) -> str:
         return self.categories[int(x)]
+
+    def exact_power(self, x: np.ndarray) -> int:
+        return 1
+
+    def point(self, n: int) -> dict[str, Any]:
+        return {"x": self.categories[int(self.problem.data[n])]}
+
+    @property
+    def width(self) -> int | None:
+        return len(self.categories)
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -25,7 +25,6 @@ class Poisson(Family):
     name = "poisson"
     parameter = "rates"
     symbol = "lambda"
-    data_kind = "counts (whole numbers >= 0)"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         rates = params.rates

@@ -76,20 +76,9 @@ class ParamCells:
                                for k, row in enumerate(self.value)]
 
 
-def _point(family: Family, problem: Any, sheet: Sheet, n: int) -> dict[str, Any]:
-    """Point n as the family writes it (a count, successes of trials, a row of 0/1, a
-    category)."""
-    x = problem.data[n]
-    out: dict[str, Any] = {"n": n + 1}
-    if family.name == "categorical":
-        out["x"] = problem.categories[int(x)]
-    elif family.vector:
-        out["x"] = [int(v) for v in x]
-    else:
-        out["x"] = int(x)
-    if family.name == "binomial":
-        out["trials"] = int(problem.trials[n])
-    return out
+def _point(family: Family, n: int) -> dict[str, Any]:
+    """Point n as the family writes it, numbered from 1."""
+    return {"n": n + 1, **family.point(n)}
 
 
 def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
@@ -121,7 +110,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
             density.append(cell)
             resp.append(sheet.resp(version, n, k, detail))
         mixture = sheet.mixture(version, n, detail, weights, density)
-        return {**_point(family, problem, sheet, n), "terms": terms, "density": density,
+        return {**_point(family, n), "terms": terms, "density": density,
                 "mixture": mixture, "resp": resp,
                 "exact": None if exact_detail is None else {
                     "density": list(exact_detail.density[n]),
@@ -172,7 +161,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         "highlight": highlight,
         "takeaway": Later(lambda: takeaway(
             detail, labels, problem.max_rows, resp_cell,
-            point_of=lambda n: _point(family, problem, sheet, n))),
+            point_of=lambda n: _point(family, n))),
         "row_sums": Later(lambda: row_sums(rows, problem.decimals, carried=hand)),
         "remarks": remarks,
         "log_likelihood": log_likelihood,
@@ -322,7 +311,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
         if n is None:
             rows.append(None)
             continue
-        row = {**_point(family, problem, sheet, n),
+        row = {**_point(family, n),
                "resp": [sh.carried(float(v), d, float(lv)) if hand
                         else sh.show(float(v), d, log=float(lv))
                         for v, lv in zip(resp[n], detail.log_resp[n])],
@@ -382,7 +371,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
             "categories": list(problem.categories) if problem.categories else None,
             "trials": (int(problem.trials[0]) if problem.trials is not None
                        and all_equal(problem.trials) else None),
-            "data": [None if n is None else _point(family, problem, sheet, n)
+            "data": [None if n is None else _point(family, n)
                      for n in elide(problem.n_samples, problem.max_rows)],
             "updated": list(problem.update),
             "fixed": [p for p in problem.parameters if p not in problem.update],

@@ -82,9 +82,7 @@ def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> Non
 
 def _family_shape(family: Any, k: int) -> tuple[int, ...]:
     """The shape of another family's parameter and of its sum_rx."""
-    if family.name == "categorical":
-        return (k, len(family.categories))
-    return (k, family.problem.dim) if family.vector else (k,)
+    return (k,) if family.width is None else (k, family.width)
 
 
 def _params(field: str, params: Params, k: int, d: Any, rounded: bool = False) -> None:
