@@ -1,4 +1,6 @@
-"""The EM loop for a 1-D Gaussian mixture: one E-step, one M-step, one run.
+"""The EM loop: one E-step, one M-step, one run, for every family of mixture (the
+Gaussian's steps are here; another family's come from explainer.families, and
+:func:`steps` hands the loop the problem's).
 
 E-step:  r_nk = pi_k N(x_n | mu_k, sigma_k^2) / sum_j pi_j N(x_n | mu_j, sigma_j^2)
 M-step:  N_k = sum_n r_nk,  pi_k = N_k / N,  mu_k = sum_n r_nk x_n / N_k,

@@ -351,7 +351,7 @@ def _setup_values(problem: Problem) -> tuple[list[Any], list[dict[str, Any]]]:
         data = np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
     else:
         data = problem.data.astype(int).tolist()
-    value = problem.get_start(problem.parameters[1])
+    value = getattr(problem, problem.parameters[1])
     return data, [{"k": k + 1, "weight": float(problem.weights[k]),
                    "value": value[k].tolist(), "family": problem.family,
                    "categories": problem.categories}

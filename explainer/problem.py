@@ -122,10 +122,6 @@ class Problem:
     rates: np.ndarray | None = None
     probs: np.ndarray | None = None
 
-    def get_start(self, name: str) -> np.ndarray | None:
-        """The given starting parameter *name* (None unless init_method is given)."""
-        return getattr(self, name)
-
     @property
     def parameters(self) -> tuple[str, ...]:
         """The parameters of the problem's mixture, the weights first."""
