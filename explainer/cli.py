@@ -43,6 +43,9 @@ examples:
                      --init-method kmeans --covariance-type diag --iterations 10
   em-explainer solve --data "0,0; 1,0; 4,4; 5,4" --k 2 --weights .5,.5 \\
                      --means "0,0; 4,4" --covariances "1,0; 0,1 | 1,.5; .5,1"
+  em-explainer solve examples/coins/coins.yaml -o coins.pdf
+  em-explainer solve --data 5,9,8,4,7 --family binomial --trials 10 --k 2 \\
+                     --weights .5,.5 --p .6,.5 --update p --iterations 10
 
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
@@ -59,8 +62,9 @@ the write (disk full, read-only, permission), 1 an internal fault
 CHECK_EPILOG = """\
 ANSWERS is a CSV of quantity,value rows (header optional) or a YAML mapping.
 Quantities: r[n,k], N[k], pi[k], mu[k], var[k], loglik (of the parameters the
-iteration starts from); prefix itI. for iteration I (default 1). An empty value
-is a missing answer.
+iteration starts from); other families: p[k] (binomial), p[k,i] (Bernoulli),
+lambda[k] (Poisson), q[k,c] (categorical) instead of mu and var. Prefix itI. for
+iteration I (default 1). An empty value is a missing answer.
 
 examples:
   em-explainer check examples/lecture/lecture.yaml answers.csv

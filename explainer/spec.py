@@ -134,8 +134,7 @@ KEYS: tuple[Key, ...] = (
         metavar="METHOD", choices=defaults.INIT_METHODS),
     Key("seed", "random seed for the init method", metavar="S", default=defaults.SEED,
         low=0),
-    Key("model.family", "the components' distribution: "
-                        + ", ".join(defaults.FAMILIES) + " (default gaussian)",
+    Key("model.family", "the components' distribution: " + ", ".join(defaults.FAMILIES),
         metavar="FAMILY", default=defaults.FAMILY, choices=defaults.FAMILIES),
     Key("model.trials", "binomial: the number of trials behind every point (or write the "
                         "data as rows [successes, trials])", metavar="M", low=1,
@@ -146,7 +145,8 @@ KEYS: tuple[Key, ...] = (
     Key("model.kernel", "normalized or proportional (drops 1/sqrt(2 pi sigma^2); needs "
                         "equal, fixed variances)", metavar="KERNEL",
         default=defaults.KERNEL, choices=defaults.KERNELS),
-    Key("model.update", "parameters the M-step re-estimates, e.g. weights,means",
+    Key("model.update", "parameters the M-step re-estimates, e.g. weights,means (other "
+                        "families: weights and p, rates or probs)",
         {"oneOf": [{"type": "array", "items": {"enum": [*defaults.PARAMETERS,
                                                          "covariances", "p", "rates",
                                                          "probs"]}},
