@@ -156,11 +156,15 @@ def test_binomial_documents_hold_line_by_line(heads, a, b):
     assert report.failures == []
 
 
+@pytest.mark.parametrize("display", [{}, {"exact": True}, {"carry": "rounded"}])
 @pytest.mark.parametrize("name", ["coins", "poisson", "bernoulli"])
-def test_the_json_trace_validates_and_reads_back(name):
+def test_the_json_trace_validates_and_reads_back(name, display):
     import jsonschema
+    import yaml
 
-    trace = run(load_problem(EXAMPLES / name / f"{name}.yaml"))
+    spec = yaml.safe_load((EXAMPLES / name / f"{name}.yaml").read_text())
+    spec["display"] = {**(spec.get("display") or {}), **display}
+    trace = run(validate(spec))
     text = trace.to_json()
     jsonschema.validate(json.loads(text), json.loads(SCHEMA_FILE.read_text()))
     again = Trace.from_json(text)
