@@ -12,7 +12,10 @@ section saying what is asked:
     exam: {ask: [r, N, pi, mu], allow_tiny: false}
 
 ``{range: [lo, hi], decimals: d}`` draws from the grid lo, lo + 10^-d, ..., hi;
-``{choice: [...]}`` picks one item. For the per-component starting values a
+``{choice: [...]}`` picks one item. The data's generator draws *count* distinct values,
+sorted; with ``repeat: true`` independent ones (counts that may repeat, categories from
+a ``choice``), with ``dims: d`` rows of d independent values (0/1 answers for a
+Bernoulli mixture: ``{count: 6, dims: 3, range: [0, 1]}``). For the per-component starting values a
 generator gives one value per component (distinct and sorted for the means), or
 one for all with ``same: true``.
 
@@ -131,15 +134,25 @@ def _draw_components(spec: dict[str, Any], k: int, rng: np.random.Generator, fie
 
 
 def _draw_data(spec: Any, rng: np.random.Generator) -> list[Any]:
-    if not isinstance(spec, dict) or "count" in spec and "range" not in spec:
+    """The points of a data generator: *count* distinct values of its grid or choices,
+    sorted; with ``repeat: true`` drawn independently (counts that may repeat, categories
+    from ``choice``), in the order drawn; with ``dims: d`` rows of d values drawn
+    independently (a Bernoulli mixture's 0/1 answers: ``range: [0, 1]``)."""
+    if not isinstance(spec, dict) or "count" in spec and "range" not in spec \
+            and "choice" not in spec:
         return spec
     count = spec.get("count", 5)
     n = _draw(count, rng, "data.count") if _is_generator(count) else count
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_EXAM_POINTS:
         raise ProblemError("data.count", f"expected a whole number of points from 1 to "
                                          f"{MAX_EXAM_POINTS}, but got {n!r}")
-    return sorted(_draw_components({k: v for k, v in spec.items() if k != "count"}, n, rng,
-                                   "data", distinct=True))
+    generator = {k: v for k, v in spec.items() if k not in ("count", "dims", "repeat")}
+    if spec.get("dims") is not None:
+        dims = _integer(spec["dims"], "data.dims", low=1, high=defaults.MAX_DIMENSIONS)
+        return [[_draw(generator, rng, "data") for _ in range(dims)] for _ in range(n)]
+    if _flag(spec.get("repeat"), "data.repeat"):
+        return [_draw(generator, rng, "data") for _ in range(n)]
+    return sorted(_draw_components(generator, n, rng, "data", distinct=True))
 
 
 def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
@@ -394,6 +407,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
     data = template.get("data")
     if family is None and (isinstance(data, list) and any(isinstance(v, (list, tuple))
                                                           for v in data)
+                           or isinstance(data, dict) and data.get("dims") is not None
                            or template.get("columns") is not None
                            or isinstance(template.get("init"), dict)
                            and "covariances" in template["init"]):

@@ -503,3 +503,38 @@ def test_the_checker_of_printed_lines_redoes_the_families_cells():
     # The coin example's table is among what is redone.
     text = (EXAMPLES / "coins" / "coins.md").read_text()
     assert check_markdown(text).checked >= 40
+
+
+def test_exam_data_drawn_with_repeats_and_as_rows(tmp_path):
+    """Counts that repeat, categories drawn from a choice, rows of 0/1 answers: each
+    variant's data as the generator says, and reproducible by seed."""
+    from explainer.exam import write_exam
+
+    cases = {
+        "pois": ("data: {count: 8, range: [0, 9], decimals: 0, repeat: true}\ncomponents: 2\n"
+                 "model: {family: poisson}\n"
+                 "init: {weights: [0.5, 0.5], rates: {range: [1, 8], decimals: 0}}\n"
+                 "exam: {ask: [r, lambda]}\n"),
+        "cat": ("data: {count: 7, choice: [red, green, blue], repeat: true}\ncomponents: 2\n"
+                "model: {family: categorical, categories: [red, green, blue]}\n"
+                "init: {weights: [0.5, 0.5], probs: [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]}\n"
+                "exam: {ask: [r, q], allow_tiny: true}\n"),
+        "bern": ("data: {count: 6, dims: 3, range: [0, 1], decimals: 0}\ncomponents: 2\n"
+                 "model: {family: bernoulli}\ninit: {weights: [0.5, 0.5], "
+                 "p: [[0.7, 0.6, 0.3], [0.3, 0.4, 0.7]]}\nexam: {ask: [r, p]}\n"),
+    }
+    for name, text in cases.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+        out = write_exam(tmp_path / f"{name}.yaml", 2, 5, tmp_path / name)
+        again = write_exam(tmp_path / f"{name}.yaml", 2, 5, tmp_path / f"{name}-again")
+        for number in (1, 2):
+            folder = f"variant-{number:03d}"
+            problem = load_problem(out / folder / "problem.yaml")
+            assert (out / folder / "problem.yaml").read_text() == \
+                (again / folder / "problem.yaml").read_text()
+            if name == "pois":
+                assert problem.n_samples == 8 and set(problem.data) <= set(range(10))
+            elif name == "cat":
+                assert problem.n_samples == 7 and problem.categories == ("red", "green", "blue")
+            else:
+                assert problem.data.shape == (6, 3) and set(problem.data.ravel()) <= {0, 1}
