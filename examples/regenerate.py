@@ -78,6 +78,18 @@ PDF_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "exact" / "exact.yaml"
                 HERE / "coins" / "coins.yaml"]
 
 
+# The HTML pages in examples/ (every example's page is made and opened by the tests).
+HTML_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "coins" / "coins.yaml"]
+
+
+def render_html_page(spec: Path) -> str:
+    """The HTML page of one example spec, its figures inside it."""
+    from explainer.engine import run
+    from explainer.problem import load_problem
+
+    return run(load_problem(spec)).to_html()
+
+
 def fragment(spec: Path, part: str | None = None) -> str:
     """A LaTeX fragment (the body only) for course notes to \\input."""
     from explainer.engine import run
@@ -113,6 +125,8 @@ def outputs() -> dict[Path, Callable[[], str | bytes]]:
         files[HERE / "exam" / "variant-001" / name] = partial(exam_file, name)
     for spec in PDF_EXAMPLES:
         files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
+    for spec in HTML_EXAMPLES:
+        files[spec.with_suffix(".html")] = partial(render_html_page, spec)
     notes = HERE / "course-notes"
     files[notes / "lecture-mstep.tex"] = partial(fragment, HERE / "lecture" / "lecture.yaml",
                                                  "mstep")

@@ -48,7 +48,7 @@ examples:
                      --weights .5,.5 --p .6,.5 --update p --iterations 10
 
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
-The format follows the suffix of -o (.md, .tex, .pdf, .json) unless --format is
+The format follows the suffix of -o (.md, .tex, .pdf, .json, .html) unless --format is
 given; without -o the output goes to standard output (PDF needs -o). Plots are on
 by default for PDF; with Markdown or LaTeX, --plots writes them into NAME_files/
 beside the output. The limits on input (file sizes, points, iterations, rows) are in
@@ -97,7 +97,11 @@ class _Parser(argparse.ArgumentParser):
 def _output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="OUT", help="output file (.md, .tex, .pdf, .json)")
-    out.add_argument("--format", choices=["md", "tex", "pdf", "json"], help="output format")
+    out.add_argument("--format", choices=["md", "tex", "pdf", "json", "html"],
+                     help="output format")
+    out.add_argument("--reveal", action="store_true",
+                     help="HTML: open the page in study mode (every step hidden until asked "
+                          "for; the page's own button does the same)")
     out.add_argument("--fragment", action="store_true",
                      help="LaTeX: only the body, for \\input{} in other notes")
     out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
@@ -234,7 +238,7 @@ def _plan(args: argparse.Namespace):  # -> Output
     out = None if args.output is None else Path(args.output)
     return plan(format_for(args.output, args.format), out, plots=args.plots,
                 fragment=args.fragment, part=args.part, iteration=args.iteration,
-                templates=args.templates, flavor=args.flavor)
+                templates=args.templates, flavor=args.flavor, study=args.reveal)
 
 
 def _progress(what: str = "iteration") -> Callable[[int, int], None] | None:

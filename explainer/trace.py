@@ -405,6 +405,17 @@ class Trace:
         return render_latex(self, fragment=fragment, part=part, iteration=iteration,
                             templates=None if templates is None else str(templates))
 
+    def to_html(self, part: str | None = None, iteration: int | None = None,
+                templates: str | Path | None = None, plots: bool = True,
+                study: bool = False) -> str:
+        """The worked solution as one self-contained HTML page (math as MathML, figures
+        inside it); *study*: it opens in study mode."""
+        from .render.html import render_html, svg_figures
+
+        return render_html(self, plots=svg_figures(self) if plots else None, part=part,
+                           iteration=iteration, study=study,
+                           templates=None if templates is None else str(templates))
+
     def render_template(self, name: str, templates: str | Path | None = None,
                         kind: str = "markdown") -> str:
         """Render a template of your own (found in *templates*, then among ours) with
@@ -449,6 +460,12 @@ class Trace:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        """The document for a notebook's output: its HTML and MathML, no script."""
+        from .render.html import render_html
+
+        return render_html(self, fragment=True)
 
     def _repr_latex_(self) -> str:
         return self.to_latex(fragment=True)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from conftest import EXAMPLE_SPECS, EXAMPLES
+from mdcheck import math_spans
 
 
 def test_examples_are_up_to_date():
@@ -83,6 +84,9 @@ def test_notebook_runs_and_shows_the_solution():
     shown = code[1].outputs[0]["data"]
     lecture = (EXAMPLES / "lecture" / "lecture.md").read_text(encoding="utf-8")
     assert shown["text/markdown"] == lecture
+    # Jupyter shows the HTML display: the document's HTML, its formulas as MathML.
+    assert shown["text/html"].startswith('<div class="em-explainer">')
+    assert shown["text/html"].count("<math ") == len(math_spans(lecture))
     assert code[2].outputs[0]["data"]["text/markdown"].startswith(
         "## M-step: re-estimate the parameters")
     gains = ast.literal_eval(code[3].outputs[0]["data"]["text/plain"])  # three floats

@@ -7,6 +7,7 @@ Nature Biotechnology 26, 2008)."""
 from __future__ import annotations
 
 import json
+import re
 import math
 from fractions import Fraction
 import subprocess
@@ -538,3 +539,16 @@ def test_exam_data_drawn_with_repeats_and_as_rows(tmp_path):
                 assert problem.n_samples == 7 and problem.categories == ("red", "green", "blue")
             else:
                 assert problem.data.shape == (6, 3) and set(problem.data.ravel()) <= {0, 1}
+
+
+def test_a_tiny_probability_raised_to_a_power_is_bracketed():
+    """Found by the drawn problems: 8.102 x 10^-4 to the 5th is written
+    (8.102 \\times 10^{-4})^{5}, which KaTeX and the checker read, not ...10^{-4}^{5}."""
+    spec = {"data": [2, 3, 1, 1, 3, 3, 7], "components": 3,
+            "model": {"family": "binomial", "trials": 7},
+            "init": {"weights": [0.48, 0.118, 0.402], "p": [0.41, 0.26, 0.95]},
+            "stop": {"iterations": 2}}
+    markdown = run(validate(spec)).to_markdown()
+    assert re.search(r"\(\d\.\d+ \\times 10\^\{-\d+\}\)\^\{\d\}", markdown)
+    assert katex_failures(math_spans(markdown)) == []
+    assert check_markdown(markdown).failures == []

@@ -21,8 +21,9 @@ from .. import defaults
 from ..errors import ProblemError, SystemRefused
 from ..trace import Trace
 
-FORMATS = ("md", "tex", "pdf", "json")
-SUFFIXES = {".md": "md", ".markdown": "md", ".tex": "tex", ".pdf": "pdf", ".json": "json"}
+FORMATS = ("md", "tex", "pdf", "json", "html")
+SUFFIXES = {".md": "md", ".markdown": "md", ".tex": "tex", ".pdf": "pdf", ".json": "json",
+            ".html": "html", ".htm": "html"}
 
 
 def format_for(path: str | None, explicit: str | None) -> str:
@@ -160,13 +161,16 @@ class Output:
     iteration: int | None = None
     templates: str | None = None
     flavor: str = defaults.FLAVOR
+    study: bool = False
 
 
 def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: bool = False,
          part: str | None = None, iteration: int | None = None,
-         templates: str | None = None, flavor: str | None = None) -> Output:
-    """Check the output options; *plots* defaults to on for PDF (and for the plots
-    part) and off otherwise."""
+         templates: str | None = None, flavor: str | None = None,
+         study: bool = False) -> Output:
+    """Check the output options; *plots* defaults to on for PDF and HTML (an HTML page
+    holds its figures) and for the plots part, and off otherwise; *study*: an HTML page
+    opens in study mode."""
     if part is not None and part not in defaults.PARTS:
         raise ProblemError("--part", f"expected one of {', '.join(defaults.PARTS)}, "
                                      f"but got {part!r}")
@@ -180,13 +184,16 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if fragment and fmt != "tex":
         raise ProblemError("--fragment", f"only LaTeX output has a fragment, but the format "
                                          f"is {fmt}")
-    plots = (fmt == "pdf") if plots is None else plots
+    plots = (fmt in ("pdf", "html")) if plots is None else plots
     if plots and fmt == "json":
         raise ProblemError("--plots", "JSON output has no figures")
-    if out is None and (fmt == "pdf" or plots):
+    if study and fmt != "html":
+        raise ProblemError("--reveal", f"study mode is a feature of the HTML page, but the "
+                                       f"format is {fmt}")
+    if out is None and (fmt == "pdf" or plots and fmt != "html"):
         what = "PDF output" if fmt == "pdf" else "--plots"
         raise ProblemError("-o", f"{what} needs an output file (-o NAME.{fmt})")
-    if out is not None and not writable_file(out) and plots:
+    if out is not None and not writable_file(out) and plots and fmt != "html":
         raise ProblemError("--plots", f"the figures go into a folder beside the output, "
                                       f"but {out} is a device or pipe, not a file")
     if fmt == "pdf":
@@ -201,7 +208,7 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if templates is not None and not Path(templates).is_dir():
         raise ProblemError("--templates", f"not a folder: {templates}")
     return Output(fmt, out, plots, fragment, part, iteration, templates,
-                  flavor or defaults.FLAVOR)
+                  flavor or defaults.FLAVOR, study)
 
 
 def write(trace: Trace, output: Output) -> list[Path]:
@@ -221,6 +228,11 @@ def write(trace: Trace, output: Output) -> list[Path]:
         assert out is not None
         write_atomically(out, build_pdf(trace, plots, **selection).pdf)
         return [out]
+    if fmt == "html":  # one file: its figures inside it
+        from .html import render_html, svg_figures
+
+        figures = svg_figures(trace) if plots else None
+        return emit(render_html(trace, plots=figures, study=output.study, **selection), out)
     if not plots:
         text = _render_text(trace, fmt, fragment, None, selection, output.flavor)
         return emit(text, out)

@@ -329,7 +329,9 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     matplotlib.use("Agg")
     # Text in another script (a CJK column name) falls back to a font that has it.
     family = _fonts(trace.problem.variables)
-    with matplotlib.rc_context({"font.family": family} if family else {}):
+    # An SVG's ids from a fixed salt: the same trace gives the same bytes.
+    with matplotlib.rc_context({**({"font.family": family} if family else {}),
+                                "svg.hashsalt": "em-explainer"}):
         return _write_plots(trace, folder, fmt)
 
 
@@ -428,7 +430,7 @@ def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     if trace.iterations:
         figures["loglik"] = loglik_figure(trace)
     # No dates or versions in the files, so that the same trace gives the same bytes.
-    metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
+    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt, {"Software": None})
     names = {}
     for name, fig in figures.items():
         path = folder / f"{name}.{fmt}"

@@ -1,0 +1,107 @@
+"""Trace -> one self-contained HTML page, offline, with the Markdown document's content.
+
+The page's content is the Markdown document (templates/markdown/), made HTML by
+markdown-it-py, a CommonMark parser, with its math turned into MathML by latex2mathml:
+browsers draw MathML Core themselves, so the page needs no maths library, no font
+and no network, and a screen reader reads the formulas. The page around it (style,
+study mode, Content-Security-Policy) is templates/html/. The figures are SVG, inside
+the page as data URIs.
+
+Nothing here writes markup of its own: the parser writes the document's, latex2mathml
+the formulas', the templates the page's. What this module adds is which of the
+parser's outputs are allowed: our own figures' ``data:image/svg+xml`` images (the
+parser refuses SVG data URIs by default, against links in user text; user text is
+escaped for Markdown, so it cannot make one).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import defaults
+from ..trace import Trace
+from .environment import render_template
+
+# The figure files an HTML page holds (as data URIs).
+_SVG = "data:image/svg+xml;base64,"
+
+
+def _parser() -> Any:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.use(anchors_plugin, min_level=2, max_level=3)
+    md.add_render_rule("math_inline", _math(False))
+    md.add_render_rule("math_block", _math(True))
+    md.add_render_rule("math_inline_double", _math(True))
+    plain = md.validateLink
+    md.validateLink = lambda url: url.startswith(_SVG) or plain(url)
+    return md
+
+
+def _math(display: bool) -> Any:
+    """A render rule: the formula of a math token as MathML (display: a block)."""
+    from latex2mathml.converter import convert
+
+    def rule(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+        mathml = convert(tokens[idx].content.strip(), display="block" if display else "inline")
+        return render_template("html", "html/math.html.j2",
+                               {"mathml": mathml, "display": display})
+    return rule
+
+
+def markdown_to_html(text: str) -> str:
+    """The HTML of a Markdown document of ours (its math as MathML)."""
+    return _parser().render(text)
+
+
+def svg_figures(trace: Trace) -> dict[str, str]:
+    """The trace's figures as SVG data URIs, by name (``fit``, ``loglik``, ``resp``)."""
+    from .plots import write_plots
+
+    with tempfile.TemporaryDirectory() as folder:
+        names = write_plots(trace, Path(folder), "svg")
+        return {name: _SVG + base64.b64encode((Path(folder) / file).read_bytes()).decode()
+                for name, file in names.items()}
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# The inline style attributes the parser writes (a table column's alignment): allowed
+# by their hashes, nothing else.
+_STYLE_ATTRIBUTES = ("text-align:left", "text-align:right", "text-align:center")
+
+
+def render_html(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,
+                iteration: int | None = None, templates: str | None = None,
+                study: bool = False, fragment: bool = False) -> str:
+    """The worked solution as one HTML page (*plots*: data URIs of the figures, see
+    :func:`svg_figures`); *study*: the page opens in study mode, every step hidden until
+    the reader asks for it. With *fragment* only the document, for a page of another's
+    (a notebook's output): no script, no style of its own."""
+    from .markdown import render_markdown
+
+    text = render_markdown(trace, plots=plots, part=part, iteration=iteration,
+                           templates=templates, flavor=defaults.FLAVOR)
+    body = markdown_to_html(text)
+    if fragment:
+        return render_template("html", "html/fragment.html.j2", {"body": body}, templates)
+    style = render_template("html", "html/style.css.j2", {})
+    script = render_template("html", "html/study.js.j2", {})
+    context = {
+        "title": trace.problem.title or f"EM for a {trace.problem.family} mixture",
+        "body": body, "style": style, "script": script, "study": study,
+        "style_hashes": " ".join([_sha256(style),
+                                  *(_sha256(s) for s in _STYLE_ATTRIBUTES)]),
+        "script_hash": _sha256(script),
+    }
+    return render_template("html", "html/page.html.j2", context, templates)

@@ -1,0 +1,222 @@
+"""The HTML page: one self-contained file, the Markdown document's content, math as
+MathML, study mode; checked as a file and in a real browser (Debian's Chromium, driven
+by Selenium through Debian's chromedriver)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT
+from mdcheck import math_spans
+from explainer.engine import run
+from explainer.problem import load_problem, validate
+from explainer.render.html import render_html, svg_figures
+
+# Screenshots of every example's page, where a person can look at them (CI keeps them).
+SHOTS = Path(os.environ.get("EM_EXPLAINER_SCREENSHOTS", ROOT / "build" / "screenshots"))
+NAMES = [p.parent.name for p in EXAMPLE_SPECS]
+
+
+def page_of(spec: Path, **options) -> tuple[str, str]:
+    """An example's HTML page and the Markdown it was made from (same figures)."""
+    trace = run(load_problem(spec))
+    figures = svg_figures(trace)
+    return (render_html(trace, plots=figures, **options),
+            trace.to_markdown() if not figures else _markdown(trace, figures))
+
+
+def _markdown(trace, figures) -> str:
+    from explainer.render.markdown import render_markdown
+
+    return render_markdown(trace, plots=figures)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_formula_of_the_markdown_is_mathml(name):
+    page, markdown = page_of(EXAMPLES / name / f"{name}.yaml")
+    assert page.count("<math ") == len(math_spans(markdown))
+    assert "<merror" not in page
+    assert "$" not in re.sub(r"<[^>]+>", "", page.split("<main", 1)[1]).replace("\\$", "")
+
+
+def test_the_page_is_self_contained_and_small():
+    page, _ = page_of(EXAMPLES / "lecture" / "lecture.yaml")
+    assert len(page.encode()) < 1_000_000
+    # Nothing is fetched: no URL but the figures' data URIs.
+    assert not re.search(r"(src|href)=\"(?!data:image/svg\+xml;base64,|#)", page)
+    assert page.count('src="data:image/svg+xml;base64,') == 3
+
+
+def test_the_content_security_policy_allows_only_the_page_s_own_script_and_style():
+    page, _ = page_of(EXAMPLES / "lecture" / "lecture.yaml")
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)[1]
+    script = re.search(r"<script>(.*)</script>", page, re.S)[1]
+    style = re.search(r"<style>(.*)</style>", page, re.S)[1]
+
+    def digest(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    assert f"script-src {digest(script)}'" in policy
+    assert digest(style) in policy and "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy
+    # No inline event handler anywhere (the script adds its own with addEventListener).
+    assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", page)
+
+
+def test_user_text_is_escaped():
+    trace = run(validate({"data": [1, 2, 5, 8, 9], "components": 2,
+                          "title": "<script>alert(1)</script> & <b>bold</b>",
+                          "names": ["<img src=x onerror=alert(2)>", "b"],
+                          "init": {"weights": [0.5, 0.5], "means": [2, 8],
+                                   "variances": [2, 2]}}))
+    page = render_html(trace)
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_each_part_and_the_command_line(tmp_path):
+    spec = EXAMPLES / "lecture" / "lecture.yaml"
+    for part in ("setup", "estep", "responsibilities", "mstep", "conclusion", "summary",
+                 "clustering", "plots"):
+        out = tmp_path / f"{part}.html"
+        result = subprocess.run([sys.executable, "-m", "explainer", "solve", str(spec),
+                                 "--part", part, "-o", str(out)], capture_output=True,
+                                text=True)
+        assert result.returncode == 0, result.stderr
+        assert out.read_text().startswith("<!DOCTYPE html>")
+    json_file = tmp_path / "lecture.json"
+    subprocess.run([sys.executable, "-m", "explainer", "solve", str(spec), "-o",
+                    str(json_file)], check=True, capture_output=True)
+    again = tmp_path / "again.html"
+    subprocess.run([sys.executable, "-m", "explainer", "render", str(json_file), "-o",
+                    str(again), "--reveal"], check=True, capture_output=True)
+    assert 'data-study="on"' in again.read_text()
+    wrong = subprocess.run([sys.executable, "-m", "explainer", "solve", str(spec), "-o",
+                            str(tmp_path / "x.md"), "--reveal"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: --reveal")
+
+
+def test_the_notebook_display_is_the_document_without_a_script():
+    trace = run(load_problem(EXAMPLES / "lecture" / "lecture.yaml"))
+    html = trace._repr_html_()
+    assert html.startswith('<div class="em-explainer">') and "<script" not in html
+    assert html.count("<math ") == len(math_spans(trace.to_markdown()))
+
+
+# --------------------------------------------------------------------------- browser
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        raise RuntimeError("a browser is needed: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--window-size=1100,1400"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    yield session
+    session.quit()
+
+
+def _open(browser, page: str, folder: Path, name: str) -> None:
+    path = folder / f"{name}.html"
+    path.write_text(page, encoding="utf-8")
+    browser.get_log("browser")  # (the previous page's)
+    browser.get(path.as_uri())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_example_renders_in_chromium(browser, tmp_path, name):
+    from selenium.webdriver.common.by import By
+
+    page, markdown = page_of(EXAMPLES / name / f"{name}.yaml")
+    _open(browser, page, tmp_path, name)
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert len(browser.find_elements(By.TAG_NAME, "math")) == len(math_spans(markdown))
+    assert browser.find_elements(By.TAG_NAME, "merror") == []
+    # Every formula is drawn: a MathML box of some size, not zero.
+    empty = browser.execute_script(
+        "return Array.from(document.querySelectorAll('math')).filter("
+        "m => m.getBoundingClientRect().width < 1).length")
+    assert empty == 0
+    # Headings in order (one h1, no level skipped) and tables with their header cells.
+    problems = browser.execute_script("""
+        const out = [];
+        const hs = Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4'));
+        if (document.querySelectorAll('main h1').length !== 1) out.push('h1 count');
+        let last = 1;
+        for (const h of hs) { const l = +h.tagName[1]; if (l > last + 1) out.push(h.textContent);
+                              last = l; }
+        for (const t of document.querySelectorAll('table')) {
+          if (!t.querySelector('thead th')) out.push('table without header');
+        }
+        for (const b of document.querySelectorAll('button, select')) {
+          if (!(b.textContent.trim() || b.getAttribute('aria-label'))) out.push('unnamed control');
+        }
+        return out;""")
+    assert problems == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def test_study_mode_by_click_and_by_keyboard(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    page, _ = page_of(EXAMPLES / "lecture" / "lecture.yaml")
+    _open(browser, page, tmp_path, "study")
+
+    def hidden() -> int:
+        return len(browser.find_elements(By.CSS_SELECTOR, ".em-hidden"))
+    assert hidden() == 0  # nothing hidden until asked for
+    browser.find_element(By.XPATH, "//button[text()='Study mode']").click()
+    steps = hidden()
+    assert steps > 10
+    browser.find_element(By.XPATH, "//button[text()='Show next step']").click()
+    assert hidden() == steps - 1
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("n")
+    body.send_keys("n")
+    assert hidden() == steps - 3
+    assert browser.find_element(By.CSS_SELECTOR, ".em-status").text == \
+        f"Step 3 of {steps} shown"
+    body.send_keys("a")
+    assert hidden() == 0
+    body.send_keys("s")  # study mode off: everything shown, the buttons idle
+    assert hidden() == 0 and not browser.find_element(
+        By.XPATH, "//button[text()='Show next step']").is_enabled()
+    # Opened in study mode (--reveal): the steps hidden from the start.
+    trace = run(load_problem(EXAMPLES / "lecture" / "lecture.yaml"))
+    _open(browser, render_html(trace, study=True), tmp_path, "reveal")
+    assert hidden() == steps
+
+
+def test_an_injected_title_is_shown_literally_and_runs_nothing(browser, tmp_path):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    title = "<script>window.injected = 1; alert(1)</script>"
+    trace = run(validate({"data": [1, 2, 5, 8, 9], "components": 2, "title": title,
+                          "names": ["<img src=x onerror=alert(2)>", "b"],
+                          "init": {"weights": [0.5, 0.5], "means": [2, 8],
+                                   "variances": [2, 2]}}))
+    _open(browser, render_html(trace), tmp_path, "injected")
+    assert browser.find_element(By.TAG_NAME, "h1").text == title
+    assert browser.title == title
+    assert browser.execute_script("return window.injected === undefined")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
