@@ -51,9 +51,11 @@ def _math(display: bool) -> Any:
     from latex2mathml.converter import convert
 
     def rule(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
-        mathml = convert(tokens[idx].content.strip(), display="block" if display else "inline")
+        tex = tokens[idx].content.strip()
+        mathml = convert(tex, display="block" if display else "inline")
+        assert mathml.startswith("<math "), mathml[:20]  # (the template adds to its tag)
         return render_template("html", "html/math.html.j2",
-                               {"mathml": mathml, "display": display})
+                               {"mathml": mathml, "display": display, "tex": tex})
     return rule
 
 
