@@ -50,8 +50,8 @@ examples:
 Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json, .html) unless --format is
 given; without -o the output goes to standard output (PDF needs -o). Plots are on
-by default for PDF; with Markdown or LaTeX, --plots writes them into NAME_files/
-beside the output. The limits on input (file sizes, points, iterations, rows) are in
+by default for PDF and HTML (inside the page); with Markdown or LaTeX, --plots
+writes them into NAME_files/ beside the output. The limits on input (file sizes, points, iterations, rows) are in
 the README.
 
 exit status: 0 written, 2 bad input (one line naming the field), 3 the system refused
@@ -96,7 +96,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
-    out.add_argument("-o", "--output", metavar="OUT", help="output file (.md, .tex, .pdf, .json)")
+    out.add_argument("-o", "--output", metavar="OUT",
+                     help="output file (.md, .tex, .pdf, .json, .html)")
     out.add_argument("--format", choices=["md", "tex", "pdf", "json", "html"],
                      help="output format")
     out.add_argument("--reveal", action="store_true",
