@@ -51,8 +51,8 @@ Flags override the keys of SPEC; without SPEC, --data or --data-file is needed.
 The format follows the suffix of -o (.md, .tex, .pdf, .json, .html) unless --format is
 given; without -o the output goes to standard output (PDF needs -o). Plots are on
 by default for PDF and HTML (inside the page); with Markdown or LaTeX, --plots
-writes them into NAME_files/ beside the output. The limits on input (file sizes, points, iterations, rows) are in
-the README.
+writes them into NAME_files/ beside the output. The limits on input (file sizes,
+points, iterations, rows) are in the README.
 
 exit status: 0 written, 2 bad input (one line naming the field), 3 the system refused
 the write (disk full, read-only, permission), 1 an internal fault

@@ -494,7 +494,8 @@ def test_the_checker_of_printed_lines_redoes_the_families_cells():
     """The independent checker knows binomial coefficients, factorials and powers of e,
     so a binomial's or a Poisson's table cell is redone, and a wrong one fails."""
     good = [r"$\binom{10}{5} \cdot 0.6^{5} \cdot 0.4^{5} \approx 0.2007$",
-            r"$\frac{6^{2} \cdot e^{-6}}{2!} \approx 0.0446$", r"$\frac{e^{-1}}{0!} \approx 0.368$"]
+            r"$\frac{6^{2} \cdot e^{-6}}{2!} \approx 0.0446$",
+            r"$\frac{e^{-1}}{0!} \approx 0.368$"]
     for line in good:
         report = check_markdown(line)
         assert report.checked == 1 and report.failures == [], line
