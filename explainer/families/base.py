@@ -222,7 +222,9 @@ class Family:
         empty = nk_float < defaults.EMPTY_COMPONENT_NK
         events = [Event("empty_component", int(k), float(nk_float[k]))
                   for k in np.flatnonzero(empty)]
-        stats = {name: xp.simplify(xp.carry(value))
+        # (The sums as the family makes them: a hand calculation's column sums are
+        # already rounded, and the binomial's S + F must not be rounded again.)
+        stats = {name: xp.simplify(xp.canonical(value))
                  for name, value in self.statistics(xp, x, resp).items()}
         weights = (xp.simplify(xp.carry(xp.quotient(nk, x.shape[0]))) if "weights" in update
                    else current.weights.copy())

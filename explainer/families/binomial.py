@@ -42,7 +42,8 @@ class Binomial(Family):
             successes = xp.carry(resp * x[:, None])
             failures = xp.carry(resp * (self.trials - x)[:, None])
             sum_rx = xp.column_sums(successes)
-            return {"sum_rx": sum_rx, "sum_rm": xp.carry(sum_rx + xp.column_sums(failures))}
+            # p = S / (S + F) is one step: S + F of the two written sums, not rounded.
+            return {"sum_rx": sum_rx, "sum_rm": sum_rx + xp.column_sums(failures)}
         trials = (xp.asarray([int(v) for v in self.trials]) if xp.name == "exact"
                   else self.trials)
         return {"sum_rx": xp.column_sums(resp, x), "sum_rm": xp.column_sums(resp, trials)}

@@ -67,8 +67,10 @@ class ParamCells:
         self.complement: list[Any] = []
         if family.complement:
             def one_minus(index: tuple[int, ...], p: Cell) -> Cell:
+                # 1 - p of a p printed as it is (given, or a hand calculation's
+                # carried p) is exact: printed as it is too (1 - 0.0004 = 0.9996).
                 q = sheet.cell(("complement", version, *index), 1 - float(value[index]),
-                               given=kept[name] and p.shown().exact)
+                               given=(kept[name] or not sheet.grow) and p.shown().exact)
                 sheet.equation(("complement", version, *index), q, [p], lambda v: 1 - v)
                 return q
             self.complement = [[one_minus((k, i), p) for i, p in enumerate(row)]
