@@ -49,7 +49,7 @@ import numpy as np
 from . import defaults
 from .backend import RoundedBackend, round_half_up
 from .engine import run, run_with
-from .families import FAMILIES, family_of
+from .families import FAMILIES, family_or_none
 from .errors import ProblemError, SystemRefused, raise_terminated
 from .grading import KINDS, Quantity, _value, tolerance
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
@@ -189,7 +189,7 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
 def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
     """Every quantity of the asked kinds, iteration by iteration (another family's
     parameter entry by entry for a vector)."""
-    family = None if problem.family == "gaussian" else family_of(problem)
+    family = family_or_none(problem)
     out = []
     for iteration in range(1, max(problem.iterations, 1) + 1):
         for kind in kinds:

@@ -33,6 +33,7 @@ import numpy as np
 from .backend import FLOAT, RoundedBackend
 from .engine import e_step, run_with
 from .errors import ProblemError
+from .families import family_or_none
 from .numbers import parse_number
 from .inputs import load_yaml, read_text
 from .problem import Detail, Problem, rounded_work_beyond
@@ -225,11 +226,7 @@ class _Student:
         self.answers = answers
         self.x = problem.data
         self._steps: dict[int, dict[str, Any]] = {}
-        self.family = None
-        if problem.family != "gaussian":
-            from .families import family_of
-
-            self.family = family_of(problem)
+        self.family = family_or_none(problem)
 
     def _given(self, iteration: int, kind: str, computed: np.ndarray) -> np.ndarray:
         """*computed* with the student's answers of this iteration put in."""

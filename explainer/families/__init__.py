@@ -37,4 +37,10 @@ def family_of(problem: "Problem") -> Family:
     return FAMILIES[problem.family](problem)
 
 
-__all__ = ["FAMILIES", "PARAMETER_OF", "Family", "family_of"]
+def family_or_none(problem: "Problem") -> Family | None:
+    """The family of *problem*, or None for a Gaussian mixture (whose steps, shapes and
+    sums are the engine's own)."""
+    return None if problem.family == "gaussian" else family_of(problem)
+
+
+__all__ = ["FAMILIES", "PARAMETER_OF", "Family", "family_of", "family_or_none"]

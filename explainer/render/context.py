@@ -146,14 +146,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         for k in range(n_components):
             # The template writes every term out, or divides by p(x_n) where that line
             # would be too wide: both forms hold.
-            if full_denominators:  # pi_k N_nk / sum_j pi_j N_nj
-                sheet.equation(("resp", version, n, k), row["resp"][k],
-                               [weights[k], row["density"][k], *pairs],
-                               lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
-            # pi_k N_nk / p(x_n)
-            sheet.equation(("resp-p", version, n, k), row["resp"][k],
-                           [weights[k], row["density"][k], row["mixture"]],
-                           lambda w, dens, mix: w * dens / mix)
+            sheet.worked_resp(version, n, k, row["resp"][k], weights[k], row["density"][k],
+                              pairs if full_denominators else None, row["mixture"])
         return row
 
     rows = [None if n is None else point_cells(n) for n in elide(n_samples, problem.max_rows)]

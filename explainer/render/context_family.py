@@ -125,14 +125,9 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         r = row(n)
         pairs = [c for k in range(n_components) for c in (weights[k], r["density"][k])]
         for k in range(n_components):
-            if hand:  # a hand calculation divides by the p(x_n) it wrote down
-                sheet.equation(("resp", version, n, k), r["resp"][k],
-                               [weights[k], r["density"][k], r["mixture"]],
-                               lambda w, dens, mix: w * dens / mix)
-            else:
-                sheet.equation(("resp", version, n, k), r["resp"][k],
-                               [weights[k], r["density"][k], *pairs],
-                               lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
+            # A hand calculation divides by the p(x_n) it wrote down.
+            sheet.worked_resp(version, n, k, r["resp"][k], weights[k], r["density"][k],
+                              None if hand else pairs, r["mixture"] if hand else None)
         return r
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]

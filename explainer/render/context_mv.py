@@ -172,8 +172,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         mixture = sheet.mixture(version, n, detail, weights, density)
         if worked:
             for k in range(n_components):  # pi_k N_nk / p(x_n)
-                sheet.equation(("resp", version, n, k), resp[k],
-                               [weights[k], density[k], mixture], lambda w, dn, m: w * dn / m)
+                sheet.worked_resp(version, n, k, resp[k], weights[k], density[k],
+                                  mixture=mixture)
         return {
             "n": n + 1, "x": x, "maha": maha, "exponent": exponent, "density": density,
             "mixture": mixture, "resp": resp, "dev": dev, "pdev": pdev,

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
+from ..families import family_or_none
 from ..inputs import load_json
 from ..backend import FLOAT, Backend, RoundedBackend
 from ..trace import (EStep, Event, FamilyDetail, FamilyMStepDetail, Iteration, MStep,
@@ -392,18 +393,9 @@ class _Reader:
                          math.nan if after_ll is None else float(after_ll))
 
 
-def _family(problem: Any) -> Any:
-    """The problem's family (explainer.families), or None for a Gaussian mixture."""
-    if problem.family == "gaussian":
-        return None
-    from ..families import family_of
-
-    return family_of(problem)
-
-
 def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     """One float run (the trace's own, or its full-precision companion)."""
-    reader = _Reader(xp, family=_family(problem))
+    reader = _Reader(xp, family=family_or_none(problem))
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
                   int(data["start"]["seed"]),
@@ -431,7 +423,7 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     # Reading computes nothing new (derived quantities only): no time budget.
     backend = ExactBackend()
     backend.release()
-    reader = _Reader(backend, exact=True, family=_family(problem))
+    reader = _Reader(backend, exact=True, family=family_or_none(problem))
     x = reader.xp.asarray(problem.exact_inputs.data)
     x.setflags(write=False)
     start = Start(data["start"]["method"], reader.params(section["start"]),

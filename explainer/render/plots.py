@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import defaults
 from ..backend import FLOAT
+from ..families import family_or_none
 from ..engine import e_step
 from ..trace import Params, Trace
 
@@ -138,7 +139,7 @@ def loglik_figure(trace: Trace):
 def resp_figure(trace: Trace):
     detail = trace.final.detail
     assert detail is not None
-    family = _family(trace)
+    family = family_or_none(trace.problem)
     # Points in order of x (a Bernoulli vector's points in their own order).
     order = (np.arange(len(detail.x)) if detail.x.ndim > 1
              else np.argsort(detail.x, kind="stable"))
@@ -335,19 +336,10 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
         return _write_plots(trace, folder, fmt)
 
 
-def _family(trace: Trace) -> Any:
-    """The problem's family (explainer.families), or None for a Gaussian mixture."""
-    if trace.problem.family == "gaussian":
-        return None
-    from ..families import family_of
-
-    return family_of(trace.problem)
-
-
 def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
     """The data's share of each value (bars) beside the mixture's probability of it
     (black) and each weighted component's (dashed)."""
-    family = _family(trace)
+    family = family_or_none(trace.problem)
     values, labels = support
     at = family.on(values)
     with np.errstate(invalid="ignore"):
@@ -398,7 +390,7 @@ def _bernoulli_panel(ax, trace: Trace, params: Params, title: str) -> None:
 
 def family_fit_figure(trace: Trace):
     """The start and the end of another family's mixture against the data."""
-    family = _family(trace)
+    family = family_or_none(trace.problem)
     panels = [(trace.start.params, "start")] if trace.iterations else []
     n = len(trace.iterations)
     panels.append((trace.final.params, f"after {n} iteration{'s' if n != 1 else ''}"

@@ -116,6 +116,19 @@ class Sheet:
         return self.cell(("resp", version, n, k), float(detail.resp[n, k]),
                          log=float(detail.log_resp[n, k]))
 
+    def worked_resp(self, version: int, n: int, k: int, resp: Cell, weight: Cell,
+                    density: Cell, pairs: Sequence[Cell] | None = None,
+                    mixture: Cell | None = None) -> None:
+        """A worked r_nk's equations: pi_k N_nk / sum_j pi_j N_nj written out (with
+        *pairs*: every pi_j and N_nj in turn), and pi_k N_nk / p(x_n) (with *mixture*,
+        the printed p(x_n)); the document writes the one or the other."""
+        if pairs is not None:
+            self.equation(("resp", version, n, k), resp, [weight, density, *pairs],
+                          lambda w, dens, *ps: w * dens / sh.sum_of_products(*ps))
+        if mixture is not None:
+            self.equation(("resp-p", version, n, k), resp, [weight, density, mixture],
+                          lambda w, dens, mix: w * dens / mix)
+
     def mixture(self, version: int, n: int, detail: PointDetail, weights: Sequence[Cell],
                 density: Sequence[Cell]) -> Cell:
         """p(x_n) = sum_k pi_k N_nk."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
+from ..families import family_or_none
 from ..problem import entry_label
 from ..trace import EStep, Iteration, Params, Trace
 
@@ -38,11 +39,8 @@ def check_trace(trace: Trace) -> None:
     """Raise ProblemError("trace", ...) naming the first inconsistent value."""
     problem = trace.problem
     n, k = problem.n_samples, problem.components
-    d: int | Any = problem.dim
-    if problem.family != "gaussian":
-        from ..families import family_of
-
-        d = family_of(problem)  # the shapes and sums are the family's
+    # Another family's shapes and sums are the family's: it stands for d below.
+    d: int | Any = family_or_none(problem) or problem.dim
     runs = [("", trace, problem.carry == "rounded")]
     if trace.full is not None:
         runs.append(("full_precision.", trace.full, False))
