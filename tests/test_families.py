@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 import subprocess
 import sys
@@ -64,11 +65,20 @@ def test_the_coin_example_gives_the_published_figures():
     # The document writes them so (acceptance: 0.713, 0.581; 0.797, 0.520).
     text = subprocess.run([sys.executable, "-m", "explainer", "solve", str(COINS)],
                           capture_output=True, text=True, check=True).stdout
-    assert "| 1 | $-11.321$ | $-10.086$ | $0.500, 0.500$ | $0.713, 0.581$ |" in text
+    # (the log-likelihoods before and after iteration 1 from the reference above)
+    assert (f"| 1 | ${ref[0][2]:.3f}$ | ${ref[1][2]:.3f}$ | $0.500, 0.500$ | $0.713, 0.581$ |"
+            in text)
     assert "| 1 (coin A) | $0.500$ | $0.797$ |" in text
     assert "| 2 (coin B) | $0.500$ | $0.520$ |" in text
-    # The paper's table: expected heads and tails credited to coin A by the first set.
-    assert r"$0.449149 \cdot 5 \approx 2.2457$" in text
+    # The paper's table: the expected heads the first set credits to coin A, r_11 * 5,
+    # with r_11 from scipy's pmf as printed (to the digits the page gives it).
+    a, b = stats.binom.pmf(5, 10, 0.6), stats.binom.pmf(5, 10, 0.5)
+    found = re.search(r"\| \$(0\.\d+) \\cdot 5 \\approx (\d+\.\d+)\$ \|", text)
+    assert found is not None
+    shown, quantum = Decimal(found[1]), Decimal(found[1]).as_tuple().exponent
+    assert shown == Decimal(a / (a + b)).quantize(Decimal(1).scaleb(quantum), ROUND_HALF_UP)
+    assert Decimal(found[2]) == (shown * 5).quantize(
+        Decimal(1).scaleb(Decimal(found[2]).as_tuple().exponent), ROUND_HALF_UP)
 
 
 def test_binomial_with_its_own_trials_per_point():
@@ -313,14 +323,18 @@ def test_check_grades_the_coin_example():
     pmf = [stats.binom.pmf(heads, trials, p) for p in (0.6, 0.5)]
     r1 = np.round(pmf[0] / (pmf[0] + pmf[1]), 3)
     p1_by_hand = float(r1 @ heads / (r1 @ np.full(5, trials)))
+    # The full-precision p_k of two iterations, from a plain EM with scipy's pmf.
+    (_, first, _), (_, second, _) = reference(
+        lambda h, q: stats.binom.pmf(h, trials, q), heads, [0.5, 0.5], [0.6, 0.5], 2,
+        ("p",), lambda r: (r.T @ heads) / (r.T @ np.full(5, trials)))
     rows = [("a", "r[1,1]", f"{r1[0]:.3f}"), ("b", "N[1]", f"{r1.sum():.3f}"),
             ("c", "p[1]", f"{p1_by_hand:.3f}"), ("d", "p[2]", "0.600"),
-            ("e", "it2.p[2]", "0.569"), ("f", "pi[1]", "0.4")]
+            ("e", "it2.p[2]", f"{second[1]:.3f}"), ("f", "pi[1]", "0.4")]
     marks = _grade(COINS, rows)
     assert marks["it1.r[1,1]"]["status"] == "correct"
     assert marks["it1.p[1]"]["status"] == "correct"
     assert marks["it1.p[2]"]["status"] == "wrong"
-    assert marks["it1.p[2]"]["correct"] == pytest.approx(0.58133931, abs=1e-8)
+    assert marks["it1.p[2]"]["correct"] == pytest.approx(first[1], abs=1e-12)
     assert marks["it2.p[2]"]["status"] == "correct"
     # The weights are fixed in the coin example: they stay 0.5.
     assert marks["it1.pi[1]"]["status"] == "wrong" and marks["it1.pi[1]"]["correct"] == 0.5
