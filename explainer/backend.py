@@ -16,6 +16,7 @@ derived quantities both call them, so what a document shows is what was used.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, Protocol
@@ -391,6 +392,7 @@ class RoundedBackend(FloatBackend):
         return np.array(out)
 
 
+@lru_cache(maxsize=1 << 16)  # a hand calculation writes the same few values again and again
 def written_fraction(value: float) -> Fraction:
     """The number a double stands for in a hand calculation: a fraction with a small
     denominator when it is one (a weight of 1/3), else its decimal (15 significant
@@ -409,8 +411,9 @@ def carry_fraction(value: Fraction, decimals: int, scale: int = 0) -> Decimal:
     if value == 0:
         return Decimal(0)
     size = abs(value)
-    if scale == 0 and size >= Fraction(5, 10 ** (decimals + 1)):
-        places = -decimals
+    num, den = size.numerator, size.denominator
+    if scale == 0 and num * 10 ** (decimals + 1) >= 5 * den:
+        places = -decimals  # whole units of the last decimal
     else:  # two significant digits: 10^e <= size < 10^(e + 1)
         e = _fraction_decimal(size).adjusted()
         while _power_of_ten(e) > size:
@@ -418,10 +421,10 @@ def carry_fraction(value: Fraction, decimals: int, scale: int = 0) -> Decimal:
         while _power_of_ten(e + 1) <= size:
             e += 1
         places = e - 1
-    units = size / _power_of_ten(places)
-    whole = units.numerator // units.denominator
-    if units - whole >= Fraction(1, 2):
-        whole += 1
+    # size / 10^places in whole units, ties up (integers: no Fraction built)
+    top, bottom = (num * 10 ** -places, den) if places <= 0 else (num, den * 10 ** places)
+    whole, rest = divmod(top, bottom)
+    whole += 2 * rest >= bottom
     return Decimal(whole if value > 0 else -whole).scaleb(places + scale)
 
 

@@ -36,11 +36,7 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
         which the problem guarantees is one shared constant)
     xp : the arithmetic (float, rounded carry or exact)
     """
-    exponents = formulas.exponent(xp, x, params.means, params.variances)
-    log_norms = formulas.log_norm(xp, params.variances)
-    log_densities = formulas.log_density(xp, exponents, log_norms, kernel)
-    log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
-    del exponents  # (float: free the (n_samples, n_components) temporary at once)
+    log_densities, log_weighted = weighted_densities(x, params, kernel, xp)
     resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
     del log_densities
     log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))
@@ -55,6 +51,25 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
     for array in (log_weighted, log_mixture, resp):
         array.setflags(write=False)
     return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
+
+
+def weighted_densities(x: np.ndarray, params: Params, kernel: str,
+                       xp: Backend = FLOAT) -> tuple[np.ndarray, np.ndarray]:
+    """The E-step's first half: log N(x_n | mu_k, sigma_k^2) and log pi_k N(x_n | ...),
+    as carried, shape (n_samples, n_components)."""
+    exponents = formulas.exponent(xp, x, params.means, params.variances)
+    log_norms = formulas.log_norm(xp, params.variances)
+    log_densities = formulas.log_density(xp, exponents, log_norms, kernel)
+    del exponents  # (float: free the (n_samples, n_components) temporary at once)
+    return log_densities, formulas.log_weighted(xp, log_densities, params.weights)
+
+
+def first_densities(problem: Problem, xp: Backend) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weighted_densities` of a Gaussian mixture's first E-step in *xp*'s
+    arithmetic, without the rest of the run (an exam's draw is refused by them most
+    often, before its hand calculation is made)."""
+    return weighted_densities(_data(problem, xp), initialise(problem, xp).params,
+                              problem.kernel, xp)
 
 
 def variance_floor(x: np.ndarray) -> float:

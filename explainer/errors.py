@@ -9,7 +9,7 @@ terminated (SIGTERM or SIGHUP).
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
@@ -30,6 +30,16 @@ class ProblemError(ExplainerError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (A worker process's error reaches the command's process pickled.)
+        return _problem_error, (type(self), self.field, self.message)
+
+
+def _problem_error(cls: type[ProblemError], field: str, message: str) -> ProblemError:
+    error = ProblemError.__new__(cls)
+    ProblemError.__init__(error, field, message)
+    return error
 
 
 class RenderError(ExplainerError):

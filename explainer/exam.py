@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -47,10 +48,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import defaults
-from .backend import RoundedBackend, round_half_up
-from .engine import run, run_with
+from .backend import FLOAT, Backend, RoundedBackend, round_half_up
+from .engine import first_densities, run, run_with
 from .families import FAMILIES, family_or_none
-from .errors import ProblemError, SystemRefused, raise_terminated
+from .errors import (EXIT_TERMINATED, ProblemError, RenderError, SystemRefused, Terminated,
+                     raise_terminated)
 from .grading import KINDS, Quantity, _value, tolerance
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
 from .trace import Trace
@@ -231,12 +233,12 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
         esteps = [it.estep for it in hand.iterations] or [hand.final]
         for estep in esteps:
             detail = estep.detail
-            for name, values in (("density", detail.density),
-                                 ("weighted density", detail.weighted_density),
-                                 ("mixture density p(x_n)", detail.mixture_density),
-                                 ("responsibility", detail.resp)):
-                if np.any(np.asarray(values, dtype=float) < least):
-                    return f"a {name} below {least:g} (fewer than two significant digits)"
+            why = _too_small((("density", detail.density),
+                              ("weighted density", detail.weighted_density),
+                              ("mixture density p(x_n)", detail.mixture_density),
+                              ("responsibility", detail.resp)), least)
+            if why is not None:
+                return why
         for it in hand.iterations:
             sums = [it.mstep.nk, it.mstep.sum_rx]
             if "variances" in problem.update:
@@ -265,6 +267,25 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
     if trace.events:
         return "a collapse or an empty component"
     return None
+
+
+def _too_small(named: Any, least: float) -> str | None:
+    """Which of the (name, values) pairs *named* has a value below *least*, first."""
+    for name, values in named:
+        if np.any(np.asarray(values, dtype=float) < least):
+            return f"a {name} below {least:g} (fewer than two significant digits)"
+    return None
+
+
+def _densities_too_small(problem: Problem, xp: Backend, margin: float = 1.0) -> str | None:
+    """:func:`hand_computable`'s first test (with *margin*) on a Gaussian mixture's
+    first E-step in *xp*'s arithmetic (the hand calculation's: the rounded carry), on
+    its densities and weighted densities alone: the same answer for the draws it
+    refuses, without the mixture rows and the rest of the run."""
+    log_densities, log_weighted = first_densities(problem, xp)
+    return _too_small((("density", xp.exp(log_densities)),
+                       ("weighted density", xp.exp(log_weighted))),
+                      margin * 10.0 ** -(problem.decimals - 1))
 
 
 @dataclass(frozen=True)
@@ -304,12 +325,22 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         problem = validate(spec)
         if problem.dim > 1 and problem.family == "gaussian":
             raise ProblemError("data", D2_REFUSAL)
-        trace = run(problem)
         allow_tiny = _flag(exam.get("allow_tiny"), "exam.allow_tiny")
+        # Most draws fail, most of them on their first E-step's densities: those are
+        # tested first, before the run.
+        first = problem.family == "gaussian" and not allow_tiny
+        if first and problem.carry == "full":
+            why = _densities_too_small(problem, FLOAT, QUICK_MARGIN)
+            if why is not None:
+                continue
+        trace = run(problem)
         if problem.carry == "full":
-            # Most draws fail; the hand calculation (exact fractions) is made only for
-            # those whose full-precision numbers are clearly large enough.
+            # The hand calculation (exact fractions) is made only for the draws whose
+            # full-precision numbers are clearly large enough, and whose hand-carried
+            # first densities are.
             why = hand_computable(trace, allow_tiny, grid, margin=QUICK_MARGIN)
+            if why is None and first:
+                why = _densities_too_small(problem, RoundedBackend(problem.decimals))
             if why is not None:
                 continue
         hand = trace if problem.carry == "rounded" else run_with(
@@ -454,9 +485,12 @@ def folder_name(number: int, n: int) -> str:
     return f"variant-{number:0{max(3, len(str(n)))}d}"
 
 
-def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
+def _question_context(variant: Variant, kinds: list[str],
+                      base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The question sheet's context: the trace's (*base*, when built already) with the
+    asked quantities."""
     problem = variant.trace.problem
-    context = variant.trace.context()
+    context = variant.trace.context() if base is None else dict(base, plots={})
     asked_kinds: list[tuple[int, str]] = []
     for a in variant.answers:
         if (a["iteration"], a["kind"]) not in asked_kinds:
@@ -469,23 +503,230 @@ def _question_context(variant: Variant, kinds: list[str]) -> dict[str, Any]:
     return context
 
 
-def _pdf_worker() -> None:
-    """A PDF worker between jobs ends quietly on SIGTERM (what Pool.terminate sends; it
-    inherited the command's handler, which would print a traceback)."""
+@dataclass(frozen=True)
+class _Texts:
+    """One variant's share of every output, as text (made in a worker process; the
+    command's process only writes it)."""
+
+    number: int
+    spec: dict[str, Any]
+    decimals: int
+    csv: str  # its lines of answers.csv
+    keys: str  # its rows of keys.md
+    moodle: str  # its category and question(s) in moodle.xml
+    qti12: list[tuple[str, str]]  # its entries of qti-1.2.zip
+    qti21: list[tuple[str, str]]  # its entries of qti-2.1.zip
+    qti21_items: list[str]  # its items' identifiers (the QTI 2.1 manifest lists them)
+    batch: tuple[str, str, str, str] | None  # the batch's head, question part, key part, tail
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """What a worker needs to make variant *number*'s texts (:meth:`texts`) and write its
+    folder in *work*."""
+
+    work: str
+    template: dict[str, Any]
+    kinds: list[str]
+    seed: int
+    n: int
+    fmt: str
+    moodle_kind: str
+    title: str
+
+    def texts(self, number: int) -> _Texts:
+        from .render.context import build_context
+        from .render.environment import environment, render_template, tidy
+        from .render.latex import latex_body, render_latex
+        from .render.markdown import markdown_document
+
+        variant = make_variant(self.template, self.seed, number)
+        problem = variant.trace.problem
+        base = build_context(variant.trace)
+        # The question sheet's context serves its own sheet and the batch's.
+        context = _question_context(variant, self.kinds, base)
+        # The variant's folder is written here: its files (a thousand folders' opens)
+        # are written by every worker at once.
+        folder = Path(self.work, folder_name(number, self.n))
+        folder.mkdir()
+        files = {"problem.yaml": _spec_yaml(variant.spec)}
+        if self.fmt != "pdf":  # (PDF: compiled afterwards, from the spec)
+            question = render_template("markdown" if self.fmt == "md" else "latex",
+                                       f"exam/question.{self.fmt}.j2", context)
+            files[f"question.{self.fmt}"] = tidy(question)
+            files[f"key.{self.fmt}"] = (
+                markdown_document(dict(base), variant.trace, None, None, None, None,
+                                  defaults.FLAVOR)
+                if self.fmt == "md" else render_latex(variant.trace))
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        batch = None
+        if self.fmt in ("tex", "pdf"):
+            module = environment("latex").get_template("exam/batch.tex.j2").make_module(
+                context)
+            sheet = render_template("latex", "exam/sheet.tex.j2", context)
+            batch = (str(module.head()).lstrip(), str(module.part(problem.title, sheet, False)),
+                     str(module.part(problem.title, latex_body(variant.trace), True)),
+                     str(module.tail()))
+        env = environment("markdown")
+        module = env.get_template("exam/keys.md.j2").make_module(
+            {"decimals": problem.decimals})
+        keys = str(module.rows(number, variant.answers))
+        data, params = _setup_values(problem)
+        module = env.get_template("exam/moodle.xml.j2").make_module(
+            {"decimals": problem.decimals})
+        # The problem as the questions state it: once for the variant's every question.
+        stated = str(module.setup(data, params, list(problem.update)))
+        setup = (stated, data, problem.family, problem.iterations, problem.decimals)
+        write_variant = (module.cloze_variant if self.moodle_kind == "cloze"
+                         else module.variant)
+        moodle = str(write_variant(self.title, number, *setup, problem.carry,
+                                   variant.answers))
+        ident = f"em-explainer-{self.seed}-{number}"
+        v12 = env.get_template("exam/qti12.xml.j2").make_module({"decimals": problem.decimals})
+        qti12 = [(f"{ident}/{ident}.xml", str(v12.assessment(
+                     ident, problem.title, *setup, problem.carry, variant.answers)).lstrip()),
+                 (f"{ident}/assessment_meta.xml", str(v12.meta(
+                     ident, problem.title, len(variant.answers))).lstrip())]
+        v21 = env.get_template("exam/qti21.xml.j2").make_module({"decimals": problem.decimals})
+        items = [f"{ident}-{i}" for i in range(1, len(variant.answers) + 1)]
+        qti21 = [(f"{item}.xml", str(v21.item(item, answer, *setup)).lstrip())
+                 for item, answer in zip(items, variant.answers)]
+        qti21.append((f"{ident}.xml", str(v21.test(ident, problem.title, items)).lstrip()))
+        return _Texts(number, variant.spec, problem.decimals, csv_rows(variant), keys,
+                      moodle, qti12, qti21, items, batch)
+
+
+# Below this many variants they are made in the command's own process: a pool's start
+# (its workers import numpy, SymPy and the templates) costs more than it saves.
+POOL_FROM = 24
+CHUNK = 8  # variants a worker makes at a time
+
+
+def _texts_in_order(writer: _Writer) -> Iterator[_Texts]:
+    """Every variant's texts, in order of their numbers: made by a pool of worker
+    processes (one per core; each variant is drawn from its own random stream, so the
+    texts are the same however they are shared out)."""
+    numbers = range(1, writer.n + 1)
+    if writer.n < POOL_FROM or _cores() < 2:
+        yield from map(writer.texts, numbers)
+    else:  # (closing this generator closes the pool's)
+        yield from _in_pool(writer.texts, numbers, chunksize=CHUNK)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+def _in_pool(job: Callable[[Any], Any], items: Any, chunksize: int = 1) -> Iterator[Any]:
+    """job(item) of every item, in order, made by worker processes, one per core.
+
+    Each worker has a pipe of its own and the chunks of *chunksize* items are dealt out
+    in turn (two in flight per worker). No lock is shared between the workers, as it is
+    in a ``multiprocessing.Pool``: a signal to the whole process group (a terminal's
+    Ctrl-C, a group's SIGTERM) may kill a worker at any moment, and a pool would then
+    wait forever on the lock the dead worker held, or start new workers behind our back.
+    Done, the workers are told to end; closed early (``contextlib.closing``), on an
+    error or a signal they are terminated (a worker in a PDF job kills its LaTeX
+    process group first). The workers are gone when it returns."""
+    import multiprocessing
+
+    items = list(items)
+    chunks = [items[i:i + chunksize] for i in range(0, len(items), chunksize)]
+    workers: list[tuple[Any, Any]] = []
+    done = False
+    try:
+        for _ in range(min(_cores(), len(chunks))):
+            ours, theirs = multiprocessing.Pipe()
+            process = multiprocessing.Process(target=_serve, args=(job, theirs), daemon=True)
+            process.start()
+            theirs.close()
+            workers.append((process, ours))
+        sent = 0
+
+        def deal() -> None:  # the next chunk, to the worker whose turn it is
+            nonlocal sent
+            workers[sent % len(workers)][1].send(chunks[sent])
+            sent += 1
+
+        while sent < min(len(chunks), 2 * len(workers)):
+            deal()
+        for index in range(len(chunks)):
+            process, pipe = workers[index % len(workers)]
+            try:
+                ok, value = pipe.recv()
+            except EOFError:
+                process.join()
+                raise RenderError(f"a worker process ended unexpectedly (exit status "
+                                  f"{process.exitcode})") from None
+            if not ok:
+                raise value
+            if sent < len(chunks):
+                deal()
+            yield from value
+        done = True
+    finally:
+        for process, pipe in workers:
+            if done:
+                try:
+                    pipe.send(None)
+                except OSError:  # (it has ended already)
+                    pass
+            elif process.is_alive():
+                process.terminate()
+        for process, pipe in workers:
+            process.join()
+            pipe.close()
+
+
+def _serve(job: Callable[[Any], Any], pipe: Any) -> None:
+    """A worker of :func:`_in_pool`: job(item) of every item of each chunk it is sent,
+    until it is sent None; an error is sent back, for the command's process to raise."""
+    _worker()
+    while True:
+        try:
+            chunk = pipe.recv()
+        except EOFError:  # the command's process is gone
+            return
+        if chunk is None:
+            return
+        try:
+            answer: tuple[bool, Any] = (True, [job(item) for item in chunk])
+        except Exception as exc:  # (raised again in the command's process)
+            answer = (False, exc)
+        try:
+            pipe.send(answer)
+        except Exception as exc:  # an error that cannot be pickled: its description
+            pipe.send((False, RenderError(f"in a worker process: {exc!r}")))
+
+
+def _worker() -> None:
+    """A worker process (variants' texts, or PDFs) between jobs ends quietly on SIGTERM
+    (what Pool.terminate sends; it inherited the command's handler, which would print a
+    traceback), and leaves a Ctrl-C (sent to the whole process group) to the command's
+    process, which terminates the pool."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _pdf_job(job: tuple[dict[str, Any], list[str], str]) -> None:
     """Compile one variant's question and key (in a worker process). Within a job SIGTERM
     unwinds, so that the LaTeX process group it started is killed and its temporary
-    folder removed."""
+    folder removed; the worker then ends quietly (the pool is being terminated: a
+    worker's uncaught exit would print its traceback)."""
+    import os
     import signal
 
     signal.signal(signal.SIGTERM, raise_terminated)
     try:
         _compile_variant(job)
+    except Terminated:
+        os._exit(EXIT_TERMINATED)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -510,7 +751,9 @@ class _Zip:
     def __init__(self, path: Path):
         import zipfile
 
-        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+        # Level 1: a thousand variants' items are compressed in the command's own
+        # process while the workers make the next; the files are a third larger.
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
 
     def writestr(self, name: str, text: str) -> None:
         import zipfile
@@ -518,7 +761,7 @@ class _Zip:
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        self.zip.writestr(info, text)
+        self.zip.writestr(info, text, compresslevel=1)
 
     def close(self) -> None:
         self.zip.close()
@@ -540,25 +783,14 @@ class _Qti:
         self.variants: list[dict[str, str]] = []
         self.tests: list[dict[str, Any]] = []
 
-    def add(self, variant: Variant, data: list[float], params: list[dict[str, Any]]) -> None:
-        problem = variant.trace.problem
-        ident = f"em-explainer-{self.seed}-{variant.number}"
-        setup = (data, params, list(problem.update), problem.iterations, problem.decimals)
-        v12 = self.template12.make_module({"decimals": problem.decimals})
-        self.v12.writestr(f"{ident}/{ident}.xml", str(v12.assessment(
-            ident, problem.title, *setup, problem.carry, variant.answers)).lstrip())
-        self.v12.writestr(f"{ident}/assessment_meta.xml", str(v12.meta(
-            ident, problem.title, len(variant.answers))).lstrip())
+    def add(self, texts: _Texts) -> None:
+        ident = f"em-explainer-{self.seed}-{texts.number}"
+        for name, text in texts.qti12:
+            self.v12.writestr(name, text)
         self.variants.append({"ident": ident})
-        v21 = self.template21.make_module({"decimals": problem.decimals})
-        items = []
-        for i, answer in enumerate(variant.answers, start=1):
-            items.append(f"{ident}-{i}")
-            self.v21.writestr(f"{items[-1]}.xml", str(v21.item(
-                items[-1], answer, *setup)).lstrip())
-        self.v21.writestr(f"{ident}.xml", str(v21.test(
-            ident, problem.title, items)).lstrip())
-        self.tests.append({"ident": ident, "items": items})
+        for name, text in texts.qti21:
+            self.v21.writestr(name, text)
+        self.tests.append({"ident": ident, "items": texts.qti21_items})
 
     def finish(self) -> None:
         v12 = self.template12.make_module({"decimals": 3})
@@ -575,37 +807,31 @@ class _Batch:
     """The printable batch: every question sheet in ``questions.tex`` and every answer key
     in ``keys.tex``, each variant on pages of its own, written a variant at a time; for
     PDF output compiled at the end into ``questions.pdf`` and ``keys.pdf`` (the sources
-    then removed)."""
+    then removed). The head and tail are the first variant's."""
 
     NAMES = ("questions", "keys")
 
-    def __init__(self, folder: Path, context: dict[str, Any]):
-        from .render.environment import environment
-
+    def __init__(self, folder: Path, texts: _Texts):
+        assert texts.batch is not None
         self.folder = folder
-        self.module = environment("latex").get_template("exam/batch.tex.j2").make_module(
-            context)
+        self.tail = texts.batch[3]
         self.files = {name: open(folder / f"{name}.tex", "w", encoding="utf-8")
                       for name in self.NAMES}
         for handle in self.files.values():
-            handle.write(str(self.module.head()).lstrip())
+            handle.write(texts.batch[0])
 
-    def add(self, variant: Variant, context: dict[str, Any]) -> None:
-        """Variant *variant*'s sheet (from its question *context*) and key."""
-        from .render.environment import render_template
-        from .render.latex import latex_body
-
-        title = variant.trace.problem.title
-        sheet = render_template("latex", "exam/sheet.tex.j2", context)
-        self.files["questions"].write(str(self.module.part(title, sheet, False)))
-        self.files["keys"].write(str(self.module.part(title, latex_body(variant.trace), True)))
+    def add(self, texts: _Texts) -> None:
+        """A variant's sheet and key."""
+        assert texts.batch is not None
+        self.files["questions"].write(texts.batch[1])
+        self.files["keys"].write(texts.batch[2])
 
     def finish(self, compile_pdf: bool, n: int) -> None:
         from .render.environment import tidy
         from .render.pdf import compile_tex, latex_timeout
 
         for handle in self.files.values():
-            handle.write(str(self.module.tail()))
+            handle.write(self.tail)
             handle.close()
         for name in self.NAMES:
             path = self.folder / f"{name}.tex"
@@ -634,9 +860,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     import shutil
     import tempfile
 
-    from .render.environment import environment, render_template, tidy
-    from .render.latex import render_latex
-    from .render.markdown import render_markdown
+    from .render.environment import environment
     from .render.output import mkdir_mode
 
     template = load_template(template_path)
@@ -661,7 +885,6 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         (template.get("model") or {}).get("family"))))
     batch = None  # the printable batch's two documents (LaTeX and PDF formats)
     title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
-    decimals_of = None
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
     except OSError as exc:
@@ -672,63 +895,34 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         keys_md = env.get_template("exam/keys.md.j2")
         moodle = env.get_template("exam/moodle.xml.j2")
         qti = _Qti(work, env, title, seed)
-        with open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
+        writer = _Writer(str(work), template, kinds, seed, n, fmt, moodle_kind, title)
+        with closing(_texts_in_order(writer)) as made, \
+                open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                 open(work / "keys.md", "w", encoding="utf-8") as keys, \
                 open(work / "moodle.xml", "w", encoding="utf-8") as xml:
             answers.write(CSV_HEADER)
             xml.write(str(moodle.make_module({"decimals": 3}).head()).lstrip())
-            for variant in variants(template, n, seed):
-                problem = variant.trace.problem
-                if decimals_of is None:
-                    decimals_of = problem.decimals
-                    keys.write(str(keys_md.make_module({"decimals": problem.decimals})
-                                   .head(title, n, problem.decimals, seed)).lstrip())
-                folder = work / folder_name(variant.number, n)
-                folder.mkdir()
-                (folder / "problem.yaml").write_text(_spec_yaml(variant.spec), encoding="utf-8")
-                # The question sheet's context: its own sheet's and the batch's.
-                context = _question_context(variant, kinds)
+            for texts in made:
+                if texts.number == 1:
+                    keys.write(str(keys_md.make_module({"decimals": texts.decimals})
+                                   .head(title, n, texts.decimals, seed)).lstrip())
                 if fmt == "pdf":
-                    jobs.append((variant.spec, kinds, str(folder)))
-                else:
-                    kind, key = (("markdown", render_markdown) if fmt == "md"
-                                 else ("latex", render_latex))
-                    question = render_template(kind, f"exam/question.{fmt}.j2", context)
-                    (folder / f"question.{fmt}").write_text(tidy(question), encoding="utf-8")
-                    (folder / f"key.{fmt}").write_text(key(variant.trace), encoding="utf-8")
-                if fmt in ("tex", "pdf"):
-                    batch = batch or _Batch(work, context)
-                    batch.add(variant, context)
-                answers.write(csv_rows(variant))
-                module = keys_md.make_module({"decimals": problem.decimals})
-                keys.write(str(module.rows(variant.number, variant.answers)))
-                data, params = _setup_values(problem)
-                module = moodle.make_module({"decimals": problem.decimals})
-                write_variant = (module.cloze_variant if moodle_kind == "cloze"
-                                 else module.variant)
-                xml.write(str(write_variant(
-                    title, variant.number, data, params, list(problem.update),
-                    problem.iterations, problem.decimals, problem.carry, variant.answers)))
-                qti.add(variant, data, params)
+                    jobs.append((texts.spec, kinds, str(work / folder_name(texts.number, n))))
+                if texts.batch is not None:
+                    batch = batch or _Batch(work, texts)
+                    batch.add(texts)
+                answers.write(texts.csv)
+                keys.write(texts.keys)
+                xml.write(texts.moodle)
+                qti.add(texts)
                 if progress is not None:
-                    progress(variant.number, n)
+                    progress(texts.number, n)
             xml.write(str(moodle.make_module({"decimals": 3}).tail()))
             qti.finish()
         if jobs:
-            import multiprocessing
-
-            # Done, the workers are closed and joined; on an error or a signal here they
-            # are terminated, and a worker in a job kills its LaTeX process group.
-            pool = multiprocessing.Pool(os.cpu_count() or 1, initializer=_pdf_worker)
-            try:
-                for _ in pool.imap_unordered(_pdf_job, jobs):
+            with closing(_in_pool(_pdf_job, jobs)) as compiled:
+                for _ in compiled:
                     pass
-                pool.close()
-            except BaseException:
-                pool.terminate()
-                raise
-            finally:
-                pool.join()
         if batch is not None:
             batch.finish(fmt == "pdf", n)
         mkdir_mode(work)  # mkdtemp's 0700 would hide the exam from others

@@ -254,6 +254,38 @@ def test_an_impossible_template_says_so(tmp_path):
         make_variant(template, 0, 1)
 
 
+def test_an_impossible_template_with_worker_processes_is_one_clear_line(tmp_path):
+    """Made by the worker processes (-n 40): the worker's error reaches the command as
+    the same one line, and nothing is left."""
+    template = yaml.safe_load(TEMPLATE.read_text())
+    template["init"]["variances"] = {"choice": [0.05], "same": True}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(template))
+    result = cli("exam", str(tmp_path / "t.yaml"), "-n", "40", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: exam: no draw of variant 1 was hand-computable")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["t.yaml"]
+
+
+def test_worker_processes_make_the_same_exam_as_one_process(tmp_path, monkeypatch):
+    """The variants are dealt out to a worker per core; the exam is the same to the byte
+    as the one made in the command's own process, however many cores."""
+    import explainer.exam as exam
+
+    pooled = write_exam(TEMPLATE, 30, 7, tmp_path / "pooled", fmt="tex")
+    monkeypatch.setattr(exam, "POOL_FROM", 10 ** 6)
+    alone = write_exam(TEMPLATE, 30, 7, tmp_path / "alone", fmt="tex")
+    monkeypatch.setattr(exam, "POOL_FROM", 1)
+    monkeypatch.setattr(exam, "_cores", lambda: 3)  # chunks dealt out to three workers
+    three = write_exam(TEMPLATE, 30, 7, tmp_path / "three", fmt="tex")
+    files = sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
+    assert len(files) == 30 * 3 + 7
+    for other in (pooled, three):
+        assert sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file()) == files
+        for name in files:
+            assert (other / name).read_bytes() == (alone / name).read_bytes(), name
+
+
 def test_an_existing_folder_is_not_overwritten(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "mine.txt").write_text("keep")

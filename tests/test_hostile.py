@@ -53,10 +53,16 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
+def _limit_in_a_group() -> None:
+    _limit()
+    os.setpgrp()
+
+
 def run_cli(work: Path, *args: str, env: dict[str, str] | None = None, stdout: object = None,
-            signal_after: tuple[float, int] | None = None) -> Ran:
+            signal_after: tuple[float, int] | None = None, to_group: bool = False) -> Ran:
     """The CLI in *work*, limited to :data:`MEMORY` and :data:`SECONDS`; *signal_after*
-    (seconds, signal) sends a signal while it runs."""
+    (seconds, signal) sends a signal while it runs: to the command's process, or with
+    *to_group* to its whole process group (as a terminal's Ctrl-C: its workers too)."""
     tmp = work.parent / "tmp"
     tmp.mkdir(exist_ok=True)
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp),
@@ -67,11 +73,13 @@ def run_cli(work: Path, *args: str, env: dict[str, str] | None = None, stdout: o
     start = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "explainer", *args], cwd=work,
                                env=environment, stdin=subprocess.DEVNULL, stdout=out,
-                               stderr=subprocess.PIPE, preexec_fn=_limit)
+                               stderr=subprocess.PIPE,
+                               preexec_fn=_limit_in_a_group if to_group else _limit)
     timer = threading.Timer(SECONDS + 30, process.kill)
     timer.start()
     if signal_after is not None:
-        threading.Timer(signal_after[0], process.send_signal, (signal_after[1],)).start()
+        send = (lambda sig: os.killpg(process.pid, sig)) if to_group else process.send_signal
+        threading.Timer(signal_after[0], send, (signal_after[1],)).start()
     texts: dict[str, bytes] = {}
 
     def drain(name: str, stream) -> None:
@@ -553,6 +561,26 @@ def test_an_exam_in_markdown_stopped_leaves_no_staging_folder(tmp_path):
     work = setup(tmp_path, {})
     ran = run_cli(work, "exam", str(EXAM), "-n", "5000", "-o", "out",
                   signal_after=(3.0, signal.SIGTERM))
+    check(ran, work, 143, "terminated")
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_exam_stopped_with_its_workers_says_one_line(tmp_path, sig, status):
+    """Ctrl-C reaches the pool's workers too (the whole process group): one line, no
+    worker's traceback, no worker left, nothing written."""
+    work = setup(tmp_path, {})
+    ran = run_cli(work, "exam", str(EXAM), "-n", "5000", "-o", "out",
+                  signal_after=(3.0, sig), to_group=True)
+    check(ran, work, status, "terminated" if status == 143 else "interrupted")
+
+
+@needs_latex
+def test_an_exam_stopped_while_its_pdfs_compile_says_one_line(tmp_path):
+    """SIGTERM to the process group while the workers run LaTeX: their LaTeX groups are
+    killed and they end without a traceback."""
+    work = setup(tmp_path, {})
+    ran = run_cli(work, "exam", str(EXAM), "-n", "60", "--format", "pdf", "-o", "out",
+                  signal_after=(4.0, signal.SIGTERM), to_group=True)
     check(ran, work, 143, "terminated")
 
 

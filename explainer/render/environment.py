@@ -202,6 +202,10 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
         keep_trailing_newline=True,
         autoescape=False,
         bytecode_cache=_bytecode_cache(kind),
+        # Ours do not change while a process runs: no stat of every template file at
+        # every render (a thousand exam variants made a hundred thousand). A user's
+        # templates may be edited between renders (in a notebook): looked at again.
+        auto_reload=templates is not None,
         **syntax,
     )
     env.filters.update(_bounded_filters())

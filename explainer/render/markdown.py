@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import defaults
 from ..errors import ProblemError
 from ..trace import Trace
 from .context import build_context, select_part
 from .environment import render_template, tidy
-
 
 
 def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,
@@ -24,7 +25,15 @@ def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str
     if flavor not in defaults.FLAVORS:
         raise ProblemError("--flavor", f"expected one of {', '.join(defaults.FLAVORS)}, "
                                        f"but got {flavor!r}")
-    context = build_context(trace)
+    return markdown_document(build_context(trace), trace, plots, part, iteration, templates,
+                             flavor)
+
+
+def markdown_document(context: dict[str, Any], trace: Trace, plots: dict[str, str] | None,
+                      part: str | None, iteration: int | None, templates: str | None,
+                      flavor: str) -> str:
+    """:func:`render_markdown` from the trace's context (:func:`build_context`, which it
+    may change: a copy when it is used again)."""
     context["flavor"] = flavor
     context["plots"] = plots or {}
     select_part(context, trace, part, iteration)

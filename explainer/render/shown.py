@@ -23,7 +23,7 @@ filters write it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Callable, Sequence
@@ -272,10 +272,19 @@ class Equation:
     result: Cell
     operands: Sequence[Cell]
     fn: Callable[..., Decimal]
+    # The last evaluation and the printed operands it was of: an equation is checked
+    # again and again while other numbers grow, its own operands mostly unchanged.
+    _memo: tuple[list[Decimal], Decimal] | None = field(default=None, init=False,
+                                                         repr=False, compare=False)
 
     def evaluate(self) -> Decimal:
+        printed = [c.shown().operand for c in self.operands]
+        if self._memo is not None and all(a is b for a, b in zip(self._memo[0], printed)):
+            return self._memo[1]  # (the same printed numbers: a cell's are kept till it grows)
         with localcontext(Context(prec=_PRECISION)):
-            return +self.fn(*[c.shown().operand for c in self.operands])
+            value = +self.fn(*printed)
+        self._memo = (printed, value)
+        return value
 
     def costliest(self) -> Cell | None:
         """The operand (that can grow) whose rounding moves the result most: the one whose

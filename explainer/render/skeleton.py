@@ -176,6 +176,8 @@ class Sheet:
 
     def freeze(self, value: Any) -> Any:
         """*value* (a context) with every cell replaced by its printed number."""
+        if type(value) in _PLAIN:  # (most of a context: its texts and numbers)
+            return value
         if isinstance(value, Cell):
             return value.shown()
         if isinstance(value, Later):
@@ -187,6 +189,9 @@ class Sheet:
         if isinstance(value, tuple) and not isinstance(value, LogValue):
             return tuple(self.freeze(v) for v in value)
         return value
+
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
 
 def elide(count: int, max_rows: int) -> list[int | None]:
     """Row indices (0-based) to show; ``None`` marks the omitted stretch.
