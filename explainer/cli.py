@@ -63,7 +63,9 @@ CHECK_EPILOG = """\
 ANSWERS is a CSV of quantity,value rows (header optional) or a YAML mapping.
 Quantities: r[n,k], N[k], pi[k], mu[k], var[k], loglik (of the parameters the
 iteration starts from); other families: p[k] (binomial), p[k,i] (Bernoulli),
-lambda[k] (Poisson), q[k,c] (categorical) instead of mu and var. Prefix itI. for
+lambda[k] (Poisson), q[k,c] (categorical) instead of mu and var. Two choices:
+assign[n] (the component with the largest r[n,k]) and moves (+k when the mean, p or
+rate of component k moves furthest and up, -k when down). Prefix itI. for
 iteration I (default 1). An empty value is a missing answer.
 
 examples:
@@ -77,7 +79,8 @@ exit status: 0 when graded (whatever the score), 2 for bad input
 EXAM_EPILOG = """\
 TEMPLATE is a problem spec whose values may be generators: {range: [low, high],
 decimals: d} or {choice: [...]}; data as {count: N or a generator, range: [low,
-high], decimals: d}; an exam section asks quantities (r, N, pi, mu, var, loglik).
+high], decimals: d}; an exam section asks quantities (r, N, pi, mu, var, loglik)
+and choices (assign: a point's component; moves: which mean moves furthest, which way).
 Only hand-computable draws are kept (see examples/exam/exam.yaml).
 
 examples:

@@ -25,10 +25,12 @@ hand-computable: points and parameters on the template's grids; every number the
 calculation computes or uses (densities, weighted densities, p(x_n), r_nk, the M-step's
 sums) with two significant digits at the display precision, at least 10^-(decimals-1)
 (unless ``allow_tiny``); components that stay distinct (each keeps at least half a
-point, means apart by at least a unit of the data grid), and no collapse; otherwise it
-is drawn again.
+point, means apart by at least a unit of the data grid), and no collapse; a choice
+asked (``assign``: which component has the largest responsibility for a point;
+``moves``: which mean, or a binomial's p or a Poisson's rate, moves furthest and which
+way) clear by as much in both calculations; otherwise it is drawn again.
 
-Every answer is given with its tolerance, half a unit in the last displayed decimal,
+Every number is given with its tolerance, half a unit in the last displayed decimal,
 and two accepted values: the full-precision one and the one a careful hand
 calculation reaches by rounding every intermediate to the display precision (they
 can differ by several units: a density of 0.005 written to three decimals is 10 %
@@ -53,7 +55,8 @@ from .engine import first_densities, run, run_with
 from .families import FAMILIES, family_or_none
 from .errors import (EXIT_TERMINATED, ProblemError, RenderError, SystemRefused, Terminated,
                      raise_terminated)
-from .grading import KINDS, Quantity, _value, tolerance
+from .grading import (CHOICES, E_STEP_KINDS, KINDS, Quantity, _value, location, moves,
+                      tolerance)
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
 from .trace import Trace
 
@@ -195,11 +198,16 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
     out = []
     for iteration in range(1, max(problem.iterations, 1) + 1):
         for kind in kinds:
-            if problem.iterations == 0 and kind not in ("r", "loglik"):
+            if problem.iterations == 0 and kind not in E_STEP_KINDS:
                 continue
             if kind == "r":
                 out += [Quantity(iteration, "r", n, k) for n in range(problem.n_samples)
                         for k in range(problem.components)]
+            elif kind == "assign":
+                out += [Quantity(iteration, "assign", n) for n in range(problem.n_samples)]
+            elif kind == "moves":
+                if location(problem) in problem.update:
+                    out.append(Quantity(iteration, "moves"))
             elif kind == "loglik":
                 out.append(Quantity(iteration, "loglik"))
             elif kind in ("pi", "mu", "var") and {"pi": "weights", "mu": "means",
@@ -217,7 +225,8 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
 
 
 def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
-                    hand: Trace | None = None, margin: float = 1.0) -> str | None:
+                    hand: Trace | None = None, margin: float = 1.0,
+                    kinds: tuple[str, ...] = ()) -> str | None:
     """Why a drawn variant is not hand-computable (None when it is).
 
     Every number a student computes or uses in the hand calculation *hand* (rounded
@@ -225,7 +234,11 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
     M-step's sums -- must have two significant digits at the display precision, at
     least 10^-(decimals - 1) (unless *allow_tiny*). With *margin* < 1 the bound is that
     much lower: a quick test on the full-precision run that refuses only what the hand
-    calculation (a few units of the last decimal away) would refuse too."""
+    calculation (a few units of the last decimal away) would refuse too.
+
+    A choice asked (*kinds*: ``assign``, ``moves``) must be clear in both calculations,
+    and the same: the largest responsibility of each point, or the largest move, ahead
+    of the next by 10^-(decimals - 1) (a move by as much, too)."""
     problem = trace.problem
     hand = trace if hand is None else hand
     least = margin * 10.0 ** -(problem.decimals - 1)
@@ -266,6 +279,30 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
             return "two means closer than a unit of the data grid"
     if trace.events:
         return "a collapse or an empty component"
+    return _unclear_choice(trace, hand, kinds, least)
+
+
+def _unclear_choice(trace: Trace, hand: Trace, kinds: tuple[str, ...],
+                    least: float) -> str | None:
+    """Why a choice asked of the variant is not clear (see :func:`hand_computable`)."""
+    problem = trace.problem
+    for made in (trace,) if hand is trace else (trace, hand):
+        esteps = [it.estep for it in made.iterations] or [made.final]
+        if "assign" in kinds and problem.components > 1:
+            for estep in esteps:
+                top = np.sort(np.asarray(estep.detail.resp, dtype=float), axis=1)
+                if np.any(top[:, -1] - top[:, -2] < least):
+                    return (f"a point whose two largest responsibilities are closer than "
+                            f"{least:g}")
+        if "moves" in kinds and location(problem) in problem.update:
+            for it in made.iterations:
+                shift = np.sort(np.abs(moves(problem, it.estep.params, it.mstep.params)[1]))
+                if shift[-1] < least or len(shift) > 1 and shift[-1] - shift[-2] < least:
+                    return f"two moves, or a move and 0, closer than {least:g}"
+    if hand is not trace:
+        for q in asked(problem, [kind for kind in kinds if kind in CHOICES]):
+            if _value(trace, q) != _value(hand, q):
+                return "a choice the hand calculation answers otherwise"
     return None
 
 
@@ -338,14 +375,15 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
             # The hand calculation (exact fractions) is made only for the draws whose
             # full-precision numbers are clearly large enough, and whose hand-carried
             # first densities are.
-            why = hand_computable(trace, allow_tiny, grid, margin=QUICK_MARGIN)
+            why = hand_computable(trace, allow_tiny, grid, margin=QUICK_MARGIN,
+                                  kinds=tuple(kinds))
             if why is None and first:
                 why = _densities_too_small(problem, RoundedBackend(problem.decimals))
             if why is not None:
                 continue
         hand = trace if problem.carry == "rounded" else run_with(
             replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
-        why = hand_computable(trace, allow_tiny, grid, hand)
+        why = hand_computable(trace, allow_tiny, grid, hand, kinds=tuple(kinds))
         if why is None:
             return Variant(number, spec, trace, answers_of(problem, kinds, trace, hand))
     raise ProblemError("exam", f"no draw of variant {number} was hand-computable in "
@@ -367,15 +405,24 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
     for q in asked(problem, kinds):
         value, by_hand = _value(full, q), _value(hand, q)
         key = by_hand if problem.carry == "rounded" else value
-        tol = tolerance(problem, key)
+        choice = q.kind in CHOICES
+        if choice:  # (a drawn variant's choices are the same in both: hand_computable)
+            value, by_hand, key = int(value), int(by_hand), int(key)
+        tol = 0.0 if choice else tolerance(problem, key)
         out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                     "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
                     "entry": None if q.i is None else q.i + 1,
                     "value": key, "full": value, "rounded_carry": by_hand, "tolerance": tol,
                     "tolerance_text": f"{tol:.6g}",
                     "other": by_hand if problem.carry == "full" else value,
-                    "differs": round_half_up(value, problem.decimals)
-                    != round_half_up(by_hand, problem.decimals)})
+                    "differs": value != by_hand if choice else
+                    round_half_up(value, problem.decimals)
+                    != round_half_up(by_hand, problem.decimals),
+                    # The options of a choice, in the order they are offered: the
+                    # components (assign); each component's parameter up, then down (moves).
+                    "options": (list(range(1, problem.components + 1)) if q.kind == "assign"
+                                else [s * k for k in range(1, problem.components + 1)
+                                      for s in (1, -1)] if q.kind == "moves" else None)})
     return out
 
 
@@ -419,7 +466,8 @@ def load_template(path: str | Path) -> dict[str, Any]:
             raise ProblemError(f"exam.{key}", f"unknown key; valid keys: {', '.join(EXAM_KEYS)}")
     model = template.get("model") if isinstance(template.get("model"), dict) else {}
     family = model.get("family")
-    allowed = (("r", "N", "pi", FAMILIES[family].symbol, "loglik")
+    allowed = (("r", "N", "pi", FAMILIES[family].symbol, "loglik", "assign")
+               + (() if FAMILIES[family].vector else ("moves",))
                if family in FAMILIES else KINDS)
     kinds = exam.get("ask", list(default_ask(family)))
     if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):
@@ -571,7 +619,7 @@ class _Writer:
         env = environment("markdown")
         module = env.get_template("exam/keys.md.j2").make_module(
             {"decimals": problem.decimals})
-        keys = str(module.rows(number, variant.answers))
+        keys = str(module.rows(number, variant.answers, problem.family))
         data, params = _setup_values(problem)
         module = env.get_template("exam/moodle.xml.j2").make_module(
             {"decimals": problem.decimals})

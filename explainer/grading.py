@@ -10,8 +10,12 @@ pieces, on the student's numbers.
 
 Quantities: ``r[n,k]``, ``N[k]``, ``pi[k]``, ``mu[k]``, ``var[k]``, ``loglik`` (the
 log-likelihood of the parameters the iteration starts from), 1-based, optionally
-prefixed ``itI.`` (iteration I; default 1). With ``stop.iterations: 0`` only
-``r[n,k]`` and ``loglik`` of the given parameters can be asked. The other families have
+prefixed ``itI.`` (iteration I; default 1). Two are choices (exact, no follow-through):
+``assign[n]``, the component k with the largest responsibility for point n; ``moves``,
+which mean (or the scalar parameter of a binomial or Poisson mixture) the M-step moves
+furthest, and which way: +k where component k's goes up, -k where it goes down. With
+``stop.iterations: 0`` only ``r[n,k]``, ``assign[n]`` and ``loglik`` of the given
+parameters can be asked. The other families have
 their parameter's symbol instead of ``mu`` and ``var``: ``p[k]`` (binomial),
 ``p[k,i]`` (Bernoulli, coordinate i), ``lambda[k]`` (Poisson), ``q[k,c]`` (categorical,
 category c).
@@ -39,7 +43,9 @@ from .inputs import load_yaml, read_text
 from .problem import Detail, Problem, rounded_work_beyond
 from .trace import EStep, Params, Trace
 
-KINDS = ("r", "N", "pi", "mu", "var", "loglik")
+KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
+CHOICES = ("assign", "moves")  # the kinds whose answer is one of a few options
+E_STEP_KINDS = ("r", "assign", "loglik")  # what an E-step alone answers
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
 
@@ -48,7 +54,10 @@ def kinds_of(problem: Problem) -> tuple[str, ...]:
     """The quantities a problem's answers may name (another family's parameter by the
     symbol its documents write: p, lambda, q)."""
     kind = _family_kind(problem)
-    return KINDS if kind is None else ("r", "N", "pi", kind, "loglik")
+    if kind is None:
+        return KINDS
+    return ("r", "N", "pi", kind, "loglik", "assign") + (() if _vector(problem)
+                                                        else ("moves",))
 
 
 def _vector(problem: Problem) -> bool:
@@ -80,7 +89,8 @@ class Quantity:
 
     @property
     def label(self) -> str:
-        index = ("" if self.kind == "loglik" else
+        index = ("" if self.kind in ("loglik", "moves") else
+                 f"[{self.n + 1}]" if self.kind == "assign" else
                  f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else
                  f"[{self.k + 1},{self.i + 1}]" if self.i is not None else f"[{self.k + 1}]")
         return f"it{self.iteration}.{self.kind}{index}"
@@ -99,8 +109,9 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         own = (f"{family}[k,{'i' if family == 'p' else 'c'}]" if vector else f"{family}[k]") \
             if family else "mu[k], var[k]"
         raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
-                                  f"pi[k], {own} or loglik, optionally prefixed itI. (such "
-                                  f"as it2.{'mu' if family is None else family}[1"
+                                  f"pi[k], {own}, loglik, assign[n]"
+                                  f"{'' if vector else ' or moves'}, optionally prefixed itI. "
+                                  f"(such as it2.{'mu' if family is None else family}[1"
                                   f"{',1' if vector else ''}])")
     kind = match["kind"]
     iteration = int(match["it"]) if match["it"] else 1
@@ -108,20 +119,21 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     if not 1 <= iteration <= last:
         raise ProblemError(field, f"{text!r}: the problem runs {problem.iterations} "
                                   f"iteration(s) (stop.iterations), so I is 1 to {last}")
-    if problem.iterations == 0 and kind not in ("r", "loglik"):
+    if problem.iterations == 0 and kind not in E_STEP_KINDS:
         raise ProblemError(field, f"{text!r}: the problem is an E-step only "
-                                  f"(stop.iterations 0): ask r[n,k] or loglik")
+                                  f"(stop.iterations 0): ask r[n,k], assign[n] or loglik")
     a, b = match["a"], match["b"]
-    wants = (2 if kind == "r" or (kind == family and vector) else 0 if kind == "loglik"
-             else 1)
+    wants = (2 if kind == "r" or (kind == family and vector) else
+             0 if kind in ("loglik", "moves") else 1)
     given = 0 if a is None else 1 if b is None else 2
     if given != wants:
         second = "n,k" if kind == "r" else f"k,{'i' if kind == 'p' else 'c'}"
-        shape = {2: f"{kind}[{second}]", 1: f"{kind}[k]", 0: kind}[wants]
+        shape = {2: f"{kind}[{second}]", 0: kind,
+                 1: f"{kind}[{'n' if kind == 'assign' else 'k'}]"}[wants]
         raise ProblemError(field, f"{text!r}: expected {shape}")
     n = k = i = None
-    if kind == "r":
-        n, k = int(a) - 1, int(b) - 1
+    if kind in ("r", "assign"):
+        n, k = int(a) - 1, None if kind == "assign" else int(b) - 1
         if not 0 <= n < problem.n_samples:
             raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
     elif wants == 2:
@@ -202,11 +214,15 @@ def _value(trace: Trace, q: Quantity) -> float:
     if trace.problem.iterations == 0:
         estep = trace.final
         assert estep is not None and estep.detail is not None
-        return float(estep.detail.resp[q.n, q.k]) if q.kind == "r" else estep.log_likelihood
+        if q.kind == "loglik":
+            return estep.log_likelihood
+        return _responsibility(estep.detail.resp, q)
     it = trace.iterations[q.iteration - 1]
-    if q.kind == "r":
+    if q.kind in ("r", "assign"):
         assert it.estep.detail is not None
-        return float(it.estep.detail.resp[q.n, q.k])
+        return _responsibility(it.estep.detail.resp, q)
+    if q.kind == "moves":
+        return float(moves(trace.problem, it.estep.params, it.mstep.params)[0])
     if q.kind == "loglik":
         return it.log_likelihood
     if q.kind == "N":
@@ -215,6 +231,28 @@ def _value(trace: Trace, q: Quantity) -> float:
         value = it.mstep.params.get(trace.problem.parameters[1])
         return float(value[q.k] if q.i is None else value[q.k, q.i])
     return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.k])
+
+
+def _responsibility(resp: np.ndarray, q: Quantity) -> float:
+    """r[n,k], or for ``assign[n]`` the component k (1-based) with the largest r[n,k]."""
+    if q.kind == "assign":
+        return float(np.argmax(resp[q.n]) + 1)
+    return float(resp[q.n, q.k])
+
+
+def location(problem: Problem) -> str:
+    """The parameter ``moves`` asks about: the means, or another family's scalar
+    parameter (p of a binomial, the rates of a Poisson mixture)."""
+    return "means" if problem.family == "gaussian" else problem.parameters[1]
+
+
+def moves(problem: Problem, before: Params, after: Params) -> tuple[int, np.ndarray]:
+    """``moves``: +k when component k's :func:`location` parameter moves furthest and
+    up, -k when it moves furthest and down (1-based); and every component's move."""
+    shift = np.asarray(after.get(location(problem)), dtype=float) - np.asarray(
+        before.get(location(problem)), dtype=float)
+    k = int(np.argmax(np.abs(shift)))
+    return (k + 1 if shift[k] >= 0 else -(k + 1)), shift
 
 
 class _Student:
@@ -387,6 +425,10 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                                "led_to": None}
         if value is None:
             row["status"] = "missing"
+        elif q.kind in CHOICES:  # one of a few options: right or wrong
+            row["tolerance"] = 0.0
+            row["status"] = "correct" if value in (correct, by_hand) else "wrong"
+            row["note"] = "rounded_carry" if value != correct and value == by_hand else None
         elif abs(value - correct) <= row["tolerance"]:
             row["status"] = "correct"
         elif abs(value - by_hand) <= tolerance(problem, by_hand):
@@ -428,7 +470,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
     sheet = Sheet(full.problem.decimals)
     steps: dict[str, Any] = {}
     for row in results:
-        if row["status"] != "wrong":
+        if row["status"] != "wrong" or row["kind"] in CHOICES:
             continue
         q_kind, n, k, i = row["kind"], row["n"], row["k"], row["iteration"]
         if full.problem.iterations == 0:

@@ -467,3 +467,192 @@ def test_qti_2_1_package_has_an_item_per_quantity_and_a_test_per_variant(tmp_pat
             score = item.find(f".//{QTI21}responseIf/{QTI21}setOutcomeValue")
             assert score.get("identifier") == "SCORE" and score.findtext(
                 f"{QTI21}baseValue") == "1"
+
+
+# --------------------------------------------------------------------------- choices
+
+# Two iterations learning every parameter (normalized kernel), asking the two choices.
+CHOICE = {**FULL, "title": "EM by hand, choices",
+          "exam": {"ask": ["r", "assign", "mu", "moves"]}}
+
+
+def _plain_em(x, weights, means, variances, iterations):
+    """Responsibilities and means of each iteration, by the formulas with scipy's normal
+    density (independent of the package)."""
+    from scipy.stats import norm
+
+    x, w, mu, var = (np.asarray(a, dtype=float) for a in (x, weights, means, variances))
+    out = []
+    for _ in range(iterations):
+        weighted = w * norm.pdf(x[:, None], mu, np.sqrt(var))
+        r = weighted / weighted.sum(axis=1, keepdims=True)
+        nk = r.sum(axis=0)
+        new_mu = (r * x[:, None]).sum(axis=0) / nk
+        var = (r * (x[:, None] - new_mu) ** 2).sum(axis=0) / nk
+        out.append((r, mu, new_mu))
+        w, mu = nk / len(x), new_mu
+    return out
+
+
+def _choice_of_moves(before, after):
+    shift = np.asarray(after) - np.asarray(before)
+    k = int(np.argmax(np.abs(shift)))
+    return (k + 1) * (1 if shift[k] > 0 else -1), shift
+
+
+def test_choices_agree_with_an_independent_em_and_are_clear(tmp_path):
+    """assign[n] is the component with the largest responsibility and moves the signed
+    component whose mean moves furthest, as a plain EM written here computes them; each
+    choice is clear (ahead of the next by 10^-(decimals - 1) = 0.01)."""
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(CHOICE))
+    template = load_template(tmp_path / "t.yaml")
+    for number in range(1, 9):
+        variant = make_variant(template, 11, number)
+        spec = variant.spec
+        runs = _plain_em([float(v) for v in spec["data"]], spec["init"]["weights"],
+                         spec["init"]["means"], spec["init"]["variances"], 2)
+        answers = {a["quantity"]: a for a in variant.answers}
+        for iteration, (r, before, after) in enumerate(runs, start=1):
+            for n, row in enumerate(r, start=1):
+                a = answers[f"it{iteration}.assign[{n}]"]
+                assert a["value"] == a["full"] == a["rounded_carry"] == int(np.argmax(row)) + 1
+                top = np.sort(row)
+                assert top[-1] - top[-2] >= 0.01
+                assert a["options"] == [1, 2] and a["tolerance"] == 0
+            expected, shift = _choice_of_moves(before, after)
+            a = answers[f"it{iteration}.moves"]
+            assert a["value"] == a["rounded_carry"] == expected
+            assert a["options"] == [1, -1, 2, -2]
+            sizes = np.sort(np.abs(shift))
+            assert sizes[-1] - sizes[-2] >= 0.01 and sizes[-1] >= 0.01
+
+
+def test_choices_are_multiple_choice_questions_in_every_export(tmp_path):
+    """Cloze: a MULTICHOICE drop-down whose right option (=) is the key's; --moodle
+    numerical: a multichoice question, 100 % for the key's option only; QTI 1.2: a
+    multiple_choice_question whose response_lid offers every option and scores the
+    key's; QTI 2.1: a choiceInteraction of every option, the key's its correct response,
+    scored by match_correct. The key table and the question sheet name them."""
+    import zipfile
+
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(CHOICE))
+    out = write_exam(tmp_path / "t.yaml", 3, 5, tmp_path / "exam")
+    rows = read_csv(out / "answers.csv")
+    choices = [r for r in rows if "assign" in r["quantity"] or "moves" in r["quantity"]]
+    assert len(choices) > 3 * 2 * 5
+
+    def words(quantity, value):
+        if "assign" in quantity:
+            return f"component {value}"
+        way = "increases" if value > 0 else "decreases"
+        return f"the mean of component {abs(value)} {way}"
+
+    def ident(quantity, value):
+        return f"c{value}" if "assign" in quantity else f"{'up' if value > 0 else 'down'}" \
+                                                         f"{abs(value)}"
+
+    def offered(quantity):
+        return [1, 2] if "assign" in quantity else [1, -1, 2, -2]
+
+    cloze = ET.parse(out / "moodle.xml").getroot().findall("question[@type='cloze']")
+    drops = []
+    for question in cloze:
+        drops += re.findall(r"\{1:MULTICHOICE:([^}]*)\}", question.findtext("questiontext/text"))
+    assert len(drops) == len(choices)
+    for drop, row in zip(drops, choices):
+        value = int(row["value"])
+        assert drop.split("~") == [("=" if v == value else "") + words(row["quantity"], v)
+                                   for v in offered(row["quantity"])]
+    numerical = write_exam(tmp_path / "t.yaml", 3, 5, tmp_path / "numerical",
+                           moodle_kind="numerical")
+    multi = ET.parse(numerical / "moodle.xml").getroot().findall("question[@type='multichoice']")
+    assert len(multi) == len(choices)
+    for question, row in zip(multi, choices):
+        assert question.findtext("single") == "true"
+        right = [a.findtext("text") for a in question.findall("answer")
+                 if a.get("fraction") == "100"]
+        assert right == [words(row["quantity"], int(row["value"]))]
+        assert len(question.findall("answer")) == len(offered(row["quantity"]))
+    package = zipfile.ZipFile(out / "qti-1.2.zip")
+    items = [item for v in (1, 2, 3) for item in ET.fromstring(package.read(
+        f"em-explainer-5-{v}/em-explainer-5-{v}.xml")).iter(f"{QTI}item")
+             if item.find(f".//{QTI}response_lid") is not None]
+    assert len(items) == len(choices)
+    for item, row in zip(items, choices):
+        fields = {f.findtext(f"{QTI}fieldlabel"): f.findtext(f"{QTI}fieldentry")
+                  for f in item.iter(f"{QTI}qtimetadatafield")}
+        assert fields["question_type"] == "multiple_choice_question"
+        labels = [label.get("ident") for label in item.iter(f"{QTI}response_label")]
+        assert labels == [ident(row["quantity"], v) for v in offered(row["quantity"])]
+        assert [c.findtext(f".//{QTI}varequal") for c in item.iter(f"{QTI}respcondition")] \
+            == [ident(row["quantity"], int(row["value"]))]
+    package = zipfile.ZipFile(out / "qti-2.1.zip")
+    found = 0
+    for row in rows:
+        number = int(row["variant"])
+        mine = [r["quantity"] for r in rows if int(r["variant"]) == number]
+        name = f"em-explainer-5-{number}-{mine.index(row['quantity']) + 1}.xml"
+        item = ET.fromstring(package.read(name))
+        interaction = item.find(f".//{QTI21}choiceInteraction")
+        if row not in choices:
+            assert interaction is None
+            continue
+        found += 1
+        declaration = item.find(f"{QTI21}responseDeclaration")
+        assert declaration.get("baseType") == "identifier"
+        assert declaration.findtext(f".//{QTI21}value") == ident(row["quantity"],
+                                                                 int(row["value"]))
+        assert interaction.get("maxChoices") == "1"
+        assert [c.get("identifier") for c in interaction.iter(f"{QTI21}simpleChoice")] == [
+            ident(row["quantity"], v) for v in offered(row["quantity"])]
+        assert item.find(f"{QTI21}responseProcessing").get("template").endswith(
+            "/rptemplates/match_correct")
+    assert found == len(choices)
+    keys = (out / "keys.md").read_text()
+    assert re.search(r"\| 1 \| `it1\.moves` \| \$-?[12]\$ \(\$\\mu_\{[12]\}\$ "
+                     r"(in|de)creases\) \| \|", keys)
+    sheet = (out / "variant-001" / "question.md").read_text()
+    assert "`assign[n]`" in sheet and "`moves`: $+k$ if it increases" in sheet
+
+
+def test_check_grades_choices_right_or_wrong(tmp_path):
+    """answers.csv scores full marks, choices included; a wrong assign[n] is one wrong
+    answer and moves the other way another, with no follow-through."""
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(CHOICE))
+    out = write_exam(tmp_path / "t.yaml", 2, 5, tmp_path / "exam")
+    rows = [r for r in read_csv(out / "answers.csv") if r["variant"] == "1"]
+    problem = load_problem(out / "variant-001" / "problem.yaml")
+    mine = tmp_path / "mine.csv"
+    mine.write_text("".join(f'"{r["quantity"]}",{r["value"]}\n' for r in rows))
+    assert grade(problem, read_answers(mine))["score"] == len(rows)
+    wrong = {"it1.assign[1]": lambda v: 3 - int(v), "it2.moves": lambda v: -int(v)}
+    mine.write_text("".join(f'"{r["quantity"]}",{wrong.get(r["quantity"], str)(r["value"])}\n'
+                            for r in rows))
+    result = grade(problem, read_answers(mine))
+    marked = {r["quantity"]: r["status"] for r in result["rows"] if r["status"] != "correct"}
+    assert marked == {"it1.assign[1]": "wrong", "it2.moves": "wrong"}
+    assert result["steps"] == {}
+
+
+def test_moves_of_another_family_and_where_it_has_no_meaning(tmp_path):
+    """A binomial mixture's moves is its p_k's (signed, from the iteration's p before and
+    after); a Bernoulli mixture's vector parameter has no one move: a clear error."""
+    template = {"title": "Coins", "model": {"family": "binomial", "trials": 10},
+                "data": {"count": 5, "range": [0, 10], "decimals": 0, "repeat": True},
+                "components": 2,
+                "init": {"weights": [0.5, 0.5], "p": {"range": [0.2, 0.8], "decimals": 1}},
+                "stop": {"iterations": 1}, "display": {"decimals": 3},
+                "exam": {"ask": ["assign", "moves"]}}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(template))
+    variant = make_variant(load_template(tmp_path / "t.yaml"), 3, 1)
+    trace = variant.trace
+    before = np.array(variant.spec["init"]["p"], dtype=float)
+    after = trace.iterations[0].mstep.params.p
+    expected, _ = _choice_of_moves(before, after)
+    assert [a["value"] for a in variant.answers if a["kind"] == "moves"] == [expected]
+    template.update(model={"family": "bernoulli"}, init={"weights": [0.5, 0.5],
+                                                         "p": [[0.2, 0.7], [0.8, 0.3]]},
+                    data=[[0, 1], [1, 0], [1, 1], [0, 0]])
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(template))
+    with pytest.raises(ProblemError, match="exam.ask: expected a list drawn from .*assign"):
+        load_template(tmp_path / "b.yaml")
