@@ -99,6 +99,13 @@ class MixtureRows:
         """log r_nk, exact where r_nk itself underflows to 0."""
         return _frozen(self.log_weighted - self.log_mixture[:, None])
 
+    def log_resp_of(self, n: int) -> np.ndarray:
+        """Row n of :attr:`log_resp` (the same numbers), without the whole array: a
+        document shows a few rows of a million points'."""
+        if "log_resp" in self.__dict__:
+            return self.log_resp[n]
+        return self.log_weighted[n] - self.log_mixture[n]
+
     @cached_property
     def mixture_density(self) -> np.ndarray:
         """p(x_n) = sum_k pi_k f_k(x_n), shape (n_samples,)."""
@@ -240,6 +247,15 @@ class MStepDetail:
         """r_nk (x_n - mu_k^old): how hard each point pulls mean k; the shift of the
         mean is the column sum divided by N_k."""
         return _frozen(self._r * (self._x - self.old_means))
+
+    def mean_pull_of(self, k: int) -> np.ndarray:
+        """Column k of :attr:`mean_pull` (the same numbers; d >= 2: shape (n_samples,
+        d)), without the whole array."""
+        if "mean_pull" in self.__dict__:
+            return self.mean_pull[:, k]
+        if self.x.ndim > 1:
+            return self.resp[:, k, None] * (self.x - self.old_means[k])
+        return self.resp[:, k] * (self.x - self.old_means[k])
 
     @cached_property
     def mean_terms(self) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import subprocess
@@ -208,17 +210,50 @@ def test_import_is_light():
 
 
 @pytest.mark.parametrize("name", list(TRACES))
+def _as_json_dumps_writes(text: str, value: Any) -> None:
+    """*text* is json.dumps(value, indent=2)'s, line for line, but for how a number is
+    spelled (orjson writes 1e-05 as 0.00001): the same double, read back."""
+    expected = (json.dumps(value, indent=2, allow_nan=False) + "\n").split("\n")
+    lines = text.split("\n")
+    assert len(lines) == len(expected)
+    for line, want in zip(lines, expected):
+        if line != want:
+            assert float(line.strip().rstrip(",")) == float(want.strip().rstrip(",")), \
+                (line, want)
+    assert json.loads(text) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("name", list(TRACES))
 def test_the_streamed_json_is_what_json_dumps_writes(name):
     """The JSON trace is written a row at a time from the numpy arrays (a million points
-    would otherwise be gigabytes of Python floats); its text is json.dumps's, to the
-    byte, and comes in pieces."""
+    would otherwise be gigabytes of Python floats), in pieces; its text is json.dumps's
+    but for the spelling of a number (the same double)."""
     from explainer.render.json import CHUNK, iter_json, trace_to_dict
 
     trace = TRACES[name]
     pieces = list(iter_json(trace))
-    assert "".join(pieces) == json.dumps(trace_to_dict(trace), indent=2,
-                                         allow_nan=False) + "\n"
+    _as_json_dumps_writes("".join(pieces), trace_to_dict(trace))
     assert all(len(p) < 2 * CHUNK + 100_000 for p in pieces)
+
+
+def test_every_double_is_written_as_text_that_reads_back_the_same():
+    """Per-point arrays' numbers (formatted by orjson from the array) read back as the
+    same double at any size, -0.0 and the least subnormal included; -inf of a log array
+    is null, NaN refused."""
+    from explainer.render.json import _encode_array
+
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal(20_000) * 10.0 ** rng.integers(-320, 308, 20_000)
+    values[:6] = [0.0, -0.0, 5e-324, 1.7976931348623157e308, 1e-05, 0.1]
+    matrix = values.reshape(-1, 4)
+    for array in (values, matrix):
+        text = "".join(_encode_array(array, "", False))
+        assert np.array_equal(np.array(json.loads(text)), array)
+        assert "-0.0" in text and "5e-324" in text
+    logs = np.array([-np.inf, -1.5, 0.0])
+    assert json.loads("".join(_encode_array(logs, "", True))) == [None, -1.5, 0.0]
+    with pytest.raises(ValueError, match="not JSON compliant: nan"):
+        "".join(_encode_array(np.array([1.0, np.nan]), "", False))
 
 
 def test_a_large_trace_is_written_in_pieces(monkeypatch, tmp_path):
@@ -235,6 +270,6 @@ def test_a_large_trace_is_written_in_pieces(monkeypatch, tmp_path):
     assert len(list(json_module.iter_json(trace))) > 20
     out = tmp_path / "t.json"
     write(trace, plan("json", out))
-    assert out.read_text() == trace.to_json() == json.dumps(
-        json_module.trace_to_dict(trace), indent=2, allow_nan=False) + "\n"
+    assert out.read_text() == trace.to_json()
+    _as_json_dumps_writes(out.read_text(), json_module.trace_to_dict(trace))
     assert trace_from_json(out.read_text()).to_markdown() == trace.to_markdown()

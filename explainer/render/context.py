@@ -7,7 +7,7 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -214,7 +214,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                   exact: MStep | None = None, full: MStep | None = None,
                   sheet: Sheet | None = None,
-                  log_resp: np.ndarray | None = None) -> dict[str, Any]:
+                  log_resp: Callable[[int], np.ndarray] | None = None) -> dict[str, Any]:
     """The written-out sums of one M-step, and why each parameter moved; *exact* and
     *full* are the same M-step in a companion run (exact values, full precision);
     *log_resp* sizes the responsibilities that underflowed.
@@ -242,11 +242,11 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
 
     def r_cell(n: int, k: int) -> Cell:
         return sheet.cell(("mstep-resp", index - 1, n, k), float(resp[n, k]),
-                          log=None if log_resp is None else float(log_resp[n, k]))
+                          log=None if log_resp is None else float(log_resp(n)[k]))
     comps = []
     for k in range(problem.components):
         params = mstep.params
-        pull = detail.mean_pull[:, k]
+        pull = detail.mean_pull_of(k)
         shift = float(params.means[k] - before.means[k])
         # The point that pulled mean k hardest in the direction it moved.
         puller = int(np.argmax(pull * np.sign(shift))) if shift else None
@@ -355,7 +355,7 @@ def iteration_context(iteration: Iteration, trace: Trace,
         ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace, i,
                                      exact=exact.mstep if exact else None,
                                      full=full.mstep if full else None, sheet=sheet,
-                                     log_resp=estep_detail.log_resp)
+                                     log_resp=estep_detail.log_resp_of)
         if full is not None:
             ctx["log_likelihood_difference"] = difference(
                 "log_likelihood", iteration.log_likelihood_after, full.log_likelihood_after,
@@ -415,7 +415,7 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
     labels = [trace.problem.component_label(k) for k in range(trace.problem.components)]
-    log_resp = detail.log_resp
+    log_resp = detail.log_resp_of
     rows = []
     for n in elide(resp.shape[0], trace.problem.max_rows):
         if n is None:
@@ -426,7 +426,7 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
         row = {"n": n + 1, "x": float(detail.x[n]),
                "resp": [(sh.carried(float(v), problem.decimals, float(lv)) if hand else
                          sh.show(float(v), problem.decimals, log=float(lv)))
-                        for v, lv in zip(resp[n], log_resp[n])],
+                        for v, lv in zip(resp[n], log_resp(n))],
                "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None}
         if hand:
             row["mixture"] = sheet.cell(("final-mixture", n),

@@ -12,7 +12,7 @@ comes from its module in :mod:`explainer.families`: how one likelihood is writte
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -185,7 +185,8 @@ def _param_differences(mine: Params, full: Params, parameter: str, decimals: int
 
 
 def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
-           family: Family, log_resp: np.ndarray, exact: MStep | None = None,
+           family: Family, log_resp: Callable[[int], np.ndarray],
+           exact: MStep | None = None,
            full: MStep | None = None) -> dict[str, Any]:
     """N_k, the weights and the family's parameter of M-step *index*, written out; *exact*
     is the same M-step in exact arithmetic, *full* at full precision beside a hand
@@ -204,7 +205,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
 
     def r_cell(n: int, k: int) -> Cell:
         return sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
-                          log=float(log_resp[n, k]))
+                          log=float(log_resp(n)[k]))
     comps = []
     for k in range(problem.components):
         nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
@@ -277,7 +278,7 @@ def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
         ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family,
                               exact.estep if exact else None, full.estep if full else None)
         ctx["mstep"] = _mstep(iteration.mstep, iteration.estep.params, trace,
-                              iteration.index, sheet, family, detail.log_resp,
+                              iteration.index, sheet, family, detail.log_resp_of,
                               exact.mstep if exact else None, full.mstep if full else None)
         if full is not None:
             ctx["log_likelihood_difference"] = difference(
@@ -311,7 +312,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
         row = {**_point(family, n),
                "resp": [sh.carried(float(v), d, float(lv)) if hand
                         else sh.show(float(v), d, log=float(lv))
-                        for v, lv in zip(resp[n], detail.log_resp[n])],
+                        for v, lv in zip(resp[n], detail.log_resp_of(n))],
                "cluster": int(best[n]) + 1,
                "tie": [k + 1 for k in np.flatnonzero(np.isclose(
                    resp[n], resp[n].max(), rtol=0, atol=1e-12))] if ties[n] else None}

@@ -10,7 +10,7 @@ number is the trace's, or one of the textbook intermediates the trace derives
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -221,7 +221,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
 
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                   exact: MStep | None = None, sheet: Sheet | None = None,
-                  log_resp: np.ndarray | None = None) -> dict[str, Any]:
+                  log_resp: Callable[[int], np.ndarray] | None = None) -> dict[str, Any]:
     """The written-out sums of one M-step for d >= 2: N_k, the weighted sums of vectors,
     the weighted outer products of the points worked in full, and the covariance
     update of the covariance type; version ``index - 1`` of the parameters becomes
@@ -250,7 +250,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
 
     def r_cell(n: int, k: int) -> Cell:
         return sheet.cell(("mstep-resp", index - 1, n, k), float(detail.resp[n, k]),
-                          log=None if log_resp is None else float(log_resp[n, k]))
+                          log=None if log_resp is None else float(log_resp(n)[k]))
 
     covariance_type = problem.covariance_type
     scatter_total = np.sum(np.asarray(mstep.sum_rsq, dtype=float), axis=0)
@@ -263,7 +263,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         shift = np.asarray(params.means[k], dtype=float) - np.asarray(before.means[k],
                                                                        dtype=float)
         length = float(np.linalg.norm(shift))
-        pull = detail.mean_pull[:, k, :] @ shift if length else None
+        pull = detail.mean_pull_of(k) @ shift if length else None
         puller = int(np.argmax(pull)) if pull is not None else None
         nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
         rk = {n: r_cell(n, k) for n in shown_points}
@@ -380,7 +380,7 @@ def iteration_context(iteration: Iteration, trace: Trace,
         assert iteration.estep.detail is not None
         ctx["mstep"] = mstep_context(iteration.mstep, iteration.estep.params, trace, i,
                                      exact=exact.mstep if exact else None, sheet=sheet,
-                                     log_resp=iteration.estep.detail.log_resp)
+                                     log_resp=iteration.estep.detail.log_resp_of)
     return ctx
 
 
@@ -408,7 +408,7 @@ def _clustering(trace: Trace) -> dict[str, Any]:
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
     labels = [trace.problem.component_label(k) for k in range(trace.problem.components)]
-    log_resp = detail.log_resp
+    log_resp = detail.log_resp_of
     rows = []
     for n in elide(resp.shape[0], trace.problem.max_rows):
         if n is None:
@@ -418,7 +418,7 @@ def _clustering(trace: Trace) -> dict[str, Any]:
             np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
         rows.append({"n": n + 1, "x": _vector(detail.x[n]),
                      "resp": [sh.show(float(v), trace.problem.decimals, log=float(lv))
-                              for v, lv in zip(resp[n], log_resp[n])],
+                              for v, lv in zip(resp[n], log_resp(n))],
                      "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None})
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]

@@ -114,7 +114,7 @@ class Sheet:
     def resp(self, version: int, n: int, k: int, detail: PointDetail) -> Cell:
         """r_nk as the E-step prints it (sized from its log where it underflowed)."""
         return self.cell(("resp", version, n, k), float(detail.resp[n, k]),
-                         log=float(detail.log_resp[n, k]))
+                         log=float(detail.log_resp_of(n)[k]))
 
     def worked_resp(self, version: int, n: int, k: int, resp: Cell, weight: Cell,
                     density: Cell, pairs: Sequence[Cell] | None = None,
