@@ -292,12 +292,11 @@ def _wrote(paths: list[Path], quiet: bool) -> None:
 
 
 def render(args: argparse.Namespace) -> int:
-    from .inputs import read_text
-    from .render.json import trace_from_json
+    from .render.json import trace_from_file
     from .render.output import write
 
     output = _plan(args)
-    trace = trace_from_json(read_text(args.trace, "trace"))
+    trace = trace_from_file(args.trace)
     if args.paper is not None:  # the paper is the page's, not the run's
         trace = dataclasses.replace(
             trace, problem=dataclasses.replace(trace.problem, paper=args.paper))

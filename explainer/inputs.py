@@ -11,8 +11,10 @@ and the README.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import ProblemError
 from .numbers import describe
@@ -22,7 +24,7 @@ MIB = 1 << 20
 # (about 3 s and 90 MiB per MiB of numbers), so a YAML spec is smaller than a JSON
 # one; large data belongs in a CSV file (data_file).
 FILE_LIMITS = {"spec": 2 * MIB, "spec (JSON)": 16 * MIB, "data_file": 32 * MIB,
-               "answers": 2 * MIB, "trace": 256 * MIB}  # an exam template is a spec
+               "answers": 2 * MIB, "trace": 1024 * MIB}  # an exam template is a spec
 # A trace is read whole (json.loads): its values and lists are bounded before parsing,
 # as Python objects take 20 to 30 times the bytes of "0," or "[]".
 TRACE_VALUES = 12_000_000
@@ -35,19 +37,37 @@ def size_text(limit: int) -> str:
     return f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit} bytes"
 
 
+def open_input(path: str | Path, field: str) -> BinaryIO:
+    """*path* opened to read bytes; a missing file, a folder or a refusal is a
+    ProblemError naming *field*."""
+    try:
+        handle = open(path, "rb")
+        if stat.S_ISDIR(os.fstat(handle.fileno()).st_mode):
+            handle.close()
+            raise IsADirectoryError
+        return handle
+    except OSError as exc:
+        raise read_error(path, field, exc) from None
+
+
+def read_error(path: str | Path, field: str, exc: OSError) -> ProblemError:
+    """What reading *path* for *field* failed of, as the ProblemError to raise."""
+    if isinstance(exc, FileNotFoundError):
+        return ProblemError(field, f"file not found: {path}")
+    if isinstance(exc, IsADirectoryError):
+        return ProblemError(field, f"{path} is a folder, not a file")
+    return ProblemError(field, f"cannot read {path}: {exc.strerror or exc}")
+
+
 def read_bytes(path: str | Path, field: str, limit: int | None = None) -> bytes:
     """At most *limit* bytes of *path* (the field's limit by default); a larger file,
     a missing one or a folder is a ProblemError naming *field*."""
     limit = FILE_LIMITS.get(field, 2 * MIB) if limit is None else limit
-    try:
-        with open(path, "rb") as handle:
+    with open_input(path, field) as handle:
+        try:
             data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise ProblemError(field, f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise ProblemError(field, f"{path} is a folder, not a file") from None
-    except OSError as exc:
-        raise ProblemError(field, f"cannot read {path}: {exc.strerror or exc}") from None
+        except OSError as exc:
+            raise read_error(path, field, exc) from None
     if len(data) > limit:
         raise ProblemError(field, f"{path} is larger than the limit of {size_text(limit)} "
                                   f"for {_article(field)}")

@@ -1,17 +1,21 @@
 """Trace <-> JSON (schema ``em-explainer/trace@1``, keys as in DESIGN.md).
 
-JSON is data, not a document, so it is written with the json module rather than
-a template. It holds everything a document shows, so that a saved trace renders
-again byte for byte without recomputing EM: the per-point arrays of the E-steps
-kept in detail (``log_weighted``, ``log_mixture``, ``responsibilities``) and the
-M-step's sums. Floats are written with ``repr``, which reads back exactly; a log
-of 0 (``-inf``) is written as null.
+JSON is data, not a document, so it is written as json.dumps(indent=2) lays it out
+rather than from a template. It holds everything a document shows, so that a saved
+trace renders again byte for byte without recomputing EM: the per-point arrays of the
+E-steps kept in detail (``log_weighted``, ``log_mixture``, ``responsibilities``) and
+the M-step's sums. Floats are written as the shortest text that reads back as the same
+double (``repr`` for single values, orjson from the numpy arrays); a log of 0
+(``-inf``) is written as null. Both ways are streams: the writer formats a block of
+rows at a time (:func:`iter_json`), the file reader (:func:`trace_from_file`) puts the
+numbers straight into arrays.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from array import array
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -157,7 +161,10 @@ def _plain_logs(array: np.ndarray) -> Any:
 
 def _document(trace: Trace) -> dict[str, Any]:
     """The trace's JSON document, its arrays still numpy arrays (see :func:`iter_json`)."""
-    out = {"schema": defaults.SCHEMA, "problem": trace.problem.to_spec(), **_run(trace)}
+    problem = trace.problem.to_spec()
+    if "data" in problem:  # (a million points: formatted as an array, not one by one)
+        problem["data"] = _float_array(problem["data"])
+    out = {"schema": defaults.SCHEMA, "problem": problem, **_run(trace)}
     if trace.problem.exact:
         exact = trace.exact
         out["exact"] = {"iterations": 0 if exact is None else len(exact.iterations),
@@ -177,6 +184,19 @@ def _document(trace: Trace) -> dict[str, Any]:
     return out
 
 
+def _float_array(values: Any) -> Any:
+    """A list of floats, or of equal rows of floats, as a numpy array (the same JSON);
+    anything else as it is (whole numbers, names)."""
+    if not isinstance(values, list) or not values:
+        return values
+    rows = values if isinstance(values[0], list) else [values]
+    width = len(rows[0])
+    if all(isinstance(row, list) and len(row) == width and all(type(v) is float for v in row)
+           for row in rows):
+        return np.array(values, dtype=np.float64)
+    return values
+
+
 def render_json(trace: Trace) -> str:
     return "".join(iter_json(trace))
 
@@ -185,10 +205,12 @@ CHUNK = 1 << 20  # characters of JSON text handed on at a time
 
 
 def iter_json(trace: Trace) -> Iterator[str]:
-    """The trace's JSON text in pieces of about :data:`CHUNK` characters, the same text
-    as ``json.dumps(trace_to_dict(trace), indent=2) + "\\n"``, written from the numpy
-    arrays a row at a time: no list of Python floats for the whole trace, no string of
-    the whole document (a million points' responsibilities are 3 GB as Python objects)."""
+    """The trace's JSON text in pieces of about :data:`CHUNK` characters: the text of
+    ``json.dumps(trace_to_dict(trace), indent=2) + "\\n"`` but for the spelling of some
+    numbers (orjson writes 1e-05 as 0.00001: the same double), written from the numpy
+    arrays a block of rows at a time: no list of Python floats for the whole trace, no
+    string of the whole document (a million points' responsibilities are 3 GB as
+    Python objects)."""
     pending: list[str] = []
     size = 0
     for piece in _encode(_document(trace), ""):
@@ -311,9 +333,12 @@ ROW_BLOCK = 10_000  # values of a vector formatted at a time
 # --------------------------------------------------------------------------- reading
 
 def _array(values: Any) -> np.ndarray:
-    array = np.array(values, dtype=object)
-    array[array == None] = -math.inf  # noqa: E711 (elementwise comparison)
-    result = array.astype(float)
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:  # (read as a stream)
+        result = values.view()  # (read-only below; the caller's array is left as it is)
+    else:
+        objects = np.array(values, dtype=object)
+        objects[objects == None] = -math.inf  # noqa: E711 (elementwise comparison)
+        result = objects.astype(float)
     result.setflags(write=False)
     return result
 
@@ -475,11 +500,279 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
 
 def trace_from_json(text: str) -> Trace:
     """Read a trace saved with ``--format json``; a bad file is a clear error."""
-    data = load_json(text, "trace", depth=False, count=True)
+    return _trace_of(load_json(text, "trace", depth=False, count=True))
+
+
+def trace_from_file(path: str | Path) -> Trace:
+    """Read the trace file *path* as a stream (:func:`read_trace_document`): what
+    ``render`` does, for a trace of a million points too."""
+    return _trace_of(read_trace_document(path))
+
+
+def _trace_of(data: Any) -> Trace:
     try:
         return trace_from_dict(data)
     except ProblemError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ProblemError("trace", f"not a complete em-explainer trace ({type(exc).__name__}: "
                                     f"{exc})") from None
+
+
+# --------------------------------------------------------------------------- reading a file
+
+# A trace file is read as a stream: its numbers go straight into arrays (8 bytes each,
+# not a Python float and a list slot, 32), so that a million points' trace (20 million
+# numbers, 600 MB of text) is read in a few hundred MB.
+STREAM_VALUES = 40_000_000  # numbers of a trace file
+STREAM_OBJECTS = 3_000_000  # lists that are not rows of numbers, and mappings
+STREAM_DEPTH = 64  # nesting of lists and mappings
+
+
+class _Sequence:
+    """A JSON array being read: its numbers into one flat array of doubles while its
+    items are numbers (null is -inf, as a log array writes it), or rows of numbers of
+    one length (a matrix); a list of its items once they are anything else, and in the
+    problem (which is read as any spec is)."""
+
+    __slots__ = ("numbers", "width", "rows", "items", "plain")
+
+    def __init__(self, plain: bool):
+        self.plain = plain
+        self.numbers = array("d")
+        self.width: int | None = None  # a matrix's row length
+        self.rows = 0
+        self.items: list[Any] | None = [] if plain else None
+
+    def number(self, value: Any) -> None:
+        if self.items is None and self.width is None and isinstance(value, float):
+            self.numbers.append(value)
+        else:
+            self.other(value)
+
+    def row(self, child: "_Sequence") -> bool:
+        """Take a finished child array; whether it became a row of this matrix."""
+        if (self.items is None and child.items is None and child.width is None
+                and (self.width == len(child.numbers) or self.width is None
+                     and not self.numbers)):
+            self.width = len(child.numbers)
+            self.numbers.extend(child.numbers)
+            self.rows += 1
+            return True
+        self.other(child.value())
+        return False
+
+    def other(self, value: Any) -> None:
+        if self.items is None:  # from now on a list: what it held so far, as items
+            held = self.value()
+            self.items = list(held) if self.width is not None else held.tolist()
+        self.items.append(value)
+
+    def value(self) -> Any:
+        if self.items is not None:
+            return self.items
+        flat = np.frombuffer(self.numbers, dtype=np.float64) if self.numbers else np.empty(0)
+        return flat if self.width is None else flat.reshape(self.rows, self.width)
+
+
+def read_trace_document(path: str | Path) -> Any:
+    """The JSON document of the trace file *path*, read as a stream: arrays of numbers
+    as numpy arrays, the problem as plain values. Bounded: the file's size (the trace
+    limit), :data:`STREAM_VALUES` numbers, :data:`STREAM_OBJECTS` lists and mappings
+    kept as Python objects, :data:`STREAM_DEPTH` levels; duplicate keys refused."""
+    import os
+    import stat
+
+    import ijson
+
+    from ..inputs import FILE_LIMITS, open_input, read_error, size_text
+
+    limit = FILE_LIMITS["trace"]
+    with open_input(path, "trace") as opened:
+        handle: Any = opened
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):  # a pipe or a device: counted as it is read
+            handle = _Limited(handle, limit, path)
+        elif info.st_size > limit:
+            raise ProblemError("trace", f"{path} is larger than the limit of "
+                                        f"{size_text(limit)} for a trace")
+        try:
+            head = handle.read(3)
+            if head == b"\xef\xbb\xbf":  # a byte-order mark, as some editors write
+                head = b""
+            return _build(ijson.basic_parse(_Joined(head, handle), use_float=True), path)
+        except ijson.JSONError as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else "incomplete"
+            raise ProblemError("trace", f"malformed JSON in {path}: {text}") from None
+        except UnicodeDecodeError:
+            raise ProblemError("trace", f"cannot read {path}: not UTF-8 text") from None
+        except OSError as exc:
+            raise read_error(path, "trace", exc) from None
+
+
+class _Joined:
+    """*head* (bytes already read) and then the rest of *handle*, as one file."""
+
+    def __init__(self, head: bytes, handle: Any):
+        self.head, self.handle = head, handle
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head and size != 0:  # (ijson reads 0 bytes first, to see their type)
+            data, self.head = self.head, b""
+            return data
+        return self.handle.read(size)
+
+
+class _Limited:
+    """A file read at most *limit* bytes far (a pipe or a device has no size)."""
+
+    def __init__(self, handle: Any, limit: int, path: str | Path):
+        self.handle, self.left, self.limit, self.path = handle, limit, limit, path
+
+    def read(self, size: int = -1) -> bytes:
+        from ..inputs import size_text
+
+        data = self.handle.read(self.left + 1 if size < 0 else min(size, self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise ProblemError("trace", f"{self.path} is larger than the limit of "
+                                        f"{size_text(self.limit)} for a trace")
+        return data
+
+
+
+class _Row:
+    """A row of a matrix being read: its numbers go straight into the matrix's array
+    (from *start*), no object of its own (a million points have a million rows)."""
+
+    __slots__ = ("matrix", "start")
+
+    def __init__(self, matrix: _Sequence):
+        self.matrix, self.start = matrix, len(matrix.numbers)
+
+    def close(self) -> None:
+        """The row ends: one more row of the matrix, or (another length) an item."""
+        matrix = self.matrix
+        length = len(matrix.numbers) - self.start
+        if matrix.width is None and matrix.rows == 0:
+            matrix.width = length
+        if length == matrix.width:
+            matrix.rows += 1
+        else:
+            matrix.other(self.taken().value())
+
+    def taken(self) -> _Sequence:
+        """The row as an array of its own, its numbers taken out of the matrix."""
+        row = _Sequence(plain=False)
+        row.numbers = self.matrix.numbers[self.start:]
+        del self.matrix.numbers[self.start:]
+        return row
+
+
+def _build(events: Iterator[tuple[str, Any]], path: str | Path) -> Any:
+    """The document of a stream of ijson's basic events (see
+    :func:`read_trace_document`)."""
+    stack: list[Any] = []  # open arrays (_Sequence, _Row) and mappings ([dict, key, plain])
+    numbers = objects = 0
+    root: list[Any] = []
+    where = f" in {path}"
+    append: Any = None  # where the numbers of the innermost open array go, while it has only
+    # numbers: its array's append
+
+    def count_object() -> None:
+        nonlocal objects
+        objects += 1
+        if objects > STREAM_OBJECTS:
+            raise ProblemError("trace", f"too large to read{where}: more than "
+                                        f"{STREAM_OBJECTS:,} lists and mappings")
+
+    def top() -> Any:
+        """The innermost open value, a row made an array of its own if it must hold
+        more than numbers."""
+        frame = stack[-1]
+        if frame.__class__ is _Row:
+            frame = stack[-1] = frame.taken()
+        return frame
+
+    def target() -> Any:
+        if not stack:
+            return None
+        frame = stack[-1]
+        if frame.__class__ is _Row:
+            return frame.matrix.numbers.append
+        if frame.__class__ is _Sequence and frame.items is None and frame.width is None:
+            return frame.numbers.append
+        return None
+
+    def add(value: Any) -> None:
+        """A finished value into the array or mapping it belongs to."""
+        if not stack:
+            root.append(value.value() if isinstance(value, _Sequence) else value)
+            return
+        frame = top()
+        if frame.__class__ is _Sequence:
+            frame.row(value) if isinstance(value, _Sequence) else frame.other(value)
+            return
+        mapping, key = frame[0], frame[1]
+        if key in mapping:
+            raise ProblemError("trace", f"duplicate key {key!r}{where}; each key may be "
+                                        f"given once")
+        mapping[key] = value.value() if isinstance(value, _Sequence) else value
+
+    def plain() -> bool:
+        """Whether a value opened here lies in the problem (read as plain values)."""
+        if not stack:
+            return False
+        frame = stack[-1]
+        if frame.__class__ is not list:
+            return frame.__class__ is _Sequence and frame.plain
+        return frame[2] or (len(stack) == 1 and frame[1] == "problem")
+
+    for event, value in events:
+        if event == "number" or event == "null":
+            numbers += 1
+            if numbers > STREAM_VALUES:
+                raise ProblemError("trace", f"too large to read{where}: more than "
+                                            f"{STREAM_VALUES:,} values")
+            if append is not None and (value.__class__ is float or value is None):
+                append(-math.inf if value is None else value)
+            else:
+                add(value)
+                append = target()
+        elif event == "map_key":
+            stack[-1][1] = value
+        elif event == "string" or event == "boolean":
+            add(value)
+            append = target()
+        elif event == "start_array" or event == "start_map":
+            if len(stack) >= STREAM_DEPTH:
+                raise ProblemError("trace", f"nested too deeply{where} (more than "
+                                            f"{STREAM_DEPTH} levels)")
+            if event == "start_map":
+                count_object()
+                if stack:
+                    top()
+                stack.append([{}, None, plain()])
+            else:
+                frame = stack[-1] if stack else None
+                if (frame.__class__ is _Sequence and frame.items is None and not frame.plain
+                        and (frame.width is not None or not frame.numbers)):
+                    stack.append(_Row(frame))  # a row of a matrix
+                else:
+                    if frame is not None:
+                        top()
+                    stack.append(_Sequence(plain()))
+            append = target()
+        elif event == "end_array":
+            done = stack.pop()
+            if done.__class__ is _Row:
+                done.close()
+            else:
+                if done.items is not None:
+                    count_object()
+                add(done)
+            append = target()
+        elif event == "end_map":
+            add(stack.pop()[0])
+            append = target()
+    return root[0] if root else None
