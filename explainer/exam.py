@@ -753,9 +753,9 @@ def _serve(job: Callable[[Any], Any], pipe: Any) -> None:
 
 def _worker() -> None:
     """A worker process (variants' texts, or PDFs) between jobs ends quietly on SIGTERM
-    (what Pool.terminate sends; it inherited the command's handler, which would print a
+    (what terminating it sends; it inherited the command's handler, which would print a
     traceback), and leaves a Ctrl-C (sent to the whole process group) to the command's
-    process, which terminates the pool."""
+    process, which terminates the workers."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -345,6 +345,8 @@ def _plain_columns(text: str, columns: list[str] | None, single: bool, path: Pat
     does it."""
     if '"' in text or _LONG_CELL.search(text):  # (quoted cells: the csv module's)
         return None
+    if text.count("\r") != text.count("\r\n"):  # lines ended by a lone CR
+        return None
     skipped = 0  # blank lines before the first row
     for line in io.StringIO(text, newline=""):
         row = next(csv.reader([line]), [])

@@ -877,7 +877,7 @@ _CELLS = st.one_of(
 @given(header=st.booleans(), rows=st.lists(st.lists(_CELLS, min_size=1, max_size=3),
                                            min_size=1, max_size=6),
        blank=st.sampled_from(["", "\n", "\r\n", " \n", ",,\n"]),
-       end=st.sampled_from(["\n", "\r\n"]), column=st.sampled_from([None, "b"]))
+       end=st.sampled_from(["\n", "\r\n", "\r"]), column=st.sampled_from([None, "b"]))
 def test_the_fast_csv_reader_reads_what_the_row_by_row_reader_reads(header, rows, blank,
                                                                       end, column):
     """numpy's reader (a million rows in a tenth of the time) gives the same names and
