@@ -35,7 +35,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .backend import FLOAT, RoundedBackend
-from .engine import e_step, run_with
+from .engine import COVARIANCE_UPDATES, e_step, run_with
 from .errors import ProblemError
 from .families import family_or_none
 from .numbers import parse_number
@@ -45,15 +45,19 @@ from .trace import EStep, Params, Trace
 
 KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
 CHOICES = ("assign", "moves")  # the kinds whose answer is one of a few options
+# d >= 2: a mean's coordinate mu[k][i] and a covariance's entry cov[k][i,j] (no one move).
+KINDS_2D = ("r", "N", "pi", "mu", "cov", "loglik", "assign")
 E_STEP_KINDS = ("r", "assign", "loglik")  # what an E-step alone answers
 # What each kind is called in the spec's parameters.
-PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances"}
+PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances", "cov": "variances"}
 
 
 def kinds_of(problem: Problem) -> tuple[str, ...]:
     """The quantities a problem's answers may name (another family's parameter by the
     symbol its documents write: p, lambda, q)."""
     kind = _family_kind(problem)
+    if kind is None and problem.dim > 1:
+        return KINDS_2D
     if kind is None:
         return KINDS
     return ("r", "N", "pi", kind, "loglik", "assign") + (() if _vector(problem)
@@ -73,7 +77,8 @@ def _family_kind(problem: Problem) -> str | None:
 
     return FAMILIES[problem.family].symbol
 _QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
-                       r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?$")
+                       r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?"
+                       r"(?:\[(?P<c>\d{1,9})(?:\s*,\s*(?P<d>\d{1,9}))?\])?$")
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,23 @@ class Quantity:
     kind: str
     n: int | None = None
     k: int | None = None
-    # A vector parameter's entry (Bernoulli: the coordinate; categorical: the category).
+    # A vector parameter's entry (Bernoulli: the coordinate; categorical: the category;
+    # d >= 2: a mean's coordinate, a covariance's row), and a covariance's column.
     i: int | None = None
+    j: int | None = None
+
+    @property
+    def entry(self) -> tuple[int, ...]:
+        """Where a component's parameter answer sits in its array: (k,), a vector's
+        (k, i), a covariance's (k, i, j)."""
+        return tuple(v for v in (self.k, self.i, self.j) if v is not None)
 
     @property
     def label(self) -> str:
         index = ("" if self.kind in ("loglik", "moves") else
                  f"[{self.n + 1}]" if self.kind == "assign" else
+                 f"[{self.k + 1}][{self.i + 1}]" if self.kind == "mu" and self.i is not None
+                 else f"[{self.k + 1}][{self.i + 1},{self.j + 1}]" if self.kind == "cov" else
                  f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else
                  f"[{self.k + 1},{self.i + 1}]" if self.i is not None else f"[{self.k + 1}]")
         return f"it{self.iteration}.{self.kind}{index}"
@@ -107,21 +122,21 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         near = difflib.get_close_matches(str(name), kinds, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         own = (f"{family}[k,{'i' if family == 'p' else 'c'}]" if vector else f"{family}[k]") \
-            if family else "mu[k], var[k]"
+            if family else "mu[k][i], cov[k][i,j]" if problem.dim > 1 else "mu[k], var[k]"
         raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
                                   f"pi[k], {own}, loglik, assign[n]"
-                                  f"{'' if vector else ' or moves'}, optionally prefixed itI. "
+                                  f"{'' if 'moves' not in kinds else ' or moves'}, optionally "
+                                  f"prefixed itI. "
                                   f"(such as it2.{'mu' if family is None else family}[1"
                                   f"{',1' if vector else ''}])")
     kind = match["kind"]
-    iteration = int(match["it"]) if match["it"] else 1
-    last = max(problem.iterations, 1)
-    if not 1 <= iteration <= last:
-        raise ProblemError(field, f"{text!r}: the problem runs {problem.iterations} "
-                                  f"iteration(s) (stop.iterations), so I is 1 to {last}")
-    if problem.iterations == 0 and kind not in E_STEP_KINDS:
-        raise ProblemError(field, f"{text!r}: the problem is an E-step only "
-                                  f"(stop.iterations 0): ask r[n,k], assign[n] or loglik")
+    if problem.dim > 1 and problem.family == "gaussian" and kind in ("mu", "cov"):
+        return _entry_quantity(text, match, problem, field)
+    if match["c"] is not None:
+        raise ProblemError(field, f"{text!r}: a second [...] is for a d >= 2 mean's "
+                                  f"coordinate (mu[k][i]) or covariance's entry "
+                                  f"(cov[k][i,j])")
+    iteration = _iteration(text, match, problem, field)
     a, b = match["a"], match["b"]
     wants = (2 if kind == "r" or (kind == family and vector) else
              0 if kind in ("loglik", "moves") else 1)
@@ -150,6 +165,40 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     if k is not None and not 0 <= k < problem.components:
         raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
     return Quantity(iteration, kind, n, k, i)
+
+
+def _iteration(text: str, match: Any, problem: Problem, field: str) -> int:
+    """The quantity's iteration (itI., 1 by default), one the problem runs and, for an
+    E-step only question, one of the E-step's quantities."""
+    iteration = int(match["it"]) if match["it"] else 1
+    last = max(problem.iterations, 1)
+    if not 1 <= iteration <= last:
+        raise ProblemError(field, f"{text!r}: the problem runs {problem.iterations} "
+                                  f"iteration(s) (stop.iterations), so I is 1 to {last}")
+    if problem.iterations == 0 and match["kind"] not in E_STEP_KINDS:
+        raise ProblemError(field, f"{text!r}: the problem is an E-step only "
+                                  f"(stop.iterations 0): ask r[n,k], assign[n] or loglik")
+    return iteration
+
+
+def _entry_quantity(text: str, match: Any, problem: Problem, field: str) -> Quantity:
+    """A d >= 2 mean's coordinate ``mu[k][i]`` or covariance's entry ``cov[k][i,j]``."""
+    kind, d = match["kind"], problem.dim
+    shape = "mu[k][i]" if kind == "mu" else "cov[k][i,j]"
+    if (match["a"] is None or match["b"] is not None or match["c"] is None
+            or (match["d"] is None) != (kind == "mu")):
+        raise ProblemError(field, f"{text!r}: expected {shape} (d = {d}: a mean is a vector, "
+                                  f"a covariance a {d} x {d} matrix)")
+    iteration = _iteration(text, match, problem, field)
+    k, i = int(match["a"]) - 1, int(match["c"]) - 1
+    j = None if kind == "mu" else int(match["d"]) - 1
+    if not 0 <= k < problem.components:
+        raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
+    if not all(0 <= v < d for v in (i, j) if v is not None):
+        raise ProblemError(field, f"{text!r}: {'i' if kind == 'mu' else 'i and j'} "
+                                  f"{'is a coordinate' if kind == 'mu' else 'are coordinates'}"
+                                  f", 1 to {d}")
+    return Quantity(iteration, kind, k=k, i=i, j=j)
 
 
 MAX_ANSWERS = 10_000  # rows of an answers file
@@ -230,7 +279,7 @@ def _value(trace: Trace, q: Quantity) -> float:
     if q.kind == _family_kind(trace.problem):
         value = it.mstep.params.get(trace.problem.parameters[1])
         return float(value[q.k] if q.i is None else value[q.k, q.i])
-    return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.k])
+    return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.entry])
 
 
 def _responsibility(resp: np.ndarray, q: Quantity) -> float:
@@ -271,7 +320,7 @@ class _Student:
         values = np.array(computed, dtype=float)
         for q, v in self.answers.items():
             if q.iteration == iteration and q.kind == kind:
-                values[(q.n, q.k) if kind == "r" else q.k if q.i is None else (q.k, q.i)] = v
+                values[(q.n, q.k) if kind == "r" else q.entry] = v
         return values
 
     def params(self, iteration: int, start: Params) -> Params:
@@ -304,16 +353,42 @@ class _Student:
         params = self.params(iteration, start)
         if self.family is not None:
             return self._family_step(iteration, params)
-        estep = e_step(self.x, params, self.problem.kernel, FLOAT)
+        multi = self.x.ndim > 1
+        spread = "cov" if multi else "var"  # (the kind a student's answers name)
+        try:
+            estep = e_step(self.x, params, self.problem.kernel, FLOAT)
+        except np.linalg.LinAlgError:  # a covariance answered that is no covariance
+            return self._nothing(iteration, params)
         update = self.problem.update
         led_to, resp, nk = self._weights(iteration, estep, params)
-        led_to["mu"] = (self.x @ resp) / nk if "means" in update else params.means.copy()
+        by_k = (slice(None), None) if multi else slice(None)
+        led_to["mu"] = (FLOAT.column_sums(resp, self.x) / nk[by_k] if "means" in update
+                        else params.means.copy())
         means = self._given(iteration, "mu", led_to["mu"])
-        led_to["var"] = (FLOAT.weighted_sq_sums(self.x, means, resp) / nk
-                         if "variances" in update else params.variances.copy())
+        if "variances" not in update:
+            led_to[spread] = params.variances.copy()
+        elif multi:
+            led_to[spread] = COVARIANCE_UPDATES[self.problem.covariance_type](
+                FLOAT.weighted_sq_sums(self.x, means, resp), nk, self.x.shape[0], FLOAT)
+        else:
+            led_to[spread] = FLOAT.weighted_sq_sums(self.x, means, resp) / nk
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
                 "pi": self._given(iteration, "pi", led_to["pi"]),
-                "mu": means, "var": self._given(iteration, "var", led_to["var"])}
+                "mu": means, "var": self._given(iteration, spread, led_to[spread])}
+
+    def _nothing(self, iteration: int, params: Params) -> dict[str, Any]:
+        """An iteration from parameters no E-step can use: nothing is what they lead
+        to (NaN), the student's answers of it as given."""
+        n, k = self.x.shape[0], params.weights.shape[0]
+        nan = math.nan
+        led_to = {"loglik": np.array([nan]), "r": np.full((n, k), nan),
+                  "N": np.full(k, nan), "pi": np.full(k, nan),
+                  "mu": np.full(params.means.shape, nan),
+                  "cov": np.full(params.variances.shape, nan)}
+        return {"led_to": led_to, "weighted": np.full((n, k), nan),
+                "pi": self._given(iteration, "pi", led_to["pi"]),
+                "mu": self._given(iteration, "mu", led_to["mu"]),
+                "var": self._given(iteration, "cov", led_to["cov"])}
 
     def _weights(self, iteration: int, estep: EStep,
                  params: Params) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -350,9 +425,7 @@ class _Student:
         values = self.step(q.iteration, start)["led_to"][q.kind]
         if q.kind == "r":
             return float(values[q.n, q.k])
-        if q.i is not None:
-            return float(values[q.k, q.i])
-        return float(values[0] if q.kind == "loglik" else values[q.k])
+        return float(values[0] if q.kind == "loglik" else values[q.entry])
 
     def row_led_to(self, q: Quantity, start: Params) -> list[tuple[float, float]]:
         """What the student's own earlier responsibilities of the same point give r[n,k],
@@ -383,10 +456,10 @@ def tolerance(problem: Problem, value: float) -> float:
 
 
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
-    """Grade answer *rows* (see :func:`read_answers`) against *problem*."""
-    if problem.dim > 1 and problem.family == "gaussian":
-        raise ProblemError("data", "check grades answers to 1-D problems; d >= 2 is not "
-                                   "supported by 'check' yet")
+    """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 2 the
+    answers are compared with the full-precision run alone: a hand calculation with
+    2 x 2 matrices (rounded carry) is not made yet."""
+    multi = problem.dim > 1 and problem.family == "gaussian"
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
     seen: set[Quantity] = set()
@@ -405,12 +478,12 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     if problem.iterations > 0:
         problem = replace(problem, iterations=max(asked))
     problem = replace(problem, detail=Detail(asked))
-    beyond = rounded_work_beyond(problem.n_samples, problem.components,
-                                 max(problem.iterations, 1))
+    beyond = not multi and rounded_work_beyond(problem.n_samples, problem.components,
+                                               max(problem.iterations, 1))
     if beyond:
         raise ProblemError("answers", f"grading compares with a hand calculation: {beyond}")
     full = run_with(problem, FLOAT)
-    rounded = run_with(problem, RoundedBackend(problem.decimals))
+    rounded = full if multi else run_with(problem, RoundedBackend(problem.decimals))
     student = _Student(problem, {q: v for q, v in parsed if v is not None})
     start = full.start.params
     results = []
@@ -420,6 +493,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                                "n": None if q.n is None else q.n + 1,
                                "k": None if q.k is None else q.k + 1,
                                "entry": None if q.i is None else q.i + 1,
+                               "column": None if q.j is None else q.j + 1,
                                "given": value, "correct": correct, "rounded_carry": by_hand,
                                "tolerance": tolerance(problem, correct), "note": None,
                                "led_to": None}
@@ -456,6 +530,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
               for s in ("correct", "follow-through", "wrong", "missing")}
     return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
             "family": problem.family, "family_kind": _family_kind(problem),
+            "hand": not multi,  # (d >= 2: compared with full precision alone)
             "counts": counts, "score": counts["correct"] + counts["follow-through"],
             "out_of": len(results), "steps": _worked_steps(full, results)}
 
@@ -489,14 +564,20 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             step.update(terms=terms, k=k)
         elif q_kind == _family_kind(full.problem) and full.problem.iterations:
             step.update(_family_step(sheet, key, result, full, row))
+        elif q_kind in ("mu", "cov") and detail.x.ndim > 1:
+            step.update(_entry_step(sheet, key, result, full, row))
         elif q_kind in ("N", "pi", "mu", "var") and full.problem.iterations:
             mstep = full.iterations[i - 1].mstep
             resp = [sheet.cell(key + ("r", m), float(v), log=float(lv)) for m, (v, lv) in
                     enumerate(zip(detail.resp[:, k - 1], detail.log_resp[:, k - 1]))]
-            x = [sheet.cell(("x", m), float(v), given=True) for m, v in enumerate(detail.x)]
             nk = sheet.cell(key + ("nk",), float(mstep.nk[k - 1]))
-            sum_rx = sheet.cell(key + ("sum_rx",), float(mstep.sum_rx[k - 1]))
-            gaussian = mstep.sum_rsq is not None
+            # (1-D; d >= 2 asks N_k and pi_k alone here, its vectors' entries above)
+            plain = detail.x.ndim == 1 and mstep.sum_rx.ndim == 1
+            x = [sheet.cell(("x", m), float(v), given=True)
+                 for m, v in enumerate(detail.x if plain else ())]
+            sum_rx = sheet.cell(key + ("sum_rx",), float(mstep.sum_rx[k - 1])
+                                if plain else math.nan)
+            gaussian = mstep.sum_rsq is not None and plain
             sum_rsq = sheet.cell(key + ("sum_rsq",), float(mstep.sum_rsq[k - 1])
                                  if gaussian else math.nan)
             mean = sheet.cell(key + ("mean",), float(mstep.params.means[k - 1])
@@ -519,6 +600,28 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
         steps[row["quantity"]] = step
     sheet.settle()
     return sheet.freeze(steps)
+
+
+def _entry_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
+                row: dict[str, Any]) -> dict[str, Any]:
+    """A d >= 2 mean's coordinate, sum_n r_nk x_ni / N_k, or a full covariance's entry,
+    S_k[i, j] / N_k (the scatter around the new mean); another covariance type's entry
+    is named, not written out."""
+    problem = full.problem
+    mstep = full.iterations[row["iteration"] - 1].mstep
+    k, i = row["k"] - 1, row["entry"] - 1
+    nk = sheet.cell(key + ("nk",), float(mstep.nk[k]))
+    if row["kind"] == "mu":
+        numerator = sheet.cell(key + ("sum",), float(mstep.sum_rx[k, i]))
+        updated = "means" in mstep.updated
+    else:
+        numerator = sheet.cell(key + ("sum",), float(mstep.sum_rsq[k, i, row["column"] - 1]))
+        updated = "variances" in mstep.updated
+    written = updated and (row["kind"] == "mu" or problem.covariance_type == "full")
+    if written:
+        sheet.equation(key, result, [numerator, nk], lambda a, b: a / b)
+    return {"numerator": numerator, "denominator": nk, "updated": updated,
+            "written": written, "covariance_type": problem.covariance_type}
 
 
 def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,

@@ -200,3 +200,102 @@ def test_answers_that_lead_to_no_number_are_just_wrong(tmp_path):
     data = json.loads(result.stdout)
     assert data["counts"]["wrong"] == 4
     assert all(row["led_to"] is None or math.isfinite(row["led_to"]) for row in data["rows"])
+
+
+# --------------------------------------------------------------------------- d = 2
+
+HAND_2D = EXAMPLES / "hand-2d" / "hand-2d.yaml"
+
+
+def _sklearn_iterations(problem, count):
+    """Weights, means and covariances after each of *count* EM iterations, from
+    scikit-learn (reg_covar=0, tol=0, every *_init given; max_iter=i stops after i
+    M-steps)."""
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    out = []
+    for i in range(1, count + 1):
+        gm = GaussianMixture(problem.components, covariance_type="full", tol=0, reg_covar=0,
+                             max_iter=i, weights_init=problem.weights, means_init=problem.means,
+                             precisions_init=np.linalg.inv(problem.variances))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gm.fit(problem.data)
+        out.append((gm.weights_, gm.means_, gm.covariances_))
+    return out
+
+
+def _answers_2d(problem):
+    rows = []
+    for it, (w, m, c) in enumerate(_sklearn_iterations(problem, 2), start=1):
+        for k in range(problem.components):
+            rows.append((f"it{it}.pi[{k + 1}]", w[k]))
+            rows += [(f"it{it}.mu[{k + 1}][{i + 1}]", m[k, i]) for i in range(2)]
+            rows += [(f"it{it}.cov[{k + 1}][{i + 1},{j + 1}]", c[k, i, j])
+                     for i in range(2) for j in range(2)]
+    return rows
+
+
+def test_d2_answers_are_graded_entry_by_entry_against_scikit_learn(tmp_path):
+    """mu[k][i] and cov[k][i,j]: scikit-learn's two iterations, to three decimals, score
+    full marks; one wrong entry of iteration 1's mean is one wrong answer, and iteration
+    2, computed from it, follows through; a bad index is a clear error."""
+    problem = load_problem(HAND_2D)
+    rows = _answers_2d(problem)
+    path = tmp_path / "a.csv"
+    path.write_text("".join(f'"{q}",{v:.3f}\n' for q, v in rows))
+    result = grade(problem, read_answers(path))
+    assert result["score"] == result["out_of"] == len(rows) == 2 * 2 * 7
+    slip = "it1.mu[2][1]"
+    path.write_text("".join(f'"{q}",{v + (0.3 if q == slip else 0):.3f}\n' for q, v in rows
+                            if q.startswith("it1.")))
+    result = grade(problem, read_answers(path))
+    assert {q: s for q, s in marks(result).items() if s != "correct"} == {slip: "wrong"}
+    assert "\\mu_{2,1}" in cli("check", str(HAND_2D), str(path)).stdout
+    # The slip carried into iteration 2 (its covariance from the wrong mean) follows
+    # through: what the wrong mean leads to, not scikit-learn's.
+    import numpy as np
+
+    # The M-step written out here: responsibilities of the given start (scipy), the
+    # scatter of component 2 around the student's wrong mean.
+    from scipy.stats import multivariate_normal
+
+    x = np.asarray(problem.data, dtype=float)
+    weighted = np.column_stack([problem.weights[k] * multivariate_normal(
+        problem.means[k], problem.variances[k]).pdf(x) for k in range(2)])
+    r2 = (weighted / weighted.sum(axis=1, keepdims=True))[:, 1]
+    wrong_mean = (r2 @ x) / r2.sum()
+    wrong_mean[0] = round(wrong_mean[0], 3) + 0.3
+    led = float(r2 @ (x[:, 0] - wrong_mean[0]) ** 2 / r2.sum())
+    right = dict(rows)["it1.cov[2][1,1]"]
+    assert abs(led - right) > 0.01
+    path.write_text(f'"it1.mu[2][1]",{wrong_mean[0]:.3f}\n"it1.cov[2][1,1]",{led:.3f}\n')
+    assert marks(grade(problem, read_answers(path))) == {slip: "wrong",
+                                                         "it1.cov[2][1,1]": "follow-through"}
+    for text, message in (("mu[1],1", "expected mu\\[k\\]\\[i\\]"),
+                          ("mu[1][3],1", "i is a coordinate, 1 to 2"),
+                          ("cov[1][1],1", "expected cov\\[k\\]\\[i,j\\]"),
+                          ("var[1],1", "unknown quantity 'var\\[1\\]'.*cov\\[k\\]\\[i,j\\]"),
+                          ("moves,1", "unknown quantity")):
+        path.write_text(text + "\n")
+        with pytest.raises(ProblemError, match=message):
+            grade(problem, read_answers(path))
+
+
+def test_a_wrong_weight_of_a_vector_family_is_written_out(tmp_path):
+    """A wrong N_k of a categorical mixture (its sums are vectors) is marked with its
+    step (it used to be an internal fault)."""
+    problem = problem_from({"model": {"family": "categorical", "categories": ["a", "b", "c"]},
+                            "data": ["a", "b", "c", "a", "a", "b"], "components": 2,
+                            "init": {"weights": [0.5, 0.5],
+                                     "probs": [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]},
+                            "stop": {"iterations": 1}})
+    path = tmp_path / "a.csv"
+    path.write_text("N[1],9.9\npi[2],0.9\n")
+    result = grade(problem, read_answers(path))
+    assert marks(result) == {"it1.N[1]": "wrong", "it1.pi[2]": "wrong"}
+    assert set(result["steps"]) == {"it1.N[1]", "it1.pi[2]"}
