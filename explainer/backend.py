@@ -91,6 +91,15 @@ class PlainArithmetic:
         """a / b, elementwise (the M-step's N_k / N and sums / N_k)."""
         return a / b
 
+    def precision_deviation(self, inverse: np.ndarray, deviation: np.ndarray) -> np.ndarray:
+        """Sigma_k^-1 (x_n - mu_k), shape (n_samples, n_components, d) (d >= 2)."""
+        return (inverse[None] @ deviation[..., None])[..., 0]
+
+    def mahalanobis(self, exponent: np.ndarray, deviation: np.ndarray,
+                    precision_deviation: np.ndarray) -> np.ndarray:
+        """(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k): -2 x the E-step's *exponent*."""
+        return -2 * exponent
+
     def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """sum_n r_nk, or with *x* sum_n r_nk x_n (shape (n_components,), d >= 2:
         (n_components, d))."""
@@ -367,7 +376,8 @@ class RoundedBackend(FloatBackend):
         return np.array([self._rounded(written_fraction(float(u)) / written_fraction(float(v)))
                          for u, v in zip(np.ravel(a), np.ravel(bs))]).reshape(np.shape(a))
 
-    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    def _exponent_1d(self, x: np.ndarray, means: np.ndarray,
+                     variances: np.ndarray) -> np.ndarray:
         """-(x_n - mu_k)^2 / (2 sigma_k^2), rounded, from the written values (a double
         loses digits in x_n - mu_k when they are close: 4 - 3.99 is 0.00999999999999979)."""
         ms = [written_fraction(float(m)) for m in means]
@@ -377,12 +387,81 @@ class RoundedBackend(FloatBackend):
 
     def column_sums(self, resp: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         rs = [[written_fraction(float(v)) for v in row] for row in resp]
+        if x is not None and x.ndim > 1:  # sum_n r_nk x_ni, coordinate by coordinate
+            xs = _written(x)
+            return np.array([[self._rounded(sum(r[k] * xn[i] for r, xn in zip(rs, xs)))
+                              for i in range(x.shape[1])] for k in range(resp.shape[1])])
         xs = [Fraction(1)] * len(rs) if x is None else [written_fraction(float(v)) for v in x]
         return np.array([self._rounded(sum(r[k] * xn for r, xn in zip(rs, xs)))
                          for k in range(resp.shape[1])])
 
+    # d = 2, as a hand calculation writes it: |Sigma| = a d - b c; Sigma^-1 = adj(Sigma)
+    # / |Sigma| entry by entry; c_k from the written |Sigma|; for each point x_n - mu_k,
+    # Sigma^-1 (x_n - mu_k) entry by entry, the quadratic form Delta^2 of those, and the
+    # exponent -Delta^2 / 2; each written value carried.
+
+    def det(self, matrices: np.ndarray) -> np.ndarray:
+        _two_by_two(matrices)
+        return np.array([self._rounded(m[0][0] * m[1][1] - m[0][1] * m[1][0])
+                         for m in map(_written, matrices)])
+
+    def inverse(self, matrices: np.ndarray) -> np.ndarray:
+        out = np.empty(matrices.shape)
+        for k, (m, det) in enumerate(zip(map(_written, matrices), self.det(matrices))):
+            adjugate = [[m[1][1], -m[0][1]], [-m[1][0], m[0][0]]]
+            written = written_fraction(float(det))
+            for i in range(2):
+                for j in range(2):
+                    out[k, i, j] = self._rounded(adjugate[i][j] / written)
+        return out
+
+    def log_norm_const(self, variances: np.ndarray) -> np.ndarray:
+        """log of 1/(2 pi |Sigma_k|^(1/2)) from the written |Sigma_k| (d = 2)."""
+        if variances.ndim == 1:
+            return super().log_norm_const(variances)
+        return -(LOG_2PI + 0.5 * np.log(self.det(variances)))
+
+    def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+        if x.ndim == 1:
+            return self._exponent_1d(x, means, variances)
+        deviation = x[:, None, :] - means[None, :, :]
+        pdev = self.precision_deviation(self.inverse(variances), deviation)
+        return -self.mahalanobis(np.zeros(deviation.shape[:2]), deviation, pdev) / 2
+
+    def precision_deviation(self, inverse: np.ndarray, deviation: np.ndarray) -> np.ndarray:
+        """Each entry of Sigma_k^-1 (x_n - mu_k), carried, from the written entries."""
+        inv = [_written(m) for m in inverse]
+        out = np.empty(deviation.shape)
+        for n, k in np.ndindex(*deviation.shape[:2]):
+            dev = [written_fraction(float(v)) for v in deviation[n, k]]
+            for i in range(deviation.shape[2]):
+                out[n, k, i] = self._rounded(sum(a * b for a, b in zip(inv[k][i], dev)))
+        return out
+
+    def mahalanobis(self, exponent: np.ndarray, deviation: np.ndarray,
+                    precision_deviation: np.ndarray) -> np.ndarray:
+        """Delta^2 = sum_i (x_n - mu_k)_i [Sigma_k^-1 (x_n - mu_k)]_i of the written
+        values, carried (not -2 x the carried exponent)."""
+        out = np.empty(deviation.shape[:2])
+        for n, k in np.ndindex(*out.shape):
+            out[n, k] = self._rounded(sum(written_fraction(float(a)) * written_fraction(float(b))
+                                          for a, b in zip(deviation[n, k],
+                                                          precision_deviation[n, k])))
+        return out
+
     def weighted_sq_sums(self, x: np.ndarray, centres: np.ndarray,
                          resp: np.ndarray) -> np.ndarray:
+        if x.ndim > 1:  # the scatter matrices, entry by entry
+            xs, d = _written(x), x.shape[1]
+            out = np.empty((centres.shape[0], d, d))
+            for k, centre in enumerate(_written(centres)):
+                rs = [written_fraction(float(r)) for r in resp[:, k]]
+                devs = [[xi - ci for xi, ci in zip(xn, centre)] for xn in xs]
+                for i in range(d):
+                    for j in range(d):
+                        out[k, i, j] = self._rounded(sum(r * dev[i] * dev[j]
+                                                         for r, dev in zip(rs, devs)))
+            return out
         xs = [written_fraction(float(v)) for v in x]
         out = []
         for k, centre in enumerate(centres):
@@ -390,6 +469,16 @@ class RoundedBackend(FloatBackend):
             out.append(self._rounded(sum(written_fraction(float(r)) * (xn - c) ** 2
                                          for r, xn in zip(resp[:, k], xs))))
         return np.array(out)
+
+
+def _written(rows: np.ndarray) -> list[list[Fraction]]:
+    """A matrix's (or the points') entries as written, row by row."""
+    return [[written_fraction(float(v)) for v in row] for row in rows]
+
+
+def _two_by_two(matrices: np.ndarray) -> None:
+    if matrices.shape[-2:] != (2, 2):
+        raise ValueError("a rounded carry writes out 2 x 2 matrices only")
 
 
 @lru_cache(maxsize=1 << 16)  # a hand calculation writes the same few values again and again

@@ -64,7 +64,7 @@ ANSWERS is a CSV of quantity,value rows (header optional) or a YAML mapping.
 Quantities: r[n,k], N[k], pi[k], mu[k], var[k], loglik (of the parameters the
 iteration starts from); other families: p[k] (binomial), p[k,i] (Bernoulli),
 lambda[k] (Poisson), q[k,c] (categorical) instead of mu and var; d >= 2:
-mu[k][i] and cov[k][i,j] (compared with full precision alone). Two choices:
+mu[k][i] and cov[k][i,j] (d >= 3: compared with full precision alone). Two choices:
 assign[n] (the component with the largest r[n,k]) and moves (+k when the mean, p or
 rate of component k moves furthest and up, -k when down). Prefix itI. for
 iteration I (default 1). An empty value is a missing answer.

@@ -95,13 +95,14 @@ def variance_floor(x: np.ndarray) -> float:
 
 def _full(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
     """Sigma_k = S_k / N_k."""
-    return scatter / nk[:, None, None]
+    return xp.quotient(scatter, nk[:, None, None])
 
 
 def _diag(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
     """Sigma_k = diag(S_k) / N_k: one variance per coordinate, no correlation."""
     eye = xp.eye(scatter.shape[-1])
-    return np.diagonal(scatter, axis1=1, axis2=2)[:, :, None] * eye / nk[:, None, None]
+    return xp.quotient(np.diagonal(scatter, axis1=1, axis2=2)[:, :, None] * eye,
+                       nk[:, None, None])
 
 
 def _spherical(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
@@ -109,12 +110,12 @@ def _spherical(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.n
     diagonal ones."""
     d = scatter.shape[-1]
     trace = np.trace(scatter, axis1=1, axis2=2)
-    return (trace / (d * nk))[:, None, None] * xp.eye(d)
+    return xp.quotient(trace, d * nk)[:, None, None] * xp.eye(d)
 
 
 def _tied(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
     """Sigma = sum_k S_k / N, shared by every component."""
-    shared = scatter.sum(axis=0) / n
+    shared = xp.quotient(scatter.sum(axis=0), n)
     return np.stack([shared] * scatter.shape[0])
 
 

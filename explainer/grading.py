@@ -456,10 +456,10 @@ def tolerance(problem: Problem, value: float) -> float:
 
 
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
-    """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 2 the
-    answers are compared with the full-precision run alone: a hand calculation with
-    2 x 2 matrices (rounded carry) is not made yet."""
-    multi = problem.dim > 1 and problem.family == "gaussian"
+    """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
+    answers are compared with the full-precision run alone: a hand calculation (rounded
+    carry) writes out 2 x 2 matrices only."""
+    multi = problem.dim > 2 and problem.family == "gaussian"
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
     seen: set[Quantity] = set()
@@ -530,7 +530,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
               for s in ("correct", "follow-through", "wrong", "missing")}
     return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
             "family": problem.family, "family_kind": _family_kind(problem),
-            "hand": not multi,  # (d >= 2: compared with full precision alone)
+            "hand": not multi,  # (d >= 3: compared with full precision alone)
             "counts": counts, "score": counts["correct"] + counts["follow-through"],
             "out_of": len(results), "steps": _worked_steps(full, results)}
 

@@ -941,9 +941,10 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
                                            "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
                                            "uses the normalized density")
-    if dim > 1 and carry == "rounded":
-        raise ProblemError("display.carry", "a rounded carry is for 1-D problems; for d >= 2 "
-                                            "every value is carried at full precision")
+    if dim > 2 and carry == "rounded":
+        raise ProblemError("display.carry", "a rounded carry is for 1-D problems and 2 x 2 "
+                                            "matrices (d = 2); for d >= 3 every value is "
+                                            "carried at full precision")
     if kernel == "proportional":
         # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
         if "variances" in update:

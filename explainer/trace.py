@@ -160,14 +160,18 @@ class PointDetail(MixtureRows):
 
     @cached_property
     def precision_deviation(self) -> np.ndarray:
-        """Sigma_k^-1 (x_n - mu_k), shape (n_samples, n_components, d) (d >= 2)."""
-        return _frozen((self.inverse[None] @ self.deviation[..., None])[..., 0])
+        """Sigma_k^-1 (x_n - mu_k), shape (n_samples, n_components, d) (d >= 2; a hand
+        calculation's entries as carried)."""
+        return _frozen(self.xp.precision_deviation(self.inverse, self.deviation))
 
     @cached_property
     def mahalanobis(self) -> np.ndarray:
-        """(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) = -2 x the exponent (d >= 2; for d = 1
-        (x_n - mu_k)^2 / sigma_k^2)."""
-        return _frozen(-2 * self.exponent)
+        """(x_n - mu_k)^T Sigma_k^-1 (x_n - mu_k) = -2 x the exponent (d >= 2, where a hand
+        calculation carries it before halving it; for d = 1 (x_n - mu_k)^2 / sigma_k^2)."""
+        if self.x.ndim == 1:
+            return _frozen(-2 * self.exponent)
+        return _frozen(self.xp.mahalanobis(self.exponent, self.deviation,
+                                           self.precision_deviation))
 
     @cached_property
     def sq_deviation(self) -> np.ndarray:

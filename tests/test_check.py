@@ -276,6 +276,18 @@ def test_d2_answers_are_graded_entry_by_entry_against_scikit_learn(tmp_path):
     path.write_text(f'"it1.mu[2][1]",{wrong_mean[0]:.3f}\n"it1.cov[2][1,1]",{led:.3f}\n')
     assert marks(grade(problem, read_answers(path))) == {slip: "wrong",
                                                          "it1.cov[2][1,1]": "follow-through"}
+    # The hand calculation's 2 x 2 matrices (written out in test_hand_calculation, with
+    # fractions) are right too: its mu_1 is 0.432 where full precision gives 0.431.
+    from test_hand_calculation import hand_2d
+
+    hand = hand_2d(problem.data.tolist(), [0.5, 0.5], [[0, 0], [4, 4]],
+                   [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]]], 3, 1)[0]
+    mine = float(hand["means"][0][0])
+    assert round(dict(rows)["it1.mu[1][1]"], 3) != mine
+    path.write_text(f'"it1.mu[1][1]",{mine}\n')
+    result = grade(problem, read_answers(path))
+    assert marks(result) == {"it1.mu[1][1]": "correct"}
+    assert result["rows"][0]["note"] == "rounded_carry"
     for text, message in (("mu[1],1", "expected mu\\[k\\]\\[i\\]"),
                           ("mu[1][3],1", "i is a coordinate, 1 to 2"),
                           ("cov[1][1],1", "expected cov\\[k\\]\\[i,j\\]"),

@@ -19,8 +19,8 @@ from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
-                       elide_terms, exact_reach, highlight_points, iteration_head, row_sums,
-                       scientific_remark, takeaway, wanted_summary)
+                       elide_terms, exact_reach, highlight_points, iteration_head, kept_given,
+                       row_sums, scientific_remark, takeaway, wanted_summary)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -427,9 +427,11 @@ def _clustering(trace: Trace) -> dict[str, Any]:
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
-    """The whole document's context for d >= 2."""
-    return document(trace, Sheet(trace.problem.decimals), iteration_context, _estep_only,
-                    _model)
+    """The whole document's context for d >= 2 (a hand calculation's, d = 2, printed as
+    carried)."""
+    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
+    sheet.kept_given = kept_given(trace)
+    return document(trace, sheet, iteration_context, _estep_only, _model)
 
 
 def _estep_only(trace: Trace, sheet: Sheet) -> dict[str, Any]:
