@@ -3,7 +3,8 @@
 Writes each spec's Markdown beside it, the lecture and exact examples' PDFs (need
 pdflatex and latexmk) and a PNG of each first page for the README (needs pdftoppm), and the
 LaTeX fragments that course-notes/notes.tex includes, and the exam example's first
-variant (`em-explainer exam examples/exam/exam.yaml -n 1 --seed 7`).
+variant (`em-explainer exam examples/exam/exam.yaml -n 1 --seed 7`), and the exam in the
+plane's (`examples/exam/exam-2d.yaml`, into `exam/plane-variant-001`).
 
 ``--check`` compares instead of writing, and exits 1 when an example is stale
 (the test suite runs it): text files exactly, the PDF by its text (pdftotext),
@@ -102,14 +103,14 @@ def fragment(spec: Path, part: str | None = None) -> str:
 EXAM_SEED = 7
 
 
-def exam_file(name: str) -> str:
-    """A file of the exam example's first variant (seed EXAM_SEED), as `exam` writes it."""
+def exam_file(template: str, name: str) -> str:
+    """A file of an exam example's first variant (seed EXAM_SEED), as `exam` writes it."""
     import tempfile
 
     from explainer.exam import write_exam
 
     with tempfile.TemporaryDirectory() as folder:
-        out = write_exam(HERE / "exam" / "exam.yaml", 1, EXAM_SEED, Path(folder) / "exam")
+        out = write_exam(HERE / "exam" / template, 1, EXAM_SEED, Path(folder) / "exam")
         return (out / "variant-001" / name).read_text(encoding="utf-8")
 
 
@@ -122,7 +123,10 @@ def outputs() -> dict[Path, Callable[[], str | bytes]]:
         if spec.parent.name != "exam":
             files[spec.with_suffix(".md")] = partial(render, spec)
     for name in ("question.md", "key.md", "problem.yaml"):
-        files[HERE / "exam" / "variant-001" / name] = partial(exam_file, name)
+        files[HERE / "exam" / "variant-001" / name] = partial(exam_file, "exam.yaml", name)
+        # (the exam in the plane: its first variant beside the 1-D one's)
+        files[HERE / "exam" / "plane-variant-001" / name] = partial(exam_file,
+                                                                     "exam-2d.yaml", name)
     for spec in PDF_EXAMPLES:
         files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
     for spec in HTML_EXAMPLES:

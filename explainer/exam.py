@@ -15,9 +15,11 @@ section saying what is asked:
 ``{choice: [...]}`` picks one item. The data's generator draws *count* distinct values,
 sorted; with ``repeat: true`` independent ones (counts that may repeat, categories from
 a ``choice``), with ``dims: d`` rows of d independent values (0/1 answers for a
-Bernoulli mixture: ``{count: 6, dims: 3, range: [0, 1]}``). For the per-component starting values a
-generator gives one value per component (distinct and sorted for the means), or
-one for all with ``same: true``.
+Bernoulli mixture: ``{count: 6, dims: 3, range: [0, 1]}``; points in the plane:
+``dims: 2``). For the per-component starting values a generator gives one value per
+component (distinct and sorted for the means), or one for all with ``same: true``; in
+the plane ``{range: [0, 6], decimals: 0, dims: 2}`` gives K distinct rows of means, and
+a ``choice`` of 2 x 2 matrices a covariance per component (or one for all).
 
 Every variant is drawn from its own random stream (seed, variant number), so
 variant 7 is the same whether 10 or 1,000 are made. A draw is kept only when it is
@@ -55,8 +57,8 @@ from .engine import first_densities, run, run_with
 from .families import FAMILIES, family_or_none
 from .errors import (EXIT_TERMINATED, ProblemError, RenderError, SystemRefused, Terminated,
                      raise_terminated)
-from .grading import (CHOICES, E_STEP_KINDS, KINDS, Quantity, _value, location, moves,
-                      tolerance)
+from .grading import (CHOICES, E_STEP_KINDS, KINDS, KINDS_2D, PARAMETER_OF, Quantity, _value,
+                      location, moves, tolerance)
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
 from .trace import Trace
 
@@ -160,6 +162,28 @@ def _draw_data(spec: Any, rng: np.random.Generator) -> list[Any]:
     return sorted(_draw_components(generator, n, rng, "data", distinct=True))
 
 
+def _matrices(spec: dict[str, Any]) -> bool:
+    """Whether a covariances generator's choices are single matrices (one per
+    component, or one for all with ``same: true``), not lists of K matrices."""
+    items = spec.get("choice")
+    return (isinstance(items, list) and bool(items) and isinstance(items[0], list)
+            and bool(items[0]) and isinstance(items[0][0], list) and bool(items[0][0])
+            and not isinstance(items[0][0][0], list))
+
+
+def _draw_rows(spec: dict[str, Any], k: int, rng: np.random.Generator,
+               field: str) -> list[list[Any]]:
+    """K distinct rows of ``dims`` values of a generator's grid, sorted (means in the
+    plane: ``{range: [0, 8], decimals: 0, dims: 2}``)."""
+    dims = _integer(spec["dims"], f"{field}.dims", low=1, high=defaults.MAX_DIMENSIONS)
+    generator = {key: v for key, v in spec.items() if key != "dims"}
+    for _ in range(MAX_DRAWS):
+        rows = sorted([_draw(generator, rng, field) for _ in range(dims)] for _ in range(k))
+        if all(a != b for a, b in zip(rows, rows[1:])):
+            return rows
+    raise ProblemError(field, f"needs {k} distinct rows, but its grid gave the same again")
+
+
 def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     """One concrete spec from *template* (its ``exam`` section removed)."""
     spec = {key: value for key, value in template.items() if key != "exam"}
@@ -177,13 +201,19 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
     init = dict(spec.get("init") or {})
     k = spec.get("components")
     # (Another family's p or rates are drawn distinct and sorted, as the means.)
-    for name in ("weights", "means", "variances", "p", "rates", "probs"):
+    for name in ("weights", "means", "variances", "covariances", "p", "rates", "probs"):
         value = init.get(name)
         if _is_generator(value):
             if not isinstance(k, int):
                 raise ProblemError("components", "a generated init needs components: K")
-            init[name] = _draw_components(value, k, rng, f"init.{name}",
-                                          distinct=name in ("means", "p", "rates"))
+            if name == "covariances" and _matrices(value):  # a matrix per component
+                init[name] = ([_draw(value, rng, f"init.{name}")] * k if value.get("same")
+                              else [_draw(value, rng, f"init.{name}") for _ in range(k)])
+            elif value.get("dims") is not None:  # K distinct rows (means in the plane)
+                init[name] = _draw_rows(value, k, rng, f"init.{name}")
+            else:
+                init[name] = _draw_components(value, k, rng, f"init.{name}",
+                                              distinct=name in ("means", "p", "rates"))
     if init:
         spec["init"] = init
     return spec
@@ -210,9 +240,12 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
                     out.append(Quantity(iteration, "moves"))
             elif kind == "loglik":
                 out.append(Quantity(iteration, "loglik"))
-            elif kind in ("pi", "mu", "var") and {"pi": "weights", "mu": "means",
-                                                  "var": "variances"}[kind] not in problem.update:
+            elif kind in ("pi", "mu", "var", "cov") and PARAMETER_OF[kind] not in problem.update:
                 continue
+            elif kind in ("mu", "cov") and problem.dim > 1:  # a vector's or matrix's entries
+                d = problem.dim
+                out += [Quantity(iteration, kind, k=k, i=i, j=j) for k in range(problem.components)
+                        for i in range(d) for j in ([None] if kind == "mu" else range(i, d))]
             elif family is not None and kind == family.symbol:
                 if family.parameter not in problem.update:
                     continue
@@ -255,7 +288,9 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
         for it in hand.iterations:
             sums = [it.mstep.nk, it.mstep.sum_rx]
             if "variances" in problem.update:
-                sums.append(it.mstep.sum_rsq)
+                # (the plane's scatter: its diagonal; a correlation near 0 is one)
+                sums.append(np.diagonal(it.mstep.sum_rsq, axis1=1, axis2=2)
+                            if problem.dim > 1 else it.mstep.sum_rsq)
             # (Another family's sum of no term, a coordinate no point has a 1 in, is an
             # exact 0: written as such.)
             exact_zero = problem.family != "gaussian"
@@ -274,8 +309,12 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
             if np.any(apart[np.triu_indices(problem.components, 1)] < least / margin):
                 return f"two components' parameters closer than {least / margin:g}"
             continue
-        means = np.sort(it.mstep.params.means)
-        if np.any(np.diff(means) < grid):
+        means = np.asarray(it.mstep.params.means, dtype=float)
+        if means.ndim > 1:  # in the plane: the distance between two means
+            apart = np.linalg.norm(means[:, None] - means[None], axis=2)
+            if np.any(apart[np.triu_indices(len(means), 1)] < grid):
+                return "two means closer than a unit of the data grid"
+        elif np.any(np.diff(np.sort(means)) < grid):
             return "two means closer than a unit of the data grid"
     if trace.events:
         return "a collapse or an empty component"
@@ -342,8 +381,8 @@ class Variant:
 # seed 7, came out the same to the byte).
 QUICK_MARGIN = 0.2
 
-D2_REFUSAL = ("exam variants are drawn for 1-D problems (one number per point); d >= 2 is "
-              "not supported by 'exam' yet")
+D2_REFUSAL = ("exam variants are drawn for 1-D problems and for points in the plane (data "
+              "{dims: 2}, 2 x 2 covariances); d >= 3 is not supported by 'exam'")
 
 
 def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
@@ -360,7 +399,7 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         title = exam.get("title") or template.get("title") or "EM by hand"
         spec["title"] = f"{title}: variant {number}"
         problem = validate(spec)
-        if problem.dim > 1 and problem.family == "gaussian":
+        if problem.dim > 2 and problem.family == "gaussian":
             raise ProblemError("data", D2_REFUSAL)
         allow_tiny = _flag(exam.get("allow_tiny"), "exam.allow_tiny")
         # Most draws fail, most of them on their first E-step's densities: those are
@@ -412,6 +451,7 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
         out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                     "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
                     "entry": None if q.i is None else q.i + 1,
+                    "column": None if q.j is None else q.j + 1,
                     "value": key, "full": value, "rounded_carry": by_hand, "tolerance": tol,
                     "tolerance_text": f"{tol:.6g}",
                     "other": by_hand if problem.carry == "full" else value,
@@ -432,6 +472,10 @@ def _setup_values(problem: Problem) -> tuple[list[Any], list[dict[str, Any]]]:
     """The data and the starting parameters as the Moodle and QTI setups write them: a
     Gaussian's weight, mean and variance per component, another family's weight and
     parameter (with the family, and a binomial's trials)."""
+    if problem.family == "gaussian" and problem.dim > 1:
+        return problem.data.tolist(), [
+            {"k": k + 1, "weight": float(problem.weights[k]), "mean": problem.means[k].tolist(),
+             "covariance": problem.variances[k].tolist()} for k in range(problem.components)]
     if problem.family == "gaussian":
         return [float(v) for v in problem.data], [
             {"k": k + 1, "weight": float(problem.weights[k]), "mean": float(problem.means[k]),
@@ -466,9 +510,21 @@ def load_template(path: str | Path) -> dict[str, Any]:
             raise ProblemError(f"exam.{key}", f"unknown key; valid keys: {', '.join(EXAM_KEYS)}")
     model = template.get("model") if isinstance(template.get("model"), dict) else {}
     family = model.get("family")
+    family = family if family in defaults.FAMILIES[1:] else None
+    data = template.get("data")
+    init = template.get("init") if isinstance(template.get("init"), dict) else {}
+    plane = family is None and (isinstance(data, list) and any(isinstance(v, (list, tuple))
+                                                               for v in data)
+                                or isinstance(data, dict) and data.get("dims") is not None
+                                or template.get("columns") is not None
+                                or "covariances" in init)
+    if plane and not (isinstance(data, dict) and data.get("dims") == 2
+                      or isinstance(data, list) and all(isinstance(v, (list, tuple))
+                                                        and len(v) == 2 for v in data)):
+        raise ProblemError("data", D2_REFUSAL)
     allowed = (("r", "N", "pi", FAMILIES[family].symbol, "loglik", "assign")
                + (() if FAMILIES[family].vector else ("moves",))
-               if family in FAMILIES else KINDS)
+               if family in FAMILIES else KINDS_2D if plane else KINDS)
     kinds = exam.get("ask", list(default_ask(family)))
     if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):
         raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(allowed)}, "
@@ -480,21 +536,10 @@ def load_template(path: str | Path) -> dict[str, Any]:
             raise ProblemError(field, f"expected text, but got {title!r}")
         if title is not None:
             check_length(str(title), field)
-    family = (template.get("model") or {}).get("family") if isinstance(
-        template.get("model"), dict) else None
-    family = family if family in defaults.FAMILIES[1:] else None
-    data = template.get("data")
-    if family is None and (isinstance(data, list) and any(isinstance(v, (list, tuple))
-                                                          for v in data)
-                           or isinstance(data, dict) and data.get("dims") is not None
-                           or template.get("columns") is not None
-                           or isinstance(template.get("init"), dict)
-                           and "covariances" in template["init"]):
-        raise ProblemError("data", D2_REFUSAL)
-    names = ("weights", "means", "variances") if family is None else (
-        "weights", FAMILIES[family].parameter)
-    init = template.get("init")
-    if not isinstance(init, dict) or any(init.get(name) is None for name in names):
+    names = (("weights", "means", "covariances") if plane else ("weights", "means", "variances")
+             ) if family is None else ("weights", FAMILIES[family].parameter)
+    if not isinstance(template.get("init"), dict) or any(init.get(name) is None
+                                                         for name in names):
         raise ProblemError("init", f"an exam gives its starting values: "
                                    f"{', '.join('init.' + n for n in names)}, drawn or fixed")
     if template.get("data_file") is not None:

@@ -656,3 +656,85 @@ def test_moves_of_another_family_and_where_it_has_no_meaning(tmp_path):
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(template))
     with pytest.raises(ProblemError, match="exam.ask: expected a list drawn from .*assign"):
         load_template(tmp_path / "b.yaml")
+
+
+# --------------------------------------------------------------------------- the plane
+
+PLANE = EXAMPLES / "exam" / "exam-2d.yaml"
+
+
+def test_exam_in_the_plane_keys_are_scikit_learns_iteration(tmp_path):
+    """The 2-D example template learns every parameter: each variant's weights, mean
+    coordinates and covariance entries are scikit-learn's first iteration from the same
+    start (reg_covar=0, tol=0, max_iter=1), its responsibilities and assign[n] scipy's
+    densities' from the start; every covariance entry is asked once (i <= j); the hand
+    calculation's value is the other right one; check gives answers.csv full marks."""
+    import warnings
+
+    from scipy.stats import multivariate_normal
+    from sklearn.exceptions import ConvergenceWarning
+
+    out = write_exam(PLANE, 4, 7, tmp_path / "plane")
+    rows = read_csv(out / "answers.csv")
+    for number in range(1, 5):
+        spec = yaml.safe_load((out / f"variant-{number:03d}" / "problem.yaml").read_text())
+        x = np.array(spec["data"], dtype=float)
+        w, m, c = (np.array(spec["init"][k], dtype=float)
+                   for k in ("weights", "means", "covariances"))
+        gm = GaussianMixture(2, covariance_type="full", tol=0, reg_covar=0, max_iter=1,
+                             weights_init=w, means_init=m, precisions_init=np.linalg.inv(c))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gm.fit(x)
+        weighted = np.column_stack([w[k] * multivariate_normal(m[k], c[k]).pdf(x)
+                                    for k in range(2)])
+        r = weighted / weighted.sum(axis=1, keepdims=True)
+        mine = {row["quantity"]: float(row["full_precision"]) for row in rows
+                if int(row["variant"]) == number}
+        expected = {f"it1.pi[{k + 1}]": gm.weights_[k] for k in range(2)}
+        expected.update({f"it1.mu[{k + 1}][{i + 1}]": gm.means_[k, i]
+                         for k in range(2) for i in range(2)})
+        expected.update({f"it1.cov[{k + 1}][{i + 1},{j + 1}]": gm.covariances_[k, i, j]
+                         for k in range(2) for i in range(2) for j in range(i, 2)})
+        expected.update({f"it1.r[{n + 1},{k + 1}]": r[n, k]
+                         for n in range(len(x)) for k in range(2)})
+        expected.update({f"it1.assign[{n + 1}]": np.argmax(r[n]) + 1 for n in range(len(x))})
+        expected.update({f"it1.N[{k + 1}]": r[:, k].sum() for k in range(2)})
+        assert set(mine) == set(expected)
+        for name, value in expected.items():
+            assert mine[name] == pytest.approx(value, abs=1e-10), name
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        student = tmp_path / f"student-{number}.csv"
+        student.write_text("".join(f'"{row["quantity"]}",{row["rounded_carry"]}\n'
+                                   for row in rows if int(row["variant"]) == number))
+        result = grade(problem, read_answers(student))
+        assert result["score"] == result["out_of"] == len(expected)
+    cloze = ET.parse(out / "moodle.xml").getroot().findall("question[@type='cloze']")
+    text = cloze[0].findtext("questiontext/text")
+    assert "in the plane" in text and "\\begin{pmatrix}" in text
+    assert "entry (1, 2) of the new covariance matrix" in text
+    assert len(_blanks(text)) == sum(int(row["variant"]) == 1 for row in rows
+                                     if "assign" not in row["quantity"])
+    assert "re-estimates weights, means, covariances." in text
+
+
+def test_a_printable_batch_in_the_plane(tmp_path):
+    """The 2-D question sheets and keys compile (LaTeX), the sheet with its 2 x 2
+    matrices and the questions of their entries."""
+    import shutil
+
+    if shutil.which("latexmk") is None:
+        pytest.skip("needs latexmk")
+    out = write_exam(PLANE, 2, 7, tmp_path / "plane", fmt="pdf")
+    text = subprocess.run(["pdftotext", str(out / "questions.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "entry by entry (cov[k][i,j]" in text and "variant 2" in text
+    assert (out / "keys.pdf").stat().st_size > 10_000
+
+
+def test_an_exam_of_three_dimensions_is_refused(tmp_path):
+    template = yaml.safe_load(PLANE.read_text())
+    template["data"]["dims"] = 3
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(template))
+    with pytest.raises(ProblemError, match="d >= 3 is not supported by 'exam'"):
+        load_template(tmp_path / "t.yaml")

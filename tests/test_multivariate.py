@@ -471,16 +471,21 @@ def test_a_given_start_on_the_command_line_and_in_python():
     assert done.returncode == 2 and "init.covariances[2]: expected a 2 x 2 matrix" in done.stderr
 
 
-def test_exam_refuses_d_2(tmp_path):
+def test_exam_refuses_d_3(tmp_path):
+    """Exam variants are drawn for 1-D problems and points in the plane; d = 3 is a clear
+    error, from the command line too, and leaves nothing."""
     from explainer.exam import make_variant
 
-    with pytest.raises(ProblemError, match="1-D problems"):
-        make_variant({**BASE, "exam": {"ask": ["r"]}}, seed=1, number=1)
-    (tmp_path / "t.yaml").write_text(json.dumps({**BASE, "exam": {"ask": ["r"]}}))
+    base = {"data": [[0, 0, 0], [4, 4, 4], [1, 0, 1]], "components": 2, "init": {
+        "weights": [0.5, 0.5], "means": [[0, 0, 0], [4, 4, 4]],
+        "covariances": [[[1, 0, 0], [0, 1, 0], [0, 0, 1]]] * 2}, "exam": {"ask": ["r"]}}
+    with pytest.raises(ProblemError, match="d >= 3 is not supported"):
+        make_variant(base, seed=1, number=1)
+    (tmp_path / "t.yaml").write_text(json.dumps(base))
     done = subprocess.run([sys.executable, "-m", "explainer", "exam", str(tmp_path / "t.yaml"),
                            "-n", "2", "-o", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2 and "1-D problems" in done.stderr, done.stderr
+    assert done.returncode == 2 and "d >= 3 is not supported" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
 
 
