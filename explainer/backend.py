@@ -426,7 +426,7 @@ class RoundedBackend(FloatBackend):
             return self._exponent_1d(x, means, variances)
         deviation = x[:, None, :] - means[None, :, :]
         pdev = self.precision_deviation(self.inverse(variances), deviation)
-        return -self.mahalanobis(np.zeros(deviation.shape[:2]), deviation, pdev) / 2
+        return -self._delta_squared(deviation, pdev) / 2
 
     def precision_deviation(self, inverse: np.ndarray, deviation: np.ndarray) -> np.ndarray:
         """Each entry of Sigma_k^-1 (x_n - mu_k), carried, from the written entries."""
@@ -440,8 +440,13 @@ class RoundedBackend(FloatBackend):
 
     def mahalanobis(self, exponent: np.ndarray, deviation: np.ndarray,
                     precision_deviation: np.ndarray) -> np.ndarray:
+        """Delta^2 as carried (not -2 x the carried exponent, which halved it)."""
+        return self._delta_squared(deviation, precision_deviation)
+
+    def _delta_squared(self, deviation: np.ndarray,
+                       precision_deviation: np.ndarray) -> np.ndarray:
         """Delta^2 = sum_i (x_n - mu_k)_i [Sigma_k^-1 (x_n - mu_k)]_i of the written
-        values, carried (not -2 x the carried exponent)."""
+        values, carried."""
         out = np.empty(deviation.shape[:2])
         for n, k in np.ndindex(*out.shape):
             out[n, k] = self._rounded(sum(written_fraction(float(a)) * written_fraction(float(b))
