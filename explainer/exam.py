@@ -578,7 +578,7 @@ def folder_name(number: int, n: int) -> str:
     return f"variant-{number:0{max(3, len(str(n)))}d}"
 
 
-def _question_context(variant: Variant, kinds: list[str],
+def _question_context(variant: Variant,
                       base: dict[str, Any] | None = None) -> dict[str, Any]:
     """The question sheet's context: the trace's (*base*, when built already) with the
     asked quantities."""
@@ -620,7 +620,6 @@ class _Writer:
 
     work: str
     template: dict[str, Any]
-    kinds: list[str]
     seed: int
     n: int
     fmt: str
@@ -637,7 +636,7 @@ class _Writer:
         problem = variant.trace.problem
         base = build_context(variant.trace)
         # The question sheet's context serves its own sheet and the batch's.
-        context = _question_context(variant, self.kinds, base)
+        context = _question_context(variant, base)
         # The variant's folder is written here: its files (a thousand folders' opens)
         # are written by every worker at once.
         folder = Path(self.work, folder_name(number, self.n))
@@ -833,7 +832,7 @@ def _compile_variant(job: tuple[dict[str, Any], list[str], str]) -> None:
     problem = validate(spec)
     trace = run(problem)
     variant = Variant(0, spec, trace, answers_of(problem, kinds, trace))
-    tex = render_template("latex", "exam/question.tex.j2", _question_context(variant, kinds))
+    tex = render_template("latex", "exam/question.tex.j2", _question_context(variant))
     Path(folder, "question.pdf").write_bytes(compile_tex(tex).pdf)
     Path(folder, "key.pdf").write_bytes(build_pdf(trace, plots=False).pdf)
 
@@ -988,7 +987,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         keys_md = env.get_template("exam/keys.md.j2")
         moodle = env.get_template("exam/moodle.xml.j2")
         qti = _Qti(work, env, title, seed)
-        writer = _Writer(str(work), template, kinds, seed, n, fmt, moodle_kind, title)
+        writer = _Writer(str(work), template, seed, n, fmt, moodle_kind, title)
         with closing(_texts_in_order(writer)) as made, \
                 open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                 open(work / "keys.md", "w", encoding="utf-8") as keys, \

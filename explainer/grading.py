@@ -610,18 +610,27 @@ def _entry_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
     problem = full.problem
     mstep = full.iterations[row["iteration"] - 1].mstep
     k, i = row["k"] - 1, row["entry"] - 1
-    nk = sheet.cell(key + ("nk",), float(mstep.nk[k]))
     if row["kind"] == "mu":
-        numerator = sheet.cell(key + ("sum",), float(mstep.sum_rx[k, i]))
+        numerator = float(mstep.sum_rx[k, i])
         updated = "means" in mstep.updated
     else:
-        numerator = sheet.cell(key + ("sum",), float(mstep.sum_rsq[k, i, row["column"] - 1]))
+        numerator = float(mstep.sum_rsq[k, i, row["column"] - 1])
         updated = "variances" in mstep.updated
     written = updated and (row["kind"] == "mu" or problem.covariance_type == "full")
+    return {**_quotient(sheet, key, result, numerator, float(mstep.nk[k]), "nk", written),
+            "updated": updated, "written": written,
+            "covariance_type": problem.covariance_type}
+
+
+def _quotient(sheet: Any, key: tuple[str, ...], result: Any, numerator: float,
+              denominator: float, below: str, written: bool) -> dict[str, Any]:
+    """A step that is a sum over a denominator (N_k, a binomial's expected trials): the
+    cells of both, and its equation when it is *written*."""
+    top = sheet.cell(key + ("sum",), numerator)
+    bottom = sheet.cell(key + (below,), denominator)
     if written:
-        sheet.equation(key, result, [numerator, nk], lambda a, b: a / b)
-    return {"numerator": numerator, "denominator": nk, "updated": updated,
-            "written": written, "covariance_type": problem.covariance_type}
+        sheet.equation(key, result, [top, bottom], lambda a, b: a / b)
+    return {"numerator": top, "denominator": bottom}
 
 
 def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
@@ -633,16 +642,14 @@ def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
     mstep = full.iterations[row["iteration"] - 1].mstep
     k = row["k"] - 1
     entry = (k,) if mstep.sum_rx.ndim == 1 else (k, row["entry"] - 1)
-    numerator = sheet.cell(key + ("sum",), float(mstep.sum_rx[entry]))
     if problem.family == "binomial":
         assert mstep.sum_rm is not None
-        denominator = sheet.cell(key + ("trials",), float(mstep.sum_rm[k]))
+        denominator, below = float(mstep.sum_rm[k]), "trials"
     else:
-        denominator = sheet.cell(key + ("nk",), float(mstep.nk[k]))
+        denominator, below = float(mstep.nk[k]), "nk"
     updated = problem.parameters[1] in mstep.updated
-    if updated:
-        sheet.equation(key, result, [numerator, denominator], lambda a, b: a / b)
-    return {"numerator": numerator, "denominator": denominator, "updated": updated,
-            "family": problem.family,
+    return {**_quotient(sheet, key, result, float(mstep.sum_rx[entry]), denominator, below,
+                        updated),
+            "updated": updated, "family": problem.family,
             "category": None if problem.categories is None
             else problem.categories[row["entry"] - 1]}

@@ -550,17 +550,16 @@ class _Sequence:
         else:
             self.other(value)
 
-    def row(self, child: "_Sequence") -> bool:
-        """Take a finished child array; whether it became a row of this matrix."""
+    def row(self, child: "_Sequence") -> None:
+        """Take a finished child array: a row of this matrix, or else an item."""
         if (self.items is None and child.items is None and child.width is None
                 and (self.width == len(child.numbers) or self.width is None
                      and not self.numbers)):
             self.width = len(child.numbers)
             self.numbers.extend(child.numbers)
             self.rows += 1
-            return True
-        self.other(child.value())
-        return False
+        else:
+            self.other(child.value())
 
     def other(self, value: Any) -> None:
         if self.items is None:  # from now on a list: what it held so far, as items
