@@ -9,6 +9,7 @@ terminated (SIGTERM or SIGHUP).
 
 from __future__ import annotations
 
+import signal
 from typing import Any, NoReturn
 
 EXIT_BAD_INPUT = 2
@@ -64,5 +65,12 @@ class Terminated(BaseException):
 
 
 def raise_terminated(signum: int, frame: object) -> NoReturn:
-    """The handler of SIGTERM (and SIGHUP): unwind as :class:`Terminated`."""
+    """The handler of SIGTERM (and SIGHUP): unwind as :class:`Terminated`, once.
+
+    Further SIGTERMs and SIGHUPs are ignored from then on: the process is on its way
+    out, and a second signal (a process group's SIGTERM reaches a worker process, then
+    the command's own; or an impatient user) would cut short the clean-up the first
+    one started, leaving a LaTeX process running or half a temporary folder behind."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     raise Terminated(signum)

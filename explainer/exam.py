@@ -61,6 +61,7 @@ from .grading import (CHOICES, E_STEP_KINDS, KINDS, KINDS_2D, PARAMETER_OF, Quan
                       location, moves, tolerance)
 from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
 from .trace import Trace
+from .unwind import staging_folder
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
 MAX_DRAWS = 500
@@ -949,8 +950,6 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     temporary folder beside *out* and moved into place at the end, so a failure leaves
     nothing behind."""
     import os
-    import shutil
-    import tempfile
 
     from .render.environment import environment
     from .render.output import mkdir_mode
@@ -977,55 +976,48 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         (template.get("model") or {}).get("family"))))
     batch = None  # the printable batch's two documents (LaTeX and PDF formats)
     title = (template.get("exam") or {}).get("title") or template.get("title") or "EM by hand"
-    try:
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
-    except OSError as exc:
-        raise SystemRefused("-o", out, exc) from None
     jobs = []
     try:
-        env = environment("markdown")
-        keys_md = env.get_template("exam/keys.md.j2")
-        moodle = env.get_template("exam/moodle.xml.j2")
-        qti = _Qti(work, env, title, seed)
-        writer = _Writer(str(work), template, seed, n, fmt, moodle_kind, title)
-        with closing(_texts_in_order(writer)) as made, \
-                open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
-                open(work / "keys.md", "w", encoding="utf-8") as keys, \
-                open(work / "moodle.xml", "w", encoding="utf-8") as xml:
-            answers.write(CSV_HEADER)
-            xml.write(str(moodle.make_module({"decimals": 3}).head()).lstrip())
-            for texts in made:
-                if texts.number == 1:
-                    keys.write(str(keys_md.make_module({"decimals": texts.decimals})
-                                   .head(title, n, texts.decimals, seed)).lstrip())
-                if fmt == "pdf":
-                    jobs.append((texts.spec, kinds, str(work / folder_name(texts.number, n))))
-                if texts.batch is not None:
-                    batch = batch or _Batch(work, texts)
-                    batch.add(texts)
-                answers.write(texts.csv)
-                keys.write(texts.keys)
-                xml.write(texts.moodle)
-                qti.add(texts)
-                if progress is not None:
-                    progress(texts.number, n)
-            xml.write(str(moodle.make_module({"decimals": 3}).tail()))
-            qti.finish()
-        if jobs:
-            with closing(_in_pool(_pdf_job, jobs)) as compiled:
-                for _ in compiled:
-                    pass
-        if batch is not None:
-            batch.finish(fmt == "pdf", n)
-        mkdir_mode(work)  # mkdtemp's 0700 would hide the exam from others
-        if out.exists():
-            out.rmdir()
-        os.replace(work, out)
+        with staging_folder(f".{out.name}.", out.resolve().parent) as work:
+            env = environment("markdown")
+            keys_md = env.get_template("exam/keys.md.j2")
+            moodle = env.get_template("exam/moodle.xml.j2")
+            qti = _Qti(work, env, title, seed)
+            writer = _Writer(str(work), template, seed, n, fmt, moodle_kind, title)
+            with closing(_texts_in_order(writer)) as made, \
+                    open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
+                    open(work / "keys.md", "w", encoding="utf-8") as keys, \
+                    open(work / "moodle.xml", "w", encoding="utf-8") as xml:
+                answers.write(CSV_HEADER)
+                xml.write(str(moodle.make_module({"decimals": 3}).head()).lstrip())
+                for texts in made:
+                    if texts.number == 1:
+                        keys.write(str(keys_md.make_module({"decimals": texts.decimals})
+                                       .head(title, n, texts.decimals, seed)).lstrip())
+                    if fmt == "pdf":
+                        jobs.append((texts.spec, kinds, str(work / folder_name(texts.number, n))))
+                    if texts.batch is not None:
+                        batch = batch or _Batch(work, texts)
+                        batch.add(texts)
+                    answers.write(texts.csv)
+                    keys.write(texts.keys)
+                    xml.write(texts.moodle)
+                    qti.add(texts)
+                    if progress is not None:
+                        progress(texts.number, n)
+                xml.write(str(moodle.make_module({"decimals": 3}).tail()))
+                qti.finish()
+            if jobs:
+                with closing(_in_pool(_pdf_job, jobs)) as compiled:
+                    for _ in compiled:
+                        pass
+            if batch is not None:
+                batch.finish(fmt == "pdf", n)
+            mkdir_mode(work)  # mkdtemp's 0700 would hide the exam from others
+            if out.exists():
+                out.rmdir()
+            os.replace(work, out)
     except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
         raise SystemRefused("-o", out, exc) from None
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return out
 

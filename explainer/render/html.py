@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from .. import defaults
 from ..trace import Trace
+from ..unwind import temporary_folder
 from .environment import render_template
 
 # The figure files an HTML page holds (as data URIs).
@@ -68,9 +67,9 @@ def svg_figures(trace: Trace) -> dict[str, str]:
     """The trace's figures as SVG data URIs, by name (``fit``, ``loglik``, ``resp``)."""
     from .plots import write_plots
 
-    with tempfile.TemporaryDirectory() as folder:
-        names = write_plots(trace, Path(folder), "svg")
-        return {name: _SVG + base64.b64encode((Path(folder) / file).read_bytes()).decode()
+    with temporary_folder() as folder:
+        names = write_plots(trace, folder, "svg")
+        return {name: _SVG + base64.b64encode((folder / file).read_bytes()).decode()
                 for name, file in names.items()}
 
 

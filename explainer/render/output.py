@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 from .. import defaults
 from ..errors import ProblemError, SystemRefused
 from ..trace import Trace
+from ..unwind import hold_signals, remove_folder, staging_folder
 
 FORMATS = ("md", "tex", "pdf", "json", "html")
 SUFFIXES = {".md": "md", ".markdown": "md", ".tex": "tex", ".pdf": "pdf", ".json": "json",
@@ -88,11 +89,14 @@ def write_atomically(path: Path, data: str | bytes | Iterable[str], field: str =
     folder = target.parent
     if not folder.is_dir():
         raise ProblemError(field, f"folder does not exist: {folder}")
+    release = hold_signals()  # (until the file is in the hands of the try below)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
+        release()
         raise SystemRefused(field, path, exc) from None
     try:
+        release()
         with os.fdopen(fd, "wb") as handle:
             for piece in _pieces(data):
                 handle.write(piece)
@@ -244,27 +248,20 @@ def write(trace: Trace, output: Output) -> list[Path]:
         raise ProblemError("--plots", f"the figures go into {final}, which exists and is "
                                       f"not a folder; move it or name another output")
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out.resolve().parent))
+        with staging_folder(f".{final.name}.", out.resolve().parent) as staging:
+            names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
+            links = {name: f"{final.name}/{file}" for name, file in names.items()}
+            text = _render_text(trace, fmt, fragment, links, selection, output.flavor)
+            mkdir_mode(staging)
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging, final)
     except OSError as exc:
         raise SystemRefused("-o", final, exc) from None
-    try:
-        names = write_plots(trace, staging, "png" if fmt == "md" else "pdf")
-        links = {name: f"{final.name}/{file}" for name, file in names.items()}
-        text = _render_text(trace, fmt, fragment, links, selection, output.flavor)
-        mkdir_mode(staging)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise SystemRefused("-o", final, exc) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     try:
         written = emit(text, out)
     except BaseException:
-        shutil.rmtree(final, ignore_errors=True)  # no figures without their document
+        remove_folder(final)  # no figures without their document
         raise
     return written + sorted(final.iterdir())
 

@@ -17,12 +17,12 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from .. import defaults
 from ..errors import RenderError
+from ..unwind import temporary_folder
 from .fonts import DEBIAN_PACKAGES as FONT_PACKAGES
 from .fonts import beyond_pdflatex, describe, fallback_fonts, unicode_engine_available
 
@@ -85,8 +85,7 @@ def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> 
     """
     require_latex()
     timeout = latex_timeout() if timeout is None else timeout
-    with tempfile.TemporaryDirectory(prefix="em-explainer-") as tmp:
-        folder = Path(tmp)
+    with temporary_folder() as folder:
         build(folder)
         engine = _engine(_read(folder / "solution.tex"))
         env = {**os.environ, "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": str(folder)}
