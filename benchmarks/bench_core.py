@@ -45,7 +45,12 @@ def wall(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> floa
 def startup(repeat: int) -> None:
     python = sys.executable
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = Path(tempfile.mkdtemp()) / "lecture.md"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lecture.md"
+        startup_in(out, python, env, repeat)
+
+
+def startup_in(out: Path, python: str, env: dict[str, str], repeat: int) -> None:
     solve = [python, "-m", "explainer", "solve", "examples/lecture/lecture.yaml", "-o", str(out)]
     base = wall([python, "-c", "import numpy, jinja2, yaml"], repeat)
     with tempfile.TemporaryDirectory() as cache:

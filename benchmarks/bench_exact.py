@@ -66,7 +66,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(Path(tmp), args)
+
+
+def measure(work: Path, args: argparse.Namespace) -> None:
 
     lecture = median(["examples/lecture/lecture.yaml", "--exact", "-o", str(work / "l.md")],
                      args.repeat)

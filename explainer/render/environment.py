@@ -7,8 +7,8 @@ ones (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``) so that TeX's braces and
 A folder of the user's templates (``--templates DIR``) is searched before ours, so
 any template can be replaced by one of the same name, and the user's own templates
 can import ours (``{% from "em/macros.md.j2" import estep_table with context %}``).
-Every template runs in Jinja's sandbox: a template can format the trace, not reach
-Python's internals.
+With the user's templates, every template runs in Jinja's sandbox: a template can
+format the trace, not reach Python's internals.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class _BestEffortCache(FileSystemBytecodeCache):
             pass
 
 
-def _bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
+def _bytecode_cache(kind: str, sandboxed: bool) -> FileSystemBytecodeCache | None:
     """``$EM_EXPLAINER_CACHE_DIR`` (empty: no cache), else the user's cache folder."""
     folder = os.environ.get("EM_EXPLAINER_CACHE_DIR")
     if folder is None:
@@ -167,8 +167,10 @@ def _bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
     if not folder:
         return None
     # The compiled code depends on the sandbox's intercepted operators: code compiled
-    # by another version (without them) must never be loaded.
-    intercepted = ",".join(sorted(_BoundedSandbox.intercepted_binops))
+    # by another version (without them), or for our own templates alone (no sandbox),
+    # must never be loaded in the sandbox.
+    intercepted = ",".join(sorted(_BoundedSandbox.intercepted_binops)) if sandboxed \
+        else "trusted"
     folder = os.path.join(folder, hashlib.sha256(intercepted.encode()).hexdigest()[:12])
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -194,14 +196,17 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     if templates is not None:
         loaders.insert(0, jinja2.FileSystemLoader(templates))
     loader = jinja2.ChoiceLoader(loaders)
-    env = _BoundedSandbox(
+    # The sandbox is for a user's templates. Ours alone run as they are: they are our
+    # code, the data they print never becomes template code, and the sandbox's checks
+    # of every attribute and call cost a twentieth of an exam's time.
+    env = (_BoundedSandbox if templates is not None else jinja2.Environment)(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
-        bytecode_cache=_bytecode_cache(kind),
+        bytecode_cache=_bytecode_cache(kind, templates is not None),
         # Ours do not change while a process runs: no stat of every template file at
         # every render (a thousand exam variants made a hundred thousand). A user's
         # templates may be edited between renders (in a notebook): looked at again.

@@ -38,8 +38,7 @@ _PRECISION = 60  # digits of the arithmetic that checks printed equations
 
 def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
     """*value* rounded to a multiple of *quantum*, ties away from zero."""
-    with localcontext(WIDE):
-        return value.quantize(quantum, rounding=ROUND_HALF_UP)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 @dataclass(frozen=True)
