@@ -46,6 +46,7 @@ import csv
 import io
 from contextlib import closing
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -630,6 +631,7 @@ class _Writer:
     def texts(self, number: int) -> _Texts:
         from .render.context import build_context
         from .render.environment import environment, render_template, tidy
+        from .render.html import markdown_to_mathjax_html
         from .render.latex import latex_body, render_latex
         from .render.markdown import markdown_document
 
@@ -643,14 +645,15 @@ class _Writer:
         folder = Path(self.work, folder_name(number, self.n))
         folder.mkdir()
         files = {"problem.yaml": _spec_yaml(variant.spec)}
+        cloze = self.moodle_kind == "cloze"
+        key_md = markdown_document(dict(base), variant.trace, None, None, None, None,
+                                   defaults.FLAVOR) if self.fmt == "md" or cloze else None
         if self.fmt != "pdf":  # (PDF: compiled afterwards, from the spec)
             question = render_template("markdown" if self.fmt == "md" else "latex",
                                        f"exam/question.{self.fmt}.j2", context)
             files[f"question.{self.fmt}"] = tidy(question)
-            files[f"key.{self.fmt}"] = (
-                markdown_document(dict(base), variant.trace, None, None, None, None,
-                                  defaults.FLAVOR)
-                if self.fmt == "md" else render_latex(variant.trace))
+            files[f"key.{self.fmt}"] = (key_md if self.fmt == "md"
+                                        else render_latex(variant.trace))
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
         batch = None
@@ -661,30 +664,33 @@ class _Writer:
             batch = (str(module.head()).lstrip(), str(module.part(problem.title, sheet, False)),
                      str(module.part(problem.title, latex_body(variant.trace), True)),
                      str(module.tail()))
-        env = environment("markdown")
-        module = env.get_template("exam/keys.md.j2").make_module(
-            {"decimals": problem.decimals})
+        module = _module("exam/keys.md.j2", problem.decimals)
         keys = str(module.rows(number, variant.answers, problem.family))
         data, params = _setup_values(problem)
-        module = env.get_template("exam/moodle.xml.j2").make_module(
-            {"decimals": problem.decimals})
-        # The problem as the questions state it: once for the variant's every question.
+        module = _module("exam/moodle.xml.j2", problem.decimals)
+        # The problem as the questions state it, and each quantity asked: once for the
+        # variant's every question.
         stated = str(module.setup(data, params, list(problem.update)))
+        answers = [{**a, "described": str(module.described(a, data, problem.family))}
+                   for a in variant.answers]
         setup = (stated, data, problem.family, problem.iterations, problem.decimals)
-        write_variant = (module.cloze_variant if self.moodle_kind == "cloze"
-                         else module.variant)
-        moodle = str(write_variant(self.title, number, *setup, problem.carry,
-                                   variant.answers))
+        if cloze:  # (its general feedback: the worked key, for Moodle's MathJax)
+            moodle = str(module.cloze_variant(self.title, number, *setup, problem.carry,
+                                              answers,
+                                              markdown_to_mathjax_html(key_md)))
+        else:
+            moodle = str(module.variant(self.title, number, *setup, problem.carry,
+                                        answers))
         ident = f"em-explainer-{self.seed}-{number}"
-        v12 = env.get_template("exam/qti12.xml.j2").make_module({"decimals": problem.decimals})
+        v12 = _module("exam/qti12.xml.j2", problem.decimals)
         qti12 = [(f"{ident}/{ident}.xml", str(v12.assessment(
-                     ident, problem.title, *setup, problem.carry, variant.answers)).lstrip()),
+                     ident, problem.title, *setup, problem.carry, answers)).lstrip()),
                  (f"{ident}/assessment_meta.xml", str(v12.meta(
-                     ident, problem.title, len(variant.answers))).lstrip())]
-        v21 = env.get_template("exam/qti21.xml.j2").make_module({"decimals": problem.decimals})
-        items = [f"{ident}-{i}" for i in range(1, len(variant.answers) + 1)]
+                     ident, problem.title, len(answers))).lstrip())]
+        v21 = _module("exam/qti21.xml.j2", problem.decimals)
+        items = [f"{ident}-{i}" for i in range(1, len(answers) + 1)]
         qti21 = [(f"{item}.xml", str(v21.item(item, answer, *setup)).lstrip())
-                 for item, answer in zip(items, variant.answers)]
+                 for item, answer in zip(items, answers)]
         qti21.append((f"{ident}.xml", str(v21.test(ident, problem.title, items)).lstrip()))
         return _Texts(number, variant.spec, problem.decimals, csv_rows(variant), keys,
                       moodle, qti12, qti21, items, batch)
@@ -694,6 +700,15 @@ class _Writer:
 # (its workers import numpy, SymPy and the templates) costs more than it saves.
 POOL_FROM = 24
 CHUNK = 8  # variants a worker makes at a time
+
+
+@lru_cache(maxsize=None)
+def _module(name: str, decimals: int) -> Any:
+    """An export template's macros at *decimals* decimals, made once in a process (their
+    macros keep no state between calls; a thousand variants made them anew each)."""
+    from .render.environment import environment
+
+    return environment("markdown").get_template(name).make_module({"decimals": decimals})
 
 
 def _texts_in_order(writer: _Writer) -> Iterator[_Texts]:

@@ -738,3 +738,73 @@ def test_an_exam_of_three_dimensions_is_refused(tmp_path):
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(template))
     with pytest.raises(ProblemError, match="d >= 3 is not supported by 'exam'"):
         load_template(tmp_path / "t.yaml")
+
+
+_FEEDBACK_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+
+
+def test_the_cloze_general_feedback_is_the_worked_key(tmp_path):
+    """Each Cloze question's general feedback: the table of answers, then the variant's
+    worked key as HTML for Moodle's MathJax: every formula of key.md, in order, between
+    MathJax's delimiters; headings under the page's; its responsibilities those of
+    scipy's densities; every printed line of the key holding."""
+    from html import unescape
+    from html.parser import HTMLParser
+
+    from scipy.stats import norm
+
+    from eqcheck import check_markdown
+    from mdcheck import math_spans
+
+    out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
+    root = ET.parse(out / "moodle.xml").getroot()
+    for number, question in enumerate(root.findall("question[@type='cloze']"), start=1):
+        feedback = question.findtext("generalfeedback/text")
+        table, key_html = feedback.split("</table>\n", 1)
+        assert "Full precision" in table
+        key = (out / f"variant-{number:03d}" / "key.md").read_text()
+        assert not check_markdown(key).failures
+        spans = math_spans(key)
+        found = [(unescape(m.group(1) or m.group(2)), m.group(2) is not None)
+                 for m in _FEEDBACK_MATH.finditer(key_html)]
+        assert [tex for tex, display in found if display] == [
+            s["tex"].strip() for s in spans if s["display"]]
+        assert [tex for tex, display in found if not display] == [
+            s["tex"].strip() for s in spans if not s["display"]]
+        assert len(found) > 100 and "$" not in re.sub(_FEEDBACK_MATH, "", key_html)
+        assert key_html.count("<table>") == key.count("\n| :---") + key.count("\n| ---")
+
+        tags = []
+
+        class Tags(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                tags.append(tag)
+
+        Tags().feed(key_html)
+        assert "h1" not in tags and "h2" not in tags and tags[0] == "h3"
+        assert "script" not in tags and "img" not in tags
+        # The table of responsibilities of the first E-step: scipy's densities'.
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        x = np.asarray(problem.data, dtype=float)
+        weighted = np.array([w * norm.pdf(x, m, np.sqrt(v)) for w, m, v in
+                             zip(problem.weights, problem.means, problem.variances)]).T
+        resp = weighted / weighted.sum(axis=1, keepdims=True)
+        cell = r'<td style="text-align:right">\\\(([\d.]+)\\\)</td>\n'
+        rows = re.findall(r'<td style="text-align:left">\\\(x_\{(\d+)\} = [^<]*</td>\n'
+                          + cell + cell, key_html.split("responsibilities of all points")[1]
+                          .split("</table>")[0])
+        assert [int(n) for n, _, _ in rows] == list(range(1, len(x) + 1))
+        for n, r1, r2 in rows:
+            assert [float(r1), float(r2)] == pytest.approx(resp[int(n) - 1], abs=5e-4)
+
+
+def test_the_feedback_of_a_hostile_title_is_escaped(tmp_path):
+    template = yaml.safe_load(TEMPLATE.read_text())
+    template["title"] = "Quiz ]]> <script>x</script> & $y$"
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(template))
+    out = write_exam(path, 1, 7, tmp_path / "exam")
+    question = ET.parse(out / "moodle.xml").getroot().find("question[@type='cloze']")
+    feedback = question.findtext("generalfeedback/text")
+    assert "<script>" not in feedback and "&lt;script&gt;" in feedback
+    assert "]]&gt;" in feedback

@@ -241,3 +241,25 @@ def test_an_injected_title_is_shown_literally_and_runs_nothing(browser, tmp_path
     assert browser.execute_script("return window.injected === undefined")
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text
+
+
+def test_mathjax_html_is_the_same_with_its_inline_texts_remembered(monkeypatch):
+    """The MathJax HTML (a Cloze question's feedback) parses and renders each inline text
+    once: every example's Markdown, twice over, gives what a parser remembering nothing
+    gives; a document that defines link references is parsed whole."""
+    from explainer.render import html
+
+    documents = [p.read_text() for p in sorted(EXAMPLES.rglob("*.md"))]
+    line = "See [the notes][n] and [the notes][n].\n"  # (a link where [n] is defined)
+    documents += [line, line + "\n[n]: https://example.org\n"]
+    remembered = [html.markdown_to_mathjax_html(d) for d in documents * 2]
+    html._mathjax_parser.cache_clear()
+    monkeypatch.setattr(html, "_remember_inline_html", lambda md: None)
+    try:
+        plain = [html.markdown_to_mathjax_html(d) for d in documents * 2]
+    finally:
+        html._mathjax_parser.cache_clear()
+    assert len(documents) > 10 and remembered == plain
+    assert '<a href="https://example.org">the notes</a>' in remembered[-1]
+    page = remembered[documents.index(next(d for d in documents if "$$" in d))]
+    assert "<h1" not in page and "<h2" not in page and "<p>\\[" in page and "\\(" in page

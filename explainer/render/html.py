@@ -7,6 +7,10 @@ and no network, and a screen reader reads the formulas. The page around it (styl
 study mode, Content-Security-Policy) is templates/html/. The figures are SVG, inside
 the page as data URIs.
 
+For a page that typesets formulas with MathJax (a Moodle question's feedback),
+:func:`markdown_to_mathjax_html` keeps each formula's LaTeX between MathJax's
+delimiters (templates/html/mathjax.html.j2) instead.
+
 Nothing here writes markup of its own: the parser writes the document's, latex2mathml
 the formulas', the templates the page's. What this module adds is which of the
 parser's outputs are allowed: our own figures' ``data:image/svg+xml`` images (the
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from .. import defaults
@@ -61,6 +66,90 @@ def _math(display: bool) -> Any:
 def markdown_to_html(text: str) -> str:
     """The HTML of a Markdown document of ours (its math as MathML)."""
     return _parser().render(text)
+
+
+def markdown_to_mathjax_html(text: str) -> str:
+    """The HTML of a Markdown document of ours for a page that typesets its formulas with
+    MathJax (a Moodle question's feedback): each formula its LaTeX source between
+    MathJax's delimiters, its headings set under the page's (html/mathjax.html.j2)."""
+    return _mathjax_parser().render(text)
+
+
+@lru_cache(maxsize=None)
+def _mathjax_parser() -> Any:
+    """The parser of :func:`markdown_to_mathjax_html`, made once (an exam's thousand
+    variants each have a key)."""
+    from markdown_it import MarkdownIt
+    from markdown_it.common.utils import escapeHtml
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    from .environment import environment
+
+    layout = environment("html").get_template("html/mathjax.html.j2").module
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    for token_type, (opening, closing) in (("math_inline", layout.inline),
+                                           ("math_inline_double", layout.display_inline),
+                                           ("math_block", layout.display)):
+        md.add_render_rule(token_type, lambda renderer, tokens, idx, options, env,
+                           opening=opening, closing=closing:
+                           opening + escapeHtml(tokens[idx].content.strip()) + closing)
+
+    def shift_headings(state: Any) -> None:
+        for token in state.tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(6, int(token.tag[1:]) + layout.heading_shift)}"
+
+    md.core.ruler.push("shift_headings", shift_headings)
+    _remember_inline_html(md)
+    return md
+
+
+# The HTML of an inline text (a table cell, a paragraph) is a function of the text alone
+# while a document defines no link references (ours define none): a thousand exam keys
+# share most of their cells and sentences. (Bounded: a key has some hundreds.)
+_INLINE_CACHE_SIZE = 100_000
+
+
+def _remember_inline_html(md: Any) -> None:
+    """Parse and render each inline text once: the parser's ``inline`` rule looks the text
+    up first, and a rule after ``text_join`` renders and remembers what it parsed (a
+    token of its own then stands for the HTML)."""
+    from markdown_it.rules_core.inline import inline as parse
+    from markdown_it.token import Token
+
+    known: dict[str, str] = {}
+
+    def inline(state: Any) -> None:
+        if state.env.get("references"):
+            parse(state)
+            return
+        for token in state.tokens:
+            if token.type != "inline":
+                continue
+            html = known.get(token.content)
+            if html is not None:
+                token.children = [Token("remembered_inline", "", 0, content=html)]
+            else:
+                token.children = token.children or []
+                state.md.inline.parse(token.content, state.md, state.env, token.children)
+                token.meta["parsed"] = True
+
+    def remember(state: Any) -> None:
+        if state.env.get("references"):
+            return
+        if len(known) > _INLINE_CACHE_SIZE:
+            known.clear()
+        for token in state.tokens:
+            if token.type == "inline" and token.meta.pop("parsed", False):
+                html = md.renderer.renderInline(token.children, md.options, state.env)
+                known[token.content] = html
+                token.children = [Token("remembered_inline", "", 0, content=html)]
+
+    md.core.ruler.at("inline", inline)
+    md.core.ruler.after("text_join", "remember_inline", remember)
+    md.add_render_rule("remembered_inline",
+                       lambda renderer, tokens, idx, options, env: tokens[idx].content)
 
 
 def svg_figures(trace: Trace) -> dict[str, str]:
