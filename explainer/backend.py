@@ -243,8 +243,9 @@ def carry_decimal(value: Decimal, decimals: int) -> Decimal:
 
 
 def _carried(value: Decimal, decimals: int) -> Decimal:
-    # (Each rounding in the WIDE context, given to it: a local context per number cost
-    # a tenth of an exam variant's time. Powers of ten and comparisons are exact in any.)
+    # (Each rounding is given the WIDE context: entering a local context per number
+    # cost an exam some hundredths of its time. Powers of ten and comparisons are
+    # exact in any context.)
     half = _HALF_UNITS.get(decimals) or Decimal(5).scaleb(-decimals - 1)
     if abs(value) == half:
         # Exactly half a unit is what a tiny value carried with two digits can become

@@ -53,8 +53,8 @@ def staging_folder(prefix: str, parent: str | Path | None = None,
                    keep: bool = True) -> Iterator[Path]:
     """A fresh folder (``tempfile.mkdtemp``, mode 0700) in *parent*, the temporary
     directory by default. It is removed if the block raises, and when it ends well
-    unless *keep* (the block moved it into place); a signal that arrives while it is
-    made is raised inside the block."""
+    unless *keep* (the block moved it into place). A signal that arrives while it is
+    made is raised once the folder is made: the folder is removed, the block not run."""
     release = hold_signals()
     try:
         folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
