@@ -611,6 +611,7 @@ class _Texts:
     moodle: str  # its category and question(s) in moodle.xml
     qti12: list[tuple[str, str]]  # its entries of qti-1.2.zip
     qti21: list[tuple[str, str]]  # its entries of qti-2.1.zip
+    qti_ident: str  # its identifier in both QTI packages
     qti21_items: list[str]  # its items' identifiers (the QTI 2.1 manifest lists them)
     batch: tuple[str, str, str, str] | None  # the batch's head, question part, key part, tail
 
@@ -693,7 +694,7 @@ class _Writer:
                  for item, answer in zip(items, answers)]
         qti21.append((f"{ident}.xml", str(v21.test(ident, problem.title, items)).lstrip()))
         return _Texts(number, variant.spec, problem.decimals, csv_rows(variant), keys,
-                      moodle, qti12, qti21, items, batch)
+                      moodle, qti12, qti21, ident, items, batch)
 
 
 # Below this many variants they are made in the command's own process: a pool's start
@@ -882,30 +883,27 @@ class _Qti:
     ILIAS, OpenOLAT and Inspera import it: per asked quantity an item, per variant a
     test of its items)."""
 
-    def __init__(self, folder: Path, env: Any, title: str, seed: int):
+    def __init__(self, folder: Path, title: str, seed: int):
         self.v12 = _Zip(folder / "qti-1.2.zip")
         self.v21 = _Zip(folder / "qti-2.1.zip")
-        self.template12 = env.get_template("exam/qti12.xml.j2")
-        self.template21 = env.get_template("exam/qti21.xml.j2")
         self.title, self.seed = title, seed
         self.variants: list[dict[str, str]] = []
         self.tests: list[dict[str, Any]] = []
 
     def add(self, texts: _Texts) -> None:
-        ident = f"em-explainer-{self.seed}-{texts.number}"
         for name, text in texts.qti12:
             self.v12.writestr(name, text)
-        self.variants.append({"ident": ident})
+        self.variants.append({"ident": texts.qti_ident})
         for name, text in texts.qti21:
             self.v21.writestr(name, text)
-        self.tests.append({"ident": ident, "items": texts.qti21_items})
+        self.tests.append({"ident": texts.qti_ident, "items": texts.qti21_items})
 
     def finish(self) -> None:
-        v12 = self.template12.make_module({"decimals": 3})
+        v12 = _module("exam/qti12.xml.j2", 3)
         self.v12.writestr("imsmanifest.xml", str(v12.manifest(
             f"em-explainer-{self.seed}", self.title, self.variants)).lstrip())
         self.v12.close()
-        v21 = self.template21.make_module({"decimals": 3})
+        v21 = _module("exam/qti21.xml.j2", 3)
         self.v21.writestr("imsmanifest.xml", str(v21.manifest(
             f"em-explainer-{self.seed}", self.tests)).lstrip())
         self.v21.close()
@@ -966,7 +964,6 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     nothing behind."""
     import os
 
-    from .render.environment import environment
     from .render.output import mkdir_mode
 
     template = load_template(template_path)
@@ -994,20 +991,18 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     jobs = []
     try:
         with staging_folder(f".{out.name}.", out.resolve().parent) as work:
-            env = environment("markdown")
-            keys_md = env.get_template("exam/keys.md.j2")
-            moodle = env.get_template("exam/moodle.xml.j2")
-            qti = _Qti(work, env, title, seed)
+            moodle = _module("exam/moodle.xml.j2", 3)
+            qti = _Qti(work, title, seed)
             writer = _Writer(str(work), template, seed, n, fmt, moodle_kind, title)
             with closing(_texts_in_order(writer)) as made, \
                     open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                     open(work / "keys.md", "w", encoding="utf-8") as keys, \
                     open(work / "moodle.xml", "w", encoding="utf-8") as xml:
                 answers.write(CSV_HEADER)
-                xml.write(str(moodle.make_module({"decimals": 3}).head()).lstrip())
+                xml.write(str(moodle.head()).lstrip())
                 for texts in made:
                     if texts.number == 1:
-                        keys.write(str(keys_md.make_module({"decimals": texts.decimals})
+                        keys.write(str(_module("exam/keys.md.j2", texts.decimals)
                                        .head(title, n, texts.decimals, seed)).lstrip())
                     if fmt == "pdf":
                         jobs.append((texts.spec, kinds, str(work / folder_name(texts.number, n))))
@@ -1020,7 +1015,7 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                     qti.add(texts)
                     if progress is not None:
                         progress(texts.number, n)
-                xml.write(str(moodle.make_module({"decimals": 3}).tail()))
+                xml.write(str(moodle.tail()))
                 qti.finish()
             if jobs:
                 with closing(_in_pool(_pdf_job, jobs)) as compiled:

@@ -639,7 +639,6 @@ class _Limited:
         return data
 
 
-
 class _Row:
     """A row of a matrix being read: its numbers go straight into the matrix's array
     (from *start*), no object of its own (a million points have a million rows)."""
