@@ -670,9 +670,10 @@ class _Writer:
         data, params = _setup_values(problem)
         module = _module("exam/moodle.xml.j2", problem.decimals)
         # The problem as the questions state it, and each quantity asked: once for the
-        # variant's every question.
-        stated = str(module.setup(data, params, list(problem.update)))
-        answers = [{**a, "described": str(module.described(a, data, problem.family))}
+        # variant's every question. (HTML, made by the XML templates: Markup, which they
+        # print as it is.)
+        stated = module.setup(data, params, list(problem.update))
+        answers = [{**a, "described": module.described(a, data, problem.family)}
                    for a in variant.answers]
         setup = (stated, data, problem.family, problem.iterations, problem.decimals)
         if cloze:  # (its general feedback: the worked key, for Moodle's MathJax)

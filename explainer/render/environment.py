@@ -171,13 +171,19 @@ def _bytecode_cache(kind: str, sandboxed: bool) -> FileSystemBytecodeCache | Non
     # must never be loaded in the sandbox.
     intercepted = ",".join(sorted(_BoundedSandbox.intercepted_binops)) if sandboxed \
         else "trusted"
-    folder = os.path.join(folder, hashlib.sha256(intercepted.encode()).hexdigest()[:12])
+    # So does the environment's autoescaping (code compiled without it prints markup raw).
+    compiled_with = f"{intercepted};autoescape={','.join(AUTOESCAPED)}"
+    folder = os.path.join(folder, hashlib.sha256(compiled_with.encode()).hexdigest()[:12])
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
         return None
     # One cache file per (kind, template): the two syntaxes compile the same name differently.
     return _BestEffortCache(folder, pattern=f"__jinja2_{kind}_%s.cache")
+
+
+# The templates that escape what they print, by the ends of their names.
+AUTOESCAPED = ("xml", "html", "xml.j2", "html.j2")
 
 
 @lru_cache(maxsize=None)
@@ -205,7 +211,11 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        # XML and HTML templates escape what they print: a value is text unless it was
+        # made as markup (markupsafe.Markup: a macro's output, our own HTML); Markdown,
+        # LaTeX and the rest have escaping filters of their own.
+        autoescape=jinja2.select_autoescape(AUTOESCAPED, default_for_string=False,
+                                            default=False),
         bytecode_cache=_bytecode_cache(kind, templates is not None),
         # Ours do not change while a process runs: no stat of every template file at
         # every render (a thousand exam variants made a hundred thousand). A user's

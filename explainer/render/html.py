@@ -25,6 +25,8 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
+from markupsafe import Markup
+
 from .. import defaults
 from ..trace import Trace
 from ..unwind import temporary_folder
@@ -59,20 +61,21 @@ def _math(display: bool) -> Any:
         mathml = convert(tex, display="block" if display else "inline")
         assert mathml.startswith("<math "), mathml[:20]  # (the template adds to its tag)
         return render_template("html", "html/math.html.j2",
-                               {"mathml": mathml, "display": display, "tex": tex})
+                               {"mathml": Markup(mathml), "display": display, "tex": tex})
     return rule
 
 
-def markdown_to_html(text: str) -> str:
-    """The HTML of a Markdown document of ours (its math as MathML)."""
-    return _parser().render(text)
+def markdown_to_html(text: str) -> Markup:
+    """The HTML of a Markdown document of ours (its math as MathML): markup, which an
+    HTML or XML template prints as it is."""
+    return Markup(_parser().render(text))
 
 
-def markdown_to_mathjax_html(text: str) -> str:
+def markdown_to_mathjax_html(text: str) -> Markup:
     """The HTML of a Markdown document of ours for a page that typesets its formulas with
     MathJax (a Moodle question's feedback): each formula its LaTeX source between
     MathJax's delimiters, its headings set under the page's (html/mathjax.html.j2)."""
-    return _mathjax_parser().render(text)
+    return Markup(_mathjax_parser().render(text))
 
 
 @lru_cache(maxsize=None)
@@ -185,13 +188,15 @@ def render_html(trace: Trace, plots: dict[str, str] | None = None, part: str | N
     body = markdown_to_html(text)
     if fragment:
         return render_template("html", "html/fragment.html.j2", {"body": body}, templates)
-    style = render_template("html", "html/style.css.j2", {})
-    script = render_template("html", "html/study.js.j2", {})
+    # The style and the script are the page's own (a <style> and a <script> element's
+    # text is not HTML-escaped); so are their hashes, a list of quoted sources.
+    style = Markup(render_template("html", "html/style.css.j2", {}))
+    script = Markup(render_template("html", "html/study.js.j2", {}))
     context = {
         "title": trace.problem.title or f"EM for a {trace.problem.family} mixture",
         "body": body, "style": style, "script": script, "study": study,
-        "style_hashes": " ".join([_sha256(style),
-                                  *(_sha256(s) for s in _STYLE_ATTRIBUTES)]),
-        "script_hash": _sha256(script),
+        "style_hashes": Markup(" ".join([_sha256(style),
+                                         *(_sha256(s) for s in _STYLE_ATTRIBUTES)])),
+        "script_hash": Markup(_sha256(script)),
     }
     return render_template("html", "html/page.html.j2", context, templates)
