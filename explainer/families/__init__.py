@@ -1,14 +1,15 @@
 """Mixture families beyond the Gaussian: binomial, Bernoulli, Poisson, categorical.
 
-Each family is one module holding everything that is its own: how its data and its
-starting parameter are read from a spec, its log density, the M-step's sufficient
-statistics and update, and what a document needs to write them out (see
-``render/context_family.py`` and ``templates/families/``). The EM loop, the trace,
-the skeleton of a document and the JSON trace are shared.
+Each family is one model plug-in here holding what is the model's own: how its data and
+its starting parameter are read from a spec, its log density, the M-step's sufficient
+statistics and update, and its events (a parameter on the boundary). The EM loop and
+the trace are shared. What a page writes for the family is its document plug-in
+(:mod:`explainer.render.documents`); a model knows nothing of pages.
 
 Adding a family is a module here (a :class:`~explainer.families.base.Family`
-subclass), its entry in :data:`FAMILIES`, and its formula macros in
-``templates/families/<name>.math.j2``.
+subclass) and its entry in :data:`FAMILIES`, its document plug-in and its entry in
+``render/documents/__init__.py``, and its templates
+``templates/{markdown,latex}/families/<name>.*.j2``.
 """
 
 from __future__ import annotations

@@ -76,78 +76,12 @@ class Family:
         rate of 0), where some points get probability 0."""
         return (value == 0) | (value == 1)
 
-    # ------------------------------------------------------------------ the document
-    # What a document writes out for this family (render/context_family.py): the
-    # templates in templates/*/families/<name>.* write these terms.
-
-    # Whether the document writes 1 - p beside p (binomial, Bernoulli).
-    complement = False
-
-    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
-                      cells: Any) -> dict[str, Any]:
-        """The operands of f_k(x_n) written out, and the equation that gives its printed
-        *cell* from them (registered on *sheet* under *key*); *cells* holds the printed
-        parameters (``ParamCells``)."""
-        raise NotImplementedError
-
-    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
-        """The written-out sums of component k's new parameter (*new*: its printed
-        cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
-        marks elided ones, and then *whole* is False), with their equations."""
-        raise NotImplementedError
-
-    def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool, members: Any, labels: list[str]) -> dict[str, Any]:
-        """Bernoulli and categorical updates: entry j of the parameter is the sum of
-        r_nk over the points in ``members(n, j)``, divided by N_k."""
-        from ..render import shown as sh
-
-        entries = []
-        for j, label in enumerate(labels):
-            chosen = [n for n in terms if n is not None and members(n, j)]
-            total = sheet.cell(("sum_rx", index, k, j), float(mstep.sum_rx[k, j]),
-                               given=whole and not chosen)
-            if whole and chosen:
-                sheet.equation(("sum_rx", index, k, j), total, [r[n] for n in chosen],
-                               sh.d_sum)
-            sheet.equation((self.parameter, index, k, j), new[j], [total, nk],
-                           lambda a, b: a / b)
-            entries.append({"j": j + 1, "label": label,
-                            "members": [{"n": n + 1, "r": r[n]} for n in chosen],
-                            "sum": total, "new": new[j]})
-        return {"entries": entries, "whole": whole}
-
-    def estep_remarks(self, problem: "Problem") -> list[dict[str, Any]]:
-        """Remarks of the family's own under an E-step (named by kind)."""
-        return []
-
-    def document_remarks(self, trace: Any) -> list[dict[str, Any]]:
-        """Remarks of the family's own on the whole run."""
-        return []
-
-    # ------------------------------------------------------------------ figures
-
-    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
-        """The values a point can take, to draw each component's probabilities over (with
-        their labels), for *params* (the start and the end); None where they are too
-        many to draw (Bernoulli vectors: 2^d)."""
-        return None
+    # (What a page writes for the family is its document plug-in's:
+    # explainer/render/documents/.)
 
     def on(self, values: np.ndarray) -> "Family":
         """This family for other points *values* (a binomial's keep its trials)."""
         return self
-
-    def point_label(self, x: Any) -> str:
-        """A point as a figure's tick label."""
-        return f"{x:g}"
-
-    def point(self, n: int) -> dict[str, Any]:
-        """Point n as the documents write it: ``x`` (a count; a Bernoulli vector's 0s and
-        1s; a category's name), and what else belongs to it (a binomial's trials)."""
-        return {"x": int(self.problem.data[n])}
 
     @property
     def width(self) -> int | None:

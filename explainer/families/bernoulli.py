@@ -7,14 +7,13 @@ binary image, a survey), and each component a vector p_k of d probabilities of 1
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..backend import Backend
 from ..errors import ProblemError
-from ..trace import MStep, Params
+from ..trace import Params
 from .base import Family, probabilities, xlogy
 
 
@@ -34,41 +33,8 @@ class Bernoulli(Family):
                  xp: Backend) -> np.ndarray:
         return xp.quotient(stats["sum_rx"], nk[:, None])
 
-    complement = True
-
-    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
-                      cells: Any) -> dict[str, Any]:
-        """The product over coordinates of p_ki (where x_ni = 1) or 1 - p_ki (where 0)."""
-        x = self.problem.data[n]
-        factors = [cells.value[k][i] if x[i] == 1 else cells.complement[k][i]
-                   for i in range(len(x))]
-
-        def product(*values: Decimal) -> Decimal:
-            out = Decimal(1)
-            for v in values:
-                out *= v
-            return out
-        sheet.equation(key, cell, factors, product)
-        return {"factors": [{"i": i + 1, "one": bool(x[i] == 1), "value": f}
-                            for i, f in enumerate(factors)]}
-
-    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
-        """p_ki = (sum of r_nk over the points with x_ni = 1) / N_k."""
-        data = self.problem.data
-        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new, whole,
-                                 lambda n, i: data[n, i] == 1,
-                                 [str(i + 1) for i in range(data.shape[1])])
-
-    def point_label(self, x: Any) -> str:
-        return "".join(str(int(v)) for v in x)
-
     def exact_power(self, x: np.ndarray) -> int:
         return int(x.shape[1])
-
-    def point(self, n: int) -> dict[str, Any]:
-        return {"x": [int(v) for v in self.problem.data[n]]}
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -17,7 +17,7 @@ import numpy as np
 from .. import defaults
 from ..backend import Backend
 from ..errors import ProblemError
-from ..trace import MStep, Params
+from ..trace import Params
 from .base import Family, probabilities
 
 
@@ -43,40 +43,8 @@ class Categorical(Family):
     def boundary(self, value: np.ndarray) -> np.ndarray:
         return value == 0
 
-    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
-                      cells: Any) -> dict[str, Any]:
-        """q_k,c of x_n's category c."""
-        c = int(self.problem.data[n])
-        sheet.equation(key, cell, [cells.value[k][c]], lambda q: q)
-        return {"c": c + 1, "category": self.categories[c], "q": cells.value[k][c]}
-
-    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
-        """q_k,c = (sum of r_nk over the points in category c) / N_k."""
-        data = self.problem.data
-        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new, whole,
-                                 lambda n, c: int(data[n]) == c, list(self.categories))
-
-    def document_remarks(self, trace: Any) -> list[dict[str, Any]]:
-        """With one category per point and every parameter re-estimated, one M-step
-        already gives each category its share of the data as its mixture probability
-        (sum_k pi_k q_kc = count_c / N), the largest likelihood there is."""
-        if trace.iterations and set(trace.problem.update) == {"weights", "probs"}:
-            return [{"kind": "one_draw"}]
-        return []
-
-    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
-        return np.arange(len(self.categories), dtype=float), list(self.categories)
-
-    def point_label(self, x: Any) -> str:
-        return self.categories[int(x)]
-
     def exact_power(self, x: np.ndarray) -> int:
         return 1
-
-    def point(self, n: int) -> dict[str, Any]:
-        return {"x": self.categories[int(self.problem.data[n])]}
 
     @property
     def width(self) -> int | None:

@@ -5,9 +5,11 @@ such a mixture prints.
 What is the same for every family is here: the parameters' cells, the E-step's table
 (each cell ``expression = value``, p(x_n), r_nk), the worked responsibilities, N_k and
 the weights, the conclusion, the summary and the clustering. What is a family's own
-comes from its module in :mod:`explainer.families`: how one likelihood is written out
-(:meth:`~explainer.families.base.Family.density_terms`) and the sums of its M-step
-(:meth:`~explainer.families.base.Family.update_terms`); its templates write them.
+comes from its document plug-in in :mod:`explainer.render.documents`: how one
+likelihood is written out
+(:meth:`~explainer.render.documents.base.FamilyDocument.density_terms`) and the sums of
+its M-step (:meth:`~explainer.render.documents.base.FamilyDocument.update_terms`); its
+templates write them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..families import Family, family_of
 from ..trace import EStep, Iteration, MStep, Params, Trace
 from . import shown as sh
+from .documents import FamilyDocument, document_of
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
                        elide, elide_terms, estep_differences, exact_reach, highlight_points,
@@ -28,17 +30,17 @@ from .skeleton import (Later, Sheet, all_equal, companion, difference, direction
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context."""
-    family = family_of(trace.problem)
+    page = document_of(trace.problem)
     # A hand calculation (rounded carry) prints the values it carried: no digits added.
     sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
     sheet.kept_given = kept_given(trace)
     context = document(
         trace, sheet,
-        lambda it, tr, sh_: _iteration(it, tr, sh_, family),
-        lambda tr, sh_: _estep(tr.final, tr, 0, sh_, family,
+        lambda it, tr, sh_: _iteration(it, tr, sh_, page),
+        lambda tr, sh_: _estep(tr.final, tr, 0, sh_, page,
                                tr.exact.final if tr.exact is not None else None,
                                tr.full.final if tr.full is not None else None),
-        lambda tr, sh_, labels: _model(tr, sh_, labels, family))
+        lambda tr, sh_, labels: _model(tr, sh_, labels, page))
     return context
 
 
@@ -47,9 +49,9 @@ class ParamCells:
     family's ``value[k]`` (a list of cells per component for a vector parameter), with
     ``complement[k]`` = 1 - value where the family writes it (binomial, Bernoulli)."""
 
-    def __init__(self, sheet: Sheet, params: Params, family: Family, version: Any,
+    def __init__(self, sheet: Sheet, params: Params, page: FamilyDocument, version: Any,
                  given: bool):
-        name = family.parameter
+        name = page.parameter
         value = params.get(name)
         # Given parameters a hand calculation keeps are printed as given throughout.
         kept = {p: given or p in sheet.kept_given for p in ("weights", name)}
@@ -59,13 +61,13 @@ class ParamCells:
         def cell(index: tuple[int, ...]) -> Cell:
             return sheet.cell((name, version, *index), float(value[index]),
                               given=kept[name])
-        if family.vector:
+        if page.vector:
             self.value: list[Any] = [[cell((k, i)) for i in range(value.shape[1])]
                                      for k in range(value.shape[0])]
         else:
             self.value = [cell((k,)) for k in range(value.shape[0])]
         self.complement: list[Any] = []
-        if family.complement:
+        if page.complement:
             def one_minus(index: tuple[int, ...], p: Cell) -> Cell:
                 # 1 - p of a p printed as it is (given, or a hand calculation's
                 # carried p) is exact: printed as it is too (1 - 0.0004 = 0.9996).
@@ -74,17 +76,17 @@ class ParamCells:
                 sheet.equation(("complement", version, *index), q, [p], lambda v: 1 - v)
                 return q
             self.complement = [[one_minus((k, i), p) for i, p in enumerate(row)]
-                               if family.vector else one_minus((k,), row)
+                               if page.vector else one_minus((k,), row)
                                for k, row in enumerate(self.value)]
 
 
-def _point(family: Family, n: int) -> dict[str, Any]:
+def _point(page: FamilyDocument, n: int) -> dict[str, Any]:
     """Point n as the family writes it, numbered from 1."""
-    return {"n": n + 1, **family.point(n)}
+    return {"n": n + 1, **page.point(n)}
 
 
 def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
-           family: Family, exact: EStep | None = None,
+           page: FamilyDocument, exact: EStep | None = None,
            full: EStep | None = None) -> dict[str, Any]:
     """The E-step of iteration *index* (0: the E-step-only question); *exact* is the same
     E-step in exact arithmetic (display.exact), when the exact run reached it, *full*
@@ -96,7 +98,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
     version = max(index - 1, 0)
     labels = [problem.component_label(k) for k in range(problem.components)]
     n_samples, n_components = detail.resp.shape
-    cells = ParamCells(sheet, params, family, ("estep", version),
+    cells = ParamCells(sheet, params, page, ("estep", version),
                        version == 0 and trace.start.method == "given")
     exact_detail = exact.detail if exact is not None else None
     equal_weights = all_equal(params.weights)
@@ -107,12 +109,12 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         for k in range(n_components):
             cell = sheet.cell(("density", version, n, k), float(detail.density[n, k]),
                               log=float(detail.log_density[n, k]))
-            terms.append(family.density_terms(sheet, ("density", version, n, k), cell, n, k,
+            terms.append(page.density_terms(sheet, ("density", version, n, k), cell, n, k,
                                               cells))
             density.append(cell)
             resp.append(sheet.resp(version, n, k, detail))
         mixture = sheet.mixture(version, n, detail, weights, density)
-        return {**_point(family, n), "terms": terms, "density": density,
+        return {**_point(page, n), "terms": terms, "density": density,
                 "mixture": mixture, "resp": resp,
                 "exact": None if exact_detail is None else {
                     "density": list(exact_detail.density[n]),
@@ -140,7 +142,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         remarks.append({"kind": "equal_priors", "weight": weights[0]})
     if n_components == 1:
         remarks.append({"kind": "single_component"})
-    remarks.extend(family.estep_remarks(problem))
+    remarks.extend(page.estep_remarks(problem))
     remarks.extend(scientific_remark(rows + highlight, problem.decimals))
     resp_cell = lambda n, k: sheet.resp(version, n, k, detail)  # noqa: E731
     return {
@@ -158,7 +160,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         "highlight": highlight,
         "takeaway": Later(lambda: takeaway(
             detail, labels, problem.max_rows, resp_cell,
-            point_of=lambda n: _point(family, n))),
+            point_of=lambda n: _point(page, n))),
         "row_sums": Later(lambda: row_sums(rows, problem.decimals, carried=hand)),
         "remarks": remarks,
         "log_likelihood": log_likelihood,
@@ -185,7 +187,7 @@ def _param_differences(mine: Params, full: Params, parameter: str, decimals: int
 
 
 def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
-           family: Family, log_resp: Callable[[int], np.ndarray],
+           page: FamilyDocument, log_resp: Callable[[int], np.ndarray],
            exact: MStep | None = None,
            full: MStep | None = None) -> dict[str, Any]:
     """N_k, the weights and the family's parameter of M-step *index*, written out; *exact*
@@ -198,9 +200,9 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
     terms = elide_terms(n_samples, problem.max_rows)
     whole = None not in terms
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
-    old = ParamCells(sheet, before, family, ("before", index - 1),
+    old = ParamCells(sheet, before, page, ("before", index - 1),
                      index == 1 and trace.start.method == "given")
-    new = ParamCells(sheet, mstep.params, family, index, False)
+    new = ParamCells(sheet, mstep.params, page, index, False)
     shown_points = [n for n in terms if n is not None]
 
     def r_cell(n: int, k: int) -> Cell:
@@ -216,11 +218,11 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
             sheet.equation(("weights", index, k), new.weights[k], [nk],
                            lambda v: v / n_samples)
         update = None
-        if family.parameter in mstep.updated and k not in empty:
-            update = family.update_terms(sheet, index, k, mstep, rk, terms, nk,
+        if page.parameter in mstep.updated and k not in empty:
+            update = page.update_terms(sheet, index, k, mstep, rk, terms, nk,
                                          new.value[k], whole)
-        before_value, after_value = before.get(family.parameter), \
-            mstep.params.get(family.parameter)
+        before_value, after_value = before.get(page.parameter), \
+            mstep.params.get(page.parameter)
         comps.append({
             "k": k + 1, "label": problem.component_label(k), "nk": nk,
             "terms": [None if n is None else {"n": n + 1, "r": rk[n]} for n in terms],
@@ -229,7 +231,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
             "after": {"weight": new.weights[k], "value": new.value[k]},
             "exact": None if exact is None else {
                 "nk": exact.nk[k], "weight": exact.params.weights[k],
-                "value": _exact_list(exact.params.get(family.parameter)[k])},
+                "value": _exact_list(exact.params.get(page.parameter)[k])},
             "moved": {"weight": direction(float(before.weights[k]),
                                           float(mstep.params.weights[k]), problem.decimals),
                       "value": _moved(before_value[k], after_value[k], problem.decimals)},
@@ -245,7 +247,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
             *[f for k in range(problem.components)
               if (f := difference("nk", float(mstep.nk[k]), float(full.nk[k]),
                                   problem.decimals, k=k + 1)) is not None],
-            *_param_differences(mstep.params, full.params, family.parameter,
+            *_param_differences(mstep.params, full.params, page.parameter,
                                 problem.decimals, mstep.updated)],
     }
 
@@ -268,17 +270,17 @@ def _events(events: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
-               family: Family) -> dict[str, Any]:
+               page: FamilyDocument) -> dict[str, Any]:
     ctx = iteration_head(iteration, sheet)
     if iteration.detailed:
         detail = iteration.estep.detail
         assert detail is not None
         exact = companion(trace.exact, iteration.index)
         full = companion(trace.full, iteration.index)
-        ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, family,
+        ctx["estep"] = _estep(iteration.estep, trace, iteration.index, sheet, page,
                               exact.estep if exact else None, full.estep if full else None)
         ctx["mstep"] = _mstep(iteration.mstep, iteration.estep.params, trace,
-                              iteration.index, sheet, family, detail.log_resp_of,
+                              iteration.index, sheet, page, detail.log_resp_of,
                               exact.mstep if exact else None, full.mstep if full else None)
         if full is not None:
             ctx["log_likelihood_difference"] = difference(
@@ -287,15 +289,15 @@ def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
     return ctx
 
 
-def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any:
+def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) -> Any:
     """The family's keys of the document (see skeleton.document)."""
     problem = trace.problem
     final = trace.final
     assert final is not None and final.detail is not None
     ran = len(trace.iterations)
     given = trace.start.method == "given"
-    start = ParamCells(sheet, trace.start.params, family, 0, given)
-    end = ParamCells(sheet, final.params, family, ran, given and not ran)
+    start = ParamCells(sheet, trace.start.params, page, 0, given)
+    end = ParamCells(sheet, final.params, page, ran, given and not ran)
     detail = final.detail
     resp = detail.resp
     best = resp.argmax(axis=1)
@@ -309,7 +311,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
         if n is None:
             rows.append(None)
             continue
-        row = {**_point(family, n),
+        row = {**_point(page, n),
                "resp": [sh.carried(float(v), d, float(lv)) if hand
                         else sh.show(float(v), d, log=float(lv))
                         for v, lv in zip(resp[n], detail.log_resp_of(n))],
@@ -349,13 +351,13 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
         summary.append({"index": it.index, "log_likelihood": it.log_likelihood,
                         "log_likelihood_after": it.log_likelihood_after,
                         "weights": shown("weights", it.mstep.params.weights),
-                        "value": shown(family.parameter,
-                                       it.mstep.params.get(family.parameter)),
+                        "value": shown(page.parameter,
+                                       it.mstep.params.get(page.parameter)),
                         "detailed": it.detailed})
     differences: list[dict[str, Any]] = []
     if trace.full is not None and trace.full.final is not None:
         differences = _param_differences(final.params, trace.full.final.params,
-                                         family.parameter, d)
+                                         page.parameter, d)
         found = difference("log_likelihood", final.log_likelihood,
                            trace.full.final.log_likelihood, d)
         differences.extend([found] if found is not None else [])
@@ -363,13 +365,13 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
     def keys() -> dict[str, Any]:
         return {
             "dim": problem.dim,
-            "family": family.name,
-            "parameter": family.parameter,
-            "vector": family.vector,
+            "family": page.name,
+            "parameter": page.parameter,
+            "vector": page.vector,
             "categories": list(problem.categories) if problem.categories else None,
             "trials": (int(problem.trials[0]) if problem.trials is not None
                        and all_equal(problem.trials) else None),
-            "data": [None if n is None else _point(family, n)
+            "data": [None if n is None else _point(page, n)
                      for n in elide(problem.n_samples, problem.max_rows)],
             "updated": list(problem.update),
             "fixed": [p for p in problem.parameters if p not in problem.update],
@@ -384,6 +386,6 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], family: Family) -> Any
                                      "omitted": problem.n_samples - sum(
                                          r is not None for r in rows)}},
             "events": _events(trace.events),
-            "remarks": family.document_remarks(trace),
+            "remarks": page.document_remarks(trace),
         }
     return keys

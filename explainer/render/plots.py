@@ -27,6 +27,7 @@ from ..backend import FLOAT
 from ..families import family_or_none
 from ..engine import e_step
 from ..trace import Params, Trace
+from .documents import document_of, document_or_none
 
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
@@ -139,7 +140,7 @@ def loglik_figure(trace: Trace):
 def resp_figure(trace: Trace):
     detail = trace.final.detail
     assert detail is not None
-    family = family_or_none(trace.problem)
+    page = document_or_none(trace.problem)
     # Points in order of x (a Bernoulli vector's points in their own order).
     order = (np.arange(len(detail.x)) if detail.x.ndim > 1
              else np.argsort(detail.x, kind="stable"))
@@ -164,7 +165,7 @@ def resp_figure(trace: Trace):
                    color=colors[k], label=labels[k])
             bottom += resp[:, k]
     if n <= 30:
-        label = family.point_label if family is not None else (lambda v: f"{v:g}")
+        label = page.point_label if page is not None else (lambda v: f"{v:g}")
         ax.set_xticks(np.arange(n), [label(v) for v in detail.x[order]],
                       rotation=90 if detail.x.ndim > 1 else 0)
         ax.set_xlabel(_axis(trace, 0, "$x_n$"))
@@ -390,18 +391,18 @@ def _bernoulli_panel(ax, trace: Trace, params: Params, title: str) -> None:
 
 def family_fit_figure(trace: Trace):
     """The start and the end of another family's mixture against the data."""
-    family = family_or_none(trace.problem)
+    page = document_of(trace.problem)
     panels = [(trace.start.params, "start")] if trace.iterations else []
     n = len(trace.iterations)
     panels.append((trace.final.params, f"after {n} iteration{'s' if n != 1 else ''}"
                    if n else "given parameters"))
-    support = family.support([p for p, _ in panels])
-    if support is None and family.name != "bernoulli":
+    support = page.support([p for p, _ in panels])
+    if support is None and page.name != "bernoulli":
         return None
     fig = _figure(9 if len(panels) == 2 else 5.5, 3.4)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (params, title) in zip(axes, panels):
-        if family.name == "bernoulli":
+        if page.name == "bernoulli":
             _bernoulli_panel(ax, trace, params, title)
         else:
             _family_panel(ax, trace, params, title, support)

@@ -1,0 +1,109 @@
+"""What a page writes for a mixture of another family than the Gaussian, shared by the
+families: the document plug-in's interface, and the written-out update of a vector
+parameter whose entries are sums over subsets of the points (Bernoulli, categorical).
+
+A document plug-in knows its model (:class:`~explainer.families.base.Family`, bound to
+the problem) and writes the model's steps out on a sheet of printed cells
+(:mod:`explainer.render.skeleton`); the templates in ``templates/*/families/<name>.*``
+write the terms it returns. The model knows nothing of pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ...families import Family
+from ...trace import MStep, Params
+from .. import shown as sh
+
+
+class FamilyDocument:
+    """What a page writes for one family's mixture.
+
+    Subclasses implement :meth:`density_terms` and :meth:`update_terms`, and set
+    :attr:`complement` where the page writes 1 - p beside p.
+    """
+
+    # Whether the document writes 1 - p beside p (binomial, Bernoulli).
+    complement = False
+
+    def __init__(self, model: Family):
+        self.model = model
+        self.problem = model.problem
+
+    # The model's name, parameter and its shape, as the page needs them.
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def parameter(self) -> str:
+        return self.model.parameter
+
+    @property
+    def vector(self) -> bool:
+        return self.model.vector
+
+    # ------------------------------------------------------------------ the steps
+
+    def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
+                      cells: Any) -> dict[str, Any]:
+        """The operands of f_k(x_n) written out, and the equation that gives its printed
+        *cell* from them (registered on *sheet* under *key*); *cells* holds the printed
+        parameters (``ParamCells``)."""
+        raise NotImplementedError
+
+    def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
+                     whole: bool) -> dict[str, Any]:
+        """The written-out sums of component k's new parameter (*new*: its printed
+        cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
+        marks elided ones, and then *whole* is False), with their equations."""
+        raise NotImplementedError
+
+    def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
+                     whole: bool, members: Any, labels: list[str]) -> dict[str, Any]:
+        """Bernoulli and categorical updates: entry j of the parameter is the sum of
+        r_nk over the points in ``members(n, j)``, divided by N_k."""
+        entries = []
+        for j, label in enumerate(labels):
+            chosen = [n for n in terms if n is not None and members(n, j)]
+            total = sheet.cell(("sum_rx", index, k, j), float(mstep.sum_rx[k, j]),
+                               given=whole and not chosen)
+            if whole and chosen:
+                sheet.equation(("sum_rx", index, k, j), total, [r[n] for n in chosen],
+                               sh.d_sum)
+            sheet.equation((self.parameter, index, k, j), new[j], [total, nk],
+                           lambda a, b: a / b)
+            entries.append({"j": j + 1, "label": label,
+                            "members": [{"n": n + 1, "r": r[n]} for n in chosen],
+                            "sum": total, "new": new[j]})
+        return {"entries": entries, "whole": whole}
+
+    def estep_remarks(self, problem: Any) -> list[dict[str, Any]]:
+        """Remarks of the family's own under an E-step (named by kind)."""
+        return []
+
+    def document_remarks(self, trace: Any) -> list[dict[str, Any]]:
+        """Remarks of the family's own on the whole run."""
+        return []
+
+    def point(self, n: int) -> dict[str, Any]:
+        """Point n as the documents write it: ``x`` (a count; a Bernoulli vector's 0s and
+        1s; a category's name), and what else belongs to it (a binomial's trials)."""
+        return {"x": int(self.problem.data[n])}
+
+    # ------------------------------------------------------------------ figures
+
+    def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
+        """The values a point can take, to draw each component's probabilities over (with
+        their labels), for *params* (the start and the end); None where they are too
+        many to draw (Bernoulli vectors: 2^d)."""
+        return None
+
+    def point_label(self, x: Any) -> str:
+        """A point as a figure's tick label."""
+        return f"{x:g}"
