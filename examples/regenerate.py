@@ -85,7 +85,7 @@ HTML_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "coins" / "coins.yaml
 
 def render_html_page(spec: Path) -> str:
     """The HTML page of one example spec, its figures inside it."""
-    from explainer.engine import run
+    from explainer.api import run
     from explainer.problem import load_problem
 
     return run(load_problem(spec)).to_html()

@@ -1,7 +1,9 @@
 """em-explainer: step-by-step worked solutions of EM for Gaussian mixture models.
 
 The flow: spec -> :class:`~explainer.problem.Problem` -> :func:`~explainer.engine.run`
--> :class:`~explainer.trace.Trace` -> render (Markdown and LaTeX via templates, PDF, JSON).
+-> :class:`~explainer.trace.Trace` (the record) -> render (Markdown, LaTeX, PDF, HTML,
+JSON). :mod:`explainer.api` holds :func:`solve` and the public :class:`Trace`, the
+record with the methods that render it.
 
 In Python::
 
@@ -25,31 +27,13 @@ __version__ = "0.1.0"
 __all__ = ["solve", "Trace", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-    from typing import Mapping
-
-    from .trace import Trace
-
-
-def solve(spec: "str | Path | Mapping[str, Any] | None" = None, **options: Any) -> "Trace":
-    """Run EM and return the frozen trace.
-
-    *spec* is a spec file (YAML or JSON), a mapping with the spec's keys, or None;
-    *options* mirror the command line's flags (``data``, ``data_file``, ``column``,
-    ``k``, ``names``, ``weights``, ``means``, ``variances``, ``init_method``, ``seed``,
-    ``update``, ``kernel``, ``iterations``, ``tol``, ``decimals``, ``detail``,
-    ``max_rows``, ``highlight``, ``title``) and override the spec. Bad input raises
-    :class:`~explainer.errors.ProblemError` naming the field.
-    """
-    from .engine import run
-    from .problem import problem_from
-
-    return run(problem_from(spec, **options))
+    from .api import Trace, solve
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Trace":
-        from .trace import Trace
+    # solve and Trace live in explainer.api, imported when first asked for.
+    if name in ("solve", "Trace"):
+        from . import api
 
-        return Trace
+        return getattr(api, name)
     raise AttributeError(f"module 'explainer' has no attribute {name!r}")

@@ -585,7 +585,11 @@ def _question_context(variant: Variant,
     """The question sheet's context: the trace's (*base*, when built already) with the
     asked quantities."""
     problem = variant.trace.problem
-    context = variant.trace.context() if base is None else dict(base, plots={})
+    if base is None:
+        from .render.context import build_context
+
+        base = build_context(variant.trace)
+    context = dict(base, plots={})
     asked_kinds: list[tuple[int, str]] = []
     for a in variant.answers:
         if (a["iteration"], a["kind"]) not in asked_kinds:

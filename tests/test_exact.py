@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from conftest import ROOT, lecture_spec
 from explainer import defaults
 from explainer.backend import RoundedBackend, round_half_up
-from explainer.engine import run
+from explainer.api import run
 from explainer.errors import ProblemError
 from explainer.exact import parse_exact
 from explainer.problem import validate

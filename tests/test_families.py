@@ -23,11 +23,11 @@ from scipy import stats
 from conftest import EXAMPLES
 from eqcheck import check_markdown
 from mdcheck import katex_failures, math_spans, table_problems
-from explainer.engine import run
+from explainer.api import run
 from explainer.errors import ProblemError
 from explainer.problem import load_problem, validate
 from explainer.render.json import SCHEMA_FILE
-from explainer.trace import Trace
+from explainer.api import Trace
 
 COINS = EXAMPLES / "coins" / "coins.yaml"
 

@@ -764,6 +764,7 @@ def test_every_example_trace_passes_the_check(tmp_path):
     from explainer.engine import run
     from explainer.problem import load_problem
     from explainer.render.json import render_json, trace_from_file, trace_from_json
+    from explainer.render.markdown import render_markdown
 
     for spec in sorted(EXAMPLES.glob("*/*.yaml")):
         if spec.parent.name == "exam":
@@ -774,7 +775,7 @@ def test_every_example_trace_passes_the_check(tmp_path):
         (tmp_path / "t.json").write_text(text)
         streamed = trace_from_file(tmp_path / "t.json")
         assert render_json(streamed) == text, spec
-        assert streamed.to_markdown() == trace.to_markdown(), spec
+        assert render_markdown(streamed) == render_markdown(trace), spec
 
 
 # --------------------------------------------------------------------------- check

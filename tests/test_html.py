@@ -17,7 +17,7 @@ import pytest
 
 from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT
 from mdcheck import math_spans
-from explainer.engine import run
+from explainer.api import run
 from explainer.problem import load_problem, validate
 from explainer.render.html import render_html, svg_figures
 

@@ -20,10 +20,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from conftest import assert_printed, printed_pattern
-from explainer.engine import COVARIANCE_UPDATES, run, variance_floor
+from explainer.api import run
+from explainer.engine import COVARIANCE_UPDATES, variance_floor
 from explainer.errors import ProblemError
 from explainer.problem import validate
-from explainer.trace import Trace
+from explainer.api import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ("full", "diag", "spherical", "tied")
