@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from explainer.engine import run  # noqa: E402
-from explainer.problem import validate  # noqa: E402
+from explainer.validation import validate  # noqa: E402
 from versus import race, report  # noqa: E402
 
 

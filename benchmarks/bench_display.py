@@ -68,7 +68,7 @@ def settle_share(spec: Path) -> tuple[float, float, int]:
     """In process: seconds to render Markdown, of which settling the digits, and the
     number of printed equations."""
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render import context
     from explainer.render.markdown import render_markdown
 

@@ -109,7 +109,7 @@ def engine_loop(n: int) -> float:
     """Seconds per iteration of our float engine alone (1-D, K = 4, no detail kept)."""
     sys.path.insert(0, str(ROOT))
     from explainer.engine import run
-    from explainer.problem import validate
+    from explainer.validation import validate
 
     rng = np.random.default_rng(20)
     x = rng.integers(0, K, n) * 5.0 + rng.normal(0, 1, n)

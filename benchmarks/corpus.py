@@ -10,9 +10,10 @@ family, the four covariance types in the plane), in Markdown, LaTeX (whole and
 fragment), JSON and HTML (with and without study mode), at full precision, with exact
 values and with the rounded carry, one part of one iteration, and a page with its
 figures; JSON traces rendered again; exams of each kind of template (1-D Cloze and
-numerical, the plane, each family; Markdown and LaTeX), their zip packages unpacked (a zip's entries carry the time they
-were written); and ``check`` reports of right, slipped and misnamed answers in Markdown
-and JSON. An input the tool refuses is a document too: its exit status and error line.
+numerical, the plane, each family; Markdown and LaTeX), their zip packages unpacked (a
+zip's entries carry the time they were written); and ``check`` reports of right,
+slipped and misnamed answers in Markdown and JSON. An input the tool refuses is a
+document too: its exit status and error line.
 
 PDF is left out: its bytes depend on the TeX installation (the tests compare its text).
 It prints how many documents it made and, with ``compare``, each one that differs.

@@ -59,7 +59,7 @@ def two_d_csv() -> str:
 def render(spec: Path) -> str:
     """The Markdown worked solution of one example spec."""
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render.markdown import render_markdown
 
     return render_markdown(run(load_problem(spec)))
@@ -68,7 +68,7 @@ def render(spec: Path) -> str:
 def render_pdf(spec: Path) -> bytes:
     """The PDF worked solution of one example spec, with its figures."""
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render.output import build_pdf
 
     return build_pdf(run(load_problem(spec)), plots=True).pdf
@@ -86,7 +86,7 @@ HTML_EXAMPLES = [HERE / "lecture" / "lecture.yaml", HERE / "coins" / "coins.yaml
 def render_html_page(spec: Path) -> str:
     """The HTML page of one example spec, its figures inside it."""
     from explainer.api import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
 
     return run(load_problem(spec)).to_html()
 
@@ -94,7 +94,7 @@ def render_html_page(spec: Path) -> str:
 def fragment(spec: Path, part: str | None = None) -> str:
     """A LaTeX fragment (the body only) for course notes to \\input."""
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render.latex import render_latex
 
     return render_latex(run(load_problem(spec)), fragment=True, part=part)

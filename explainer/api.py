@@ -116,7 +116,7 @@ class Trace(records.Trace):
 
 
 def run(problem: "Problem") -> Trace:
-    """Run EM on a validated problem (:func:`explainer.problem.validate`)."""
+    """Run EM on a validated problem (:func:`explainer.validation.validate`)."""
     from .engine import run as run_em
 
     return Trace.of(run_em(problem))
@@ -132,6 +132,6 @@ def solve(spec: "str | Path | Mapping[str, Any] | None" = None, **options: Any) 
     ``max_rows``, ``highlight``, ``title``) and override the spec. Bad input raises
     :class:`~explainer.errors.ProblemError` naming the field.
     """
-    from .problem import problem_from
+    from .validation import problem_from
 
     return run(problem_from(spec, **options))

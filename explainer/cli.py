@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def problem_from_args(args: argparse.Namespace):  # -> Problem
     """The spec file (if any) overlaid with the flags, validated."""
-    from .problem import OPTIONS, problem_from
+    from .spec import OPTIONS
+    from .validation import problem_from
 
     options = {name: getattr(args, name) for name in OPTIONS}
     if args.iteration is not None and args.part in ITERATION_PARTS and args.detail is None:
@@ -307,7 +308,7 @@ def render(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     from .grading import grade, iter_answers
-    from .problem import problem_from
+    from .validation import problem_from
 
     problem = problem_from(args.spec, decimals=args.decimals)
     result = grade(problem, iter_answers(args.answers))

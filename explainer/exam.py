@@ -60,7 +60,10 @@ from .errors import (EXIT_TERMINATED, ProblemError, RenderError, SystemRefused, 
                      raise_terminated)
 from .grading import (CHOICES, E_STEP_KINDS, KINDS, KINDS_2D, PARAMETER_OF, Quantity, _value,
                       location, moves, tolerance)
-from .problem import Problem, _flag, _integer, check_length, load_spec_file, validate
+from .fields import check_length, flag_of, whole_number
+from .inputs import load_spec_file
+from .problem import Problem
+from .validation import validate
 from .trace import Trace
 from .unwind import staging_folder
 
@@ -83,7 +86,7 @@ def _grid_value(spec: dict[str, Any], rng: np.random.Generator, field: str) -> f
 def _grid(spec: dict[str, Any], field: str, lo: float, hi: float) -> tuple[int, int]:
     """A generator's decimals (0 to 12) and the number of values on its grid."""
     low, high = defaults.DECIMALS_RANGE
-    decimals = _integer(spec.get("decimals", 0), f"{field}.decimals", low=low, high=high)
+    decimals = whole_number(spec.get("decimals", 0), f"{field}.decimals", low=low, high=high)
     steps = int(round((hi - lo) * 10 ** decimals)) + 1
     if steps > MAX_GRID:
         raise ProblemError(field, f"a grid from {lo:g} to {hi:g} in steps of 10^-{decimals} "
@@ -157,9 +160,9 @@ def _draw_data(spec: Any, rng: np.random.Generator) -> list[Any]:
                                          f"{MAX_EXAM_POINTS}, but got {n!r}")
     generator = {k: v for k, v in spec.items() if k not in ("count", "dims", "repeat")}
     if spec.get("dims") is not None:
-        dims = _integer(spec["dims"], "data.dims", low=1, high=defaults.MAX_DIMENSIONS)
+        dims = whole_number(spec["dims"], "data.dims", low=1, high=defaults.MAX_DIMENSIONS)
         return [[_draw(generator, rng, "data") for _ in range(dims)] for _ in range(n)]
-    if _flag(spec.get("repeat"), "data.repeat"):
+    if flag_of(spec.get("repeat"), "data.repeat"):
         return [_draw(generator, rng, "data") for _ in range(n)]
     return sorted(_draw_components(generator, n, rng, "data", distinct=True))
 
@@ -177,7 +180,7 @@ def _draw_rows(spec: dict[str, Any], k: int, rng: np.random.Generator,
                field: str) -> list[list[Any]]:
     """K distinct rows of ``dims`` values of a generator's grid, sorted (means in the
     plane: ``{range: [0, 8], decimals: 0, dims: 2}``)."""
-    dims = _integer(spec["dims"], f"{field}.dims", low=1, high=defaults.MAX_DIMENSIONS)
+    dims = whole_number(spec["dims"], f"{field}.dims", low=1, high=defaults.MAX_DIMENSIONS)
     generator = {key: v for key, v in spec.items() if key != "dims"}
     for _ in range(MAX_DRAWS):
         rows = sorted([_draw(generator, rng, field) for _ in range(dims)] for _ in range(k))
@@ -403,7 +406,7 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         problem = validate(spec)
         if problem.dim > 2 and problem.family == "gaussian":
             raise ProblemError("data", D2_REFUSAL)
-        allow_tiny = _flag(exam.get("allow_tiny"), "exam.allow_tiny")
+        allow_tiny = flag_of(exam.get("allow_tiny"), "exam.allow_tiny")
         # Most draws fail, most of them on their first E-step's densities: those are
         # tested first, before the run.
         first = problem.family == "gaussian" and not allow_tiny
@@ -531,7 +534,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
     if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):
         raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(allowed)}, "
                                        f"but got {kinds!r}")
-    _flag(exam.get("allow_tiny"), "exam.allow_tiny")
+    flag_of(exam.get("allow_tiny"), "exam.allow_tiny")
     for field, title in (("exam.title", exam.get("title")), ("title", template.get("title"))):
         if title is not None and (not isinstance(title, (str, int, float))
                                   or isinstance(title, bool)):

@@ -40,7 +40,8 @@ from .errors import ProblemError
 from .families import family_or_none
 from .numbers import parse_number
 from .inputs import load_yaml, read_text
-from .problem import Detail, Problem, rounded_work_beyond
+from .fields import rounded_work_beyond
+from .problem import Detail, Problem
 from .trace import EStep, Params, Trace
 
 KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")

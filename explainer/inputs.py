@@ -1,4 +1,5 @@
-"""Reading users' files with bounds: size, YAML aliases, duplicate keys, nesting.
+"""Reading users' files with bounds: size, YAML aliases, duplicate keys, nesting; a
+spec file (YAML or JSON) and the columns of a CSV file of data.
 
 Instructors run the tool on files from colleagues and students, and servers run it
 on whatever is uploaded, so every file is read with a limit on its size, YAML
@@ -10,14 +11,21 @@ and the README.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import re
 import stat
+import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
+
+from . import defaults
 from .errors import ProblemError
-from .numbers import describe
+from .numbers import MAX_NUMBER_TEXT, describe, parse_fraction_list, parse_number, plain_float
 
 MIB = 1 << 20
 # The largest file read for each field, in bytes. YAML is parsed in pure Python
@@ -226,3 +234,169 @@ def _children(node: Any) -> list[Any]:
     if isinstance(node, yaml.MappingNode):
         return [item for pair in node.value for item in pair]
     return []
+
+
+def load_spec_file(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Read a YAML or JSON spec; return the mapping and the folder it lives in."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        spec = load_json(read_text(path, "spec (JSON)"), "spec", path)
+    else:
+        spec = load_yaml(read_text(path, "spec"), "spec", path)
+    if spec is None:
+        raise ProblemError("spec", f"{path} is empty; expected a mapping of spec keys")
+    if not isinstance(spec, dict):
+        raise ProblemError("spec", f"expected a mapping of spec keys in {path}, "
+                                   f"but got {type(spec).__name__}")
+    return spec, path.resolve().parent
+
+
+def read_csv_columns(path: Path, columns: list[str] | None, field: str = "data_file",
+                     exact: bool = False, single: bool = False
+                     ) -> tuple[list[str] | None, list[Any]]:
+    """Read numeric columns of a CSV file (header row optional): the chosen columns'
+    names (None without a header) and the values, floats, or with *exact* the
+    Fractions the cells spell: one list per row, or of one column the numbers
+    themselves (a million one-number lists would cost 64 MB). The columns are the
+    named *columns* (None: the only column when *single*, else every column).
+
+    The rows are read one by one and only the chosen cells kept, so memory follows the
+    values read, not the file's width; a line longer than ``defaults.MAX_CSV_LINE``
+    bytes is refused before the csv module splits it."""
+    key = "column" if single else "columns"
+    text = read_text(path, "data_file")
+    _check_line_lengths(text, path, field)
+    if not exact:
+        plain = _plain_columns(text, columns, single, path, key)
+        if plain is not None:
+            return plain
+    reader = csv.reader(io.StringIO(text, newline=""))
+    indices: list[int] | None = None
+    names: list[str] | None = None
+    values: list[list[Any]] = []
+    name = path.name
+    try:
+        for row in reader:
+            if not "".join(row).strip():
+                continue
+            if indices is None:  # the first row: a header, or already data
+                header = None if _numeric(row) else [cell.strip() for cell in row]
+                indices = _csv_indices(header, len(row), columns, single, path, key)
+                if header is not None:
+                    names = [header[i] for i in indices]
+                    continue
+            if len(values) >= defaults.MAX_POINTS:
+                raise ProblemError(field, f"{path} has more than {defaults.MAX_POINTS:,} "
+                                          f"rows, the limit of points")
+            if (len(values) + 1) * len(indices) > defaults.MAX_DATA_VALUES:
+                raise ProblemError(field, f"{path} has more than "
+                                          f"{defaults.MAX_DATA_VALUES:,} numbers in its "
+                                          f"{len(indices)} columns, the limit of points x "
+                                          f"dimensions")
+            cells = []
+            for index in indices:
+                cell = row[index].strip() if index < len(row) else ""
+                if not cell:
+                    raise ProblemError(field, f"{name} line {reader.line_num}: missing value")
+                number = None if exact else plain_float(cell)
+                if number is None:  # exact, or not a plain decimal: the full parse
+                    where = f"{field} ({name} line {reader.line_num})"
+                    number = (parse_fraction_list([cell], where)[0] if exact
+                              else parse_number(cell, where))
+                cells.append(number)
+            values.append(cells if len(cells) > 1 else cells[0])
+    except csv.Error as exc:
+        raise ProblemError(field, f"cannot read {path} (line {reader.line_num}): {exc}") from None
+    if indices is None:
+        raise ProblemError(field, f"{path} holds no rows")
+    return names, values
+
+
+def _plain_columns(text: str, columns: list[str] | None, single: bool, path: Path,
+                   key: str) -> tuple[list[str] | None, list[Any]] | None:
+    """:func:`read_csv_columns` by numpy's C reader, when every chosen cell is a finite
+    number no longer than a number's text may be (a million rows in a tenth of the
+    time); None when any is not, or the file needs more than a plain reader (quoting
+    and comments aside, missing cells, rows too short): the row-by-row reader then says
+    which cell. The header is found, and the columns chosen, as the row-by-row reader
+    does it."""
+    if '"' in text or _LONG_CELL.search(text):  # (quoted cells: the csv module's)
+        return None
+    if text.count("\r") != text.count("\r\n"):  # lines ended by a lone CR
+        return None
+    skipped = 0  # blank lines before the first row
+    for line in io.StringIO(text, newline=""):
+        row = next(csv.reader([line]), [])
+        if "".join(row).strip():
+            break
+        skipped += 1
+    else:
+        return None
+    header = None if _numeric(row) else [cell.strip() for cell in row]
+    indices = _csv_indices(header, len(row), columns, single, path, key)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (an empty file's warning: the slow path)
+            data = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64,
+                              skiprows=skipped + (header is not None), usecols=indices,
+                              ndmin=2, comments=None)
+    except (ValueError, Warning):
+        return None
+    if (not len(data) or len(data) > defaults.MAX_POINTS
+            or data.size > defaults.MAX_DATA_VALUES or not np.isfinite(data).all()):
+        return None
+    names = None if header is None else [header[i] for i in indices]
+    return names, data[:, 0].tolist() if len(indices) == 1 else data.tolist()
+
+
+# A cell longer than a number may be (the row-by-row reader refuses it by name).
+_LONG_CELL = re.compile(rf"[^,\n]{{{MAX_NUMBER_TEXT + 1},}}")
+
+
+def _numeric(row: list[str]) -> bool:
+    try:
+        for cell in row:
+            float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_line_lengths(text: str, path: Path, field: str) -> None:
+    """No line longer than ``defaults.MAX_CSV_LINE`` bytes (a row of ten million cells
+    would take a GiB as the csv module's list)."""
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.concatenate([[-1], np.flatnonzero(data == 10), [len(data)]])
+    lengths = np.diff(ends) - 1
+    longest = int(np.argmax(lengths))
+    if lengths[longest] > defaults.MAX_CSV_LINE:
+        raise ProblemError(field, f"{path.name} line {longest + 1} is longer than the limit "
+                                  f"of {defaults.MAX_CSV_LINE:,} bytes")
+
+
+def _csv_indices(header: list[str] | None, width: int, columns: list[str] | None,
+                 single: bool, path: Path, key: str) -> list[int]:
+    """The positions of the columns to read."""
+    if header is not None:
+        seen: set[str] = set()
+        for name in header:
+            if name in seen and name:
+                raise ProblemError(key, f"{path.name} names two columns {name!r}; give each "
+                                        f"column its own name in the header")
+            seen.add(name)
+    if columns is not None:
+        if header is None:
+            raise ProblemError(key, f"{path} has no header row, so column "
+                                    f"{columns[0]!r} cannot be found")
+        for column in columns:
+            if column not in header:
+                raise ProblemError(key, f"expected one of {', '.join(map(repr, header))} "
+                                        f"(the header of {path.name}), but got {column!r}")
+        if len(set(columns)) != len(columns):
+            raise ProblemError(key, f"expected distinct column names, but got {columns}")
+        return [header.index(column) for column in columns]
+    if width == 1 or not single:
+        return list(range(width))
+    names = ", ".join(map(repr, header)) if header else f"{width} unnamed columns"
+    raise ProblemError("column", f"{path.name} has several columns ({names}); "
+                                 f"name one with column (or several with columns)")

@@ -16,7 +16,7 @@ import pytest
 from conftest import EXAMPLES, ROOT
 from explainer.errors import ProblemError
 from explainer.grading import grade, read_answers
-from explainer.problem import load_problem, problem_from
+from explainer.validation import load_problem, problem_from
 
 LECTURE = EXAMPLES / "lecture" / "lecture.yaml"
 X = [1, 2, 5, 8, 9]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from conftest import EXAMPLES, given_spec, lecture_spec
 from eqcheck import check_markdown
 from explainer.engine import run
-from explainer.problem import load_problem, validate
+from explainer.validation import load_problem, validate
 from explainer.render.context import build_context
 from explainer.render.filters import shown_text
 from explainer.render.markdown import render_markdown

@@ -16,7 +16,7 @@ from sklearn.mixture import GaussianMixture
 
 from conftest import given_spec, lecture_spec
 from explainer.engine import e_step, m_step, run, variance_floor
-from explainer.problem import validate
+from explainer.validation import validate
 from explainer.trace import Params
 
 

@@ -25,7 +25,7 @@ from explainer.backend import RoundedBackend, round_half_up
 from explainer.api import run
 from explainer.errors import ProblemError
 from explainer.exact import parse_exact
-from explainer.problem import validate
+from explainer.validation import validate
 from explainer.render.json import render_json, trace_from_json
 from explainer.render.markdown import render_markdown
 

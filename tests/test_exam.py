@@ -23,7 +23,7 @@ from conftest import EXAMPLES, ROOT
 from explainer.exam import load_template, make_variant, write_exam
 from explainer.errors import ProblemError
 from explainer.grading import grade, read_answers
-from explainer.problem import load_problem
+from explainer.validation import load_problem
 
 TEMPLATE = EXAMPLES / "exam" / "exam.yaml"
 

@@ -25,7 +25,7 @@ from eqcheck import check_markdown
 from mdcheck import katex_failures, math_spans, table_problems
 from explainer.api import run
 from explainer.errors import ProblemError
-from explainer.problem import load_problem, validate
+from explainer.validation import load_problem, validate
 from explainer.render.json import SCHEMA_FILE
 from explainer.api import Trace
 

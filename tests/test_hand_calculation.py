@@ -15,8 +15,8 @@ from conftest import EXAMPLES, given_spec, lecture_spec
 from eqcheck import check_markdown
 from handcalc import OutOfRange, compare, numbers
 
-from explainer.engine import run
-from explainer.problem import load_problem, validate
+from explainer.api import run
+from explainer.validation import load_problem, validate
 from explainer.render.markdown import render_markdown
 
 

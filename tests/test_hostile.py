@@ -649,7 +649,7 @@ def test_no_cached_code_bypasses_the_bounds(tmp_path):
 
 def _tampered(tmp_path: Path) -> dict[str, str]:
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render.json import render_json
 
     plain = json.loads(render_json(run(load_problem(LECTURE))))
@@ -762,7 +762,7 @@ def test_every_example_trace_passes_the_check(tmp_path):
     """Every example's trace, read from its text and from its file as a stream (matrices
     of rows, a d = 2 run's covariances, exact texts, a family's names), is the trace."""
     from explainer.engine import run
-    from explainer.problem import load_problem
+    from explainer.validation import load_problem
     from explainer.render.json import render_json, trace_from_file, trace_from_json
     from explainer.render.markdown import render_markdown
 
@@ -886,7 +886,7 @@ def test_the_fast_csv_reader_reads_what_the_row_by_row_reader_reads(header, rows
     cell): on headers, blank lines, CRLF, short rows and cells of every odd kind."""
     import tempfile
 
-    from explainer import problem as module
+    from explainer import inputs as module
 
     width = max(len(r) for r in rows)
     text = blank + ("a,b,c"[:2 * width - 1] + end if header else "") + "".join(

@@ -18,7 +18,7 @@ import pytest
 from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT
 from mdcheck import math_spans
 from explainer.api import run
-from explainer.problem import load_problem, validate
+from explainer.validation import load_problem, validate
 from explainer.render.html import render_html, svg_figures
 
 # Screenshots of every example's page, where a person can look at them (CI keeps them).

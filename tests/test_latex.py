@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT, given_spec, lecture_spec, rounds_from
 from explainer.engine import run
 from explainer.errors import RenderError
-from explainer.problem import load_problem, validate
+from explainer.validation import load_problem, validate
 from explainer.render.latex import render_latex
 from explainer.render.output import build_pdf
 from explainer.render.pdf import compile_tex, log_excerpt

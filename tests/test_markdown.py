@@ -12,7 +12,7 @@ from scipy.stats import norm
 
 from conftest import EXAMPLES, assert_printed, given_spec, lecture_spec, rounds_from
 from explainer.engine import run
-from explainer.problem import validate
+from explainer.validation import validate
 from explainer.render.markdown import render_markdown
 from mdcheck import (MARKDOWN_ESCAPE_IN_MATH, katex_failures, math_spans, table_count,
                      table_problems)

@@ -23,7 +23,7 @@ from conftest import assert_printed, printed_pattern
 from explainer.api import run
 from explainer.engine import COVARIANCE_UPDATES, variance_floor
 from explainer.errors import ProblemError
-from explainer.problem import validate
+from explainer.validation import validate
 from explainer.api import Trace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT
 from explainer.engine import run
 from explainer.errors import ProblemError
-from explainer.problem import problem_from, validate
+from explainer.validation import problem_from, validate
 
 
 def _drawn(fig) -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from explainer.engine import run
-from explainer.problem import validate
+from explainer.validation import validate
 from explainer.render.markdown import render_markdown
 from explainer.render.output import build_pdf
 from mdcheck import MARKDOWN_ESCAPE_IN_MATH, katex_failures, math_spans, table_problems

@@ -14,7 +14,8 @@ import yaml
 from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT
 from explainer.cli import build_parser
 from explainer.errors import ProblemError
-from explainer.problem import OPTIONS, OVERRIDES, load_problem, problem_from, validate
+from explainer.spec import OPTIONS, OVERRIDES
+from explainer.validation import load_problem, problem_from, validate
 from explainer.spec import BY_PATH, KEYS, SPEC_KEYS, spec_schema
 
 SPEC_SCHEMA_FILE = ROOT / "explainer" / "schema" / "spec-1.schema.json"

@@ -80,10 +80,10 @@ class Binomial(Family):
                 raise ProblemError("model.trials", "missing; binomial data are numbers of "
                                                    "successes out of model.trials trials "
                                                    "(or write rows [successes, trials])")
-            from ..problem import _keyed
+            from ..fields import keyed_value
 
             successes = array.copy()
-            trials = np.full(len(array), float(_keyed(spec, "model.trials")))
+            trials = np.full(len(array), float(keyed_value(spec, "model.trials")))
         whole_numbers(successes, "data", "a number of successes")
         over = np.flatnonzero(successes > trials)
         if len(over):

@@ -58,7 +58,7 @@ class Categorical(Family):
         labels = [_label(v, f"data[{n + 1}]") for n, v in enumerate(values)]
         given = (spec.get("model") or {}).get("categories")
         if given is not None:
-            from ..problem import _texts
+            from ..fields import distinct_names
 
             if isinstance(given, str):
                 given = [part.strip() for part in given.split(",")]
@@ -67,7 +67,7 @@ class Categorical(Family):
                 raise ProblemError("model.categories", f"expected 2 to "
                                                        f"{defaults.MAX_CATEGORIES} category "
                                                        f"names, but got {given!r}")
-            categories = _texts([_label(v, "model.categories") for v in given],
+            categories = distinct_names([_label(v, "model.categories") for v in given],
                                 "model.categories", count, "category")
         else:
             categories = tuple(sorted(set(labels), key=_order))

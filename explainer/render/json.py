@@ -471,7 +471,7 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
 
 def trace_from_dict(data: dict[str, Any]) -> Trace:
     """Rebuild the frozen trace from :func:`trace_to_dict`'s data (nothing is recomputed)."""
-    from ..problem import validate
+    from ..validation import validate
 
     schema = data.get("schema") if isinstance(data, dict) else None
     if schema != defaults.SCHEMA:

@@ -24,7 +24,7 @@ import numpy as np
 from .. import defaults
 from ..errors import ProblemError
 from ..families import family_or_none
-from ..problem import entry_label
+from ..fields import entry_label
 from ..trace import EStep, Iteration, Params, Trace
 
 # A full-precision row of responsibilities sums to 1 within this; an exact form equals

@@ -1,0 +1,563 @@
+"""Validation: a spec mapping (or file, or the command line's options) checked once
+and made the frozen :class:`~explainer.problem.Problem`.
+
+A Gaussian mixture's keys are read here; another family's data and starting parameter
+by its model plug-in (:mod:`explainer.families`), the rest as for any problem. Every
+error is a :class:`~explainer.errors.ProblemError` naming the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import defaults
+from .errors import ProblemError
+from .fields import (check_keys, check_length, check_within, component_names,
+                     coordinate_names, detail_of, float_array, given_values, highlight_of,
+                     keyed_value, nested_tuples, number_rows, rounded_work_beyond, section_of,
+                     text_rows, update_of)
+from .inputs import load_spec_file, read_csv_columns
+from .numbers import parse_fraction_list, parse_number, parse_number_list
+from .problem import Detail, ExactInputs, Problem, set_path
+from .spec import OPTIONS, OVERRIDES, SPEC_KEYS
+
+
+def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
+               ) -> tuple[list[Any], list[str] | None]:
+    """The points as written (Fractions with *exact*, else floats): numbers, or rows; and
+    the names of the CSV columns they came from (None for inline data or no header)."""
+    if spec.get("data") is not None and spec.get("data_file") is not None:
+        raise ProblemError("data", "give either data or data_file, not both")
+    if spec.get("column") is not None and spec.get("columns") is not None:
+        raise ProblemError("columns", "give either column (1-D) or columns (d >= 2), not both")
+    if spec.get("data_file") is not None:
+        path = Path(str(spec["data_file"]))
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        columns = spec.get("columns")
+        names: list[str] | None = None
+        if columns is not None:
+            if isinstance(columns, str):
+                columns = [part.strip() for part in columns.split(",") if part.strip()]
+            if not isinstance(columns, (list, tuple)) or not columns:
+                raise ProblemError("columns", f"expected a list of column names, "
+                                              f"but got {columns!r}")
+            names, values = read_csv_columns(path, [str(c) for c in columns], exact=exact)
+        else:
+            column = spec.get("column")
+            names, values = read_csv_columns(path, None if column is None else [str(column)],
+                                             exact=exact, single=True)
+    elif spec.get("data") is not None:
+        names = None
+        raw = spec["data"]
+        if isinstance(raw, str):
+            # "1, 2, 5" or, for rows, "0 0; 4 4" / "0,0; 4,4".
+            if ";" in raw:
+                raw = text_rows(raw)
+            else:
+                raw = [part for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, (list, tuple)):
+            raise ProblemError("data", f"expected a list of numbers, but got {raw!r}")
+        if len(raw) > defaults.MAX_POINTS:  # before a Fraction is made of each
+            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
+                                       f"{defaults.MAX_POINTS:,}")
+        numbers = sum(len(v) if isinstance(v, (list, tuple)) else 1 for v in raw)
+        if numbers > defaults.MAX_DATA_VALUES:
+            raise ProblemError("data", f"{numbers:,} numbers are more than the limit of "
+                                       f"{defaults.MAX_DATA_VALUES:,} (points x dimensions)")
+        values = number_rows(list(raw), "data", exact)
+    else:
+        raise ProblemError("data", "missing; give data (a list of numbers) or data_file")
+    if not values:
+        raise ProblemError("data", "expected at least one number, but the data is empty")
+    if len(values) > defaults.MAX_POINTS:
+        raise ProblemError("data", f"{len(values):,} points are more than the limit of "
+                                   f"{defaults.MAX_POINTS:,}")
+    if isinstance(values[0], list) and len(values[0]) > defaults.MAX_DIMENSIONS:
+        raise ProblemError("data", f"{len(values[0])} numbers per point are more than the "
+                                   f"limit of {defaults.MAX_DIMENSIONS} dimensions")
+    if names is not None and not all(names):
+        names = None  # a column without a name: the coordinates stay x_n1, x_n2, ...
+    return values, names  # (without exact, already floats)
+
+
+def _mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
+    """init.means: K numbers (d = 1) or K rows of d numbers ("0,0; 4,4" in one text)."""
+    if dim == 1:
+        return given_values(init, "means", components)
+    field = "init.means"
+    raw = init.get("means")
+    if isinstance(raw, str):
+        raw = text_rows(raw)
+    if raw is None:
+        raise ProblemError(field, f"missing; init_method 'given' needs {components} means")
+    if not isinstance(raw, (list, tuple)) or len(raw) != components:
+        raise ProblemError(field, f"expected {components} means (one row of {dim} numbers "
+                                  f"per component), but got {raw!r}")
+    rows = []
+    for k, row in enumerate(raw):
+        where = f"{field}[{k + 1}]"
+        if not isinstance(row, (list, tuple)) or len(row) != dim:
+            raise ProblemError(where, f"expected a row of {dim} numbers (the data has "
+                                      f"d = {dim}), but got {row!r}")
+        rows.append(parse_fraction_list(row, where))
+    return rows
+
+
+def _covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
+                         covariance_type: str) -> list[list[list[Fraction]]]:
+    """init.covariances: K symmetric positive semi-definite d x d matrices, of the form
+    the covariance type says (a singular one is floored by the engine, not refused)."""
+    field = "init.covariances"
+    raw = init.get("covariances")
+    if isinstance(raw, str):
+        # One text, as on the command line: matrices separated by |, rows by ;.
+        raw = [text_rows(matrix) for matrix in raw.split("|")]
+    if raw is None:
+        hint = " (init.variances is for 1-D data)" if init.get("variances") is not None else ""
+        raise ProblemError(field, f"missing; init_method 'given' needs {components} "
+                                  f"covariance matrices ({dim} x {dim}) for d = {dim} data{hint}")
+    if not isinstance(raw, (list, tuple)) or len(raw) != components:
+        count = len(raw) if isinstance(raw, (list, tuple)) else raw
+        raise ProblemError(field, f"expected {components} matrices (one {dim} x {dim} matrix "
+                                  f"per component), but got {count!r}")
+    matrices = []
+    for k, matrix in enumerate(raw):
+        where = f"{field}[{k + 1}]"
+        if (not isinstance(matrix, (list, tuple)) or len(matrix) != dim
+                or not all(isinstance(r, (list, tuple)) and len(r) == dim for r in matrix)):
+            raise ProblemError(where, f"expected a {dim} x {dim} matrix ({dim} rows of {dim} "
+                                      f"numbers, as the data has d = {dim}), but got {matrix!r}")
+        m = [parse_fraction_list(r, f"{where}[{i + 1}]") for i, r in enumerate(matrix)]
+        for i in range(dim):
+            for j in range(i + 1, dim):
+                if m[i][j] != m[j][i]:
+                    raise ProblemError(where, f"expected a symmetric matrix, but entry ({i + 1}, "
+                                              f"{j + 1}) is {float(m[i][j]):g} and ({j + 1}, "
+                                              f"{i + 1}) is {float(m[j][i]):g}")
+        eigen = np.linalg.eigvalsh(np.array(m, dtype=float))
+        scale = max(1.0, float(np.max(np.abs(eigen))))
+        if eigen[0] < -defaults.PSD_TOLERANCE * scale:
+            raise ProblemError(where, f"expected a positive definite matrix (a covariance), but "
+                                      f"its eigenvalues are "
+                                      f"{', '.join(f'{v:.4g}' for v in eigen)}; a negative "
+                                      f"one would be a negative variance along its direction")
+        off = any(m[i][j] != 0 for i in range(dim) for j in range(dim) if i != j)
+        if covariance_type in ("diag", "spherical") and off:
+            raise ProblemError(where, f"expected a diagonal matrix for covariance_type "
+                                      f"{covariance_type!r}, but an off-diagonal entry is not 0")
+        if covariance_type == "spherical" and len({m[i][i] for i in range(dim)}) > 1:
+            raise ProblemError(where, "expected sigma^2 I (equal diagonal entries) for "
+                                      "covariance_type 'spherical'")
+        if covariance_type == "tied" and matrices and m != matrices[0]:
+            raise ProblemError(where, "expected the same matrix as init.covariances[1] for "
+                                      "covariance_type 'tied' (one covariance shared by all)")
+        matrices.append(m)
+    return matrices
+
+
+def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
+    """Check a spec mapping and return the frozen :class:`Problem`.
+
+    *base_dir* is where a relative ``data_file`` is looked up (the spec's folder).
+    """
+    if not isinstance(spec, Mapping):
+        raise ProblemError("spec", f"expected a mapping of spec keys, but got {spec!r}")
+    check_keys(spec, SPEC_KEYS, "")
+    family = keyed_value(spec, "model.family")
+    if family != "gaussian":
+        return _family_problem(spec, base_dir, family)
+    init = section_of(spec, "init")
+    model = section_of(spec, "model")
+    for path, names in _family_keys().items():
+        section, key = path.split(".")
+        if section_of(spec, section).get(key) is not None:
+            raise ProblemError(path, f"this key is for {' and '.join(names)} mixtures, not "
+                                     f"for Gaussians; set model.family")
+
+    exact = keyed_value(spec, "display.exact")
+    carry = keyed_value(spec, "display.carry")
+
+    # Data.
+    values, columns = _read_data(spec, base_dir, exact)
+    data = float_array(values)
+    check_within(data, "data", defaults.MAX_ABS_VALUE)
+    dim = 1 if data.ndim == 1 else data.shape[1]
+    covariance_type = keyed_value(spec, "model.covariance_type")
+
+    # Components.
+    init_method = keyed_value(spec, "init_method", "given" if init else defaults.INIT_METHOD)
+    if spec.get("components") is not None:
+        components = keyed_value(spec, "components")
+    elif init.get("means") is not None:
+        components = (len(init["means"]) if dim > 1 and isinstance(init["means"], (list, tuple))
+                      else len(parse_number_list(init["means"], "init.means")))
+        if not 1 <= components <= defaults.MAX_COMPONENTS:
+            raise ProblemError("init.means", f"expected 1 to {defaults.MAX_COMPONENTS} means "
+                                             f"(one per component), but got {components}")
+    else:
+        raise ProblemError("components", "missing; expected the number of components K >= 1")
+
+    if len(data) * components > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("components", f"{len(data):,} points x {components} components are "
+                                         f"more than the limit of "
+                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    if dim > 1 and len(data) * components * dim * dim > defaults.MAX_MATRIX_VALUES:
+        raise ProblemError("components", f"{len(data):,} points x {components} components x "
+                                         f"d^2 = {dim * dim} are more than the limit of "
+                                         f"{defaults.MAX_MATRIX_VALUES:,} for d >= 2")
+    iterations = keyed_value(spec, "stop.iterations")
+    if components > len(data) and (iterations > 0 or init_method != "given"):
+        raise ProblemError("components", f"expected at most {len(data)} components (one per "
+                                         f"data point) when an M-step runs, but got {components}")
+
+    weights = means = variances = None
+    exact_given: dict[str, tuple[Fraction, ...]] = {}
+    if init_method == "given":
+        if not init:
+            raise ProblemError("init", "missing; give init.weights, init.means and "
+                                       "init.variances, or choose an init_method")
+        if dim == 1 and init.get("covariances") is not None:
+            raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
+                                                   "give init.variances instead")
+        given = {"weights": given_values(init, "weights", components),
+                 "means": _mean_rows(init, components, dim),
+                 "variances": (given_values(init, "variances", components) if dim == 1 else
+                               _covariance_matrices(init, components, dim, covariance_type))}
+        if exact:
+            exact_given = {name: nested_tuples(v) for name, v in given.items()}
+        weights, means, variances = (float_array(given[name]) for name in defaults.PARAMETERS)
+        check_within(means, "init.means", defaults.MAX_ABS_VALUE)
+        check_within(variances, "init.covariances" if dim > 1 else "init.variances",
+                defaults.MAX_VARIANCE)
+        if dim == 1:
+            for k, v in enumerate(variances):
+                if 0 < v < defaults.MIN_VARIANCE:
+                    raise ProblemError(f"init.variances[{k + 1}]",
+                                       f"expected a variance of at least "
+                                       f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
+        _check_weights(weights)
+        for k, v in enumerate(variances if dim == 1 else ()):
+            if v <= 0:
+                raise ProblemError(f"init.variances[{k + 1}]",
+                                   f"expected a variance > 0, but got {v:g}")
+    elif init:
+        raise ProblemError("init", f"init values are used only with init_method 'given', "
+                                   f"but init_method is {init_method!r}")
+    elif init_method in ("random_points", "kmeans") and len(
+            np.unique(data, axis=0)) < components:
+        raise ProblemError("init_method", f"{init_method} needs at least {components} distinct "
+                                          f"data points, but the data has "
+                                          f"{len(np.unique(data, axis=0))}")
+
+    seed = keyed_value(spec, "seed")
+    kernel = keyed_value(spec, "model.kernel")
+    update = update_of(model.get("update"))
+    if dim > 1 and kernel == "proportional":
+        raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
+                                           "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
+                                           "uses the normalized density")
+    if dim > 2 and carry == "rounded":
+        raise ProblemError("display.carry", "a rounded carry is for 1-D problems and 2 x 2 "
+                                            "matrices (d = 2); for d >= 3 every value is "
+                                            "carried at full precision")
+    if kernel == "proportional":
+        # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
+        if "variances" in update:
+            raise ProblemError("model.kernel", "the proportional kernel drops the normalising "
+                                               "constant 1/sqrt(2 pi sigma^2), which is only valid "
+                                               "while the variances stay fixed; remove "
+                                               "'variances' from model.update or use 'normalized'")
+        if variances is not None and not np.all(variances == variances[0]):
+            raise ProblemError("model.kernel", "the proportional kernel needs equal variances "
+                                               "(the dropped constant must cancel in r_nk), but "
+                                               f"got {variances.tolist()}")
+        if init_method != "given":
+            raise ProblemError("model.kernel", "the proportional kernel needs init_method "
+                                               "'given' with equal variances")
+
+
+    if exact and carry == "rounded":
+        raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
+                                            "other; choose display.exact or carry: rounded")
+    if exact and init_method == "random_responsibilities":
+        raise ProblemError("display.exact", "random_responsibilities draws floating-point "
+                                            "responsibilities, which have no exact form; use "
+                                            "init_method given, random_points or kmeans")
+
+    beyond = carry == "rounded" and rounded_work_beyond(len(data), components, iterations)
+    if beyond:
+        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
+                                            f"{beyond}; use fewer, or carry: full")
+
+    return Problem(
+        data=data, components=components,
+        weights=weights, means=means, variances=variances,
+        init_method=init_method, seed=seed, kernel=kernel, update=update,
+        exact=exact, carry=carry,
+        exact_inputs=ExactInputs(nested_tuples(values), **exact_given) if exact else None,
+        covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
+        variables=coordinate_names(spec.get("variables"), columns, dim),
+        **_shared(spec, len(data), components),
+    )
+
+
+def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[str, Any]:
+    """The problem's keys that do not depend on its model: title and names, when to
+    stop, what to show."""
+    stop = section_of(spec, "stop")
+    display = section_of(spec, "display")
+    tol = None
+    if stop.get("tol") is not None:
+        tol = parse_number(stop["tol"], "stop.tol")
+        if tol < 0:
+            raise ProblemError("stop.tol", f"expected a tolerance >= 0, but got {tol:g}")
+    title = spec.get("title")
+    if title is not None and not isinstance(title, (str, int, float)):
+        raise ProblemError("title", f"expected text, but got {title!r}")
+    if title is not None:
+        check_length(str(title), "title")
+    iterations = keyed_value(spec, "stop.iterations")
+    return {
+        "title": None if title is None else str(title),
+        "names": component_names(spec.get("names"), components),
+        "iterations": iterations, "tol": tol,
+        "decimals": keyed_value(spec, "display.decimals"),
+        "max_rows": keyed_value(spec, "display.max_rows"),
+        "detail": (Detail(all=True) if display.get("detail") is None
+                   and iterations <= defaults.SHOW_ALL_UP_TO else detail_of(display.get("detail"))),
+        "highlight": highlight_of(display.get("highlight"), n_samples),
+        "paper": keyed_value(spec, "display.paper"),
+    }
+
+
+def _check_weights(weights: np.ndarray) -> None:
+    """Starting weights: each >= 0, summing to 1."""
+    for k, w in enumerate(weights):
+        if w < 0:
+            raise ProblemError(f"init.weights[{k + 1}]",
+                               f"expected a weight >= 0, but got {w:g}")
+    if abs(weights.sum() - 1.0) > defaults.WEIGHT_SUM_TOL:
+        third = any(abs(w - 1 / 3) < 0.01 for w in weights)
+        hint = "; write 1/3 for a third, which is exact" if third else ""
+        raise ProblemError("init.weights", f"expected weights summing to 1 (within "
+                                           f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
+                                           f"to {weights.sum():.10g}{hint}")
+
+
+_GAUSSIAN_KEYS = ("init.means", "init.variances", "init.covariances", "model.kernel",
+                  "model.covariance_type")
+
+
+def _family_keys() -> dict[str, list[str]]:
+    """The spec keys of the families beyond the Gaussian (``init.<parameter>`` and their
+    own ``model`` keys), each with the families that have it."""
+    from .families import FAMILIES
+
+    keys: dict[str, list[str]] = {}
+    for name, cls in FAMILIES.items():
+        for path in (f"init.{cls.parameter}", *(f"model.{key}" for key in cls.model_keys)):
+            keys.setdefault(path, []).append(name)
+    return keys
+
+
+def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str) -> Problem:
+    """A mixture of another family than the Gaussian (:mod:`explainer.families`): its
+    data and starting parameter read by the family, the rest as for any problem."""
+    from .families import FAMILIES
+
+    cls = FAMILIES[family]
+    parameter = cls.parameter
+    init = section_of(spec, "init")
+    model = section_of(spec, "model")
+    owners = _family_keys()
+    for path in (*_GAUSSIAN_KEYS, *owners):
+        section, key = path.split(".")
+        if section_of(spec, section).get(key) is None or family in owners.get(path, ()):
+            continue
+        if path in _GAUSSIAN_KEYS:
+            raise ProblemError(path, f"this key is for Gaussian mixtures; the components of "
+                                     f"a {family} mixture have a weight and "
+                                     f"init.{parameter}")
+        raise ProblemError(path, f"this key is for {' and '.join(owners[path])} mixtures; a "
+                                 f"{family} mixture has init.{parameter}")
+    exact = keyed_value(spec, "display.exact")
+    carry = keyed_value(spec, "display.carry")
+    if exact and carry == "rounded":
+        raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
+                                            "other; choose display.exact or carry: rounded")
+
+    raw = spec.get("data")
+    columns = None
+    if family == "categorical" and raw is not None:
+        if isinstance(raw, str):
+            raw = [part.strip() for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, (list, tuple)) or not raw:
+            raise ProblemError("data", f"expected a list of categories, but got {raw!r}")
+        if len(raw) > defaults.MAX_POINTS:
+            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
+                                       f"{defaults.MAX_POINTS:,}")
+        read = cls.read_data(spec, list(raw), None)
+    else:
+        numbers, columns = _read_data(spec, base_dir, exact=False)
+        check_within(float_array(numbers), "data", defaults.MAX_COUNT)
+        read = cls.read_data(spec, None, numbers)
+    data = read["data"]
+    n = len(data)
+
+    init_method = keyed_value(spec, "init_method", "given" if init else defaults.INIT_METHOD)
+    if init_method not in ("given", "random_responsibilities"):
+        raise ProblemError("init_method", f"a {family} mixture starts from given parameters "
+                                          f"or from random_responsibilities, but got "
+                                          f"{init_method!r}")
+    if spec.get("components") is not None:
+        components = keyed_value(spec, "components")
+    elif init.get(parameter) is not None and isinstance(init[parameter], (list, tuple)):
+        components = len(init[parameter])
+    elif init.get("weights") is not None:
+        components = len(parse_number_list(init["weights"], "init.weights"))
+    else:
+        raise ProblemError("components", "missing; expected the number of components K >= 1")
+    if not 1 <= components <= defaults.MAX_COMPONENTS:
+        raise ProblemError("components", f"expected 1 to {defaults.MAX_COMPONENTS} "
+                                         f"components, but got {components}")
+    if n * components > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("components", f"{n:,} points x {components} components are "
+                                         f"more than the limit of "
+                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    iterations = keyed_value(spec, "stop.iterations")
+    if components > n and (iterations > 0 or init_method != "given"):
+        raise ProblemError("components", f"expected at most {n} components (one per data "
+                                         f"point) when an M-step runs, but got {components}")
+
+    if exact and init_method == "random_responsibilities":
+        raise ProblemError("display.exact", "random_responsibilities draws floating-point "
+                                            "responsibilities, which have no exact form; give "
+                                            "the starting parameters (init)")
+    weights = theta = None
+    exact_given: dict[str, Any] = {}
+    if init_method == "given":
+        if not init:
+            raise ProblemError("init", f"missing; give init.weights and init.{parameter}, or "
+                                       f"init_method: random_responsibilities")
+        written = {"weights": given_values(init, "weights", components),
+                   parameter: cls.read_parameter(init, components, read)}
+        weights, theta = float_array(written["weights"]), float_array(written[parameter])
+        _check_weights(weights)
+        exact_given = {name: nested_tuples(value) for name, value in written.items()}
+    elif init:
+        raise ProblemError("init", f"init values are used only with init_method 'given', "
+                                   f"but init_method is {init_method!r}")
+    update = _family_update(model.get("update"), parameter)
+    beyond = carry == "rounded" and rounded_work_beyond(
+        n * (1 if data.ndim == 1 else data.shape[1]), components, iterations)
+    if beyond:
+        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
+                                            f"{beyond}; use fewer, or carry: full")
+    problem = Problem(
+        data=data, components=components, weights=weights, init_method=init_method,
+        seed=keyed_value(spec, "seed"), update=update, family=family,
+        parameters=("weights", parameter),
+        trials=read.get("trials"), categories=read.get("categories"), exact=exact,
+        carry=carry,
+        exact_inputs=ExactInputs(tuple(Fraction(int(v)) if np.ndim(v) == 0 else
+                                       tuple(Fraction(int(u)) for u in v) for v in data),
+                                 **exact_given) if exact else None,
+        variables=coordinate_names(spec.get("variables"), columns, 1 if data.ndim == 1
+                             else data.shape[1]),
+        **({parameter: theta} if theta is not None else {}),
+        **_shared(spec, n, components))
+    if theta is not None:
+        _possible(problem)
+    return problem
+
+
+def _family_update(value: Any, parameter: str) -> tuple[str, ...]:
+    """model.update of a family: drawn from weights and the family's parameter."""
+    allowed = ("weights", parameter)
+    if value is None:
+        return allowed
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or any(item not in allowed for item in value):
+        raise ProblemError("model.update", f"expected names from {', '.join(allowed)}, but "
+                                           f"got {value!r}")
+    return tuple(p for p in allowed if p in value)
+
+
+def _possible(problem: Problem) -> None:
+    """Every point has a probability above 0 under some component of weight above 0
+    (else its responsibilities are 0/0)."""
+    from .backend import FLOAT
+    from .families import family_of
+
+    family = family_of(problem)
+    params = family.start_params(problem, FLOAT)
+    with np.errstate(divide="ignore"):
+        log_weighted = family.log_density(FLOAT, problem.data, params) + np.log(
+            params.weights)[None, :]
+    impossible = np.flatnonzero(np.all(log_weighted == -np.inf, axis=1))
+    if len(impossible):
+        n = int(impossible[0])
+        raise ProblemError(f"data[{n + 1}]", f"this point has probability 0 under every "
+                                             f"component (of weight > 0) at the start, so no "
+                                             f"component can be responsible for it; start "
+                                             f"init.{family.parameter} strictly between its "
+                                             f"bounds")
+
+
+def problem_from(spec: str | Path | Mapping[str, Any] | None = None, **options: Any) -> Problem:
+    """A validated problem from a spec file or mapping, overlaid with *options*.
+
+    *options* are the command line's: ``data``, ``data_file``, ``column`` and the
+    keys of :data:`OVERRIDES` (``k``, ``weights``, ``means``, ``variances``,
+    ``iterations``, ...). ``None`` means "not given".
+    """
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        name = sorted(unknown)[0]
+        near = difflib.get_close_matches(name, OPTIONS, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ProblemError(name, f"unknown option{hint}")
+    if isinstance(spec, (str, Path)):
+        data, base = load_spec_file(spec)
+    elif spec is None:
+        if options.get("data") is None and options.get("data_file") is None:
+            raise ProblemError("spec", "give a SPEC file, or the problem with --data or "
+                                       "--data-file (see 'em-explainer solve --help')")
+        data, base = {}, Path.cwd()
+    elif isinstance(spec, Mapping):
+        data, base = copy.deepcopy(dict(spec)), Path.cwd()
+    else:
+        raise ProblemError("spec", f"expected a spec file name or a mapping, but got {spec!r}")
+    if any(options.get(key) is not None for key in ("data", "data_file", "column", "columns")):
+        data.pop("variables", None)  # named for the spec's data, not these
+    if options.get("data") is not None:
+        data.pop("data_file", None)
+        data.pop("column", None)
+        data.pop("columns", None)
+        data["data"] = options["data"]
+    if options.get("data_file") is not None:
+        data.pop("data", None)
+        data["data_file"] = str(Path(options["data_file"]).resolve())
+    for key in ("column", "columns"):
+        if options.get(key) is not None:
+            data.pop("columns" if key == "column" else "column", None)
+            data[key] = options[key]
+    for option, key in OVERRIDES.items():
+        value = options.get(option)
+        if value is not None:
+            set_path(data, key, value.strip() if isinstance(value, str) else value)
+    return validate(data, base)
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read and validate a spec file."""
+    spec, base = load_spec_file(path)
+    return validate(spec, base)
