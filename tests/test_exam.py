@@ -270,13 +270,13 @@ def test_an_impossible_template_with_worker_processes_is_one_clear_line(tmp_path
 def test_worker_processes_make_the_same_exam_as_one_process(tmp_path, monkeypatch):
     """The variants are dealt out to a worker per core; the exam is the same to the byte
     as the one made in the command's own process, however many cores."""
-    import explainer.exam as exam
+    from explainer.exam import exports, workers
 
     pooled = write_exam(TEMPLATE, 30, 7, tmp_path / "pooled", fmt="tex")
-    monkeypatch.setattr(exam, "POOL_FROM", 10 ** 6)
+    monkeypatch.setattr(exports, "POOL_FROM", 10 ** 6)
     alone = write_exam(TEMPLATE, 30, 7, tmp_path / "alone", fmt="tex")
-    monkeypatch.setattr(exam, "POOL_FROM", 1)
-    monkeypatch.setattr(exam, "_cores", lambda: 3)  # chunks dealt out to three workers
+    monkeypatch.setattr(exports, "POOL_FROM", 1)
+    monkeypatch.setattr(workers, "cores", lambda: 3)  # chunks dealt out to three workers
     three = write_exam(TEMPLATE, 30, 7, tmp_path / "three", fmt="tex")
     files = sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
     assert len(files) == 30 * 3 + 7
