@@ -136,12 +136,6 @@ class Problem:
         """The name of component k (0-based), or its number."""
         return self.names[k] if self.names else str(k + 1)
 
-    @property
-    def variance_key(self) -> str:
-        """What the spec and the JSON trace call the variances: ``variances`` (d = 1) or
-        ``covariances`` (d >= 2)."""
-        return "variances" if self.dim == 1 else "covariances"
-
     def to_spec(self) -> dict[str, Any]:
         """The validated spec as plain data (data inlined), for the JSON trace: the keys
         of :data:`explainer.spec.KEYS` in their order, those that apply.

@@ -338,3 +338,28 @@ def test_who_belongs_where_is_true_of_the_printed_responsibilities(spec):
                 assert (r >= 0.9) if line.group(2).startswith("belong") else (0.6 <= r < 0.9)
                 checked += 1
     assert checked >= 5
+
+
+def test_a_move_is_said_by_the_one_rounding_rule():
+    """A parameter 'moves' only when its printed value changes: 2.665 and 2.6651 both print
+    2.67 (half away from zero on the decimal value; Python's round gives 2.66 for the
+    double nearest 2.665), so it stays the same."""
+    from explainer.render.filters import format_fixed
+    from explainer.render.skeleton import direction
+
+    assert format_fixed(2.665, 2) == format_fixed(2.6651, 2) == "2.67"
+    assert direction(2.665, 2.6651, 2) == "same"
+    assert direction(2.665, 2.675, 2) == "up" and direction(-2.665, -2.675, 2) == "down"
+
+
+def test_the_number_filters_need_the_pages_decimals():
+    """No silent default: a template rendered without 'decimals' is an error naming it."""
+    import jinja2
+
+    from explainer.render.filters import FILTERS
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    env.filters.update(FILTERS)
+    assert env.from_string("{{ 0.12345|fix }}").render(decimals=3) == "0.123"
+    with pytest.raises(jinja2.UndefinedError, match="decimals"):
+        env.from_string("{{ 0.12345|fix }}").render()

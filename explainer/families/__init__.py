@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 FAMILIES: dict[str, type[Family]] = {
     "binomial": Binomial, "bernoulli": Bernoulli, "poisson": Poisson,
     "categorical": Categorical}
-# The parameter each family's components have besides a weight (the spec's init key).
-PARAMETER_OF = {name: cls.parameter for name, cls in FAMILIES.items()}
 
 
 def family_of(problem: "Problem") -> Family:
@@ -44,4 +42,4 @@ def family_or_none(problem: "Problem") -> Family | None:
     return None if problem.family == "gaussian" else family_of(problem)
 
 
-__all__ = ["FAMILIES", "PARAMETER_OF", "Family", "family_of", "family_or_none"]
+__all__ = ["FAMILIES", "Family", "family_of", "family_or_none"]

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Callable, NamedTuple, Sequence
 
 from jinja2 import Undefined, pass_context
+from jinja2.exceptions import UndefinedError
 from jinja2.runtime import Context
 
 from .. import defaults
@@ -23,7 +24,12 @@ LN10 = math.log(10.0)
 
 
 def _decimals(ctx: Context) -> int:
-    return int(ctx.get("decimals", defaults.DECIMALS))
+    """The page's ``decimals`` (display.decimals). A context without it is a mistake of
+    the template's caller, said as one (StrictUndefined's way), never a default."""
+    value = ctx.get("decimals")
+    if value is None:
+        raise UndefinedError("the number filters need 'decimals' in the template's context")
+    return int(value)
 
 
 def format_fixed(value: float, decimals: int) -> str:

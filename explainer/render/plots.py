@@ -26,7 +26,7 @@ from .. import defaults
 from ..backend import FLOAT
 from ..families import family_or_none
 from ..engine import e_step
-from ..trace import Params, Trace
+from ..trace import EStep, Params, Trace
 from .documents import document_of, document_or_none
 
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
@@ -269,10 +269,14 @@ def grid_iterations(iterations: int) -> list[int]:
     return list(range(1, iterations + 1, step))
 
 
-def _resp(trace: Trace, params: Params) -> np.ndarray:
-    """The responsibilities under *params*: the engine's own E-step, again (a trace keeps
-    per-point arrays only for the iterations it shows in detail)."""
-    detail = e_step(trace.problem.data, params, trace.problem.kernel).detail
+def _resp(trace: Trace, estep: EStep) -> np.ndarray:
+    """The responsibilities of an E-step of the run: the trace's own where it kept them
+    (the iterations shown in detail: a rounded carry's as it carried them), else the
+    engine's E-step again on its parameters (a trace keeps per-point arrays only for the
+    iterations it shows in detail)."""
+    if estep.detail is not None:
+        return estep.detail.resp
+    detail = e_step(trace.problem.data, estep.params, trace.problem.kernel).detail
     assert detail is not None
     return detail.resp
 
@@ -281,7 +285,7 @@ def scatter_fit_figure(trace: Trace):
     """Start and end: the points coloured by responsibility, with the ellipses."""
     assert trace.final.detail is not None
     n = len(trace.iterations)
-    panels = [(trace.start.params, _resp(trace, trace.start.params), "start")] if n else []
+    panels = [(trace.start.params, _resp(trace, trace.iterations[0].estep), "start")] if n else []
     panels.append((trace.final.params, trace.final.detail.resp,
                    f"after {n} iteration{'s' if n != 1 else ''}" if n else "given parameters"))
     fig = _figure(4.6 * len(panels), 4.4)
@@ -299,7 +303,7 @@ def grid_figure(trace: Trace):
     E-step, with the parameters it started from), and the final ones."""
     assert trace.final.detail is not None
     chosen = set(grid_iterations(len(trace.iterations)))
-    panels = [(it.estep.params, _resp(trace, it.estep.params), f"iteration {it.index}")
+    panels = [(it.estep.params, _resp(trace, it.estep), f"iteration {it.index}")
               for it in trace.iterations if it.index in chosen]
     panels.append((trace.final.params, trace.final.detail.resp,
                    f"after iteration {len(trace.iterations)}"))

@@ -323,8 +323,9 @@ def kept_given(trace: Trace) -> frozenset[str]:
 
 
 def direction(before: float, after: float, decimals: int) -> str:
-    """``up``, ``down`` or ``same`` (same when equal at the display precision)."""
-    if round(after, decimals) == round(before, decimals):
+    """``up``, ``down`` or ``same`` (same when equal at the display precision, by the one
+    rounding rule: half away from zero on the decimal value)."""
+    if round_half_up(after, decimals) == round_half_up(before, decimals):
         return "same"
     return "up" if after > before else "down"
 
