@@ -78,7 +78,7 @@ class Trace(records.Trace):
     @classmethod
     def from_json(cls, text: str) -> "Trace":
         """A trace saved with :meth:`to_json`, rebuilt without recomputing EM."""
-        from .render.json import trace_from_json
+        from .render.json_reader import trace_from_json
 
         return cls.of(trace_from_json(text))
 

@@ -294,7 +294,7 @@ def _wrote(paths: list[Path], quiet: bool) -> None:
 
 
 def render(args: argparse.Namespace) -> int:
-    from .render.json import trace_from_file
+    from .render.json_reader import trace_from_file
     from .render.output import write
 
     output = _plan(args)

@@ -18,10 +18,10 @@ import numpy as np
 
 from . import defaults
 from .errors import ProblemError
-from .fields import (check_keys, check_length, check_within, component_names,
-                     coordinate_names, detail_of, float_array, given_values, highlight_of,
-                     keyed_value, nested_tuples, number_rows, rounded_work_beyond, section_of,
-                     text_rows, update_of)
+from .fields import (check_keys, check_length, check_within, component_names, coordinate_names,
+                     detail_of, float_array, given_values, highlight_of, keyed_value,
+                     nested_tuples, number_rows, rounded_work_beyond, section_of, text_rows,
+                     update_of)
 from .inputs import load_spec_file, read_csv_columns
 from .numbers import parse_fraction_list, parse_number, parse_number_list
 from .problem import Detail, ExactInputs, Problem, set_path
@@ -281,7 +281,6 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         if init_method != "given":
             raise ProblemError("model.kernel", "the proportional kernel needs init_method "
                                                "'given' with equal variances")
-
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "

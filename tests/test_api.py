@@ -17,7 +17,8 @@ import explainer
 from conftest import EXAMPLES, ROOT, lecture_spec
 from explainer.api import run
 from explainer.errors import ProblemError
-from explainer.render.json import SCHEMA_FILE, trace_from_json
+from explainer.render.json import SCHEMA_FILE
+from explainer.render.json_reader import trace_from_json
 from explainer.render.latex import render_latex
 from explainer.render.markdown import render_markdown
 from mdcheck import katex_failures, math_spans, table_problems

@@ -87,3 +87,10 @@ def test_every_module_is_in_a_layer():
                 if (p / "__init__.py").exists()}
     assert modules - {"explainer.schema"} <= named, sorted(modules - named)
     assert "ignore_imports" not in text  # no exceptions to the layers
+
+
+def test_no_module_is_over_600_lines():
+    """One concern per module: none of the package's modules has grown past 600 lines."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "explainer").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 600}
+    assert not long, long

@@ -26,7 +26,8 @@ from explainer.api import run
 from explainer.errors import ProblemError
 from explainer.exact import parse_exact
 from explainer.validation import validate
-from explainer.render.json import render_json, trace_from_json
+from explainer.render.json import render_json
+from explainer.render.json_reader import trace_from_json
 from explainer.render.markdown import render_markdown
 
 HERE = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

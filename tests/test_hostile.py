@@ -702,7 +702,7 @@ def test_a_trace_at_its_limits_is_read_in_bounded_memory(tmp_path):
     (read within 1 GiB, then refused as no trace); 3,000,000 lists that are not rows of
     numbers (each a Python list) are refused as they come; so is an endless file from a
     pipe, at the size limit."""
-    from explainer.render.json import STREAM_OBJECTS
+    from explainer.render.json_reader import STREAM_OBJECTS
 
     head = '{"schema": "em-explainer/trace@1", "x": ['
     work = setup(tmp_path, {"t.json": head + ",".join(["[0.5,0.5,0.5,0.5]"] * 3_000_000)
@@ -715,7 +715,7 @@ def test_a_trace_at_its_limits_is_read_in_bounded_memory(tmp_path):
 def test_a_trace_file_is_checked_as_it_is_read(tmp_path, monkeypatch):
     """Numbers beyond the limit, nesting beyond the limit, a duplicate key and a pipe
     beyond the size limit are clear errors; a byte-order mark is read past."""
-    from explainer.render import json as stream
+    from explainer.render import json_reader as stream
 
     path = tmp_path / "t.json"
     monkeypatch.setattr(stream, "STREAM_VALUES", 1000)
@@ -763,7 +763,8 @@ def test_every_example_trace_passes_the_check(tmp_path):
     of rows, a d = 2 run's covariances, exact texts, a family's names), is the trace."""
     from explainer.engine import run
     from explainer.validation import load_problem
-    from explainer.render.json import render_json, trace_from_file, trace_from_json
+    from explainer.render.json import render_json
+    from explainer.render.json_reader import trace_from_file, trace_from_json
     from explainer.render.markdown import render_markdown
 
     for spec in sorted(EXAMPLES.glob("*/*.yaml")):

@@ -171,7 +171,8 @@ def test_csv_column_names_label_the_axes_and_the_setup(tmp_path):
 
 
 def test_variables_name_inline_data_and_travel_with_the_trace(tmp_path):
-    from explainer.render.json import render_json, trace_from_json
+    from explainer.render.json import render_json
+    from explainer.render.json_reader import trace_from_json
     from explainer.render.plots import scatter_fit_figure
 
     spec = {"data": [[0, 0], [1, 1], [4, 5], [5, 4]], "components": 2,

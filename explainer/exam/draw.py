@@ -19,11 +19,7 @@ from ..inputs import load_spec_file
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
 MAX_DRAWS = 500  # draws of a variant (or of distinct rows) before giving up
-
-
 MAX_EXAM_POINTS = 1_000  # points of a drawn data set (an exam is worked by hand)
-
-
 MAX_GRID = 10 ** 15  # values of a generator's grid, (high - low) x 10^decimals + 1
 
 

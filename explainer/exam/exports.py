@@ -25,8 +25,6 @@ from .draw import default_ask, load_template
 from .variant import Variant, answers_of, make_variant
 
 MAX_VARIANTS = 10_000  # variants of one exam (-n)
-
-
 Progress = Callable[[int, int], None]
 
 
@@ -204,8 +202,6 @@ class _Writer:
 # Below this many variants they are made in the command's own process: a pool's start
 # (its workers import numpy, SymPy and the templates) costs more than it saves.
 POOL_FROM = 24
-
-
 CHUNK = 8  # variants a worker makes at a time
 
 

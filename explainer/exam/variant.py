@@ -14,8 +14,8 @@ from ..engine import first_densities, run, run_with
 from ..errors import ProblemError
 from ..families import family_or_none
 from ..fields import flag_of
-from ..grading import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, _value, location, moves,
-                       tolerance)
+from ..grading import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, answer_value, location,
+                       moves, tolerance)
 from ..problem import Problem
 from ..trace import Trace
 from ..validation import validate
@@ -141,7 +141,7 @@ def _unclear_choice(trace: Trace, hand: Trace, kinds: tuple[str, ...],
                     return f"two moves, or a move and 0, closer than {least:g}"
     if hand is not trace:
         for q in asked(problem, [kind for kind in kinds if kind in CHOICES]):
-            if _value(trace, q) != _value(hand, q):
+            if answer_value(trace, q) != answer_value(hand, q):
                 return "a choice the hand calculation answers otherwise"
     return None
 
@@ -240,7 +240,7 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
                 if problem.carry == "full" else trace)
     out = []
     for q in asked(problem, kinds):
-        value, by_hand = _value(full, q), _value(hand, q)
+        value, by_hand = answer_value(full, q), answer_value(hand, q)
         key = by_hand if problem.carry == "rounded" else value
         choice = q.kind in CHOICES
         if choice:  # (a drawn variant's choices are the same in both: hand_computable)

@@ -1,265 +1,27 @@
-"""Grading of hand-worked answers: ``em-explainer check SPEC ANSWERS``.
-
-Each answer is compared with the full-precision run and with the rounded-carry run
-(a careful hand calculation, ``display.carry: rounded``): matching either is
-correct. A wrong answer that is what the student's own earlier answers lead to is
-*follow-through*: the slip was earlier, and is marked there (r[n,K] = 1 - the point's
-other answers, and a point's r[n,k] from the p(x_n) its earlier r[n,j] imply, too). The values the
-student's answers lead to are computed with the engine's own E-step and M-step
-pieces, on the student's numbers.
-
-Quantities: ``r[n,k]``, ``N[k]``, ``pi[k]``, ``mu[k]``, ``var[k]``, ``loglik`` (the
-log-likelihood of the parameters the iteration starts from), 1-based, optionally
-prefixed ``itI.`` (iteration I; default 1). Two are choices (exact, no follow-through):
-``assign[n]``, the component k with the largest responsibility for point n; ``moves``,
-which mean (or the scalar parameter of a binomial or Poisson mixture) the M-step moves
-furthest, and which way: +k where component k's goes up, -k where it goes down. With
-``stop.iterations: 0`` only ``r[n,k]``, ``assign[n]`` and ``loglik`` of the given
-parameters can be asked. The other families have
-their parameter's symbol instead of ``mu`` and ``var``: ``p[k]`` (binomial),
-``p[k,i]`` (Bernoulli, coordinate i), ``lambda[k]`` (Poisson), ``q[k,c]`` (categorical,
-category c).
-"""
+"""Grading answers against the run: each compared with the full-precision and the
+rounded-carry values, a wrong one checked for follow-through on the student's own
+earlier answers, and the steps of a wrong answer written out."""
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 import math
-import re
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Iterable, Iterator
+from dataclasses import replace
+from typing import Any, Iterable
 
 import numpy as np
 
-from .backend import FLOAT, RoundedBackend
-from .engine import COVARIANCE_UPDATES, e_step, run_with
-from .errors import ProblemError
-from .families import family_or_none
-from .numbers import parse_number
-from .inputs import load_yaml, read_text
-from .fields import rounded_work_beyond
-from .problem import Detail, Problem
-from .trace import EStep, Params, Trace
-
-KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
-CHOICES = ("assign", "moves")  # the kinds whose answer is one of a few options
-# d >= 2: a mean's coordinate mu[k][i] and a covariance's entry cov[k][i,j] (no one move).
-KINDS_2D = ("r", "N", "pi", "mu", "cov", "loglik", "assign")
-E_STEP_KINDS = ("r", "assign", "loglik")  # what an E-step alone answers
-# What each kind is called in the spec's parameters.
-PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances", "cov": "variances"}
+from ..backend import FLOAT, RoundedBackend
+from ..engine import COVARIANCE_UPDATES, e_step, run_with
+from ..errors import ProblemError
+from ..families import family_or_none
+from ..fields import rounded_work_beyond
+from ..numbers import parse_number
+from ..problem import Detail, Problem
+from ..trace import EStep, Params, Trace
+from .quantities import CHOICES, PARAMETER_OF, Quantity, family_kind, parse_quantity
 
 
-def kinds_of(problem: Problem) -> tuple[str, ...]:
-    """The quantities a problem's answers may name (another family's parameter by the
-    symbol its documents write: p, lambda, q)."""
-    kind = _family_kind(problem)
-    if kind is None and problem.dim > 1:
-        return KINDS_2D
-    if kind is None:
-        return KINDS
-    return ("r", "N", "pi", kind, "loglik", "assign") + (() if _vector(problem)
-                                                        else ("moves",))
-
-
-def _vector(problem: Problem) -> bool:
-    from .families import FAMILIES
-
-    return FAMILIES[problem.family].vector
-
-
-def _family_kind(problem: Problem) -> str | None:
-    if problem.family == "gaussian":
-        return None
-    from .families import FAMILIES
-
-    return FAMILIES[problem.family].symbol
-_QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
-                       r"(?:\[(?P<a>\d{1,9})(?:\s*,\s*(?P<b>\d{1,9}))?\])?"
-                       r"(?:\[(?P<c>\d{1,9})(?:\s*,\s*(?P<d>\d{1,9}))?\])?$")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One answerable quantity: iteration (1-based), kind and 0-based indices."""
-
-    iteration: int
-    kind: str
-    n: int | None = None
-    k: int | None = None
-    # A vector parameter's entry (Bernoulli: the coordinate; categorical: the category;
-    # d >= 2: a mean's coordinate, a covariance's row), and a covariance's column.
-    i: int | None = None
-    j: int | None = None
-
-    @property
-    def entry(self) -> tuple[int, ...]:
-        """Where a component's parameter answer sits in its array: (k,), a vector's
-        (k, i), a covariance's (k, i, j)."""
-        return tuple(v for v in (self.k, self.i, self.j) if v is not None)
-
-    @property
-    def label(self) -> str:
-        index = ("" if self.kind in ("loglik", "moves") else
-                 f"[{self.n + 1}]" if self.kind == "assign" else
-                 f"[{self.k + 1}][{self.i + 1}]" if self.kind == "mu" and self.i is not None
-                 else f"[{self.k + 1}][{self.i + 1},{self.j + 1}]" if self.kind == "cov" else
-                 f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else
-                 f"[{self.k + 1},{self.i + 1}]" if self.i is not None else f"[{self.k + 1}]")
-        return f"it{self.iteration}.{self.kind}{index}"
-
-
-def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
-    """``it2.mu[1]`` -> Quantity(2, "mu", k=0); a clear error for anything else."""
-    match = _QUANTITY.match(text.strip().replace(" ", ""))
-    kinds = kinds_of(problem)
-    family = _family_kind(problem)
-    vector = family is not None and _vector(problem)
-    if match is None or match["kind"] not in kinds:
-        name = match["kind"] if match else text
-        near = difflib.get_close_matches(str(name), kinds, n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        own = (f"{family}[k,{'i' if family == 'p' else 'c'}]" if vector else f"{family}[k]") \
-            if family else "mu[k][i], cov[k][i,j]" if problem.dim > 1 else "mu[k], var[k]"
-        raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
-                                  f"pi[k], {own}, loglik, assign[n]"
-                                  f"{'' if 'moves' not in kinds else ' or moves'}, optionally "
-                                  f"prefixed itI. "
-                                  f"(such as it2.{'mu' if family is None else family}[1"
-                                  f"{',1' if vector else ''}])")
-    kind = match["kind"]
-    if problem.dim > 1 and problem.family == "gaussian" and kind in ("mu", "cov"):
-        return _entry_quantity(text, match, problem, field)
-    if match["c"] is not None:
-        raise ProblemError(field, f"{text!r}: a second [...] is for a d >= 2 mean's "
-                                  f"coordinate (mu[k][i]) or covariance's entry "
-                                  f"(cov[k][i,j])")
-    iteration = _iteration(text, match, problem, field)
-    a, b = match["a"], match["b"]
-    wants = (2 if kind == "r" or (kind == family and vector) else
-             0 if kind in ("loglik", "moves") else 1)
-    given = 0 if a is None else 1 if b is None else 2
-    if given != wants:
-        second = "n,k" if kind == "r" else f"k,{'i' if kind == 'p' else 'c'}"
-        shape = {2: f"{kind}[{second}]", 0: kind,
-                 1: f"{kind}[{'n' if kind == 'assign' else 'k'}]"}[wants]
-        raise ProblemError(field, f"{text!r}: expected {shape}")
-    n = k = i = None
-    if kind in ("r", "assign"):
-        n, k = int(a) - 1, None if kind == "assign" else int(b) - 1
-        if not 0 <= n < problem.n_samples:
-            raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
-    elif wants == 2:
-        k, i = int(a) - 1, int(b) - 1
-        from .families import family_of
-
-        width = family_of(problem).width or 0
-        what = "category" if kind == "q" else "coordinate"
-        if not 0 <= i < width:
-            raise ProblemError(field, f"{text!r}: {'c' if kind == 'q' else 'i'} is a {what}, "
-                                      f"1 to {width}")
-    elif wants == 1:
-        k = int(a) - 1
-    if k is not None and not 0 <= k < problem.components:
-        raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
-    return Quantity(iteration, kind, n, k, i)
-
-
-def _iteration(text: str, match: Any, problem: Problem, field: str) -> int:
-    """The quantity's iteration (itI., 1 by default), one the problem runs and, for an
-    E-step only question, one of the E-step's quantities."""
-    iteration = int(match["it"]) if match["it"] else 1
-    last = max(problem.iterations, 1)
-    if not 1 <= iteration <= last:
-        raise ProblemError(field, f"{text!r}: the problem runs {problem.iterations} "
-                                  f"iteration(s) (stop.iterations), so I is 1 to {last}")
-    if problem.iterations == 0 and match["kind"] not in E_STEP_KINDS:
-        raise ProblemError(field, f"{text!r}: the problem is an E-step only "
-                                  f"(stop.iterations 0): ask r[n,k], assign[n] or loglik")
-    return iteration
-
-
-def _entry_quantity(text: str, match: Any, problem: Problem, field: str) -> Quantity:
-    """A d >= 2 mean's coordinate ``mu[k][i]`` or covariance's entry ``cov[k][i,j]``."""
-    kind, d = match["kind"], problem.dim
-    shape = "mu[k][i]" if kind == "mu" else "cov[k][i,j]"
-    if (match["a"] is None or match["b"] is not None or match["c"] is None
-            or (match["d"] is None) != (kind == "mu")):
-        raise ProblemError(field, f"{text!r}: expected {shape} (d = {d}: a mean is a vector, "
-                                  f"a covariance a {d} x {d} matrix)")
-    iteration = _iteration(text, match, problem, field)
-    k, i = int(match["a"]) - 1, int(match["c"]) - 1
-    j = None if kind == "mu" else int(match["d"]) - 1
-    if not 0 <= k < problem.components:
-        raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
-    if not all(0 <= v < d for v in (i, j) if v is not None):
-        raise ProblemError(field, f"{text!r}: {'i' if kind == 'mu' else 'i and j'} "
-                                  f"{'is a coordinate' if kind == 'mu' else 'are coordinates'}"
-                                  f", 1 to {d}")
-    return Quantity(iteration, kind, k=k, i=i, j=j)
-
-
-MAX_ANSWERS = 10_000  # rows of an answers file
-
-
-def read_answers(path: str | Path) -> list[tuple[str, str, str]]:
-    """``(where, quantity, value)`` rows of a CSV (``quantity,value``, header optional)
-    or YAML (a mapping, or a list of {quantity, value}) file; value "" is missing."""
-    rows = list(iter_answers(path))
-    if not rows:
-        raise ProblemError("answers", f"{path} holds no answers")
-    return rows
-
-
-def iter_answers(path: str | Path) -> Iterator[tuple[str, str, str]]:
-    """The rows of :func:`read_answers` one by one, so that a bad row is reported before
-    the rest is read; more than :data:`MAX_ANSWERS` rows is an error."""
-    path = Path(path)
-    text = read_text(path, "answers")
-    count = 0
-    for row in _answer_rows(path, text):
-        count += 1
-        if count > MAX_ANSWERS:
-            raise ProblemError("answers", f"{path} has more than {MAX_ANSWERS:,} answers, "
-                                          f"the limit")
-        yield row
-
-
-def _answer_rows(path: Path, text: str) -> Iterator[tuple[str, str, str]]:
-    if path.suffix.lower() in (".yaml", ".yml"):
-        data = load_yaml(text, "answers", path)
-        items = data.items() if isinstance(data, dict) else [
-            (d.get("quantity"), d.get("value")) if isinstance(d, dict) else (None, None)
-            for d in (data if isinstance(data, list) else [])]
-        for i, (quantity, value) in enumerate(items, start=1):
-            if quantity is None or isinstance(quantity, (list, dict)) or isinstance(
-                    value, (list, dict)):
-                raise ProblemError(f"answers (item {i})", "expected quantity: value")
-            yield (f"answers (item {i})", str(quantity), "" if value is None else str(value))
-        return
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if line == 1 and row[0].strip().lower() == "quantity":
-                continue
-            # r[1,2],0.5 unquoted is three cells: the value is the last one.
-            quantity = ",".join(row[:-1]) if len(row) > 1 else row[0]
-            yield (f"answers (line {line})", quantity.strip(),
-                   row[-1].strip() if len(row) > 1 else "")
-    except csv.Error as exc:
-        raise ProblemError(f"answers (line {reader.line_num})", f"cannot read {path}: "
-                                                                f"{exc}") from None
-
-
-# --------------------------------------------------------------------------- grading
-
-def _value(trace: Trace, q: Quantity) -> float:
+def answer_value(trace: Trace, q: Quantity) -> float:
     """The quantity's value in a trace kept in detail."""
     if trace.problem.iterations == 0:
         estep = trace.final
@@ -277,7 +39,7 @@ def _value(trace: Trace, q: Quantity) -> float:
         return it.log_likelihood
     if q.kind == "N":
         return float(it.mstep.nk[q.k])
-    if q.kind == _family_kind(trace.problem):
+    if q.kind == family_kind(trace.problem):
         value = it.mstep.params.get(trace.problem.parameters[1])
         return float(value[q.k] if q.i is None else value[q.k, q.i])
     return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.entry])
@@ -410,7 +172,7 @@ class _Student:
         student's responsibilities and N_k."""
         family = self.family
         assert family is not None
-        kind = _family_kind(self.problem)
+        kind = family_kind(self.problem)
         estep = family.e_step(self.x, params, FLOAT)
         update = self.problem.update
         led_to, resp, nk = self._weights(iteration, estep, params)
@@ -489,7 +251,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     start = full.start.params
     results = []
     for q, value in parsed:
-        correct, by_hand = _value(full, q), _value(rounded, q)
+        correct, by_hand = answer_value(full, q), answer_value(rounded, q)
         row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                                "n": None if q.n is None else q.n + 1,
                                "k": None if q.k is None else q.k + 1,
@@ -530,7 +292,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     counts = {s: sum(r["status"] == s for r in results)
               for s in ("correct", "follow-through", "wrong", "missing")}
     return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
-            "family": problem.family, "family_kind": _family_kind(problem),
+            "family": problem.family, "family_kind": family_kind(problem),
             "hand": not multi,  # (d >= 3: compared with full precision alone)
             "counts": counts, "score": counts["correct"] + counts["follow-through"],
             "out_of": len(results), "steps": _worked_steps(full, results)}
@@ -540,8 +302,8 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
     """For each wrong answer, the correct step written out (terms and result), its numbers
     printed by the display rule (each step redone from its printed terms gives its printed
     result; see :mod:`explainer.render.shown`)."""
-    from .render import shown as sh
-    from .render.skeleton import Sheet
+    from ..render import shown as sh
+    from ..render.skeleton import Sheet
 
     sheet = Sheet(full.problem.decimals)
     steps: dict[str, Any] = {}
@@ -563,7 +325,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
                      enumerate(zip(detail.weighted_density[n - 1], detail.log_weighted[n - 1]))]
             sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
             step.update(terms=terms, k=k)
-        elif q_kind == _family_kind(full.problem) and full.problem.iterations:
+        elif q_kind == family_kind(full.problem) and full.problem.iterations:
             step.update(_family_step(sheet, key, result, full, row))
         elif q_kind in ("mu", "cov") and detail.x.ndim > 1:
             step.update(_entry_step(sheet, key, result, full, row))
