@@ -56,7 +56,7 @@ EMPTY_COMPONENT_NK = 1e-8
 # 1-D: a variance may not fall below (VARIANCE_FLOOR_RESOLUTION x the data's range)^2,
 # nor below the absolute floor when every point is equal: a component collapsing onto
 # one point would otherwise have an infinite density. The floor touches only such a
-# collapse, never a real cluster (engine.variance_floor). d >= 2: a covariance's smallest
+# collapse, never a real cluster (families.gaussian.variance_floor). d >= 2: a covariance's smallest
 # eigenvalue may not fall below VARIANCE_FLOOR_FRACTION x the smallest variance of the
 # data's columns.
 VARIANCE_FLOOR_RESOLUTION = 1e-6

@@ -66,7 +66,7 @@ class Problem:
         (n_components, d); variances (n_components,) or, for d >= 2, the covariance
         matrices (n_components, d, d) (also called :attr:`covariances`).
     covariance_type : ``full``, ``diag``, ``spherical`` or ``tied`` (d >= 2; see
-        engine.COVARIANCE_UPDATES); ``full`` for d = 1, where all four are the same.
+        families.gaussian.COVARIANCE_UPDATES); ``full`` for d = 1, where all four are the same.
     exact : bool
         Also carry the iterations in exact arithmetic (SymPy), shown beside the decimals;
         ``exact_inputs`` then holds the numbers as written.

@@ -15,7 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from conftest import given_spec, lecture_spec
-from explainer.engine import e_step, m_step, run, variance_floor
+from explainer.engine import run
+from explainer.families.gaussian import e_step, m_step, variance_floor
 from explainer.validation import validate
 from explainer.trace import Params
 

@@ -21,7 +21,7 @@ from sklearn.mixture import GaussianMixture
 
 from conftest import assert_printed, printed_pattern
 from explainer.api import run
-from explainer.engine import COVARIANCE_UPDATES, variance_floor
+from explainer.families.gaussian import COVARIANCE_UPDATES, variance_floor
 from explainer.errors import ProblemError
 from explainer.validation import validate
 from explainer.api import Trace

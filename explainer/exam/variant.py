@@ -10,7 +10,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..backend import FLOAT, Backend, RoundedBackend, round_half_up
-from ..engine import first_densities, run, run_with
+from ..engine import run, run_with
+from ..families.gaussian import first_densities
 from ..errors import ProblemError
 from ..families import family_or_none
 from ..fields import flag_of

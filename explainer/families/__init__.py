@@ -20,6 +20,7 @@ from .base import Family
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
+from .gaussian import Gaussian
 from .poisson import Poisson
 
 if TYPE_CHECKING:
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
 FAMILIES: dict[str, type[Family]] = {
     "binomial": Binomial, "bernoulli": Bernoulli, "poisson": Poisson,
     "categorical": Categorical}
+
+
+# Every model plug-in by the name a spec gives it (model.family).
+MODELS: dict[str, type[Gaussian] | type[Family]] = {"gaussian": Gaussian, **FAMILIES}
+
+
+def model_of(problem: "Problem") -> Gaussian | Family:
+    """The model plug-in of *problem*'s mixture, bound to it: its start, E-step and
+    M-step (the Gaussian's, or another family's)."""
+    return MODELS[problem.family](problem)
 
 
 def family_of(problem: "Problem") -> Family:
@@ -42,4 +53,4 @@ def family_or_none(problem: "Problem") -> Family | None:
     return None if problem.family == "gaussian" else family_of(problem)
 
 
-__all__ = ["FAMILIES", "Family", "family_of", "family_or_none"]
+__all__ = ["FAMILIES", "MODELS", "Family", "Gaussian", "family_of", "family_or_none", "model_of"]

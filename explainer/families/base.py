@@ -19,7 +19,7 @@ from .. import defaults
 from ..backend import Backend, BudgetExceeded
 from ..errors import ProblemError
 from ..numbers import parse_fraction_list
-from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params
+from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params, Start
 
 if TYPE_CHECKING:
     from ..problem import Problem
@@ -187,6 +187,19 @@ class Family:
                      updated=update, events=tuple(events),
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
 
+    def start(self, xp: Backend) -> Start:
+        """The start: given, or one M-step from random responsibilities (Dirichlet(1, ...,
+        1), as for Gaussians)."""
+        problem = self.problem
+        if problem.init_method == "given":
+            return Start("given", self.start_params(problem, xp), problem.seed)
+        rng = np.random.default_rng(problem.seed)
+        resp = rng.dirichlet(np.ones(problem.components), size=problem.n_samples)
+        resp.setflags(write=False)
+        fallback = self.fallback(problem.data, problem.components, xp)
+        mstep = self.m_step(problem.data, resp, fallback, problem.parameters, xp)
+        return Start(problem.init_method, mstep.params, problem.seed, mstep)
+
     def start_params(self, problem: "Problem", xp: Backend) -> Params:
         """The given starting parameters in *xp*'s arithmetic (exact: as written)."""
         source: Any = problem.exact_inputs if xp.name == "exact" else problem
@@ -296,3 +309,13 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
 def _entry(name: str) -> str:
     """What an entry of a vector parameter is one of."""
     return "category" if name == "probs" else "coordinate"
+
+
+def data_in(problem: Problem, xp: Backend) -> np.ndarray:
+    """The points in *xp*'s arithmetic (exact: as the user wrote them)."""
+    if xp.name == "exact":
+        assert problem.exact_inputs is not None
+        x = xp.asarray(problem.exact_inputs.data)
+        x.setflags(write=False)
+        return x
+    return problem.data

@@ -11,7 +11,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..backend import FLOAT, RoundedBackend
-from ..engine import COVARIANCE_UPDATES, e_step, run_with
+from ..engine import run_with
+from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
 from ..families import family_or_none
 from ..fields import rounded_work_beyond

@@ -25,7 +25,7 @@ import numpy as np
 from .. import defaults
 from ..backend import FLOAT
 from ..families import family_or_none
-from ..engine import e_step
+from ..families.gaussian import e_step
 from ..trace import EStep, Params, Trace
 from .documents import document_of, document_or_none
 

@@ -1,0 +1,340 @@
+"""Gaussian mixtures, in one dimension and in d >= 2 with four covariance types: the
+model plug-in whose steps the engine's loop runs, as it runs another family's.
+
+E-step:  r_nk = pi_k N(x_n | mu_k, sigma_k^2) / sum_j pi_j N(x_n | mu_j, sigma_j^2)
+M-step:  N_k = sum_n r_nk,  pi_k = N_k / N,  mu_k = sum_n r_nk x_n / N_k,
+         sigma_k^2 = sum_n r_nk (x_n - mu_k)^2 / N_k   (with the new mu_k)
+         (d >= 2: the covariance of COVARIANCE_UPDATES[covariance_type] from the
+         scatter matrices S_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T)
+
+Every step is written against the arithmetic backend (float, rounded carry, exact).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+
+from .. import backend as formulas
+from .. import defaults
+from ..backend import FLOAT, Backend, BudgetExceeded
+from ..problem import Problem
+from ..trace import EStep, Event, MStep, MStepDetail, Params, PointDetail, Start
+from .base import data_in
+
+
+class Gaussian:
+    """The Gaussian mixture's model plug-in, bound to a problem: its start, its E-step
+    and its M-step (the variance floor and the covariance type are the problem's)."""
+
+    name = "gaussian"
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.floor = variance_floor(problem.data)
+
+    def start(self, xp: Backend) -> Start:
+        """The starting parameters, by the problem's ``init_method``."""
+        return initialise(self.problem, xp)
+
+    def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
+        return e_step(x, params, self.problem.kernel, xp)
+
+    def m_step(self, x: np.ndarray, resp: np.ndarray, current: Params,
+               update: tuple[str, ...], xp: Backend) -> MStep:
+        return m_step(x, resp, current, update, self.floor, xp, self.problem.covariance_type)
+
+
+def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> EStep:
+    """Responsibilities and log-likelihood of *params*, with the per-point detail.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples,)
+    params : Params with arrays of shape (n_components,)
+    kernel : ``normalized`` or ``proportional`` (the latter drops 1/sqrt(2 pi sigma^2),
+        which the problem guarantees is one shared constant)
+    xp : the arithmetic (float, rounded carry or exact)
+    """
+    log_densities, log_weighted = weighted_densities(x, params, kernel, xp)
+    resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
+    del log_densities
+    log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))
+    if kernel == "proportional":
+        # The dropped constant is shared by all components: add it back once per point
+        # so the log-likelihood is always that of the real (normalized) model. By hand:
+        # N ln c, with ln c = -ln(2 pi sigma^2) / 2 rounded (c itself is never used).
+        log_c = float(xp.carry(xp.to_float(xp.log_norm_const(params.variances[:1]))[0]))
+        log_likelihood = float(xp.carry(log_likelihood + x.shape[0] * log_c))
+    detail = PointDetail(x=x, params=params, kernel=kernel, log_weighted=log_weighted,
+                         log_mixture=log_mixture, resp=resp, xp=xp)
+    for array in (log_weighted, log_mixture, resp):
+        array.setflags(write=False)
+    return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
+
+
+def weighted_densities(x: np.ndarray, params: Params, kernel: str,
+                       xp: Backend = FLOAT) -> tuple[np.ndarray, np.ndarray]:
+    """The E-step's first half: log N(x_n | mu_k, sigma_k^2) and log pi_k N(x_n | ...),
+    as carried, shape (n_samples, n_components)."""
+    exponents = formulas.exponent(xp, x, params.means, params.variances)
+    log_norms = formulas.log_norm(xp, params.variances)
+    log_densities = formulas.log_density(xp, exponents, log_norms, kernel)
+    del exponents  # (float: free the (n_samples, n_components) temporary at once)
+    return log_densities, formulas.log_weighted(xp, log_densities, params.weights)
+
+
+def first_densities(problem: Problem, xp: Backend) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weighted_densities` of a Gaussian mixture's first E-step in *xp*'s
+    arithmetic, without the rest of the run (an exam's draw is refused by them most
+    often, before its hand calculation is made)."""
+    return weighted_densities(data_in(problem, xp), initialise(problem, xp).params,
+                              problem.kernel, xp)
+
+
+def variance_floor(x: np.ndarray) -> float:
+    """The smallest variance a component may take (see defaults); for d >= 2 the
+    smallest eigenvalue a covariance may have (from the least spread coordinate).
+
+    1-D: the square of a millionth of the data's range, the resolution at which a
+    component has collapsed onto a point; a real cluster's variance, however small
+    beside a far outlier, lies far above it (a fraction of the data's variance would
+    not: one point at 1000 beside a cluster near 0 makes that larger than the cluster's
+    own variance)."""
+    if x.ndim == 1:
+        resolution = defaults.VARIANCE_FLOOR_RESOLUTION * float(np.ptp(x)) if x.size else 0.0
+        return max(resolution * resolution, defaults.VARIANCE_FLOOR_ABSOLUTE)
+    spread = float(np.min(np.var(x, axis=0)))
+    return max(defaults.VARIANCE_FLOOR_FRACTION * spread, defaults.VARIANCE_FLOOR_ABSOLUTE)
+
+
+# --------------------------------------------------------------------------- covariances
+# The M-step's covariance for each covariance type (d >= 2), from the scatter matrices
+# S_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T, the N_k and N. Pure functions on arrays of
+# shape (K, d, d); *xp* gives the identity matrix in its arithmetic.
+
+def _full(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = S_k / N_k."""
+    return xp.quotient(scatter, nk[:, None, None])
+
+
+def _diag(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = diag(S_k) / N_k: one variance per coordinate, no correlation."""
+    eye = xp.eye(scatter.shape[-1])
+    return xp.quotient(np.diagonal(scatter, axis1=1, axis2=2)[:, :, None] * eye,
+                       nk[:, None, None])
+
+
+def _spherical(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma_k = sigma_k^2 I with sigma_k^2 = trace(S_k) / (d N_k): the mean of the
+    diagonal ones."""
+    d = scatter.shape[-1]
+    trace = np.trace(scatter, axis1=1, axis2=2)
+    return xp.quotient(trace, d * nk)[:, None, None] * xp.eye(d)
+
+
+def _tied(scatter: np.ndarray, nk: np.ndarray, n: int, xp: Backend) -> np.ndarray:
+    """Sigma = sum_k S_k / N, shared by every component."""
+    shared = xp.quotient(scatter.sum(axis=0), n)
+    return np.stack([shared] * scatter.shape[0])
+
+
+COVARIANCE_UPDATES: dict[str, Callable[..., np.ndarray]] = {
+    "full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
+
+
+def _singular_cause(x: np.ndarray, resp: np.ndarray | None) -> tuple[str, int]:
+    """Why a covariance (of the component with responsibilities *resp*; None: of the data)
+    is singular: the data's columns are dependent (``dependent``), the component carries
+    d or fewer points (``collapse``, with their number), or its points nearly lie on a
+    line or plane (``flat``)."""
+    d = x.shape[1]
+    if np.linalg.matrix_rank(x - x.mean(axis=0)) < d:
+        return "dependent", 0
+    if resp is None:
+        return "flat", 0
+    # The points carrying the component: the fewest whose r_nk make 99.9% of N_k.
+    order = np.sort(resp)[::-1]
+    points = int(np.searchsorted(np.cumsum(order), 0.999 * order.sum()) + 1)
+    return ("collapse", points) if points <= d else ("flat", points)
+
+
+def floor_covariances(covariances: np.ndarray, floor: float, x: np.ndarray,
+                      resp: np.ndarray | None, skip: np.ndarray, xp: Backend,
+                      ) -> tuple[np.ndarray, list[Event]]:
+    """Covariances with every eigenvalue >= *floor*: a matrix whose smallest eigenvalue
+    lambda is below gets (floor - lambda) I added (which raises each eigenvalue by as
+    much, as scikit-learn's reg_covar does), with an event saying why it was singular."""
+    events: list[Event] = []
+    values = np.linalg.eigvalsh(xp.to_float(covariances))[:, 0]
+    for k in np.flatnonzero(~skip & (values < floor)):
+        if xp.budgeted:
+            raise BudgetExceeded("a covariance became singular and was floored (its "
+                                 "eigenvalues have no short exact form)")
+        cause, points = _singular_cause(x, None if resp is None else resp[:, k])
+        covariances[k] = covariances[k] + (floor - values[k]) * xp.eye(x.shape[1])
+        events.append(Event("covariance_floor", int(k), float(values[k]), floor,
+                            cause=cause, points=points))
+    return covariances, events
+
+
+def m_step(x: np.ndarray, resp: np.ndarray, current: Params, update: tuple[str, ...],
+           floor: float, xp: Backend = FLOAT, covariance_type: str = "full") -> MStep:
+    """Re-estimate the parameters named in *update* from the responsibilities.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples,) or (n_samples, d)
+    resp : ndarray of shape (n_samples, n_components)
+    current : the parameters before the step; those not updated are carried over,
+        and an empty component (N_k ~ 0) keeps its mean and variance.
+    floor : the smallest variance allowed (d >= 2: the smallest eigenvalue of a
+        covariance).
+    covariance_type : for d >= 2, the key of :data:`COVARIANCE_UPDATES`.
+
+    For d >= 2, ``sum_rx`` holds the vectors sum_n r_nk x_n (K, d) and ``sum_rsq`` the
+    scatter matrices S_k (K, d, d) around the new means.
+    """
+    nk = xp.simplify(xp.carry(xp.column_sums(resp)))
+    multi = x.ndim > 1
+    sum_rx = xp.carry(xp.column_sums(resp, x))
+    nk_float = xp.to_float(nk)
+    empty = nk_float < defaults.EMPTY_COMPONENT_NK
+    events = [Event("empty_component", int(k), float(nk_float[k]))
+              for k in np.flatnonzero(empty)]
+    safe_nk = np.where(empty, xp.constant(1.0), nk)
+    # Per component, broadcast over a mean's coordinates (d >= 2).
+    by_k = (slice(None), None) if multi else (slice(None),)
+
+    weights = (xp.simplify(xp.carry(xp.quotient(nk, x.shape[0]))) if "weights" in update
+               else current.weights.copy())
+    means = (np.where(empty[by_k], current.means,
+                      xp.simplify(xp.carry(xp.quotient(sum_rx, safe_nk[by_k]))))
+             if "means" in update else current.means.copy())
+    sum_rsq = xp.carry(xp.weighted_sq_sums(x, means, resp))
+    if "variances" in update and multi:
+        fresh = COVARIANCE_UPDATES[covariance_type](sum_rsq, safe_nk, x.shape[0], xp)
+        variances = np.where(empty[:, None, None], current.variances, xp.simplify(fresh))
+        variances, floored = floor_covariances(variances, floor, x, resp, empty, xp)
+        events.extend(floored)
+    elif "variances" in update:
+        variances = np.where(empty, current.variances,
+                             xp.simplify(xp.carry(xp.quotient(sum_rsq, safe_nk))))
+        below = xp.to_float(variances) < floor
+        for k in np.flatnonzero(~empty & below):
+            events.append(Event("variance_floor", int(k), float(xp.to_float(variances)[k]),
+                                floor))
+            variances[k] = xp.constant(floor)
+    else:
+        variances = current.variances.copy()
+    params = Params(weights=weights, means=means, variances=variances)
+    for array in (nk, sum_rx, sum_rsq):
+        array.setflags(write=False)
+    return MStep(nk=nk, sum_rx=sum_rx, sum_rsq=sum_rsq, params=params, updated=update,
+                 events=tuple(events), detail=MStepDetail(x=x, resp=resp, old_means=current.means,
+                                             new_means=means))
+
+
+# --------------------------------------------------------------------------- start
+
+def _moments_start(x: np.ndarray, k: int, xp: Backend, covariance_type: str = "full") -> Params:
+    """The fallback an empty component keeps while initialising: data mean and variance
+    (d >= 2: covariance, of the covariance type's form; floored by the caller)."""
+    mean, var = xp.mean_var(x)
+    if x.ndim > 1:
+        n = x.shape[0]
+        cov = COVARIANCE_UPDATES[covariance_type](var[None] * n, xp.asarray([n]), n, xp)[0]
+        return Params(weights=xp.asarray([1] * k) / k, means=np.stack([mean] * k),
+                      variances=np.stack([cov] * k))
+    floor = xp.constant(variance_floor(xp.to_float(x)))
+    # (A hand calculation carries them as it writes them: 1/3 as 0.333.)
+    return Params(weights=xp.carry(xp.asarray([1] * k) / k),
+                  means=xp.carry(xp.asarray([mean] * k)),
+                  variances=xp.carry(xp.asarray([var if xp.to_float([var])[0] > float(floor)
+                                                 else floor] * k)))
+
+
+def _kmeans_labels(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Lloyd's algorithm from a k-means++ start; returns a label per point, cluster 1
+    the leftmost (d >= 2: by the first coordinate, then the second, ...)."""
+    points = x.reshape(x.shape[0], -1)
+    values = np.unique(points, axis=0)
+    centres = [values[rng.choice(len(values))]] if x.ndim > 1 else [
+        np.array([float(rng.choice(values[:, 0]))])]
+    while len(centres) < k:
+        dist2 = np.min(((values[:, None, :] - np.array(centres)) ** 2).sum(axis=2), axis=1)
+        centres.append(values[rng.choice(len(values), p=dist2 / dist2.sum())])
+    c = np.array(centres, dtype=float)
+    if x.ndim == 1:
+        c = np.sort(c, axis=0)
+    labels = np.full(x.shape[0], -1)
+    for _ in range(300):
+        new_labels = np.argmin(((points[:, None, :] - c) ** 2).sum(axis=2), axis=1)
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        c = np.array([points[labels == j].mean(axis=0) if np.any(labels == j) else c[j]
+                      for j in range(k)])
+    if x.ndim > 1:
+        # Clusters numbered in the order of their centres' first coordinate (then second).
+        rank = np.empty(k, dtype=int)
+        rank[np.lexsort(c.T[::-1])] = np.arange(k)
+        labels = rank[labels]
+    return labels
+
+
+def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
+    """The starting parameters, by ``problem.init_method``.
+
+    The random choices are made on the float data, so every arithmetic starts from
+    the same points; the arithmetic on them is *xp*'s. A singular starting covariance
+    (d >= 2: given so, or the data's) is floored, and the start's events say so.
+    """
+    x, k = data_in(problem, xp), problem.components
+    floor = variance_floor(problem.data)
+    multi = problem.dim > 1
+
+    def floored(params: Params, method: str) -> Start:
+        if not multi:
+            return Start(method, params, problem.seed)
+        variances, events = floor_covariances(params.variances.copy(), floor, problem.data,
+                                              None, np.zeros(k, dtype=bool), xp)
+        return Start(method, replace(params, variances=variances), problem.seed,
+                     events=tuple(events))
+
+    if problem.init_method == "given":
+        source = problem.exact_inputs if xp.name == "exact" else problem
+        assert source is not None and source.weights is not None
+        params = Params(*(xp.asarray(getattr(source, name)) for name in defaults.PARAMETERS))
+        return floored(params, "given")
+    rng = np.random.default_rng(problem.seed)
+    if problem.init_method == "random_points" and multi:
+        rows = np.unique(problem.data, axis=0, return_index=True)[1]
+        chosen = rows[rng.choice(len(rows), size=k, replace=False)]
+        # Components in the order of their first coordinate (then the second, ...).
+        chosen = chosen[np.lexsort(problem.data[chosen].T[::-1])]
+        fallback = _moments_start(x, k, xp, problem.covariance_type)
+        return floored(Params(fallback.weights.copy(), x[chosen].copy(),
+                              fallback.variances.copy()), "random_points")
+    if problem.init_method == "random_points":
+        picked = np.sort(rng.choice(np.unique(problem.data), size=k, replace=False))
+        # The same points in x's arithmetic (exact: as written): where each picked value
+        # first occurs in the data.
+        order = np.argsort(problem.data, kind="stable")
+        means = x[order[np.searchsorted(problem.data, picked, sorter=order)]]
+        fallback = _moments_start(x, k, xp)
+        params = Params(xp.asarray(list(fallback.weights)), xp.asarray(list(means)),
+                        fallback.variances.copy())
+        return Start("random_points", params, problem.seed)
+    if problem.init_method == "random_responsibilities":
+        resp = rng.dirichlet(np.ones(k), size=x.shape[0])
+    else:  # kmeans: hard responsibilities from Lloyd's algorithm
+        resp = xp.asarray(np.eye(k)[_kmeans_labels(problem.data, k, rng)])
+    resp.setflags(write=False)
+    fallback = _moments_start(x, k, xp, problem.covariance_type)
+    if multi:
+        fallback = floored(fallback, problem.init_method).params
+    mstep = m_step(x, resp, fallback, defaults.PARAMETERS, floor, xp, problem.covariance_type)
+    return Start(problem.init_method, mstep.params, problem.seed, mstep)
