@@ -446,19 +446,26 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
-    """The whole document's context."""
-    if trace.problem.family != "gaussian":
+    """The whole document's context, with ``parts``: the name of the templates that write
+    its parts (:func:`~explainer.render.documents.parts_of`)."""
+    from .documents import parts_of
+
+    parts = parts_of(trace.problem)
+    if parts == "familyparts":
         from .context_family import build_context as build_family
 
-        return build_family(trace)
-    if trace.problem.dim > 1:
+        context = build_family(trace)
+    elif parts == "mvparts":
         from .context_mv import build_context as build_multivariate
 
-        return build_multivariate(trace)
-    problem = trace.problem
-    sheet = Sheet(problem.decimals, grow=problem.carry == "full")
-    sheet.kept_given = kept_given(trace)
-    return document(trace, sheet, iteration_context, _estep_only, _model)
+        context = build_multivariate(trace)
+    else:
+        problem = trace.problem
+        sheet = Sheet(problem.decimals, grow=problem.carry == "full")
+        sheet.kept_given = kept_given(trace)
+        context = document(trace, sheet, iteration_context, _estep_only, _model)
+    context["parts"] = parts
+    return context
 
 
 def _estep_only(trace: Trace, sheet: Sheet) -> dict[str, Any]:

@@ -36,4 +36,14 @@ def document_or_none(problem: "Problem") -> FamilyDocument | None:
     return None if model is None else DOCUMENTS[model.name](model)
 
 
-__all__ = ["DOCUMENTS", "FamilyDocument", "document_of", "document_or_none"]
+def parts_of(problem: "Problem") -> str:
+    """The templates that write the parts of *problem*'s document
+    (``templates/<format>/<name>.<suffix>.j2``, put in the context as ``parts``):
+    ``familyparts`` for another family than the Gaussian, ``mvparts`` for a Gaussian in
+    d >= 2, ``parts`` in one dimension."""
+    if problem.family in DOCUMENTS:
+        return "familyparts"
+    return "mvparts" if problem.dim > 1 else "parts"
+
+
+__all__ = ["DOCUMENTS", "FamilyDocument", "document_of", "document_or_none", "parts_of"]
