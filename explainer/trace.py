@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend as formulas
+from . import backend
 from .backend import FLOAT, Backend
 from .problem import Problem
 
@@ -180,13 +180,13 @@ class PointDetail(MixtureRows):
     @cached_property
     def exponent(self) -> np.ndarray:
         """-(x_n - mu_k)^2 / (2 sigma_k^2), as the E-step used it."""
-        return _frozen(formulas.exponent(self.xp, self.x, self.params.means,
+        return _frozen(backend.exponent(self.xp, self.x, self.params.means,
                                          self.params.variances))
 
     @cached_property
     def log_norm_const(self) -> np.ndarray:
         """log of c_k = 1/sqrt(2 pi sigma_k^2), shape (n_components,)."""
-        return _frozen(formulas.log_norm(self.xp, self.params.variances))
+        return _frozen(backend.log_norm(self.xp, self.params.variances))
 
     @cached_property
     def norm_const(self) -> np.ndarray:
@@ -196,7 +196,7 @@ class PointDetail(MixtureRows):
     @cached_property
     def log_density(self) -> np.ndarray:
         """log of the kernel value: exponent (+ log constant when normalized)."""
-        return _frozen(formulas.log_density(self.xp, self.exponent, self.log_norm_const,
+        return _frozen(backend.log_density(self.xp, self.exponent, self.log_norm_const,
                                             self.kernel))
 
     @cached_property

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from .. import backend as formulas
+from .. import backend
 from .. import defaults
 from ..backend import Backend, BudgetExceeded
 from ..errors import ProblemError
@@ -95,7 +95,7 @@ class Family:
         if xp.budgeted:  # exact: the parameters must be short enough to work with
             self.check_digits(x, params)
         log_densities = self.log_density(xp, x, params)
-        log_weighted = formulas.log_weighted(xp, log_densities, params.weights)
+        log_weighted = backend.log_weighted(xp, log_densities, params.weights)
         resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
         # (A hand calculation writes each log p(x_n), rounded, and adds them up.)
         log_likelihood = float(xp.carry(np.sum(xp.carry(xp.to_float(log_mixture)))))

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import backend as formulas
+from .. import backend
 from .. import defaults
 from ..backend import FLOAT, Backend, BudgetExceeded
 from ..problem import Problem
@@ -52,11 +52,18 @@ def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> E
 
     Parameters
     ----------
-    x : ndarray of shape (n_samples,)
-    params : Params with arrays of shape (n_components,)
+    x : ndarray of shape (n_samples,), or (n_samples, d) for d >= 2
+    params : Params: weights of shape (n_components,); means (n_components,) or
+        (n_components, d); variances (n_components,) or covariance matrices
+        (n_components, d, d)
     kernel : ``normalized`` or ``proportional`` (the latter drops 1/sqrt(2 pi sigma^2),
-        which the problem guarantees is one shared constant)
+        which the problem guarantees is one shared constant; 1-D only)
     xp : the arithmetic (float, rounded carry or exact)
+
+    Returns
+    -------
+    EStep whose detail holds the responsibilities, shape (n_samples, n_components), and
+    log pi_k N(x_n | ...) and log p(x_n) as carried.
     """
     log_densities, log_weighted = weighted_densities(x, params, kernel, xp)
     resp, log_mixture = xp.mixture_rows(log_densities, params.weights, log_weighted)
@@ -79,11 +86,11 @@ def weighted_densities(x: np.ndarray, params: Params, kernel: str,
                        xp: Backend = FLOAT) -> tuple[np.ndarray, np.ndarray]:
     """The E-step's first half: log N(x_n | mu_k, sigma_k^2) and log pi_k N(x_n | ...),
     as carried, shape (n_samples, n_components)."""
-    exponents = formulas.exponent(xp, x, params.means, params.variances)
-    log_norms = formulas.log_norm(xp, params.variances)
-    log_densities = formulas.log_density(xp, exponents, log_norms, kernel)
+    exponents = backend.exponent(xp, x, params.means, params.variances)
+    log_norms = backend.log_norm(xp, params.variances)
+    log_densities = backend.log_density(xp, exponents, log_norms, kernel)
     del exponents  # (float: free the (n_samples, n_components) temporary at once)
-    return log_densities, formulas.log_weighted(xp, log_densities, params.weights)
+    return log_densities, backend.log_weighted(xp, log_densities, params.weights)
 
 
 def first_densities(problem: Problem, xp: Backend) -> tuple[np.ndarray, np.ndarray]:

@@ -222,7 +222,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     It turns version ``index - 1`` of the parameters into version *index*."""
     problem = trace.problem
     sheet = sheet if sheet is not None else Sheet(problem.decimals)
-    d = problem.decimals
+    decimals = problem.decimals
     detail = mstep.detail
     assert detail is not None
     n_samples = detail.resp.shape[0]
@@ -317,10 +317,10 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     differences: list[dict[str, Any] | None] = []
     if full is not None:
         for k in range(problem.components):
-            differences.append(difference("nk", float(mstep.nk[k]), float(full.nk[k]), d,
+            differences.append(difference("nk", float(mstep.nk[k]), float(full.nk[k]), decimals,
                                            k=k + 1))
             differences.extend(difference(name, float(mstep.params.get(p)[k]),
-                                           float(full.params.get(p)[k]), d, k=k + 1)
+                                           float(full.params.get(p)[k]), decimals, k=k + 1)
                                for name, p in _PARAM_NAMES if p in mstep.updated)
     return {
         "index": index,
@@ -380,15 +380,15 @@ def iteration_context(iteration: Iteration, trace: Trace,
 def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
     its = trace.iterations
     rows: list[dict[str, Any] | None] = []
-    d = trace.problem.decimals
+    decimals = trace.problem.decimals
     # A hand calculation's values as carried (a tiny variance keeps its two digits).
     hand = trace.problem.carry == "rounded"
     kept = kept_given(trace)
 
     def value(name: str, v: float) -> Any:
         if name in kept:  # as given (a weight of 1/3), as the calculation uses it
-            return sh.given(float(v)) or sh.carried(float(v), d)
-        return sh.carried(float(v), d) if hand else float(v)
+            return sh.given(float(v)) or sh.carried(float(v), decimals)
+        return sh.carried(float(v), decimals) if hand else float(v)
     for i in elide(len(its), trace.problem.max_rows):
         if i is None:
             rows.append(None)
@@ -526,12 +526,12 @@ def _final_differences(trace: Trace) -> list[dict[str, Any]]:
     if trace.full is None:
         return []
     assert trace.full.final is not None
-    d = trace.problem.decimals
+    decimals = trace.problem.decimals
     mine, full = trace.final.params, trace.full.final.params
-    found = [difference(name, float(mine.get(p)[k]), float(full.get(p)[k]), d, k=k + 1)
+    found = [difference(name, float(mine.get(p)[k]), float(full.get(p)[k]), decimals, k=k + 1)
              for k in range(trace.problem.components) for name, p in _PARAM_NAMES]
     found.append(difference("log_likelihood", trace.final.log_likelihood,
-                             trace.full.final.log_likelihood, d))
+                             trace.full.final.log_likelihood, decimals))
     return [f for f in found if f is not None]
 
 

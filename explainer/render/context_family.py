@@ -305,15 +305,15 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
     # A hand calculation's final responsibilities as carried, with its p(x_n) and their
     # logs, whose sum is its final log-likelihood.
     hand = problem.carry == "rounded"
-    d = problem.decimals
+    decimals = problem.decimals
     rows: list[dict[str, Any] | None] = []
     for n in elide(problem.n_samples, problem.max_rows):
         if n is None:
             rows.append(None)
             continue
         row = {**_point(page, n),
-               "resp": [sh.carried(float(v), d, float(lv)) if hand
-                        else sh.show(float(v), d, log=float(lv))
+               "resp": [sh.carried(float(v), decimals, float(lv)) if hand
+                        else sh.show(float(v), decimals, log=float(lv))
                         for v, lv in zip(resp[n], detail.log_resp_of(n))],
                "cluster": int(best[n]) + 1,
                "tie": [k + 1 for k in np.flatnonzero(np.isclose(
@@ -335,8 +335,8 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
         if np.ndim(v):
             return [shown(name, u) for u in v]
         if name in kept:
-            return sh.given(float(v)) or sh.carried(float(v), d)
-        return sh.carried(float(v), d) if hand else float(v)
+            return sh.given(float(v)) or sh.carried(float(v), decimals)
+        return sh.carried(float(v), decimals) if hand else float(v)
 
     def table(cells: ParamCells) -> list[dict[str, Any]]:
         return [{"k": k + 1, "label": labels[k], "weight": cells.weights[k],
@@ -357,9 +357,9 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
     differences: list[dict[str, Any]] = []
     if trace.full is not None and trace.full.final is not None:
         differences = _param_differences(final.params, trace.full.final.params,
-                                         page.parameter, d)
+                                         page.parameter, decimals)
         found = difference("log_likelihood", final.log_likelihood,
-                           trace.full.final.log_likelihood, d)
+                           trace.full.final.log_likelihood, decimals)
         differences.extend([found] if found is not None else [])
 
     def keys() -> dict[str, Any]:

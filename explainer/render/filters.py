@@ -161,8 +161,8 @@ def rel(ctx: Context, value: float | Shown, compact: bool = False) -> str:
     """``=`` when the displayed number is exact, otherwise ``\\approx``."""
     if isinstance(value, Shown):
         return "=" if value.equal else r"\approx"
-    d = _decimals(ctx)
-    text = format_compact(value, d) if compact else format_fixed(value, d)
+    decimals = _decimals(ctx)
+    text = format_compact(value, decimals) if compact else format_fixed(value, decimals)
     return "=" if is_exact(float(value), text) else r"\approx"
 
 
