@@ -24,10 +24,10 @@ import numpy as np
 
 from .. import defaults
 from ..backend import FLOAT
-from ..families import family_or_none
+from ..families import family_of
 from ..families.gaussian import e_step
 from ..trace import EStep, Params, Trace
-from .documents import document_of, document_or_none
+from .documents import document_of, document_or_none, parts_of
 
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
@@ -344,7 +344,7 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
 def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
     """The data's share of each value (bars) beside the mixture's probability of it
     (black) and each weighted component's (dashed)."""
-    family = family_or_none(trace.problem)
+    family = family_of(trace.problem)
     values, labels = support
     at = family.on(values)
     with np.errstate(invalid="ignore"):
@@ -415,10 +415,12 @@ def family_fit_figure(trace: Trace):
 
 
 def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
-    if trace.problem.family != "gaussian":
+    # The figures of the document's kind (its document plug-in's parts).
+    parts = parts_of(trace.problem)
+    if parts == "familyparts":
         fit = family_fit_figure(trace)
         figures = {**({"fit": fit} if fit is not None else {}), "resp": resp_figure(trace)}
-    elif trace.problem.dim > 1:
+    elif parts == "mvparts":
         figures = {"fit": scatter_fit_figure(trace)}
         if trace.iterations:
             figures["grid"] = grid_figure(trace)
