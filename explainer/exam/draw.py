@@ -12,9 +12,8 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
-from ..families import FAMILIES
+from ..families import FAMILIES, MODELS
 from ..fields import check_length, flag_of, whole_number
-from ..grading import KINDS, KINDS_2D
 from ..inputs import load_spec_file
 
 EXAM_KEYS = ("ask", "allow_tiny", "title")
@@ -203,9 +202,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
                       or isinstance(data, list) and all(isinstance(v, (list, tuple))
                                                         and len(v) == 2 for v in data)):
         raise ProblemError("data", D2_REFUSAL)
-    allowed = (("r", "N", "pi", FAMILIES[family].symbol, "loglik", "assign")
-               + (() if FAMILIES[family].vector else ("moves",))
-               if family in FAMILIES else KINDS_2D if plane else KINDS)
+    allowed = MODELS[family or defaults.FAMILY].kinds(2 if plane else 1)
     kinds = exam.get("ask", list(default_ask(family)))
     if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):
         raise ProblemError("exam.ask", f"expected a list drawn from {', '.join(allowed)}, "

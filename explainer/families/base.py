@@ -187,6 +187,13 @@ class Family:
                      updated=update, events=tuple(events),
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
 
+    @classmethod
+    def kinds(cls, dim: int) -> tuple[str, ...]:
+        """The quantities ``check`` and the exports name: the parameter by its symbol, and
+        ``moves`` where the parameter is a number (a vector has no one move)."""
+        return ("r", "N", "pi", cls.symbol, "loglik", "assign") + (
+            () if cls.vector else ("moves",))
+
     def start(self, xp: Backend) -> Start:
         """The start: given, or one M-step from random responsibilities (Dirichlet(1, ...,
         1), as for Gaussians)."""

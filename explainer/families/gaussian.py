@@ -25,11 +25,24 @@ from ..trace import EStep, Event, MStep, MStepDetail, Params, PointDetail, Start
 from .base import data_in
 
 
+# The quantities ``check`` and the exports name: in d >= 2 a mean's coordinate mu[k][i]
+# and a covariance's entry cov[k][i,j], and no one move.
+KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
+KINDS_2D = ("r", "N", "pi", "mu", "cov", "loglik", "assign")
+
+
 class Gaussian:
     """The Gaussian mixture's model plug-in, bound to a problem: its start, its E-step
     and its M-step (the variance floor and the covariance type are the problem's)."""
 
     name = "gaussian"
+    # No one symbol names its parameters (mu and var, or cov), as p or lambda does.
+    symbol = None
+
+    @classmethod
+    def kinds(cls, dim: int) -> tuple[str, ...]:
+        """The quantities ``check`` and the exports name, in *dim* dimensions."""
+        return KINDS_2D if dim > 1 else KINDS
 
     def __init__(self, problem: Problem):
         self.problem = problem

@@ -24,9 +24,9 @@ category c).
 from __future__ import annotations
 
 from .check import answer_value, grade, location, moves, tolerance
-from .quantities import (CHOICES, E_STEP_KINDS, KINDS, KINDS_2D, PARAMETER_OF, Quantity,
-                         iter_answers, kinds_of, parse_quantity, read_answers)
+from .quantities import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, iter_answers, kinds_of,
+                         parse_quantity, read_answers)
 
-__all__ = ["CHOICES", "E_STEP_KINDS", "KINDS", "KINDS_2D", "PARAMETER_OF", "Quantity",
+__all__ = ["CHOICES", "E_STEP_KINDS", "PARAMETER_OF", "Quantity",
            "answer_value", "grade", "iter_answers", "kinds_of", "location", "moves",
            "parse_quantity", "read_answers", "tolerance"]

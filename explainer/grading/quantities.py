@@ -12,44 +12,26 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ProblemError
+from ..families import MODELS
 from ..inputs import load_yaml, read_text
 from ..problem import Problem
 
-KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
 CHOICES = ("assign", "moves")  # the kinds whose answer is one of a few options
-# d >= 2: a mean's coordinate mu[k][i] and a covariance's entry cov[k][i,j] (no one move).
-KINDS_2D = ("r", "N", "pi", "mu", "cov", "loglik", "assign")
 E_STEP_KINDS = ("r", "assign", "loglik")  # what an E-step alone answers
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances", "cov": "variances"}
 
 
 def kinds_of(problem: Problem) -> tuple[str, ...]:
-    """The quantities a problem's answers may name (another family's parameter by the
-    symbol its documents write: p, lambda, q)."""
-    kind = family_kind(problem)
-    if kind is None and problem.dim > 1:
-        return KINDS_2D
-    if kind is None:
-        return KINDS
-    return ("r", "N", "pi", kind, "loglik", "assign") + (() if _vector(problem)
-                                                        else ("moves",))
-
-
-def _vector(problem: Problem) -> bool:
-    from ..families import FAMILIES
-
-    return FAMILIES[problem.family].vector
+    """The quantities a problem's answers may name: its model plug-in's (another family's
+    parameter by the symbol its documents write: p, lambda, q)."""
+    return MODELS[problem.family].kinds(problem.dim)
 
 
 def family_kind(problem: Problem) -> str | None:
     """The kind that names another family's parameter (``p``, ``lambda``, ``q``); None for
-    a Gaussian mixture."""
-    if problem.family == "gaussian":
-        return None
-    from ..families import FAMILIES
-
-    return FAMILIES[problem.family].symbol
+    a Gaussian mixture (mu and var, or cov, name its parameters)."""
+    return MODELS[problem.family].symbol
 
 
 _QUANTITY = re.compile(r"^(?:it(?P<it>\d{1,9})\.)?(?P<kind>[A-Za-z]+)"
@@ -92,7 +74,7 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     match = _QUANTITY.match(text.strip().replace(" ", ""))
     kinds = kinds_of(problem)
     family = family_kind(problem)
-    vector = family is not None and _vector(problem)
+    vector = family is not None and MODELS[problem.family].vector
     if match is None or match["kind"] not in kinds:
         name = match["kind"] if match else text
         near = difflib.get_close_matches(str(name), kinds, n=1)
