@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
+from .defaults import FAMILIES, FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -110,7 +110,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--fragment", action="store_true",
                      help="LaTeX: only the body, for \\input{} in other notes")
     out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
-                     help="draw the figures (default: on for PDF, off otherwise)")
+                     help="draw the figures (default: on for PDF and HTML, off otherwise)")
     out.add_argument("--part", choices=PARTS, metavar="PART",
                      help=f"only one part: {', '.join(PARTS)}")
     out.add_argument("--iteration", type=_whole_number, metavar="N",
@@ -158,7 +158,10 @@ def _whole_number(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="em-explainer",
-                     description="Worked solutions of the EM algorithm for Gaussian mixtures.")
+                     description="Worked solutions of the EM algorithm for mixture models; "
+                                 "model.family (--family) is " + ", ".join(FAMILIES[:-1])
+                                 + " or " + FAMILIES[-1] + " (a gaussian mixture in one or "
+                                 "more dimensions).")
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"em-explainer {__version__}")

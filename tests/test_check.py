@@ -311,3 +311,19 @@ def test_a_wrong_weight_of_a_vector_family_is_written_out(tmp_path):
     result = grade(problem, read_answers(path))
     assert marks(result) == {"it1.N[1]": "wrong", "it1.pi[2]": "wrong"}
     assert set(result["steps"]) == {"it1.N[1]", "it1.pi[2]"}
+
+
+def test_the_report_echoes_answers_as_typed(tmp_path):
+    """A student's 6.840 is shown as 6.840 (not 6.84), a fraction as written; a number
+    written in other digits (Arabic-Indic, which Python reads) by its value."""
+    r1, n1, mu1, _ = lecture_by_hand()
+    rows = [("r[1,1]", f"{r1[0]:.3f}"), ("N[1]", f"{n1:.3f}0"), ("mu[1]", "1/2"),
+            ("pi[1]", "\u0660.5")]
+    path = tmp_path / "answers.csv"
+    path.write_text("quantity,value\n" + "".join(f"{q},{v}\n" for q, v in rows))
+    report = cli("check", str(LECTURE), str(path))
+    assert report.returncode == 0, report.stderr
+    cells = {line.split("|")[1].strip(" `"): line.split("|")[2].strip()
+             for line in report.stdout.splitlines() if line.startswith("| `")}
+    assert cells["it1.N[1]"] == f"${n1:.3f}0$" and cells["it1.r[1,1]"] == f"${r1[0]:.3f}$"
+    assert cells["it1.mu[1]"] == "$1/2$" and cells["it1.pi[1]"] == "$0.5$"

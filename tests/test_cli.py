@@ -294,3 +294,12 @@ def test_template_cache_off_or_unusable_changes_nothing(tmp_path, cache):
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (EXAMPLES / "lecture" / "lecture.md").read_text(encoding="utf-8")
+
+
+def test_help_names_every_model_and_the_figures_default():
+    from explainer.defaults import FAMILIES
+
+    top = cli("--help").stdout
+    assert "for mixture models" in top and "Gaussian mixtures." not in top
+    assert all(name in " ".join(top.split()) for name in FAMILIES)
+    assert "on for PDF and HTML, off otherwise" in " ".join(cli("solve", "--help").stdout.split())

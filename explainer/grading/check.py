@@ -5,6 +5,7 @@ earlier answers, and the steps of a wrong answer written out."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import Any, Iterable
 
@@ -219,6 +220,17 @@ def tolerance(problem: Problem, value: float) -> float:
     return 0.5 * 10.0 ** -problem.decimals + 1e-9 * abs(value)
 
 
+# An answer as the student wrote it, echoed by the report: a plain decimal or fraction.
+_TYPED = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?(?:/[0-9]+)?|[-+]?\.[0-9]+")
+
+
+def _as_typed(text: str) -> str | None:
+    """*text* when it is a number written plainly (``6.840``, ``-0.25``, ``1/3``,
+    ``2.5e-4``), to be echoed as typed; else None (the report prints the value)."""
+    text = text.strip()
+    return text if _TYPED.fullmatch(text) else None
+
+
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
     answers are compared with the full-precision run alone: a hand calculation (rounded
@@ -233,12 +245,12 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         if q in seen:
             raise ProblemError(where, f"{name!r} is answered twice")
         seen.add(q)
-        parsed.append((q, value))
+        parsed.append((q, value, _as_typed(text)))
     if not parsed:
         raise ProblemError("answers", "holds no answers")
     # The runs go as far as the answers ask, keeping per-point values for the iterations
     # asked about only.
-    asked = frozenset(q.iteration for q, _ in parsed)
+    asked = frozenset(q.iteration for q, _, _ in parsed)
     if problem.iterations > 0:
         problem = replace(problem, iterations=max(asked))
     problem = replace(problem, detail=Detail(asked))
@@ -248,17 +260,18 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         raise ProblemError("answers", f"grading compares with a hand calculation: {beyond}")
     full = run_with(problem, FLOAT)
     rounded = full if multi else run_with(problem, RoundedBackend(problem.decimals))
-    student = _Student(problem, {q: v for q, v in parsed if v is not None})
+    student = _Student(problem, {q: v for q, v, _ in parsed if v is not None})
     start = full.start.params
     results = []
-    for q, value in parsed:
+    for q, value, typed in parsed:
         correct, by_hand = answer_value(full, q), answer_value(rounded, q)
         row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                                "n": None if q.n is None else q.n + 1,
                                "k": None if q.k is None else q.k + 1,
                                "entry": None if q.i is None else q.i + 1,
                                "column": None if q.j is None else q.j + 1,
-                               "given": value, "correct": correct, "rounded_carry": by_hand,
+                               "given": value, "given_text": typed,
+                               "correct": correct, "rounded_carry": by_hand,
                                "tolerance": tolerance(problem, correct), "note": None,
                                "led_to": None}
         if value is None:
