@@ -1,9 +1,12 @@
-"""Mixture families beyond the Gaussian: binomial, Bernoulli, Poisson, categorical.
+"""The model plug-ins: the Gaussian mixture's (``gaussian.py``, in one or more dimensions)
+and the families beyond it (binomial, Bernoulli, Poisson, categorical).
 
-Each family is one model plug-in here holding what is the model's own: how its data and
-its starting parameter are read from a spec, its log density, the M-step's sufficient
-statistics and update, and its events (a parameter on the boundary). The EM loop and
-the trace are shared. What a page writes for the family is its document plug-in
+Each model is one plug-in here holding what is the model's own: how its data and its
+starting parameter are read from a spec (the Gaussian's by :mod:`explainer.validation`),
+its start, log density, E-step and M-step (a family's sufficient statistics and
+update), its events (a parameter on the boundary, a floored covariance), and the
+quantities ``check`` names. The EM loop (:mod:`explainer.engine`) runs the steps of
+:func:`model_of`. What a page writes for a family is its document plug-in
 (:mod:`explainer.render.documents`); a model knows nothing of pages.
 
 Adding a family is a module here (a :class:`~explainer.families.base.Family`
