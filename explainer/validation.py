@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import defaults
+from .backend import FLOAT
 from .errors import ProblemError
 from .fields import (check_keys, check_length, check_within, component_names, coordinate_names,
                      detail_of, float_array, given_values, highlight_of, keyed_value,
@@ -24,6 +25,7 @@ from .fields import (check_keys, check_length, check_within, component_names, co
                      update_of)
 from .inputs import load_spec_file, read_csv_columns
 from .numbers import parse_fraction_list, parse_number, parse_number_list
+from .families import FAMILIES, MODELS, family_of
 from .problem import Detail, ExactInputs, Problem, set_path
 from .spec import OPTIONS, OVERRIDES, SPEC_KEYS
 
@@ -175,9 +177,9 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         return _family_problem(spec, base_dir, family)
     init = section_of(spec, "init")
     model = section_of(spec, "model")
-    for path, names in _family_keys().items():
+    for path, names in _spec_keys().items():
         section, key = path.split(".")
-        if section_of(spec, section).get(key) is not None:
+        if family not in names and section_of(spec, section).get(key) is not None:
             raise ProblemError(path, f"this key is for {' and '.join(names)} mixtures, not "
                                      f"for Gaussians; set model.family")
 
@@ -350,18 +352,13 @@ def _check_weights(weights: np.ndarray) -> None:
                                            f"to {weights.sum():.10g}{hint}")
 
 
-_GAUSSIAN_KEYS = ("init.means", "init.variances", "init.covariances", "model.kernel",
-                  "model.covariance_type")
-
-
-def _family_keys() -> dict[str, list[str]]:
-    """The spec keys of the families beyond the Gaussian (``init.<parameter>`` and their
-    own ``model`` keys), each with the families that have it."""
-    from .families import FAMILIES
-
+def _spec_keys() -> dict[str, list[str]]:
+    """Each model plug-in's own spec keys (the Gaussian's means, variances, kernel, ...;
+    a family's ``init.<parameter>`` and ``model`` keys), each with the models that have
+    it, the Gaussian's first."""
     keys: dict[str, list[str]] = {}
-    for name, cls in FAMILIES.items():
-        for path in (f"init.{cls.parameter}", *(f"model.{key}" for key in cls.model_keys)):
+    for name, cls in MODELS.items():
+        for path in cls.spec_keys():
             keys.setdefault(path, []).append(name)
     return keys
 
@@ -369,18 +366,16 @@ def _family_keys() -> dict[str, list[str]]:
 def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str) -> Problem:
     """A mixture of another family than the Gaussian (:mod:`explainer.families`): its
     data and starting parameter read by the family, the rest as for any problem."""
-    from .families import FAMILIES
-
     cls = FAMILIES[family]
     parameter = cls.parameter
     init = section_of(spec, "init")
     model = section_of(spec, "model")
-    owners = _family_keys()
-    for path in (*_GAUSSIAN_KEYS, *owners):
+    owners = _spec_keys()
+    for path in owners:
         section, key = path.split(".")
-        if section_of(spec, section).get(key) is None or family in owners.get(path, ()):
+        if section_of(spec, section).get(key) is None or family in owners[path]:
             continue
-        if path in _GAUSSIAN_KEYS:
+        if owners[path] == [defaults.FAMILY]:
             raise ProblemError(path, f"this key is for Gaussian mixtures; the components of "
                                      f"a {family} mixture have a weight and "
                                      f"init.{parameter}")
@@ -493,9 +488,6 @@ def _family_update(value: Any, parameter: str) -> tuple[str, ...]:
 def _possible(problem: Problem) -> None:
     """Every point has a probability above 0 under some component of weight above 0
     (else its responsibilities are 0/0)."""
-    from .backend import FLOAT
-    from .families import family_of
-
     family = family_of(problem)
     params = family.start_params(problem, FLOAT)
     with np.errstate(divide="ignore"):

@@ -188,6 +188,12 @@ class Family:
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
 
     @classmethod
+    def spec_keys(cls) -> tuple[str, ...]:
+        """The spec keys that are the family's own: ``init.<parameter>`` and its ``model``
+        keys (another model's spec refuses them)."""
+        return (f"init.{cls.parameter}", *(f"model.{key}" for key in cls.model_keys))
+
+    @classmethod
     def kinds(cls, dim: int) -> tuple[str, ...]:
         """The quantities ``check`` and the exports name: the parameter by its symbol, and
         ``moves`` where the parameter is a number (a vector has no one move)."""

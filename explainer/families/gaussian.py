@@ -44,6 +44,12 @@ class Gaussian:
         """The quantities ``check`` and the exports name, in *dim* dimensions."""
         return KINDS_2D if dim > 1 else KINDS
 
+    @classmethod
+    def spec_keys(cls) -> tuple[str, ...]:
+        """The spec keys that are the Gaussian's own (another model's spec refuses them)."""
+        return ("init.means", "init.variances", "init.covariances", "model.kernel",
+                "model.covariance_type")
+
     def __init__(self, problem: Problem):
         self.problem = problem
         self.floor = variance_floor(problem.data)
