@@ -23,6 +23,8 @@ from .spec import BY_PATH
 
 
 def check_keys(spec: Mapping[str, Any], allowed: Mapping[str, Any], prefix: str) -> None:
+    """Every key of *spec* one of *allowed* (a nested table: a key's sub-table, or None),
+    else an error naming it, with the nearest valid key."""
     for key in spec:
         if key not in allowed:
             near = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
@@ -41,10 +43,12 @@ def check_keys(spec: Mapping[str, Any], allowed: Mapping[str, Any], prefix: str)
 
 
 def section_of(spec: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A section of the spec (``init``, ``model``, ...), empty when absent."""
     return spec.get(name) or {}
 
 
 def whole_number(value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
+    """*value* as a whole number (``3``, ``3.0``, ``"3"``) within [*low*, *high*]."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ProblemError(field, f"expected a whole number, but got {value!r}")
     try:
@@ -107,6 +111,7 @@ def distinct_names(value: Any, field: str, count: int, each: str) -> tuple[str, 
 
 
 def component_names(value: Any, components: int) -> tuple[str, ...] | None:
+    """``names``: one distinct name per component, or None."""
     return None if value is None else distinct_names(value, "names", components, "component")
 
 
@@ -121,6 +126,8 @@ def coordinate_names(value: Any, columns: list[str] | None, dim: int) -> tuple[s
 
 
 def update_of(value: Any) -> tuple[str, ...]:
+    """``model.update`` of a Gaussian mixture, in the lecture's order (``covariances`` is
+    the variances' name for d >= 2)."""
     if value is None:
         return defaults.UPDATE
     if isinstance(value, str):
@@ -143,6 +150,7 @@ def update_of(value: Any) -> tuple[str, ...]:
 
 
 def choice_of(value: Any, field: str, choices: tuple[str, ...], default: str) -> str:
+    """One of *choices* (the nearest one suggested), or *default* when absent."""
     if value is None:
         return default
     if value not in choices:
@@ -154,6 +162,7 @@ def choice_of(value: Any, field: str, choices: tuple[str, ...], default: str) ->
 
 
 def detail_of(value: Any) -> Detail:
+    """``display.detail``: ``all``, ``none``, ``last`` and iteration numbers."""
     if value is None:
         return Detail()
     if isinstance(value, str):
@@ -180,6 +189,7 @@ def detail_of(value: Any) -> Detail:
 
 
 def highlight_of(value: Any, n_samples: int) -> str | tuple[int, ...]:
+    """``display.highlight``: ``auto``, ``none`` or point numbers from 1 to *n_samples*."""
     if value is None or value == "auto":
         return "auto"
     if isinstance(value, str):
@@ -200,6 +210,7 @@ def highlight_of(value: Any, n_samples: int) -> str | tuple[int, ...]:
 
 
 def given_values(init: Mapping[str, Any], name: str, components: int) -> list[Fraction]:
+    """``init.<name>``: one number per component, exactly as written."""
     field = f"init.{name}"
     if init.get(name) is None:
         raise ProblemError(field, f"missing; init_method 'given' needs {components} {name}")
@@ -259,6 +270,7 @@ def keyed_value(spec: Mapping[str, Any], path: str, default: Any = None) -> Any:
 
 
 def flag_of(value: Any, field: str) -> bool:
+    """A switch: true/false, yes/no, on/off."""
     if value is None:
         return False
     if isinstance(value, bool):

@@ -9,6 +9,7 @@ from ..errors import RenderError
 
 
 def cores() -> int:
+    """The processors this process may run on."""
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (

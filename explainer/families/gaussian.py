@@ -59,10 +59,12 @@ class Gaussian:
         return initialise(self.problem, xp)
 
     def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
+        """:func:`e_step` with the problem's kernel."""
         return e_step(x, params, self.problem.kernel, xp)
 
     def m_step(self, x: np.ndarray, resp: np.ndarray, current: Params,
                update: tuple[str, ...], xp: Backend) -> MStep:
+        """:func:`m_step` with the problem's variance floor and covariance type."""
         return m_step(x, resp, current, update, self.floor, xp, self.problem.covariance_type)
 
 
