@@ -222,33 +222,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     weights = means = variances = None
     exact_given: dict[str, tuple[Fraction, ...]] = {}
     if init_method == "given":
-        if not init:
-            raise ProblemError("init", "missing; give init.weights, init.means and "
-                                       "init.variances, or choose an init_method")
-        if dim == 1 and init.get("covariances") is not None:
-            raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
-                                                   "give init.variances instead")
-        given = {"weights": given_values(init, "weights", components),
-                 "means": _mean_rows(init, components, dim),
-                 "variances": (given_values(init, "variances", components) if dim == 1 else
-                               _covariance_matrices(init, components, dim, covariance_type))}
-        if exact:
-            exact_given = {name: nested_tuples(v) for name, v in given.items()}
-        weights, means, variances = (float_array(given[name]) for name in defaults.PARAMETERS)
-        check_within(means, "init.means", defaults.MAX_ABS_VALUE)
-        check_within(variances, "init.covariances" if dim > 1 else "init.variances",
-                defaults.MAX_VARIANCE)
-        if dim == 1:
-            for k, v in enumerate(variances):
-                if 0 < v < defaults.MIN_VARIANCE:
-                    raise ProblemError(f"init.variances[{k + 1}]",
-                                       f"expected a variance of at least "
-                                       f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
-        _check_weights(weights)
-        for k, v in enumerate(variances if dim == 1 else ()):
-            if v <= 0:
-                raise ProblemError(f"init.variances[{k + 1}]",
-                                   f"expected a variance > 0, but got {v:g}")
+        weights, means, variances, exact_given = _given_parameters(
+            init, components, dim, covariance_type, exact)
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
@@ -261,28 +236,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     seed = keyed_value(spec, "seed")
     kernel = keyed_value(spec, "model.kernel")
     update = update_of(model.get("update"))
-    if dim > 1 and kernel == "proportional":
-        raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
-                                           "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
-                                           "uses the normalized density")
-    if dim > 2 and carry == "rounded":
-        raise ProblemError("display.carry", "a rounded carry is for 1-D problems and 2 x 2 "
-                                            "matrices (d = 2); for d >= 3 every value is "
-                                            "carried at full precision")
-    if kernel == "proportional":
-        # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
-        if "variances" in update:
-            raise ProblemError("model.kernel", "the proportional kernel drops the normalising "
-                                               "constant 1/sqrt(2 pi sigma^2), which is only valid "
-                                               "while the variances stay fixed; remove "
-                                               "'variances' from model.update or use 'normalized'")
-        if variances is not None and not np.all(variances == variances[0]):
-            raise ProblemError("model.kernel", "the proportional kernel needs equal variances "
-                                               "(the dropped constant must cancel in r_nk), but "
-                                               f"got {variances.tolist()}")
-        if init_method != "given":
-            raise ProblemError("model.kernel", "the proportional kernel needs init_method "
-                                               "'given' with equal variances")
+    _check_model(kernel, update, variances, init_method, dim, carry)
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
@@ -307,6 +261,69 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         variables=coordinate_names(spec.get("variables"), columns, dim),
         **_shared(spec, len(data), components),
     )
+
+
+def _given_parameters(init: Mapping[str, Any], components: int, dim: int,
+                      covariance_type: str, exact: bool
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """A Gaussian mixture's given starting weights, means and variances (d >= 2:
+    covariance matrices) as read-only float arrays, checked, and as written (exact)."""
+    if not init:
+        raise ProblemError("init", "missing; give init.weights, init.means and "
+                                   "init.variances, or choose an init_method")
+    if dim == 1 and init.get("covariances") is not None:
+        raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
+                                               "give init.variances instead")
+    given = {"weights": given_values(init, "weights", components),
+             "means": _mean_rows(init, components, dim),
+             "variances": (given_values(init, "variances", components) if dim == 1 else
+                           _covariance_matrices(init, components, dim, covariance_type))}
+    exact_given = {name: nested_tuples(v) for name, v in given.items()} if exact else {}
+    weights, means, variances = (float_array(given[name]) for name in defaults.PARAMETERS)
+    check_within(means, "init.means", defaults.MAX_ABS_VALUE)
+    check_within(variances, "init.covariances" if dim > 1 else "init.variances",
+                 defaults.MAX_VARIANCE)
+    if dim == 1:
+        for k, v in enumerate(variances):
+            if 0 < v < defaults.MIN_VARIANCE:
+                raise ProblemError(f"init.variances[{k + 1}]",
+                                   f"expected a variance of at least "
+                                   f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
+    _check_weights(weights)
+    for k, v in enumerate(variances if dim == 1 else ()):
+        if v <= 0:
+            raise ProblemError(f"init.variances[{k + 1}]",
+                               f"expected a variance > 0, but got {v:g}")
+    return weights, means, variances, exact_given
+
+
+def _check_model(kernel: str, update: tuple[str, ...], variances: np.ndarray | None,
+                 init_method: str, dim: int, carry: str) -> None:
+    """The kernel and the carry a Gaussian mixture of dimension *dim* can have: the
+    proportional kernel in 1-D with equal, fixed, given variances; a rounded carry up
+    to d = 2."""
+    if dim > 1 and kernel == "proportional":
+        raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
+                                           "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
+                                           "uses the normalized density")
+    if dim > 2 and carry == "rounded":
+        raise ProblemError("display.carry", "a rounded carry is for 1-D problems and 2 x 2 "
+                                            "matrices (d = 2); for d >= 3 every value is "
+                                            "carried at full precision")
+    if kernel == "proportional":
+        # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
+        if "variances" in update:
+            raise ProblemError("model.kernel", "the proportional kernel drops the normalising "
+                                               "constant 1/sqrt(2 pi sigma^2), which is only valid "
+                                               "while the variances stay fixed; remove "
+                                               "'variances' from model.update or use 'normalized'")
+        if variances is not None and not np.all(variances == variances[0]):
+            raise ProblemError("model.kernel", "the proportional kernel needs equal variances "
+                                               "(the dropped constant must cancel in r_nk), but "
+                                               f"got {variances.tolist()}")
+        if init_method != "given":
+            raise ProblemError("model.kernel", "the proportional kernel needs init_method "
+                                               "'given' with equal variances")
 
 
 def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[str, Any]:
