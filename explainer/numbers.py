@@ -15,6 +15,8 @@ from .errors import ProblemError
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 MAX_NUMBER_TEXT = 100  # characters of a number written as text
 _NUMBER_RE = re.compile(rf"^\s*({_DECIMAL})\s*(?:/\s*({_DECIMAL})\s*)?$")
+# The same, written in ASCII digits alone, as a report may echo it inside LaTeX math.
+_WRITTEN_RE = re.compile(rf"{_DECIMAL}(?:/{_DECIMAL})?", re.ASCII)
 
 
 def describe(value: object) -> str:
@@ -80,6 +82,14 @@ def _finite(number: Fraction, value: object, field: str) -> float:
 # A plain decimal with an exponent of at most three digits: float() reads it as the
 # Fraction would, correctly rounded, without building one (a million CSV cells).
 _PLAIN_RE = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?\s*")
+
+
+def as_written(text: str) -> str | None:
+    """*text* without surrounding space when it is a number written plainly in ASCII
+    digits (``6.840``, ``-0.25``, ``1/3``, ``2.5e-4``), to be echoed as the user typed it;
+    else None (a number in other digits is shown by its value)."""
+    text = text.strip()
+    return text if _WRITTEN_RE.fullmatch(text) else None
 
 
 def plain_float(text: str) -> float | None:

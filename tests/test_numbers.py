@@ -68,3 +68,12 @@ def test_the_fast_path_keeps_the_errors():
                          (["1_000"], r"f\[1\]: expected a number such as 0.5 or 1/3")):
         with pytest.raises(ProblemError, match=message):
             parse_number_list(bad, "f")
+
+
+def test_a_number_as_written_is_plain_ascii_decimal_or_fraction():
+    from explainer.numbers import as_written
+
+    assert [as_written(t) for t in ("6.840", " 1/3 ", "2.5e-4", "-.5", "+1")] == [
+        "6.840", "1/3", "2.5e-4", "-.5", "+1"]
+    # Python reads these as numbers, but they are not echoed into LaTeX as typed.
+    assert [as_written(t) for t in ("\u0661.5", "1_000", "1 / 3", "inf", "0x10")] == [None] * 5

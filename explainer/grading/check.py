@@ -5,7 +5,6 @@ earlier answers, and the steps of a wrong answer written out."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 from typing import Any, Iterable
 
@@ -17,7 +16,7 @@ from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
 from ..families import family_or_none
 from ..fields import rounded_work_beyond
-from ..numbers import parse_number
+from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
 from ..trace import EStep, Params, Trace
 from .quantities import CHOICES, PARAMETER_OF, Quantity, family_kind, parse_quantity
@@ -220,17 +219,6 @@ def tolerance(problem: Problem, value: float) -> float:
     return 0.5 * 10.0 ** -problem.decimals + 1e-9 * abs(value)
 
 
-# An answer as the student wrote it, echoed by the report: a plain decimal or fraction.
-_TYPED = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?(?:/[0-9]+)?|[-+]?\.[0-9]+")
-
-
-def _as_typed(text: str) -> str | None:
-    """*text* when it is a number written plainly (``6.840``, ``-0.25``, ``1/3``,
-    ``2.5e-4``), to be echoed as typed; else None (the report prints the value)."""
-    text = text.strip()
-    return text if _TYPED.fullmatch(text) else None
-
-
 def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
     answers are compared with the full-precision run alone: a hand calculation (rounded
@@ -245,7 +233,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         if q in seen:
             raise ProblemError(where, f"{name!r} is answered twice")
         seen.add(q)
-        parsed.append((q, value, _as_typed(text)))
+        parsed.append((q, value, as_written(text)))
     if not parsed:
         raise ProblemError("answers", "holds no answers")
     # The runs go as far as the answers ask, keeping per-point values for the iterations
