@@ -1,7 +1,7 @@
 """The EM loop: one E-step, one M-step, one run, for every model of mixture. The steps
 are the model plug-in's (:mod:`explainer.families`: the Gaussian's in
-``families/gaussian.py``, another family's in its module); :func:`steps` hands the
-loop the problem's, :func:`initialise` its start.
+``families/gaussian.py``, another family's in its module), which :func:`run_with`
+asks for its start, E-step and M-step.
 """
 
 from __future__ import annotations
@@ -10,32 +10,15 @@ import math
 from dataclasses import replace
 from typing import Callable
 
-import numpy as np
-
 from . import defaults
 from .backend import FLOAT, Backend, BudgetExceeded, RoundedBackend
 from .errors import ProblemError
 from .families import model_of
 from .families.base import data_in
 from .problem import Problem
-from .trace import EStep, Event, Iteration, MStep, Params, Start, Trace
+from .trace import Event, Iteration, Trace
 
 Progress = Callable[[int, int], None]
-Steps = tuple[Callable[[Params], EStep], Callable[[np.ndarray, Params], MStep]]
-
-
-def steps(problem: Problem, x: np.ndarray, xp: Backend) -> Steps:
-    """The E-step (of given parameters) and the M-step (of responsibilities and the
-    parameters before) of *problem*'s mixture, in *xp*'s arithmetic: its model
-    plug-in's."""
-    model = model_of(problem)
-    return (lambda params: model.e_step(x, params, xp),
-            lambda resp, params: model.m_step(x, resp, params, problem.update, xp))
-
-
-def initialise(problem: Problem, xp: Backend = FLOAT) -> Start:
-    """The starting parameters of *problem*'s mixture (its model plug-in's start)."""
-    return model_of(problem).start(xp)
 
 
 # --------------------------------------------------------------------------- run
@@ -96,9 +79,9 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     NaN): a companion run that only shows its iterations does not need it.
     """
     x = data_in(problem, xp)
-    start = initialise(problem, xp)
-    e_step_of, m_step_of = steps(problem, x, xp)
-    estep = e_step_of(start.params)
+    model = model_of(problem)  # (its start, E-step and M-step)
+    start = model.start(xp)
+    estep = model.e_step(x, start.params, xp)
     iterations: list[Iteration] = []
     events: list[Event] = [*start.events, *(start.mstep.events if start.mstep else ())]
     converged, stop_reason, budget = False, "iterations", None
@@ -110,14 +93,14 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         last_whole = estep if xp.budgeted else None  # (float: free the arrays early)
         mstep_done = None
         try:
-            mstep = m_step_of(estep.detail.resp, estep.params)
+            mstep = model.m_step(x, estep.detail.resp, estep.params, problem.update, xp)
             # Free this iteration's per-point arrays before the next E-step allocates its
             # own, unless they are shown ('last' keeps them until the run is known to go on).
             may_be_last = index == problem.iterations or problem.tol is not None
             if not (problem.detail.shows(index) or (problem.detail.last and may_be_last)):
                 estep, mstep = replace(estep, detail=None), replace(mstep, detail=None)
             mstep_done = mstep
-            next_estep = (e_step_of(mstep.params)
+            next_estep = (model.e_step(x, mstep.params, xp)
                           if final or index < problem.iterations else None)
         except BudgetExceeded as exc:
             stop_reason, budget = "budget", exc.reason

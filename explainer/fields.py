@@ -161,14 +161,21 @@ def choice_of(value: Any, field: str, choices: tuple[str, ...], default: str) ->
     return str(value)
 
 
+def _items(value: Any) -> Any:
+    """A list written as one comma-separated text (``"1, 3"``) or as one whole number, as
+    a list; anything else as it is (the caller says what it expected)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    return value
+
+
 def detail_of(value: Any) -> Detail:
     """``display.detail``: ``all``, ``none``, ``last`` and iteration numbers."""
     if value is None:
         return Detail()
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    elif isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
+    value = _items(value)
     if not isinstance(value, (list, tuple)):
         raise ProblemError("display.detail", f"expected 'all', 'none', 'last' or a list of "
                                              f"iteration numbers, but got {value!r}")
@@ -192,12 +199,9 @@ def highlight_of(value: Any, n_samples: int) -> str | tuple[int, ...]:
     """``display.highlight``: ``auto``, ``none`` or point numbers from 1 to *n_samples*."""
     if value is None or value == "auto":
         return "auto"
-    if isinstance(value, str):
-        if value.strip().lower() == "none":
-            return ()
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    elif isinstance(value, int) and not isinstance(value, bool):
-        value = [value]
+    if isinstance(value, str) and value.strip().lower() == "none":
+        return ()
+    value = _items(value)
     if not isinstance(value, (list, tuple)):
         raise ProblemError("display.highlight", f"expected 'auto' or a list of point numbers "
                                                 f"(1 to {n_samples}), but got {value!r}")
