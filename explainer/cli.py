@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FAMILIES, FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
+from .defaults import FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -129,16 +129,17 @@ def _problem_options(parser: argparse.ArgumentParser) -> None:
     """A flag for each key of the spec (explainer.spec.KEYS): the display's, then the
     problem's, which override SPEC."""
     from .spec import KEYS
+    from .validation import REGISTRIES
 
     groups = {"display": parser.add_argument_group("display"),
               "problem": parser.add_argument_group("problem (override SPEC)")}
     for key in sorted(KEYS, key=lambda k: k.section != "display"):
         group = groups["display" if key.section == "display" else "problem"]
-        help_text = key.help
+        help_text = key.described(REGISTRIES)
         if key.default is not None and key.low is not None:
             help_text += (f" ({key.low} to {key.high}; default {key.default})"
                           if key.high is not None else f" (default {key.default})")
-        elif key.choices and key.default is not None:
+        elif key.choices_in(REGISTRIES) and key.default is not None:
             help_text += f" (default {key.default})"
         if key.switch:
             group.add_argument(key.flag, dest=key.name, action="store_const", const=True,
@@ -157,10 +158,12 @@ def _whole_number(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .validation import REGISTRIES
+
     parser = _Parser(prog="em-explainer",
                      description="Worked solutions of the EM algorithm for mixture models; "
-                                 "model.family (--family) is " + ", ".join(FAMILIES[:-1])
-                                 + " or " + FAMILIES[-1] + " (a gaussian mixture in one or "
+                                 "model.family (--family) is " + ", ".join(REGISTRIES["models"][:-1])
+                                 + " or " + REGISTRIES["models"][-1] + " (a gaussian mixture in one or "
                                  "more dimensions).")
     from . import __version__
 

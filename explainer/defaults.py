@@ -11,9 +11,7 @@ KERNEL = "normalized"
 KERNELS = ("normalized", "proportional")
 PARAMETERS = ("weights", "means", "variances")
 UPDATE = PARAMETERS
-# The component families (model.family); each but the Gaussian is a module of
-# explainer/families (registered in explainer.families.FAMILIES).
-FAMILIES = ("gaussian", "binomial", "bernoulli", "poisson", "categorical")
+# The default model (model.family); every model is a plug-in of explainer/families.
 FAMILY = "gaussian"
 # Counts (successes, trials, Poisson counts, rates) at most this: a double holds them
 # exactly, and x! stays within the reach of its logarithm.

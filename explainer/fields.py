@@ -255,19 +255,24 @@ def check_within(array: np.ndarray, field: str, limit: float) -> None:
                                               f"data (thousands, millions) for larger numbers")
 
 
-def keyed_value(spec: Mapping[str, Any], path: str, default: Any = None) -> Any:
+def keyed_value(spec: Mapping[str, Any], path: str, default: Any = None,
+                registries: Mapping[str, tuple[str, ...]] | None = None) -> Any:
     """The value of a simple key of :data:`explainer.spec.KEYS`, checked as its row says
     (a whole number within its bounds, one of its choices, or a switch), or its default
-    (*default* when the row's depends on the spec)."""
+    (*default* when the row's depends on the spec). A key whose choices are a plug-in
+    registry's names (``model.family``) is read with *registries* given."""
     key = BY_PATH[path]
+    if key.registry is not None:
+        assert registries is not None, f"{path}: its choices are the {key.registry}'"
     node: Any = spec
     for part in path.split("."):
         node = (node or {}).get(part)
     fallback = key.default if default is None else default
     if node is None:
         return fallback
-    if key.choices is not None:
-        return choice_of(node, path, key.choices, fallback)
+    choices = key.choices_in(registries or {})
+    if choices is not None:
+        return choice_of(node, path, choices, fallback)
     if key.switch:
         return flag_of(node, path)
     return whole_number(node, path, low=key.low, high=key.high)

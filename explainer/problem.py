@@ -186,7 +186,8 @@ def _starting(name: str, dims: str = "any") -> Any:
 
 def _family_data(problem: Problem, key: Key) -> Any:
     """The data as a spec writes it: binomial successes (rows [successes, trials] when
-    the trials differ), categorical data by their categories' names."""
+    the trials differ), categorical data by their categories' names, counts as whole
+    numbers, other data (waiting times) as written."""
     if problem.family == "gaussian":
         return problem._numbers("data")
     if problem.family == "categorical":
@@ -195,6 +196,8 @@ def _family_data(problem: Problem, key: Key) -> Any:
     if problem.family == "binomial" and problem.trials is not None \
             and not np.all(problem.trials == problem.trials[0]):
         return np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
+    if not np.all(problem.data == np.floor(problem.data)):
+        return problem._numbers("data")
     return problem.data.astype(int).tolist()
 
 
@@ -214,7 +217,7 @@ _DUMPS = {
     "init.rates": _starting("rates"),
     "init.probs": _starting("probs"),
     # A Gaussian problem's spec has no family (the default), as before families came.
-    "model.family": lambda problem, key: problem.family if problem.family != "gaussian"
+    "model.family": lambda problem, key: problem.family if problem.family != defaults.FAMILY
     else _LEFT_OUT,
     "model.trials": _trials,
     "model.categories": lambda problem, key: list(problem.categories) if problem.categories

@@ -4,7 +4,8 @@
 "did you mean" of an unknown one), the defaults, bounds and choices that validation
 applies (``problem.validate``), the command line's flags (``cli``) and the options of
 ``problem_from``, the order and names of ``Problem.to_spec``, and the JSON Schema of a
-spec (:func:`spec_schema`, shipped as ``explainer/schema/spec-1.schema.json``).
+spec (:func:`spec_schema`, shipped as ``explainer/schema/spec-1.schema.json``, written
+by ``python -m explainer.validation``).
 
 Adding a key is one row here, plus what validation does with it that the row cannot
 say (reading it into the :class:`~explainer.problem.Problem`).
@@ -52,6 +53,9 @@ class Key:
     default : the value when the spec leaves it out (None: none, or worked out).
     low, high : the bounds of a whole number.
     choices : the words it may be.
+    registry : the words it may be are the names of a plug-in registry above this
+        module (``"models"``: the model plug-ins, ``explainer.families.MODELS``), given
+        by the layer that knows them (validation, the command line, the schema).
     listed : the command line offers only ``choices`` (argparse's own check).
     switch : a flag without a value (``--exact``).
     override : a flag that sets the key over the spec's (False for the data's keys,
@@ -67,6 +71,7 @@ class Key:
     low: int | None = None
     high: int | None = None
     choices: tuple[str, ...] | None = None
+    registry: str | None = None
     listed: bool = False
     switch: bool = False
     override: bool = True
@@ -83,10 +88,11 @@ class Key:
     def section(self) -> str | None:
         return self.path.split(".", 1)[0] if "." in self.path else None
 
-    def value_schema(self) -> dict[str, Any]:
+    def value_schema(self, registries: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
         schema = dict(self.schema)
-        if self.choices is not None:
-            schema["enum"] = list(self.choices)
+        choices = self.choices_in(registries)
+        if choices is not None:
+            schema["enum"] = list(choices)
         if self.low is not None or self.high is not None:
             schema["type"] = "integer"
             if self.low is not None:
@@ -96,8 +102,18 @@ class Key:
         if self.default is not None:
             schema["default"] = list(self.default) if isinstance(self.default, tuple) \
                 else self.default
-        schema["description"] = self.help
+        schema["description"] = self.described(registries)
         return schema
+
+    def choices_in(self, registries: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+        """The words it may be: its own choices, or its registry's names."""
+        return registries[self.registry] if self.registry is not None else self.choices
+
+    def described(self, registries: Mapping[str, tuple[str, ...]]) -> str:
+        """Its help, with its registry's names where it has one."""
+        if self.registry is None:
+            return self.help
+        return f"{self.help}: {', '.join(registries[self.registry])}"
 
 
 KEYS: tuple[Key, ...] = (
@@ -134,8 +150,8 @@ KEYS: tuple[Key, ...] = (
         metavar="METHOD", choices=defaults.INIT_METHODS),
     Key("seed", "random seed for the init method", metavar="S", default=defaults.SEED,
         low=0),
-    Key("model.family", "the components' distribution: " + ", ".join(defaults.FAMILIES),
-        metavar="FAMILY", default=defaults.FAMILY, choices=defaults.FAMILIES),
+    Key("model.family", "the components' distribution", metavar="FAMILY",
+        default=defaults.FAMILY, registry="models"),
     Key("model.trials", "binomial: the number of trials behind every point (or write the "
                         "data as rows [successes, trials])", metavar="M", low=1,
         high=int(defaults.MAX_COUNT)),
@@ -209,16 +225,17 @@ OVERRIDES: dict[str, str] = {key.name: key.path for key in KEYS if key.override}
 OPTIONS: tuple[str, ...] = tuple(key.name for key in KEYS)
 
 
-def spec_schema() -> dict[str, Any]:
-    """The JSON Schema of a problem spec (YAML or JSON), from :data:`KEYS`."""
+def spec_schema(registries: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The JSON Schema of a problem spec (YAML or JSON), from :data:`KEYS` and the names
+    of the plug-in *registries* (``{"models": tuple(MODELS)}``)."""
     properties: dict[str, Any] = {}
     for key in KEYS:
         if key.section is None:
-            properties[key.path] = key.value_schema()
+            properties[key.path] = key.value_schema(registries)
         else:
             section = properties.setdefault(key.section, {
                 "type": ["object", "null"], "additionalProperties": False, "properties": {}})
-            section["properties"][key.path.split(".", 1)[1]] = key.value_schema()
+            section["properties"][key.path.split(".", 1)[1]] = key.value_schema(registries)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SPEC_SCHEMA_ID,
@@ -230,9 +247,3 @@ def spec_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": properties,
     }
-
-
-if __name__ == "__main__":  # python -m explainer.spec > explainer/schema/spec-1.schema.json
-    import json
-
-    print(json.dumps(spec_schema(), indent=2, ensure_ascii=False))

@@ -29,6 +29,9 @@ from .families import FAMILIES, MODELS, family_of
 from .problem import Detail, ExactInputs, Problem, set_path
 from .spec import OPTIONS, OVERRIDES, SPEC_KEYS
 
+# The names of the plug-in registries the spec's keys choose from (model.family).
+REGISTRIES: dict[str, tuple[str, ...]] = {"models": tuple(MODELS)}
+
 
 def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
                ) -> tuple[list[Any], list[str] | None]:
@@ -172,8 +175,8 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     if not isinstance(spec, Mapping):
         raise ProblemError("spec", f"expected a mapping of spec keys, but got {spec!r}")
     check_keys(spec, SPEC_KEYS, "")
-    family = keyed_value(spec, "model.family")
-    if family != "gaussian":
+    family = keyed_value(spec, "model.family", registries=REGISTRIES)
+    if family in FAMILIES:
         return _family_problem(spec, base_dir, family)
     init = section_of(spec, "init")
     model = section_of(spec, "model")
@@ -416,7 +419,9 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
                                        f"{defaults.MAX_POINTS:,}")
         read = cls.read_data(spec, list(raw), None)
     else:
-        numbers, columns = _read_data(spec, base_dir, exact=False)
+        # (Whole-number data's exact form is the whole number; other data are read as
+        # written, for an exact run.)
+        numbers, columns = _read_data(spec, base_dir, exact=exact and not cls.whole_data)
         check_within(float_array(numbers), "data", defaults.MAX_COUNT)
         read = cls.read_data(spec, None, numbers)
     data = read["data"]
@@ -477,9 +482,10 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         parameters=("weights", parameter),
         trials=read.get("trials"), categories=read.get("categories"), exact=exact,
         carry=carry,
-        exact_inputs=ExactInputs(tuple(Fraction(int(v)) if np.ndim(v) == 0 else
-                                       tuple(Fraction(int(u)) for u in v) for v in data),
-                                 **exact_given) if exact else None,
+        exact_inputs=ExactInputs(
+            nested_tuples(numbers) if not cls.whole_data else
+            tuple(Fraction(int(v)) if np.ndim(v) == 0 else tuple(Fraction(int(u)) for u in v)
+                  for v in data), **exact_given) if exact else None,
         variables=coordinate_names(spec.get("variables"), columns, 1 if data.ndim == 1
                              else data.shape[1]),
         **({parameter: theta} if theta is not None else {}),
@@ -569,3 +575,11 @@ def load_problem(path: str | Path) -> Problem:
     """Read and validate a spec file."""
     spec, base = load_spec_file(path)
     return validate(spec, base)
+
+
+if __name__ == "__main__":  # python -m explainer.validation > explainer/schema/spec-1.schema.json
+    import json
+
+    from .spec import spec_schema
+
+    print(json.dumps(spec_schema(REGISTRIES), indent=2, ensure_ascii=False))

@@ -297,7 +297,7 @@ def test_template_cache_off_or_unusable_changes_nothing(tmp_path, cache):
 
 
 def test_help_names_every_model_and_the_figures_default():
-    from explainer.defaults import FAMILIES
+    from explainer.families import MODELS as FAMILIES
 
     top = cli("--help").stdout
     assert "for mixture models" in top and "Gaussian mixtures." not in top

@@ -17,6 +17,7 @@ from explainer.errors import ProblemError
 from explainer.spec import OPTIONS, OVERRIDES
 from explainer.validation import load_problem, problem_from, validate
 from explainer.spec import BY_PATH, KEYS, SPEC_KEYS, spec_schema
+from explainer.validation import REGISTRIES
 
 SPEC_SCHEMA_FILE = ROOT / "explainer" / "schema" / "spec-1.schema.json"
 TRACE_SCHEMA = json.loads((ROOT / "explainer" / "schema" / "trace-1.schema.json").read_text())
@@ -24,14 +25,14 @@ SPECS = [*EXAMPLE_SPECS, EXAMPLES / "exam" / "variant-001" / "problem.yaml"]
 
 
 def test_the_shipped_spec_schema_is_the_tables():
-    jsonschema.Draft202012Validator.check_schema(spec_schema())
-    assert json.loads(SPEC_SCHEMA_FILE.read_text()) == spec_schema(), (
-        "stale: python -m explainer.spec > explainer/schema/spec-1.schema.json")
+    jsonschema.Draft202012Validator.check_schema(spec_schema(REGISTRIES))
+    assert json.loads(SPEC_SCHEMA_FILE.read_text()) == spec_schema(REGISTRIES), (
+        "stale: python -m explainer.validation > explainer/schema/spec-1.schema.json")
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.parent.name)
 def test_every_example_spec_is_valid_by_the_schema_and_by_validation(path):
-    jsonschema.validate(yaml.safe_load(path.read_text()), spec_schema())
+    jsonschema.validate(yaml.safe_load(path.read_text()), spec_schema(REGISTRIES))
     load_problem(path)
 
 
@@ -43,7 +44,7 @@ def test_the_schema_refuses_what_validation_refuses():
                        ({"stop": {"iterations": -1}}, "stop.iterations"),
                        ({"display": {"decimal": 3}}, "display.decimal")):
         with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate({**spec, **bad}, spec_schema())
+            jsonschema.validate({**spec, **bad}, spec_schema(REGISTRIES))
         with pytest.raises(ProblemError, match=f"^{field}"):
             validate({**spec, **bad})
 
@@ -80,3 +81,13 @@ def test_every_key_has_its_flag_and_every_flag_its_key():
     low, high = BY_PATH["display.max_rows"].low, BY_PATH["display.max_rows"].high
     with pytest.raises(ProblemError, match=f"from {low} to {high}"):
         problem_from(None, data="1,2", k="1", init_method="kmeans", max_rows=str(high + 1))
+
+
+def test_the_trace_schema_names_every_family_and_the_spec_schema_every_model():
+    """A model plug-in found in explainer/families is a choice of both schemas."""
+    from explainer.families import FAMILIES, MODELS
+
+    family = TRACE_SCHEMA["properties"]["problem"]["properties"]["model"]["properties"]["family"]
+    assert set(family["enum"]) == set(FAMILIES)
+    assert spec_schema(REGISTRIES)["properties"]["model"]["properties"]["family"]["enum"] == \
+        list(MODELS)

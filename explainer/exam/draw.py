@@ -190,7 +190,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
             raise ProblemError(f"exam.{key}", f"unknown key; valid keys: {', '.join(EXAM_KEYS)}")
     model = template.get("model") if isinstance(template.get("model"), dict) else {}
     family = model.get("family")
-    family = family if family in defaults.FAMILIES[1:] else None
+    family = family if family in FAMILIES else None
     data = template.get("data")
     init = template.get("init") if isinstance(template.get("init"), dict) else {}
     plane = family is None and (isinstance(data, list) and any(isinstance(v, (list, tuple))

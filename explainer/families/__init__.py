@@ -1,41 +1,66 @@
 """The model plug-ins: the Gaussian mixture's (``gaussian.py``, in one or more dimensions)
-and the families beyond it (binomial, Bernoulli, Poisson, categorical).
+and the families beyond it (binomial, Bernoulli, Poisson, exponential, categorical).
 
 Each model is one plug-in here holding what is the model's own: how its data and its
 starting parameter are read from a spec (the Gaussian's by :mod:`explainer.validation`),
 its start, log density, E-step and M-step (a family's sufficient statistics and
 update), its events (a parameter on the boundary, a floored covariance), and the
-quantities ``check`` names. The EM loop (:mod:`explainer.engine`) runs the steps of
+quantities ``check`` names, with the quotient of sums its update is. The EM loop (:mod:`explainer.engine`) runs the steps of
 :func:`model_of`. What a page writes for a family is its document plug-in
 (:mod:`explainer.render.documents`); a model knows nothing of pages.
 
-Adding a family is a module here (a :class:`~explainer.families.base.Family`
-subclass) and its entry in :data:`FAMILIES`, its document plug-in and its entry in
-``render/documents/__init__.py``, and its templates
-``templates/{markdown,latex}/families/<name>.*.j2``.
+Adding a family is one module here defining one
+:class:`~explainer.families.base.Family` subclass with its ``name`` (found by
+:func:`plugins`: no list to extend), its document plug-in in
+``render/documents/<name>.py`` (found the same way: how a page writes its densities and
+updates, how exams name it) and its templates
+``templates/{markdown,latex}/families/<name>.*.j2``: nothing else changes (the
+exponential mixture was added so). A new ``init`` or ``model`` key is a row of
+:data:`explainer.spec.KEYS`; the trace's JSON Schema lists the families by name.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import importlib
+import pkgutil
 
 from .base import Family
-from .bernoulli import Bernoulli
-from .binomial import Binomial
-from .categorical import Categorical
 from .gaussian import Gaussian
-from .poisson import Poisson
 
 if TYPE_CHECKING:
     from ..problem import Problem
 
-FAMILIES: dict[str, type[Family]] = {
-    "binomial": Binomial, "bernoulli": Bernoulli, "poisson": Poisson,
-    "categorical": Categorical}
+
+def plugins(package: str, path: Any, base: type, skip: tuple[str, ...] = ("base",)
+            ) -> dict[str, type]:
+    """The plug-ins of *package* (its ``__path__`` *path*) by module name: the one
+    subclass of *base* each module but *skip* defines. A module that defines none, or
+    two, is an error at import, not a plug-in silently missing."""
+    found: dict[str, type] = {}
+    for module in pkgutil.iter_modules(path):
+        if module.name in skip:
+            continue
+        names = importlib.import_module(f"{package}.{module.name}")
+        classes = [value for value in vars(names).values() if isinstance(value, type)
+                   and issubclass(value, base) and value is not base
+                   and value.__module__ == names.__name__]
+        if len(classes) != 1:
+            raise ImportError(f"{names.__file__} must define one {base.__name__} subclass")
+        found[module.name] = classes[0]
+    return found
 
 
-# Every model plug-in by the name a spec gives it (model.family).
-MODELS: dict[str, type[Gaussian] | type[Family]] = {"gaussian": Gaussian, **FAMILIES}
+# Every family beyond the Gaussian by its name: the Family subclass of families/<name>.py.
+FAMILIES: dict[str, type[Family]] = plugins(__name__, __path__, Family, ("base", "gaussian"))
+if any(cls.name != name for name, cls in FAMILIES.items()):
+    raise ImportError(f"a family's name is its module's: {FAMILIES}")
+
+
+# Every model plug-in by the name a spec gives it (model.family); the Gaussian first, the
+# default.
+MODELS: dict[str, type[Gaussian] | type[Family]] = {Gaussian.name: Gaussian, **FAMILIES}
 
 
 def model_of(problem: "Problem") -> Gaussian | Family:
@@ -53,7 +78,8 @@ def family_of(problem: "Problem") -> Family:
 def family_or_none(problem: "Problem") -> Family | None:
     """The family of *problem*, or None for a Gaussian mixture (whose steps, shapes and
     sums are the engine's own)."""
-    return None if problem.family == "gaussian" else family_of(problem)
+    return FAMILIES[problem.family](problem) if problem.family in FAMILIES else None
 
 
-__all__ = ["FAMILIES", "MODELS", "Family", "Gaussian", "family_of", "family_or_none", "model_of"]
+__all__ = ["FAMILIES", "MODELS", "Family", "Gaussian", "family_of", "family_or_none", "model_of",
+           "plugins"]

@@ -39,6 +39,9 @@ class Family:
     # How the documents write the parameter, and the answers to 'check' name it.
     symbol = ""
     vector = False
+    # Whether every point is whole numbers (counts, indices of categories): their exact
+    # form is the whole number. Otherwise (waiting times) the data are read as written.
+    whole_data = True
     # The family's own model keys (model.<key> of explainer.spec.KEYS).
     model_keys: tuple[str, ...] = ()
 
@@ -187,6 +190,12 @@ class Family:
                      updated=update, events=tuple(events),
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
 
+    def quotient(self, mstep: MStep, index: tuple[int, ...]) -> tuple[float, float, str]:
+        """The M-step's update of one entry of the parameter (*index*: the component, and
+        the entry of a vector) as a quotient of its sums: the numerator, the denominator
+        and the denominator's name (``nk``: N_k). Here sum_n r_nk x_n / N_k."""
+        return float(mstep.sum_rx[index]), float(mstep.nk[index[0]]), "nk"
+
     @classmethod
     def spec_keys(cls) -> tuple[str, ...]:
         """The spec keys that are the family's own: ``init.<parameter>`` and its ``model``
@@ -317,6 +326,35 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
         raise ProblemError(f"{field}{index}", f"expected a probability from 0 to 1, but got "
                                               f"{array[tuple(outside[0])]:g}")
     return rows
+
+
+def rates(init: Mapping[str, Any], components: int) -> list[Any]:
+    """init.rates: a rate > 0 per component (Poisson, exponential); as written
+    (Fractions)."""
+    if init.get("rates") is None:
+        raise ProblemError("init.rates", f"missing; init_method 'given' needs "
+                                         f"{components} rates (one per component)")
+    given = parse_fraction_list(init["rates"], "init.rates")
+    values = np.array([float(v) for v in given])
+    if len(values) != components:
+        raise ProblemError("init.rates", f"expected {components} rates (one per "
+                                         f"component), but got {len(values)}")
+    for k, rate in enumerate(values):
+        if not 0 < rate <= defaults.MAX_COUNT:
+            raise ProblemError(f"init.rates[{k + 1}]",
+                               f"expected a rate > 0 (at most {defaults.MAX_COUNT:,.0f}), "
+                               f"but got {rate:g}")
+    return given
+
+
+def one_per_point(numbers: list[Any] | None, what: str) -> np.ndarray:
+    """The data as one number per point (a float array), else an error: *what* names
+    the data (``Poisson data as one count``)."""
+    assert numbers is not None
+    array = np.array(numbers, dtype=float)
+    if array.ndim != 1:
+        raise ProblemError("data", f"expected {what} per point, but got rows")
+    return array
 
 
 def _entry(name: str) -> str:

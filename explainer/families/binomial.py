@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend import Backend
 from ..errors import ProblemError
-from ..trace import Params
+from ..trace import MStep, Params
 from .base import Family, log_factorials, probabilities, whole_numbers, xlogy
 
 
@@ -58,6 +58,11 @@ class Binomial(Family):
 
     def exact_power(self, x: np.ndarray) -> int:
         return max(1, int(np.max(self.trials)))
+
+    def quotient(self, mstep: MStep, index: tuple[int, ...]) -> tuple[float, float, str]:
+        """Expected successes over expected trials: sum_n r_nk x_n / sum_n r_nk m_n."""
+        assert mstep.sum_rm is not None
+        return float(mstep.sum_rx[index]), float(mstep.sum_rm[index]), "trials"
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -11,12 +11,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import defaults
 from ..backend import Backend
-from ..errors import ProblemError
-from ..numbers import parse_fraction_list
 from ..trace import Params
-from .base import Family, log_factorials, whole_numbers, xlogy
+from .base import Family, log_factorials, one_per_point, rates, whole_numbers, xlogy
 
 
 class Poisson(Family):
@@ -38,11 +35,7 @@ class Poisson(Family):
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:
-        assert numbers is not None
-        array = np.array(numbers, dtype=float)
-        if array.ndim != 1:
-            raise ProblemError("data", "expected Poisson data as one count per point, but "
-                                       "got rows")
+        array = one_per_point(numbers, "Poisson data as one count")
         whole_numbers(array, "data", "a count")
         array.setflags(write=False)
         return {"data": array}
@@ -50,17 +43,4 @@ class Poisson(Family):
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
                        read: Mapping[str, Any]) -> list[Any]:
-        if init.get("rates") is None:
-            raise ProblemError("init.rates", f"missing; init_method 'given' needs "
-                                             f"{components} rates (one per component)")
-        given = parse_fraction_list(init["rates"], "init.rates")
-        rates = np.array([float(v) for v in given])
-        if len(rates) != components:
-            raise ProblemError("init.rates", f"expected {components} rates (one per "
-                                             f"component), but got {len(rates)}")
-        for k, rate in enumerate(rates):
-            if not 0 < rate <= defaults.MAX_COUNT:
-                raise ProblemError(f"init.rates[{k + 1}]",
-                                   f"expected a rate > 0 (at most {defaults.MAX_COUNT:,.0f}), "
-                                   f"but got {rate:g}")
-        return given
+        return rates(init, components)

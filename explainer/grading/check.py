@@ -14,7 +14,7 @@ from ..backend import FLOAT, RoundedBackend
 from ..engine import run_with
 from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
-from ..families import family_or_none
+from ..families import family_of, family_or_none
 from ..fields import rounded_work_beyond
 from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
@@ -407,14 +407,9 @@ def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
     mstep = full.iterations[row["iteration"] - 1].mstep
     k = row["k"] - 1
     entry = (k,) if mstep.sum_rx.ndim == 1 else (k, row["entry"] - 1)
-    if problem.family == "binomial":
-        assert mstep.sum_rm is not None
-        denominator, below = float(mstep.sum_rm[k]), "trials"
-    else:
-        denominator, below = float(mstep.nk[k]), "nk"
+    numerator, denominator, below = family_of(problem).quotient(mstep, entry)
     updated = problem.parameters[1] in mstep.updated
-    return {**_quotient(sheet, key, result, float(mstep.sum_rx[entry]), denominator, below,
-                        updated),
+    return {**_quotient(sheet, key, result, numerator, denominator, below, updated),
             "updated": updated, "family": problem.family,
             "category": None if problem.categories is None
             else problem.categories[row["entry"] - 1]}

@@ -368,6 +368,9 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
             "family": page.name,
             "parameter": page.parameter,
             "vector": page.vector,
+            "figure": page.figure,
+            "likelihood": page.likelihood,
+            "likelihoods": page.likelihoods,
             "categories": list(problem.categories) if problem.categories else None,
             "trials": (int(problem.trials[0]) if problem.trials is not None
                        and all_equal(problem.trials) else None),

@@ -78,19 +78,30 @@ def _fonts(names: tuple[str, ...] | None) -> list[str] | None:
 
 
 def _fit_panel(ax, trace: Trace, params: Params, title: str, grid: np.ndarray) -> None:
-    x = trace.problem.data
     colors = _colors(trace.problem.components)
     curve = e_step(grid, params, "normalized").detail
     assert curve is not None
+    _curves(ax, trace, grid, curve, colors, r"\mathcal{N}", title)
+
+
+def _data_marks(ax, x: np.ndarray) -> None:
+    """The data on a continuous axis: a histogram of densities, or a rug for few points."""
     if len(x) >= RUG_BELOW:
         ax.hist(x, bins="auto", density=True, color="0.85", edgecolor="0.6", label="data")
     else:
         ax.plot(x, np.zeros_like(x), "|", color="black", markersize=14, label="data")
+
+
+def _curves(ax, trace: Trace, grid: np.ndarray, detail: Any, colors: list, density: str,
+            title: str) -> None:
+    """The data on a continuous axis with each weighted component's density over *grid*
+    (dashed; *density*: the component density's symbol) and the mixture's (black)."""
+    _data_marks(ax, trace.problem.data)
     named = trace.problem.components <= LEGEND_COMPONENTS
     for k in range(trace.problem.components):
-        ax.plot(grid, curve.weighted_density[:, k], "--", color=colors[k],
-                label=rf"$\pi_{k + 1} \mathcal{{N}}_{k + 1}$" if named else None)
-    ax.plot(grid, curve.mixture_density, color="black", linewidth=1.6, label="$p(x)$")
+        ax.plot(grid, detail.weighted_density[:, k], "--", color=colors[k],
+                label=rf"$\pi_{k + 1} {density}_{k + 1}$" if named else None)
+    ax.plot(grid, detail.mixture_density, color="black", linewidth=1.6, label="$p(x)$")
     ax.set_title(title)
     ax.set_xlabel(_axis(trace, 0, "$x$"))
     ax.set_ylabel("density")
@@ -372,7 +383,16 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
     ax.set_ylim(bottom=0)
 
 
-def _bernoulli_panel(ax, trace: Trace, params: Params, title: str) -> None:
+def _density_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
+    """The data (a histogram, or a rug for few points) beside the mixture's density over
+    the support (black) and each weighted component's (dashed)."""
+    grid = support[0]
+    detail = family_of(trace.problem).on(grid).e_step(grid, params, FLOAT).detail
+    assert detail is not None
+    _curves(ax, trace, grid, detail, _colors(trace.problem.components), "f", title)
+
+
+def _bernoulli_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
     """Each component's probabilities of a 1, coordinate by coordinate, beside the data's
     share of 1s (grey)."""
     x = trace.problem.data
@@ -401,17 +421,19 @@ def family_fit_figure(trace: Trace):
     panels.append((trace.final.params, f"after {n} iteration{'s' if n != 1 else ''}"
                    if n else "given parameters"))
     support = page.support([p for p, _ in panels])
-    if support is None and page.name != "bernoulli":
+    if support is None and page.figure != "coordinates":
         return None
+    panel = _PANELS[page.figure]
     fig = _figure(9 if len(panels) == 2 else 5.5, 3.4)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (params, title) in zip(axes, panels):
-        if page.name == "bernoulli":
-            _bernoulli_panel(ax, trace, params, title)
-        else:
-            _family_panel(ax, trace, params, title, support)
+        panel(ax, trace, params, title, support)
     axes[-1].legend(fontsize="small")
     return fig
+
+
+# The fit figure's panel of each kind a document plug-in names (FamilyDocument.figure).
+_PANELS = {"bars": _family_panel, "coordinates": _bernoulli_panel, "density": _density_panel}
 
 
 def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:

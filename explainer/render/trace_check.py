@@ -184,7 +184,7 @@ def _sums(field: str, it: Iteration, n: int, family: Any = None) -> None:
         _close(f"{field}.weights", mstep.params.weights, mstep.nk / n, 1.0)
     if family is not None:
         stats = {"sum_rx": mstep.sum_rx}
-        if family.name == "binomial":
+        if mstep.sum_rm is not None:  # a binomial's expected trials
             _close(f"{field}.sum_rm", mstep.sum_rm, resp.T @ family.trials,
                    resp.T @ family.trials)
             stats["sum_rm"] = mstep.sum_rm

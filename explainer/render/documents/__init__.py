@@ -9,19 +9,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...families import family_of, family_or_none
-from .base import FamilyDocument
-from .bernoulli import BernoulliDocument
-from .binomial import BinomialDocument
-from .categorical import CategoricalDocument
-from .poisson import PoissonDocument
+from ...families import FAMILIES, family_of, family_or_none, plugins
+from .base import FamilyDocument, Words
 
 if TYPE_CHECKING:
     from ...problem import Problem
 
-DOCUMENTS: dict[str, type[FamilyDocument]] = {
-    "binomial": BinomialDocument, "bernoulli": BernoulliDocument,
-    "poisson": PoissonDocument, "categorical": CategoricalDocument}
+
+# Every family's document plug-in: the FamilyDocument subclass of documents/<family>.py.
+DOCUMENTS: dict[str, type[FamilyDocument]] = plugins(__name__, __path__, FamilyDocument)
+if set(DOCUMENTS) != set(FAMILIES):
+    raise ImportError(f"document plug-ins {sorted(DOCUMENTS)} for the families {sorted(FAMILIES)}")
+
+
+# How exams and reports name the Gaussian mixture (the others' are their plug-ins').
+GAUSSIAN_WORDS = Words("Gaussians", "mean", r"\mu")
+
+
+def words_of(name: str) -> Words:
+    """How exams and reports name the model *name* (model.family)."""
+    return DOCUMENTS[name].words if name in DOCUMENTS else GAUSSIAN_WORDS
 
 
 def document_of(problem: "Problem") -> FamilyDocument:
@@ -46,4 +53,5 @@ def parts_of(problem: "Problem") -> str:
     return "mvparts" if problem.dim > 1 else "parts"
 
 
-__all__ = ["DOCUMENTS", "FamilyDocument", "document_of", "document_or_none", "parts_of"]
+__all__ = ["DOCUMENTS", "GAUSSIAN_WORDS", "FamilyDocument", "Words", "document_of",
+           "document_or_none", "parts_of", "words_of"]

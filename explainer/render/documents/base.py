@@ -10,6 +10,7 @@ write the terms it returns. The model knows nothing of pages.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,6 +18,24 @@ import numpy as np
 from ...families import Family
 from ...trace import MStep, Params
 from .. import shown as sh
+
+
+@dataclass(frozen=True)
+class Words:
+    """How the questions of an exam and the reports name a model.
+
+    distributions : the components, in the plural ("Poisson distributions").
+    parameter : the parameter of a component, in words ("rate"; "" for a vector,
+        which has no one move).
+    symbol : its symbol in TeX, indexed by the component ("\\lambda"; bold for a
+        vector).
+    entry : the symbol of one entry of a vector parameter ("p" of p_{k,i}).
+    """
+
+    distributions: str
+    parameter: str
+    symbol: str
+    entry: str = ""
 
 
 class FamilyDocument:
@@ -28,6 +47,16 @@ class FamilyDocument:
 
     # Whether the document writes 1 - p beside p (binomial, Bernoulli).
     complement = False
+    # The fit figure's kind: "bars" (the data's share of each value of the support
+    # beside the mixture's probabilities), "coordinates" (a vector's probabilities of a
+    # 1, coordinate by coordinate) or "density" (the data's histogram beside the
+    # mixture's density over the support, a continuous axis).
+    figure = "bars"
+    # How exams and reports name the model in words and symbols (:class:`Words`).
+    words: "Words"
+    # What f_k(x_n) is of a point, in words: a probability (a count, a category, a
+    # vector of 0s and 1s), or a density (a waiting time).
+    likelihood, likelihoods = "probability", "probabilities"
 
     def __init__(self, model: Family):
         self.model = model
@@ -62,6 +91,21 @@ class FamilyDocument:
         cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
         marks elided ones, and then *whole* is False), with their equations."""
         raise NotImplementedError
+
+    def weighted_sum(self, sheet: Any, index: int, k: int, mstep: MStep,
+                     r: Mapping[int, Any], terms: list[int | None], whole: bool
+                     ) -> tuple[Any, dict[str, Any]]:
+        """sum_n r_nk x_n written out (Poisson, exponential): its printed cell, with its
+        equation where every term is written (*whole*), and the terms for the page."""
+        x = {n: sheet.cell(("x", n), float(self.problem.data[n]), given=True)
+             for n in terms if n is not None}
+        total = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
+        if whole:
+            sheet.equation(("sum_rx", index, k), total,
+                           [c for n in terms if n is not None for c in (r[n], x[n])],
+                           sh.sum_of_products)
+        return total, {"terms": [None if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
+                                 for n in terms], "sum": total, "whole": whole}
 
     def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,

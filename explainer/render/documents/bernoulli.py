@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ...trace import MStep
-from .base import FamilyDocument
+from .base import FamilyDocument, Words
 
 
 class BernoulliDocument(FamilyDocument):
+    words = Words("products of Bernoulli distributions", "", r"\mathbf{p}", "p")
     complement = True
+    figure = "coordinates"
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:

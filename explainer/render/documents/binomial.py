@@ -11,10 +11,11 @@ import numpy as np
 
 from ...trace import MStep, Params
 from .. import shown as sh
-from .base import FamilyDocument
+from .base import FamilyDocument, Words
 
 
 class BinomialDocument(FamilyDocument):
+    words = Words("binomial distributions", "probability of success", "p")
     complement = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,

@@ -9,10 +9,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from ...trace import MStep, Params
-from .base import FamilyDocument
+from .base import FamilyDocument, Words
 
 
 class CategoricalDocument(FamilyDocument):
+    words = Words("categorical distributions", "", r"\mathbf{q}", "q")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:

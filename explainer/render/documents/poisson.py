@@ -10,11 +10,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from ...trace import MStep, Params
-from .. import shown as sh
-from .base import FamilyDocument
+from .base import FamilyDocument, Words
 
 
 class PoissonDocument(FamilyDocument):
+    words = Words("Poisson distributions", "rate", r"\lambda")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
@@ -33,16 +33,9 @@ class PoissonDocument(FamilyDocument):
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
                      whole: bool) -> dict[str, Any]:
         """lambda_k = sum_n r_nk x_n / N_k."""
-        x = {n: sheet.cell(("x", n), float(self.problem.data[n]), given=True)
-             for n in terms if n is not None}
-        total = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
-        if whole:
-            sheet.equation(("sum_rx", index, k), total,
-                           [c for n in terms if n is not None for c in (r[n], x[n])],
-                           sh.sum_of_products)
+        total, written = self.weighted_sum(sheet, index, k, mstep, r, terms, whole)
         sheet.equation(("rates", index, k), new, [total, nk], lambda a, b: a / b)
-        return {"terms": [None if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
-                          for n in terms], "sum": total, "whole": whole}
+        return written
 
     def support(self, params: list[Params]) -> tuple[np.ndarray, list[str]] | None:
         """0, 1, ... up to the largest count or four standard deviations above the
