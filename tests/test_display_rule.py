@@ -126,7 +126,7 @@ def test_the_checker_accepts_lines_that_hold():
 # Every example, the hand calculation (rounded carry) included: its E-step divides by the
 # p(x_n) it carried, and tiny values are printed with the two digits they were carried with.
 EXAMPLE_NAMES = ["lecture", "heights", "generated", "single-point", "exact", "hand-2d",
-                 "two-d", "hand", "coins", "poisson", "bernoulli"]
+                 "two-d", "hand", "coins", "poisson", "bernoulli", "waiting"]
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)

@@ -194,6 +194,11 @@ def test_an_exam_of_waiting_times(tmp_path):
     moodle = ET.parse(out / "moodle.xml").getroot()
     text = ET.tostring(moodle, encoding="unicode")
     assert "exponential distributions" in text and "the rate of component" in text
+    # Each variant's setup states its data as drawn (waiting times with their decimals).
+    for number in (1, 2):
+        data = load_problem(out / f"variant-{number:03d}" / "problem.yaml").data
+        stated = ", ".join(f"\\( x_{{{n + 1}}} = {v:g} \\)" for n, v in enumerate(data))
+        assert f"fitted with EM to the data {stated}," in text
 
 
 @pytest.mark.parametrize("spec, field, words", [

@@ -44,8 +44,10 @@ def _setup_values(problem: Problem) -> tuple[list[Any], list[dict[str, Any]]]:
         data: list[Any] = [problem.categories[int(v)] for v in problem.data]
     elif problem.trials is not None:  # successes of trials
         data = np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
-    else:
+    elif np.all(problem.data == np.floor(problem.data)):  # counts, 0/1 answers
         data = problem.data.astype(int).tolist()
+    else:  # waiting times
+        data = problem.data.tolist()
     value = getattr(problem, problem.parameters[1])
     return data, [{"k": k + 1, "weight": float(problem.weights[k]),
                    "value": value[k].tolist(), "family": problem.family,
