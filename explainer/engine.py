@@ -118,6 +118,11 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
             iterations[-1] = _strip(iterations[-1])
         iterations.append(Iteration(index, estep, mstep, math.nan if next_estep is None
                                     else next_estep.log_likelihood))
+        if problem.detail.up_to is not None and index == problem.detail.up_to + 1:
+            # The run is longer than a run shown whole: its earlier iterations kept so far
+            # are shown only where listed.
+            iterations[:-1] = [it if problem.detail.shows(it.index, index) else _strip(it)
+                               for it in iterations[:-1]]
         if next_estep is None:
             estep = None
             break

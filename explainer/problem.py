@@ -20,16 +20,27 @@ from .spec import KEYS, Key
 
 @dataclass(frozen=True)
 class Detail:
-    """Which iterations are shown in full: listed ones, all, and/or the last."""
+    """Which iterations are shown in full: listed ones, all, and/or the last; with
+    *up_to*, every iteration of a run that has at most *up_to* (the default when
+    ``stop.tol`` may end the run before ``stop.iterations``: the iterations run count,
+    not those asked)."""
 
     iterations: frozenset[int] = frozenset(defaults.DETAIL)
     all: bool = False
     last: bool = False
+    up_to: int | None = None
 
     def shows(self, index: int, last_index: int | None = None) -> bool:
-        return self.all or index in self.iterations or (self.last and index == last_index)
+        """Whether iteration *index* is shown in full in a run of *last_index* iterations
+        (None while the run goes on: what may yet be shown)."""
+        if self.all or index in self.iterations or (self.last and index == last_index):
+            return True
+        return self.up_to is not None and index <= self.up_to and (
+            last_index is None or last_index <= self.up_to)
 
     def to_spec(self) -> Any:
+        if self.up_to is not None:
+            return None  # the default: left out of the spec
         if self.all:
             return "all"
         items: list[Any] = sorted(self.iterations)
@@ -169,7 +180,8 @@ def _attribute(problem: Problem, key: Key) -> Any:
     """A key's value: the attribute of its last name, as plain data."""
     value = getattr(problem, key.path.rsplit(".", 1)[-1])
     if isinstance(value, Detail):
-        return value.to_spec()
+        written = value.to_spec()
+        return _LEFT_OUT if written is None else written
     return list(value) if isinstance(value, tuple) else value
 
 

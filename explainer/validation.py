@@ -351,11 +351,22 @@ def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[st
         "iterations": iterations, "tol": tol,
         "decimals": keyed_value(spec, "display.decimals"),
         "max_rows": keyed_value(spec, "display.max_rows"),
-        "detail": (Detail(all=True) if display.get("detail") is None
-                   and iterations <= defaults.SHOW_ALL_UP_TO else detail_of(display.get("detail"))),
+        "detail": _default_detail(iterations, tol) if display.get("detail") is None
+        else detail_of(display.get("detail")),
         "highlight": highlight_of(display.get("highlight"), n_samples),
         "paper": keyed_value(spec, "display.paper"),
     }
+
+
+def _default_detail(iterations: int, tol: float | None) -> Detail:
+    """The iterations shown in full when the spec does not say: every one of a run of up
+    to SHOW_ALL_UP_TO iterations, else the first; counted as run (a tolerance may stop
+    the run before the iterations asked)."""
+    if iterations <= defaults.SHOW_ALL_UP_TO:
+        return Detail(all=True)
+    if tol is not None:
+        return Detail(up_to=defaults.SHOW_ALL_UP_TO)
+    return Detail()
 
 
 def _check_weights(weights: np.ndarray) -> None:

@@ -374,6 +374,40 @@ def test_up_to_three_iterations_are_all_shown_in_full_unless_detail_says():
     assert shown(iterations="2", detail="none") == [False, False]
 
 
+def test_in_full_counts_the_iterations_run_not_those_asked():
+    """--iterations 50 --tol T: a run that the tolerance stops after at most three
+    iterations is shown whole, a longer one its first iteration alone (the gain of each
+    iteration from a plain EM written out here decides where the run stops)."""
+    from scipy.stats import norm
+
+    x, w, mu, var = np.array([1., 2, 5, 8, 9]), np.array([.5, .5]), np.array([2., 8]), \
+        np.array([2., 2])
+    lls = []
+    for _ in range(8):
+        joint = w * norm.pdf(x[:, None], mu, np.sqrt(var))
+        lls.append(np.log(joint.sum(axis=1)).sum())
+        r = joint / joint.sum(axis=1, keepdims=True)
+        nk = r.sum(axis=0)
+        w, mu = nk / len(x), (r.T @ x) / nk
+        var = (r * (x[:, None] - mu) ** 2).sum(axis=0) / nk
+    gains = np.diff(lls)
+    for stop_after in (2, 3, 5):
+        # a tolerance between the gain of the last iteration run and the one before
+        tol = float(np.sqrt(gains[stop_after - 2] * gains[stop_after - 1]))
+        problem = problem_from(None, data="1,2,5,8,9", k="2", weights=".5,.5", means="2,8",
+                               variances="2,2", iterations="50", tol=str(tol))
+        trace = run(problem)
+        assert len(trace.iterations) == stop_after
+        shown = [it.detailed for it in trace.iterations]
+        assert shown == ([True] * stop_after if stop_after <= 3
+                         else [True] + [False] * (stop_after - 1))
+        # The spec it writes leaves the default out, and reads back to the same run.
+        written = problem.to_spec()
+        assert "detail" not in written.get("display", {})
+        again = run(validate(written))
+        assert [it.detailed for it in again.iterations] == shown
+
+
 def test_the_worked_point_is_one_a_calculator_can_redo():
     """x_1 = -20 is 21 and 30 standard deviations from the means: its weighted likelihoods
     (scipy: 10^-97 and 10^-196) are below what a calculator shows, so the worked points are
