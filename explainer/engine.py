@@ -15,7 +15,7 @@ from .backend import FLOAT, Backend, BudgetExceeded, RoundedBackend
 from .errors import ProblemError
 from .families import model_of
 from .families.base import data_in
-from .problem import Problem
+from .problem import Detail, Problem
 from .trace import Event, Iteration, Trace
 
 Progress = Callable[[int, int], None]
@@ -65,6 +65,19 @@ def _check_detail(problem: Problem, shown: int) -> None:
                                              f"(detail), or fewer rows (max_rows)")
 
 
+def _detail(problem: Problem) -> Detail:
+    """The iterations the run keeps in full: the problem's; a run shown whole if it is
+    short (``up_to``) only where that many iterations in full fit a document's limits
+    (else its first iteration alone, as for a long run)."""
+    detail = problem.detail
+    if detail.up_to is not None:
+        try:
+            _check_detail(problem, detail.up_to)
+        except ProblemError:
+            return replace(detail, up_to=None)
+    return detail
+
+
 def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
              final: bool = True) -> Trace:
     """One EM run on *problem* in *xp*'s arithmetic.
@@ -79,6 +92,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     NaN): a companion run that only shows its iterations does not need it.
     """
     x = data_in(problem, xp)
+    detail = _detail(problem)
     model = model_of(problem)  # (its start, E-step and M-step)
     start = model.start(xp)
     estep = model.e_step(x, start.params, xp)
@@ -97,7 +111,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
             # Free this iteration's per-point arrays before the next E-step allocates its
             # own, unless they are shown ('last' keeps them until the run is known to go on).
             may_be_last = index == problem.iterations or problem.tol is not None
-            if not (problem.detail.shows(index) or (problem.detail.last and may_be_last)):
+            if not (detail.shows(index) or (detail.last and may_be_last)):
                 estep, mstep = replace(estep, detail=None), replace(mstep, detail=None)
             mstep_done = mstep
             next_estep = (model.e_step(x, mstep.params, xp)
@@ -110,18 +124,18 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
                 break
             next_estep = None
         del last_whole
-        if problem.detail.shows(index):
+        if detail.shows(index):
             shown += 1
             _check_detail(problem, shown)
         events.extend(mstep.events)
-        if iterations and not problem.detail.shows(iterations[-1].index):
+        if iterations and not detail.shows(iterations[-1].index):
             iterations[-1] = _strip(iterations[-1])
         iterations.append(Iteration(index, estep, mstep, math.nan if next_estep is None
                                     else next_estep.log_likelihood))
-        if problem.detail.up_to is not None and index == problem.detail.up_to + 1:
+        if detail.up_to is not None and index == detail.up_to + 1:
             # The run is longer than a run shown whole: its earlier iterations kept so far
             # are shown only where listed.
-            iterations[:-1] = [it if problem.detail.shows(it.index, index) else _strip(it)
+            iterations[:-1] = [it if detail.shows(it.index, index) else _strip(it)
                                for it in iterations[:-1]]
         if next_estep is None:
             estep = None
@@ -132,7 +146,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         if problem.tol is not None and _converged(iterations[-1].gain, problem.tol, xp):
             converged, stop_reason = True, "tol"
             break
-    if iterations and not problem.detail.shows(iterations[-1].index, iterations[-1].index):
+    if iterations and not detail.shows(iterations[-1].index, iterations[-1].index):
         iterations[-1] = _strip(iterations[-1])
     return Trace(problem=problem, start=start, iterations=tuple(iterations), final=estep,
                  converged=converged, stop_reason=stop_reason, events=tuple(events),

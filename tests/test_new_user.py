@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -406,6 +407,17 @@ def test_in_full_counts_the_iterations_run_not_those_asked():
         assert "detail" not in written.get("display", {})
         again = run(validate(written))
         assert [it.detailed for it in again.iterations] == shown
+    # Where three iterations in full would pass a document's limits (1,000-row tables,
+    # two components: 3 x 2 x 1,000^2 written-out terms, 3,000,000 at most), the run
+    # keeps its first alone, as a long run does, and is not refused.
+    from explainer.engine import _detail
+
+    data = ",".join(str(v % 97) for v in range(1000))
+    big = problem_from(None, data=data, k="2", weights=".5,.5", means="20,70",
+                       variances="300,300", iterations="5", tol="1e-30", max_rows="1000")
+    assert big.detail.up_to == 3 and _detail(big).up_to is None
+    assert [it.detailed for it in run(big).iterations] == [True] + [False] * 4
+    assert _detail(replace(big, max_rows=12)).up_to == 3
 
 
 def test_the_worked_point_is_one_a_calculator_can_redo():
