@@ -89,7 +89,7 @@ def test_the_document_writes_each_density_and_update():
     # f_1(x_1) = 2 e^{-2 * 0.4} and lambda_1 = N_1 / sum_n r_n1 x_n, from scipy and the
     # plain EM, to the digits the page prints.
     f11 = stats.expon.pdf(0.4, scale=1 / 2)
-    assert f"$2 \\, e^{{-2 \\cdot 0.4}} \\approx {f11:.4f}$" in text
+    assert f"$2 e^{{-2 \\cdot 0.4}} \\approx {f11:.4f}$" in text
     _, rates, _, _ = plain_em(load_problem(WAITING).data, [0.5, 0.5], [2, 0.25], 1)[0]
     assert f"\\lambda_{{1}}^{{\\text{{new}}}} = \\frac{{" in text
     assert f"\\approx {rates[0]:.3f}\n" in text
