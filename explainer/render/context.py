@@ -446,26 +446,27 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
-    """The whole document's context, with ``parts``: the name of the templates that write
-    its parts (:func:`~explainer.render.documents.parts_of`)."""
-    from .documents import parts_of
+    """The whole document's context, filled by the builder of its document plug-in's
+    parts, with ``parts``: the name of the templates that write them
+    (:attr:`~explainer.render.documents.base.Document.parts`)."""
+    from .context_family import build_context as build_family
+    from .context_mv import build_context as build_multivariate
+    from .documents import document_of
 
-    parts = parts_of(trace.problem)
-    if parts == "familyparts":
-        from .context_family import build_context as build_family
-
-        context = build_family(trace)
-    elif parts == "mvparts":
-        from .context_mv import build_context as build_multivariate
-
-        context = build_multivariate(trace)
-    else:
-        problem = trace.problem
-        sheet = Sheet(problem.decimals, grow=problem.carry == "full")
-        sheet.kept_given = kept_given(trace)
-        context = document(trace, sheet, iteration_context, _estep_only, _model)
+    builders = {"parts": _build_1d, "mvparts": build_multivariate,
+                "familyparts": build_family}
+    parts = document_of(trace.problem).parts
+    context = builders[parts](trace)
     context["parts"] = parts
     return context
+
+
+def _build_1d(trace: Trace) -> dict[str, Any]:
+    """A Gaussian mixture's context in one dimension."""
+    problem = trace.problem
+    sheet = Sheet(problem.decimals, grow=problem.carry == "full")
+    sheet.kept_given = kept_given(trace)
+    return document(trace, sheet, iteration_context, _estep_only, _model)
 
 
 def _estep_only(trace: Trace, sheet: Sheet) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from .skeleton import (Later, Sheet, all_equal, companion, difference, direction
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context."""
     page = document_of(trace.problem)
+    assert isinstance(page, FamilyDocument)
     # A hand calculation (rounded carry) prints the values it carried: no digits added.
     sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
     sheet.kept_given = kept_given(trace)

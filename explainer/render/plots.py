@@ -27,7 +27,7 @@ from ..backend import FLOAT
 from ..families import family_of
 from ..families.gaussian import e_step
 from ..trace import EStep, Params, Trace
-from .documents import document_of, document_or_none, parts_of
+from .documents import FamilyDocument, document_of
 
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
@@ -151,7 +151,7 @@ def loglik_figure(trace: Trace):
 def resp_figure(trace: Trace):
     detail = trace.final.detail
     assert detail is not None
-    page = document_or_none(trace.problem)
+    page = document_of(trace.problem)
     # Points in order of x (a Bernoulli vector's points in their own order).
     order = (np.arange(len(detail.x)) if detail.x.ndim > 1
              else np.argsort(detail.x, kind="stable"))
@@ -176,8 +176,7 @@ def resp_figure(trace: Trace):
                    color=colors[k], label=labels[k])
             bottom += resp[:, k]
     if n <= 30:
-        label = page.point_label if page is not None else (lambda v: f"{v:g}")
-        ax.set_xticks(np.arange(n), [label(v) for v in detail.x[order]],
+        ax.set_xticks(np.arange(n), [page.point_label(v) for v in detail.x[order]],
                       rotation=90 if detail.x.ndim > 1 else 0)
         ax.set_xlabel(_axis(trace, 0, "$x_n$"))
     else:
@@ -416,6 +415,7 @@ def _bernoulli_panel(ax, trace: Trace, params: Params, title: str, support: Any)
 def family_fit_figure(trace: Trace):
     """The start and the end of another family's mixture against the data."""
     page = document_of(trace.problem)
+    assert isinstance(page, FamilyDocument)
     panels = [(trace.start.params, "start")] if trace.iterations else []
     n = len(trace.iterations)
     panels.append((trace.final.params, f"after {n} iteration{'s' if n != 1 else ''}"
@@ -437,17 +437,16 @@ _PANELS = {"bars": _family_panel, "coordinates": _bernoulli_panel, "density": _d
 
 
 def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
-    # The figures of the document's kind (its document plug-in's parts).
-    parts = parts_of(trace.problem)
-    if parts == "familyparts":
-        fit = family_fit_figure(trace)
-        figures = {**({"fit": fit} if fit is not None else {}), "resp": resp_figure(trace)}
-    elif parts == "mvparts":
-        figures = {"fit": scatter_fit_figure(trace)}
-        if trace.iterations:
-            figures["grid"] = grid_figure(trace)
-    else:
-        figures = {"fit": fit_figure(trace), "resp": resp_figure(trace)}
+    # The figures of the document plug-in, each by its maker's name; none where there is
+    # nothing to draw (a support too large, no iteration for the grid).
+    makers = {"fit": fit_figure, "resp": resp_figure, "family_fit": family_fit_figure,
+              "scatter_fit": scatter_fit_figure,
+              "grid": lambda tr: grid_figure(tr) if tr.iterations else None}
+    figures = {}
+    for name, maker in document_of(trace.problem).figures.items():
+        fig = makers[maker](trace)
+        if fig is not None:
+            figures[name] = fig
     if trace.iterations:
         figures["loglik"] = loglik_figure(trace)
     # No dates or versions in the files, so that the same trace gives the same bytes.

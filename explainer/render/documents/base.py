@@ -1,11 +1,13 @@
-"""What a page writes for a mixture of another family than the Gaussian, shared by the
-families: the document plug-in's interface, and the written-out update of a vector
-parameter whose entries are sums over subsets of the points (Bernoulli, categorical).
+"""The document plug-ins' interface: :class:`Document`, what every model's page has (its
+words, the templates of its parts, its figures), and :class:`FamilyDocument`, what a
+mixture of another family than the Gaussian writes, shared by the families (with the
+written-out update of a vector parameter whose entries are sums over subsets of the
+points: Bernoulli, categorical).
 
-A document plug-in knows its model (:class:`~explainer.families.base.Family`, bound to
-the problem) and writes the model's steps out on a sheet of printed cells
-(:mod:`explainer.render.skeleton`); the templates in ``templates/*/families/<name>.*``
-write the terms it returns. The model knows nothing of pages.
+A document plug-in knows its model (bound to the problem) and writes the model's steps
+out on a sheet of printed cells (:mod:`explainer.render.skeleton`); the templates in
+``templates/*/families/<name>.*`` write the terms it returns. The model knows nothing
+of pages.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ...families import Family
+from ...families import Family, Gaussian
 from ...trace import MStep, Params
 from .. import shown as sh
 
@@ -38,12 +40,51 @@ class Words:
     entry: str = ""
 
 
-class FamilyDocument:
+class Document:
+    """What a page writes for one model's mixture: the base of every document plug-in.
+
+    Subclasses set :attr:`words` and give :attr:`parts` and :attr:`figures`.
+    """
+
+    # How exams and reports name the model in words and symbols (:class:`Words`).
+    words: Words
+
+    def __init__(self, model: Gaussian | Family):
+        self.model = model
+        self.problem = model.problem
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def parts(self) -> str:
+        """The templates that write the parts of its documents
+        (``templates/<format>/<parts>.<suffix>.j2``, the context's ``parts``), and the
+        context builder that fills them (``render/context.py``)."""
+        raise NotImplementedError
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """Its figures by file name (``fit``, ``resp``, ...), each the name of the maker
+        in ``render/plots.py`` that draws it (the log-likelihood's is every run's)."""
+        raise NotImplementedError
+
+    def point_label(self, x: Any) -> str:
+        """A point as a figure's tick label."""
+        return f"{x:g}"
+
+
+class FamilyDocument(Document):
     """What a page writes for one family's mixture.
 
     Subclasses implement :meth:`density_terms` and :meth:`update_terms`, and set
     :attr:`complement` where the page writes 1 - p beside p.
     """
+
+    model: Family
+    parts = "familyparts"
+    figures = {"fit": "family_fit", "resp": "resp"}
 
     # Whether the document writes 1 - p beside p (binomial, Bernoulli).
     complement = False
@@ -52,21 +93,11 @@ class FamilyDocument:
     # 1, coordinate by coordinate) or "density" (the data's histogram beside the
     # mixture's density over the support, a continuous axis).
     figure = "bars"
-    # How exams and reports name the model in words and symbols (:class:`Words`).
-    words: "Words"
     # What f_k(x_n) is of a point, in words: a probability (a count, a category, a
     # vector of 0s and 1s), or a density (a waiting time).
     likelihood, likelihoods = "probability", "probabilities"
 
-    def __init__(self, model: Family):
-        self.model = model
-        self.problem = model.problem
-
-    # The model's name, parameter and its shape, as the page needs them.
-    @property
-    def name(self) -> str:
-        return self.model.name
-
+    # The model's parameter and its shape, as the page needs them.
     @property
     def parameter(self) -> str:
         return self.model.parameter
@@ -147,7 +178,3 @@ class FamilyDocument:
         their labels), for *params* (the start and the end); None where they are too
         many to draw (Bernoulli vectors: 2^d)."""
         return None
-
-    def point_label(self, x: Any) -> str:
-        """A point as a figure's tick label."""
-        return f"{x:g}"
