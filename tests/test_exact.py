@@ -155,6 +155,23 @@ def test_decimals_are_read_as_the_fractions_written():
 
 # --------------------------------------------------------------------------- budget
 
+def test_the_timer_interrupting_the_parser_is_the_budget_not_an_internal_fault():
+    """The budget's timer can fire inside ast.parse (reading back an exact value), which
+    CPython reports as a SystemError ('AST constructor recursion depth mismatch'): past
+    the deadline that is the budget spent; before it, a fault."""
+    from explainer.backend import BudgetExceeded
+    from explainer.exact import ExactBackend
+
+    backend = ExactBackend(seconds=0.01)
+    time.sleep(0.02)
+    with pytest.raises(BudgetExceeded, match="time: more than 0.01 s"):
+        with backend.enforced():
+            raise SystemError("AST constructor recursion depth mismatch (before=147, after=140)")
+    with pytest.raises(SystemError):
+        with ExactBackend(seconds=60).enforced():
+            raise SystemError("a fault of our own")
+
+
 def test_the_budget_stops_exact_arithmetic_and_the_document_says_so(monkeypatch):
     monkeypatch.setattr(defaults, "EXACT_MAX_WORK", 300)
     spec = lecture_spec(stop={"iterations": 3}, display={"exact": True, "detail": "all"})
