@@ -13,6 +13,7 @@ import numpy as np
 from .. import defaults
 from ..errors import ProblemError
 from ..families import FAMILIES, MODELS
+from ..families.gaussian import EXAM_D3_REFUSAL
 from ..fields import check_length, flag_of, whole_number
 from ..inputs import load_spec_file
 
@@ -169,8 +170,7 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
     return spec
 
 
-D2_REFUSAL = ("exam variants are drawn for 1-D problems and for points in the plane (data "
-              "{dims: 2}, 2 x 2 covariances); d >= 3 is not supported by 'exam'")
+
 
 
 def default_ask(family: Any) -> tuple[str, ...]:
@@ -201,7 +201,7 @@ def load_template(path: str | Path) -> dict[str, Any]:
     if plane and not (isinstance(data, dict) and data.get("dims") == 2
                       or isinstance(data, list) and all(isinstance(v, (list, tuple))
                                                         and len(v) == 2 for v in data)):
-        raise ProblemError("data", D2_REFUSAL)
+        raise ProblemError("data", EXAM_D3_REFUSAL)
     allowed = MODELS[family or defaults.FAMILY].kinds(2 if plane else 1)
     kinds = exam.get("ask", list(default_ask(family)))
     if not isinstance(kinds, list) or not kinds or any(k not in allowed for k in kinds):

@@ -11,22 +11,21 @@ import numpy as np
 
 from ..backend import FLOAT, Backend, RoundedBackend, round_half_up
 from ..engine import run, run_with
-from ..families.gaussian import first_densities
 from ..errors import ProblemError
-from ..families import family_or_none
+from ..families import model_of
 from ..fields import flag_of
 from ..grading import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, answer_value, location,
                        moves, tolerance)
 from ..problem import Problem
 from ..trace import Trace
 from ..validation import validate
-from .draw import D2_REFUSAL, MAX_DRAWS, default_ask, draw_spec
+from .draw import MAX_DRAWS, default_ask, draw_spec
 
 
 def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
     """Every quantity of the asked kinds, iteration by iteration (another family's
     parameter entry by entry for a vector)."""
-    family = family_or_none(problem)
+    model = model_of(problem)
     out = []
     for iteration in range(1, max(problem.iterations, 1) + 1):
         for kind in kinds:
@@ -48,10 +47,10 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
                 d = problem.dim
                 out += [Quantity(iteration, kind, k=k, i=i, j=j) for k in range(problem.components)
                         for i in range(d) for j in ([None] if kind == "mu" else range(i, d))]
-            elif family is not None and kind == family.symbol:
-                if family.parameter not in problem.update:
+            elif kind == model.symbol:  # another family's parameter (the Gaussian has none)
+                if model.parameter not in problem.update:
                     continue
-                entries = [None] if family.width is None else range(family.width)
+                entries = [None] if model.width is None else range(model.width)
                 out += [Quantity(iteration, kind, k=k, i=i) for k in range(problem.components)
                         for i in entries]
             else:
@@ -75,6 +74,7 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
     and the same: the largest responsibility of each point, or the largest move, ahead
     of the next by 10^-(decimals - 1) (a move by as much, too)."""
     problem = trace.problem
+    model = model_of(problem)
     hand = trace if hand is None else hand
     least = margin * 10.0 ** -(problem.decimals - 1)
     if not allow_tiny:
@@ -93,9 +93,8 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
                 # (the plane's scatter: its diagonal; a correlation near 0 is one)
                 sums.append(np.diagonal(it.mstep.sum_rsq, axis1=1, axis2=2)
                             if problem.dim > 1 else it.mstep.sum_rsq)
-            # (Another family's sum of no term, a coordinate no point has a 1 in, is an
-            # exact 0: written as such.)
-            exact_zero = problem.family != "gaussian"
+            # (A family's sum of no term may be an exact 0, written as such.)
+            exact_zero = model.exact_zero_sums
             if any(np.any((np.abs(np.asarray(v, dtype=float)) < least)
                           & ~(exact_zero & (np.asarray(v, dtype=float) == 0)))
                    for v in sums):
@@ -103,21 +102,9 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
     for it in trace.iterations:
         if np.any(it.mstep.nk < 0.5):
             return "a component with less than half a point"
-        if problem.family != "gaussian":
-            # Components that stay apart: their parameters differ by 10^-(decimals - 1)
-            # in some entry (a binomial's p, a Poisson's rate, a vector's entries).
-            value = it.mstep.params.get(problem.parameters[1]).reshape(problem.components, -1)
-            apart = np.abs(value[:, None, :] - value[None, :, :]).max(axis=2)
-            if np.any(apart[np.triu_indices(problem.components, 1)] < least / margin):
-                return f"two components' parameters closer than {least / margin:g}"
-            continue
-        means = np.asarray(it.mstep.params.means, dtype=float)
-        if means.ndim > 1:  # in the plane: the distance between two means
-            apart = np.linalg.norm(means[:, None] - means[None], axis=2)
-            if np.any(apart[np.triu_indices(len(means), 1)] < grid):
-                return "two means closer than a unit of the data grid"
-        elif np.any(np.diff(np.sort(means)) < grid):
-            return "two means closer than a unit of the data grid"
+        why = model.too_close(it.mstep.params, least / margin, grid)
+        if why is not None:
+            return why
     if trace.events:
         return "a collapse or an empty component"
     return _unclear_choice(trace, hand, kinds, least)
@@ -156,11 +143,14 @@ def _too_small(named: Any, least: float) -> str | None:
 
 
 def _densities_too_small(problem: Problem, xp: Backend, margin: float = 1.0) -> str | None:
-    """:func:`hand_computable`'s first test (with *margin*) on a Gaussian mixture's
-    first E-step in *xp*'s arithmetic (the hand calculation's: the rounded carry), on
+    """:func:`hand_computable`'s first test (with *margin*) on the model's first E-step
+    (where it gives one: the Gaussian's) in *xp*'s arithmetic (the hand calculation's: the rounded carry), on
     its densities and weighted densities alone: the same answer for the draws it
     refuses, without the mixture rows and the rest of the run."""
-    log_densities, log_weighted = first_densities(problem, xp)
+    found = model_of(problem).first_densities(xp)
+    if found is None:  # (a model without them is tested on the whole run)
+        return None
+    log_densities, log_weighted = found
     return _too_small((("density", xp.exp(log_densities)),
                        ("weighted density", xp.exp(log_weighted))),
                       margin * 10.0 ** -(problem.decimals - 1))
@@ -198,12 +188,14 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         title = exam.get("title") or template.get("title") or "EM by hand"
         spec["title"] = f"{title}: variant {number}"
         problem = validate(spec)
-        if problem.dim > 2 and problem.family == "gaussian":
-            raise ProblemError("data", D2_REFUSAL)
+        model = model_of(problem)
+        refusal = model.exam_refusal()
+        if refusal is not None:
+            raise ProblemError("data", refusal)
         allow_tiny = flag_of(exam.get("allow_tiny"), "exam.allow_tiny")
-        # Most draws fail, most of them on their first E-step's densities: those are
-        # tested first, before the run.
-        first = problem.family == "gaussian" and not allow_tiny
+        # Most draws fail, most of them on their first E-step's densities: where the
+        # model gives them, those are tested first, before the run.
+        first = not allow_tiny
         if first and problem.carry == "full":
             why = _densities_too_small(problem, FLOAT, QUICK_MARGIN)
             if why is not None:

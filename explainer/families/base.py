@@ -45,10 +45,36 @@ class Family:
     # The family's own model keys (model.<key> of explainer.spec.KEYS).
     model_keys: tuple[str, ...] = ()
 
+    # An exam's M-step sum of no term (a coordinate no point has a 1 in) is an exact 0,
+    # written as such: not a sum too small to write.
+    exact_zero_sums = True
+
     def __init__(self, problem: "Problem"):
         self.problem = problem
         self.trials = problem.trials
         self.categories = problem.categories
+
+    # ------------------------------------------------------------------ exam draws
+
+    def exam_refusal(self) -> str | None:
+        """Why an exam cannot be drawn of this problem (None: it can)."""
+        return None
+
+    def first_densities(self, xp: Backend) -> tuple[np.ndarray, np.ndarray] | None:
+        """No quick first test of an exam draw (None): a family's draws are tested on
+        the whole run."""
+        return None
+
+    def too_close(self, params: Params, least: float, grid: float) -> str | None:
+        """Why an exam draw's components do not stay apart after an M-step (None when
+        they do): their parameters must differ by *least* in some entry (a binomial's
+        p, a Poisson's rate, a vector's entries)."""
+        k = self.problem.components
+        value = params.get(self.parameter).reshape(k, -1)
+        apart = np.abs(value[:, None, :] - value[None, :, :]).max(axis=2)
+        if np.any(apart[np.triu_indices(k, 1)] < least):
+            return f"two components' parameters closer than {least:g}"
+        return None
 
     # ------------------------------------------------------------------ the model
 

@@ -25,6 +25,10 @@ from ..trace import EStep, Event, MStep, MStepDetail, Params, PointDetail, Start
 from .base import data_in
 
 
+# Exams are drawn in one dimension and in the plane.
+EXAM_D3_REFUSAL = ("exam variants are drawn for 1-D problems and for points in the plane "
+                   "(data {dims: 2}, 2 x 2 covariances); d >= 3 is not supported by 'exam'")
+
 # The quantities ``check`` and the exports name: in d >= 2 a mean's coordinate mu[k][i]
 # and a covariance's entry cov[k][i,j], and no one move.
 KINDS = ("r", "N", "pi", "mu", "var", "loglik", "assign", "moves")
@@ -50,9 +54,36 @@ class Gaussian:
         return ("init.means", "init.variances", "init.covariances", "model.kernel",
                 "model.covariance_type")
 
+    # An exam's M-step sums are never an exact 0 that is written as such (see Family).
+    exact_zero_sums = False
+
     def __init__(self, problem: Problem):
         self.problem = problem
         self.floor = variance_floor(problem.data)
+
+    # ------------------------------------------------------------------ exam draws
+
+    def exam_refusal(self) -> str | None:
+        """Why an exam cannot be drawn of this problem (None when it can)."""
+        return EXAM_D3_REFUSAL if self.problem.dim > 2 else None
+
+    def first_densities(self, xp: Backend) -> tuple[np.ndarray, np.ndarray] | None:
+        """The first E-step's log densities and log weighted densities, without the rest
+        of the run: an exam tests a draw's on them first (most draws fail there)."""
+        return first_densities(self.problem, xp)
+
+    def too_close(self, params: Params, least: float, grid: float) -> str | None:
+        """Why an exam draw's components do not stay apart after an M-step (None when
+        they do): two means closer than a unit of the data grid (*grid*), in the plane
+        by their distance."""
+        means = np.asarray(params.means, dtype=float)
+        if means.ndim > 1:  # in the plane: the distance between two means
+            apart = np.linalg.norm(means[:, None] - means[None], axis=2)
+            if np.any(apart[np.triu_indices(len(means), 1)] < grid):
+                return "two means closer than a unit of the data grid"
+        elif np.any(np.diff(np.sort(means)) < grid):
+            return "two means closer than a unit of the data grid"
+        return None
 
     def start(self, xp: Backend) -> Start:
         """The starting parameters, by the problem's ``init_method``."""

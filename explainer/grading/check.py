@@ -54,9 +54,9 @@ def _responsibility(resp: np.ndarray, q: Quantity) -> float:
 
 
 def location(problem: Problem) -> str:
-    """The parameter ``moves`` asks about: the means, or another family's scalar
-    parameter (p of a binomial, the rates of a Poisson mixture)."""
-    return "means" if problem.family == "gaussian" else problem.parameters[1]
+    """The parameter ``moves`` asks about: the first after the weights (a Gaussian's
+    means, a binomial's p, a Poisson's rates)."""
+    return problem.parameters[1]
 
 
 def moves(problem: Problem, before: Params, after: Params) -> tuple[int, np.ndarray]:
