@@ -12,12 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import numpy as np
 
 from .. import defaults
 from ..engine import run
 from ..errors import EXIT_TERMINATED, ProblemError, SystemRefused, Terminated, raise_terminated
-from ..problem import Problem
+from ..render.documents import document_of
 from ..unwind import staging_folder
 from ..validation import validate
 from . import workers
@@ -26,33 +25,6 @@ from .variant import Variant, answers_of, make_variant
 
 MAX_VARIANTS = 10_000  # variants of one exam (-n)
 Progress = Callable[[int, int], None]
-
-
-def _setup_values(problem: Problem) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The data and the starting parameters as the Moodle and QTI setups write them: a
-    Gaussian's weight, mean and variance per component, another family's weight and
-    parameter (with the family, and a binomial's trials)."""
-    if problem.family == "gaussian" and problem.dim > 1:
-        return problem.data.tolist(), [
-            {"k": k + 1, "weight": float(problem.weights[k]), "mean": problem.means[k].tolist(),
-             "covariance": problem.variances[k].tolist()} for k in range(problem.components)]
-    if problem.family == "gaussian":
-        return [float(v) for v in problem.data], [
-            {"k": k + 1, "weight": float(problem.weights[k]), "mean": float(problem.means[k]),
-             "variance": float(problem.variances[k])} for k in range(problem.components)]
-    if problem.categories is not None:
-        data: list[Any] = [problem.categories[int(v)] for v in problem.data]
-    elif problem.trials is not None:  # successes of trials
-        data = np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
-    elif np.all(problem.data == np.floor(problem.data)):  # counts, 0/1 answers
-        data = problem.data.astype(int).tolist()
-    else:  # waiting times
-        data = problem.data.tolist()
-    value = getattr(problem, problem.parameters[1])
-    return data, [{"k": k + 1, "weight": float(problem.weights[k]),
-                   "value": value[k].tolist(), "family": problem.family,
-                   "categories": problem.categories}
-                  for k in range(problem.components)]
 
 
 def csv_rows(variant: Variant) -> str:
@@ -170,7 +142,7 @@ class _Writer:
                      str(module.tail()))
         module = _module("exam/keys.md.j2", problem.decimals)
         keys = str(module.rows(number, variant.answers, problem.family))
-        data, params = _setup_values(problem)
+        data, params = document_of(problem).setup_values()
         module = _module("exam/moodle.xml.j2", problem.decimals)
         # The problem as the questions state it, and each quantity asked: once for the
         # variant's every question. (HTML, made by the XML templates: Markup, which they

@@ -74,6 +74,11 @@ class Document:
         """A point as a figure's tick label."""
         return f"{x:g}"
 
+    def setup_values(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The data and the starting parameters as an exam's Moodle and QTI setups state
+        them: the points, and per component ``k``, ``weight`` and its parameters."""
+        raise NotImplementedError
+
 
 class FamilyDocument(Document):
     """What a page writes for one family's mixture.
@@ -105,6 +110,25 @@ class FamilyDocument(Document):
     @property
     def vector(self) -> bool:
         return self.model.vector
+
+    def setup_values(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The points (a category by its name, successes with their trials, counts and
+        0/1 answers as whole numbers, waiting times as numbers) and per component its
+        weight and parameter ``value``, with the ``family`` and ``categories``."""
+        problem = self.problem
+        if problem.categories is not None:
+            data: list[Any] = [problem.categories[int(v)] for v in problem.data]
+        elif problem.trials is not None:  # successes of trials
+            data = np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
+        elif np.all(problem.data == np.floor(problem.data)):  # counts, 0/1 answers
+            data = problem.data.astype(int).tolist()
+        else:  # waiting times
+            data = problem.data.tolist()
+        value = getattr(problem, self.parameter)
+        return data, [{"k": k + 1, "weight": float(problem.weights[k]),
+                       "value": value[k].tolist(), "family": self.name,
+                       "categories": problem.categories}
+                      for k in range(problem.components)]
 
     # ------------------------------------------------------------------ the steps
 

@@ -4,6 +4,8 @@ and its figures."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import Document, Words
 
 
@@ -21,3 +23,16 @@ class GaussianDocument(Document):
         if self.problem.dim > 1:
             return {"fit": "scatter_fit", "grid": "grid"}
         return {"fit": "fit", "resp": "resp"}
+
+    def setup_values(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The points, and per component its weight, mean and variance (in the plane its
+        mean vector and covariance matrix)."""
+        problem = self.problem
+        if problem.dim > 1:
+            return problem.data.tolist(), [
+                {"k": k + 1, "weight": float(problem.weights[k]),
+                 "mean": problem.means[k].tolist(), "covariance": problem.variances[k].tolist()}
+                for k in range(problem.components)]
+        return [float(v) for v in problem.data], [
+            {"k": k + 1, "weight": float(problem.weights[k]), "mean": float(problem.means[k]),
+             "variance": float(problem.variances[k])} for k in range(problem.components)]
