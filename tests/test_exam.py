@@ -197,6 +197,38 @@ def test_latex_question_and_key(tmp_path):
     assert not (out / "questions.pdf").exists()
 
 
+def test_the_printed_sheet_has_answer_tables_and_no_csv_instruction(tmp_path):
+    """Paper: a row per point with a cell per component for r_nk, a row per asked
+    per-component quantity with a cell per component, room to work; the 'quantity,value'
+    instruction only where answers are typed (the Markdown question, for check)."""
+    out = write_exam(TEMPLATE, 1, 7, tmp_path / "exam", fmt="tex")
+    sheet = (out / "variant-001" / "question.tex").read_text()
+    answers = sheet[sheet.index("\\section*{Answers}"):]
+    problem = load_problem(out / "variant-001" / "problem.yaml")
+    n, k = problem.n_samples, problem.components
+    assert "quantity,value" not in sheet and "\\section*{Working}" in answers
+    blank_row = " & " * k
+    for point in range(1, n + 1):
+        assert f"$x_{{{point}}}${blank_row} \\\\ \\hline" in answers
+    for label in ("$N_k$", "$\\pi_k$", "$\\mu_k$"):  # the template asks r, N, pi, mu
+        assert f"{label}{blank_row} \\\\ \\hline" in answers
+    assert "$\\sigma_k^2$" not in answers  # not asked
+    typed = write_exam(TEMPLATE, 1, 7, tmp_path / "typed")
+    assert "quantity,value" in (typed / "variant-001" / "question.md").read_text()
+    # A family's vector parameter: a row per entry, a category by its name.
+    family = tmp_path / "cat.yaml"
+    family.write_text("data: [red, blue, red, green, green, blue]\ncomponents: 2\n"
+                      "model: {family: categorical, categories: [red, green, blue]}\n"
+                      "init: {weights: [0.5, 0.5], probs: [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]}\n"
+                      "stop: {iterations: 2}\nexam: {ask: [r, q, loglik], allow_tiny: true}\n")
+    out = write_exam(family, 1, 7, tmp_path / "cat", fmt="tex")
+    sheet = (out / "variant-001" / "question.tex").read_text()
+    for c, name in enumerate(("red", "green", "blue"), start=1):
+        assert sheet.count(f"$q_{{k,{c}}}$ ({name}) &  &  \\\\ \\hline") == 2  # 2 iterations
+    assert sheet.count("Log-likelihood $\\ell = $") == 2
+    assert "\\subsection*{Iteration 2}" in sheet
+
+
 def _page_texts(pdf) -> list[str]:
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
         ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))

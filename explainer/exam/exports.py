@@ -69,8 +69,34 @@ def _question_context(variant: Variant,
 
     context.update(part=None, selected=None, title=problem.title, engine=engine(problem),
                    questions=[{"iteration": i, "kind": kind} for i, kind in asked_kinds],
-                   example=f"{variant.answers[0]['quantity'].split('.', 1)[1]},0.123")
+                   example=f"{variant.answers[0]['quantity'].split('.', 1)[1]},0.123",
+                   blanks=_blanks(variant.answers))
     return context
+
+
+def _blanks(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The printed sheet's answer tables, iteration by iteration, from the asked
+    quantities (never their values): ``points``, the points with a cell per component
+    for r_nk (``r``) and one for the component it goes to (``assign``); ``rows``, each
+    per-component quantity (its kind, and the entry of a vector or matrix) with a cell
+    per component; ``single``, the one-value answers (``loglik``, ``moves``)."""
+    out: list[dict[str, Any]] = []
+    for a in answers:
+        if not out or out[-1]["iteration"] != a["iteration"]:
+            out.append({"iteration": a["iteration"], "points": [], "r": False,
+                        "assign": False, "rows": [], "single": []})
+        table = out[-1]
+        if a["n"] is not None:
+            table[a["kind"]] = True
+            if a["n"] not in table["points"]:
+                table["points"].append(a["n"])
+        elif a["k"] is not None:
+            row = {"kind": a["kind"], "entry": a["entry"], "column": a["column"]}
+            if row not in table["rows"]:
+                table["rows"].append(row)
+        elif a["kind"] not in table["single"]:
+            table["single"].append(a["kind"])
+    return out
 
 
 @dataclass(frozen=True)
