@@ -87,6 +87,7 @@ Only hand-computable draws are kept (see examples/exam/exam.yaml).
 examples:
   em-explainer exam examples/exam/exam.yaml -n 30 --seed 7 -o exam-2026
   em-explainer exam examples/exam/exam.yaml -n 30 --format pdf -o exam-pdf
+  em-explainer exam examples/exam/exam.yaml --variant 7-12 -o variant-12
   em-explainer check exam-2026/variant-001/problem.yaml answers-of-a-student.csv
 """
 
@@ -216,10 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "every key, ready to print.",
         epilog=EXAM_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     exam.add_argument("template", metavar="TEMPLATE", help="exam template (YAML or JSON)")
-    exam.add_argument("-n", type=_whole_number, default=1, metavar="N",
+    exam.add_argument("-n", type=_whole_number, default=None, metavar="N",
                       help="number of variants (default 1)")
-    exam.add_argument("--seed", type=_whole_number, default=0, metavar="S",
+    exam.add_argument("--seed", type=_whole_number, default=None, metavar="S",
                       help="seed: the same seed gives the same variants (default 0)")
+    exam.add_argument("--variant", metavar="ID",
+                      help="one variant alone, again: its ID, SEED-NUMBER, from the batch's "
+                           "overview.md (7-12: variant 12 of seed 7; no -n or --seed)")
     exam.add_argument("-o", "--output", required=True, metavar="DIR",
                       help="a new (or empty) folder for the variants")
     exam.add_argument("-q", "--quiet", action="store_true",
@@ -341,14 +345,25 @@ def check(args: argparse.Namespace) -> int:
 
 
 def exam(args: argparse.Namespace) -> int:
-    from .exam import write_exam
+    from .errors import ProblemError
+    from .exam import parse_variant_id, write_exam
 
-    progress = _progress("variant") if args.n >= 20 else None
-    out = write_exam(args.template, args.n, args.seed, args.output, args.format, progress,
-                     args.moodle)
+    only = None
+    if args.variant is not None:
+        if args.n is not None or args.seed is not None:
+            raise ProblemError("--variant", "a variant's ID holds its seed and number: give "
+                                            "it without -n or --seed")
+        seed, only = parse_variant_id(args.variant)
+    else:
+        seed = 0 if args.seed is None else args.seed
+    n = 1 if args.n is None else args.n
+    progress = _progress("variant") if n >= 20 else None
+    out = write_exam(args.template, n, seed, args.output, args.format, progress,
+                     args.moodle, only)
     if not args.quiet:
-        print(f"wrote {args.n} {'variant' if args.n == 1 else 'variants'} to {out}",
-              file=sys.stderr)
+        what = (f"variant {only} (ID {args.variant.strip()})" if only is not None
+                else f"{n} {'variant' if n == 1 else 'variants'}")
+        print(f"wrote {what} to {out}", file=sys.stderr)
     return 0
 
 

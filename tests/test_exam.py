@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 import subprocess
 import sys
@@ -195,6 +196,11 @@ def test_latex_question_and_key(tmp_path):
     assert questions.count("\\begin{document}") == 1
     assert keys.count("answer key}") == 4 and keys.count("\\section*{Iteration 1}") == 2
     assert not (out / "questions.pdf").exists()
+    # The printable overview: a row per variant, its ID first, in one long table.
+    overview = (out / "overview.tex").read_text()
+    assert overview.count("\\begin{longtable}") == 1 and "\\end{document}" in overview
+    assert [line.split("}")[0] for line in overview.splitlines()
+            if line.startswith("\\texttt{7-")] == ["\\texttt{7-1", "\\texttt{7-2"]
 
 
 def test_the_printed_sheet_has_answer_tables_and_no_csv_instruction(tmp_path):
@@ -229,6 +235,38 @@ def test_the_printed_sheet_has_answer_tables_and_no_csv_instruction(tmp_path):
     assert "\\subsection*{Iteration 2}" in sheet
 
 
+def test_the_overview_and_one_variant_made_again_from_its_id(tmp_path):
+    """overview.md: a row per variant, its ID first, its data and start, and the key's
+    answers but the per-point ones as answers.csv has them; `--variant ID` makes that
+    variant alone, the same files as in the batch."""
+    out = write_exam(TEMPLATE, 4, 7, tmp_path / "batch")
+    rows = list(csv.DictReader((out / "answers.csv").open()))
+    overview = (out / "overview.md").read_text()
+    assert overview.startswith("# EM by hand: overview of 4 variants")
+    lines = [line for line in overview.splitlines() if line.startswith("| `7-")]
+    assert [line.split("`")[1] for line in lines] == ["7-1", "7-2", "7-3", "7-4"]
+    for number, line in enumerate(lines, start=1):
+        problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
+        assert ", ".join(f"{v:g}" for v in problem.data) in line
+        for r in rows:
+            if r["variant"] == str(number) and not r["quantity"].split(".")[1].startswith("r["):
+                value = Decimal(r["value"]).quantize(Decimal("0.001"), ROUND_HALF_UP)
+                assert f"`{r['quantity']}` {value}" in line
+    alone = tmp_path / "alone"
+    result = cli("exam", str(TEMPLATE), "--variant", "7-3", "-o", str(alone))
+    assert result.returncode == 0 and "wrote variant 3 (ID 7-3)" in result.stderr
+    for name in ("question.md", "key.md", "problem.yaml"):
+        assert (alone / "variant-003" / name).read_bytes() == \
+            (out / "variant-003" / name).read_bytes()
+    assert [r for r in csv.DictReader((alone / "answers.csv").open())] == \
+        [r for r in rows if r["variant"] == "3"]
+    for bad, words in ((["--variant", "7-x"], "SEED-NUMBER such as 7-12"),
+                       (["--variant", "7-0"], "SEED-NUMBER such as 7-12"),
+                       (["--variant", "7-3", "-n", "2"], "without -n or --seed")):
+        result = cli("exam", str(TEMPLATE), *bad, "-o", str(tmp_path / "x"))
+        assert result.returncode == 2 and words in result.stderr, result.stderr
+
+
 def _page_texts(pdf) -> list[str]:
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
         ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
@@ -247,6 +285,9 @@ def test_pdf_question_and_key_and_the_printable_batch(tmp_path):
         for name in ("question.pdf", "key.pdf"):
             assert (out / v / name).read_bytes().startswith(b"%PDF")
     assert not (out / "questions.tex").exists()
+    overview = _page_texts(out / "overview.pdf")
+    assert "overview of 3 variants" in overview[0] and all(
+        f"7-{v}" in "".join(overview) for v in (1, 2, 3))
     for name, first in (("questions", "Name:"), ("keys", "Step 0: Setup")):
         pages = _page_texts(out / f"{name}.pdf")
         owners = [int(re.search(r"variant (\d+)", page).group(1)) for page in pages]
@@ -311,7 +352,7 @@ def test_worker_processes_make_the_same_exam_as_one_process(tmp_path, monkeypatc
     monkeypatch.setattr(workers, "cores", lambda: 3)  # chunks dealt out to three workers
     three = write_exam(TEMPLATE, 30, 7, tmp_path / "three", fmt="tex")
     files = sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
-    assert len(files) == 30 * 3 + 7
+    assert len(files) == 30 * 3 + 9  # (+ answers, keys .md/.tex, moodle, overview .md/.tex, QTI x2)
     for other in (pooled, three):
         assert sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file()) == files
         for name in files:

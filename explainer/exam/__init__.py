@@ -46,9 +46,11 @@ variant at a time, on every core through :mod:`.workers`).
 from __future__ import annotations
 
 from .draw import MAX_EXAM_POINTS, default_ask, draw_spec, load_template
-from .exports import CSV_HEADER, MAX_VARIANTS, csv_rows, folder_name, write_exam
+from .exports import (CSV_HEADER, MAX_VARIANTS, csv_rows, folder_name, parse_variant_id,
+                      variant_id, write_exam)
 from .variant import Variant, answers_of, asked, hand_computable, make_variant, variants
 
-__all__ = ["CSV_HEADER", "MAX_EXAM_POINTS", "MAX_VARIANTS", "Variant", "answers_of", "asked",
-           "csv_rows", "default_ask", "draw_spec", "folder_name", "hand_computable",
-           "load_template", "make_variant", "variants", "write_exam"]
+__all__ = ["CSV_HEADER", "MAX_EXAM_POINTS", "MAX_VARIANTS", "Variant", "answers_of",
+           "asked", "csv_rows", "default_ask", "draw_spec", "folder_name",
+           "hand_computable", "load_template", "make_variant", "parse_variant_id",
+           "variant_id", "variants", "write_exam"]

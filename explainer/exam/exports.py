@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from .. import defaults
 from ..engine import run
 from ..errors import EXIT_TERMINATED, ProblemError, SystemRefused, Terminated, raise_terminated
-from ..render.documents import document_of
+from ..render.documents import document_of, words_of
 from ..unwind import staging_folder
 from ..validation import validate
 from . import workers
@@ -45,6 +45,22 @@ def _spec_yaml(spec: dict[str, Any]) -> str:
 
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, where it is built
     return yaml.dump(spec, Dumper=dumper, sort_keys=False, allow_unicode=True)
+
+
+def variant_id(seed: int, number: int) -> str:
+    """A variant's ID: what makes it again alone (``exam TEMPLATE --variant ID``)."""
+    return f"{seed}-{number}"
+
+
+def parse_variant_id(text: str) -> tuple[int, int]:
+    """The seed and the number of a variant's ID (``7-12``), else an error naming it."""
+    seed, dash, number = text.strip().partition("-")
+    if not (dash and seed.isdigit() and number.isdigit() and seed.isascii()
+            and number.isascii()) or not 1 <= int(number) <= MAX_VARIANTS:
+        raise ProblemError("--variant", f"expected a variant's ID, SEED-NUMBER such as 7-12 "
+                                        f"(the overview's first column; a number from 1 to "
+                                        f"{MAX_VARIANTS:,}), but got {text!r}")
+    return int(seed), int(number)
 
 
 def folder_name(number: int, n: int) -> str:
@@ -115,6 +131,8 @@ class _Texts:
     qti_ident: str  # its identifier in both QTI packages
     qti21_items: list[str]  # its items' identifiers (the QTI 2.1 manifest lists them)
     batch: tuple[str, str, str, str] | None  # the batch's head, question part, key part, tail
+    overview: str  # its row of overview.md
+    overview_tex: str | None  # its row of the printable overview (LaTeX and PDF formats)
 
 
 @dataclass(frozen=True)
@@ -195,8 +213,15 @@ class _Writer:
         qti21 = [(f"{item}.xml", str(v21.item(item, answer, *setup)).lstrip())
                  for item, answer in zip(items, answers)]
         qti21.append((f"{ident}.xml", str(v21.test(ident, problem.title, items)).lstrip()))
+        row = (variant_id(self.seed, number), data, params, variant.answers,
+               words_of(problem.family))
+        overview = str(_module("exam/overview.md.j2", problem.decimals).row(*row))
+        overview_tex = None
+        if self.fmt in ("tex", "pdf"):
+            overview_tex = str(environment("latex").get_template("exam/batch.tex.j2")
+                               .make_module(context).overview_row(*row))
         return _Texts(number, variant.spec, problem.decimals, csv_rows(variant), keys,
-                      moodle, qti12, qti21, ident, items, batch)
+                      moodle, qti12, qti21, ident, items, batch, overview, overview_tex)
 
 
 # Below this many variants they are made in the command's own process: a pool's start
@@ -214,12 +239,11 @@ def _module(name: str, decimals: int) -> Any:
     return environment("markdown").get_template(name).make_module({"decimals": decimals})
 
 
-def _texts_in_order(writer: _Writer) -> Iterator[_Texts]:
-    """Every variant's texts, in order of their numbers: made by a pool of worker
-    processes (one per core; each variant is drawn from its own random stream, so the
-    texts are the same however they are shared out)."""
-    numbers = range(1, writer.n + 1)
-    if writer.n < POOL_FROM or workers.cores() < 2:
+def _texts_in_order(writer: _Writer, numbers: range) -> Iterator[_Texts]:
+    """The texts of variants *numbers*, in order: made by a pool of worker processes
+    (one per core; each variant is drawn from its own random stream, so the texts are
+    the same however they are shared out)."""
+    if len(numbers) < POOL_FROM or workers.cores() < 2:
         yield from map(writer.texts, numbers)
     else:  # (closing this generator closes the pool's)
         yield from workers.in_pool(writer.texts, numbers, chunksize=CHUNK)
@@ -317,27 +341,31 @@ class _Batch:
     PDF output compiled at the end into ``questions.pdf`` and ``keys.pdf`` (the sources
     then removed). The head and tail are the first variant's."""
 
-    NAMES = ("questions", "keys")
+    NAMES = ("questions", "keys", "overview")
 
-    def __init__(self, folder: Path, texts: _Texts):
+    def __init__(self, folder: Path, texts: _Texts, overview_head: str, overview_tail: str):
         assert texts.batch is not None
         self.folder = folder
         self.tail = texts.batch[3]
+        self.overview_tail = overview_tail
         self.files = {name: open(folder / f"{name}.tex", "w", encoding="utf-8")
                       for name in self.NAMES}
         for handle in self.files.values():
             handle.write(texts.batch[0])
+        self.files["overview"].write(overview_head)
 
     def add(self, texts: _Texts) -> None:
-        """A variant's sheet and key."""
-        assert texts.batch is not None
+        """A variant's sheet, key and row of the overview."""
+        assert texts.batch is not None and texts.overview_tex is not None
         self.files["questions"].write(texts.batch[1])
         self.files["keys"].write(texts.batch[2])
+        self.files["overview"].write(texts.overview_tex)
 
     def finish(self, compile_pdf: bool, n: int) -> None:
         from ..render.environment import tidy
         from ..render.pdf import compile_tex, latex_timeout
 
+        self.files["overview"].write(self.overview_tail)
         for handle in self.files.values():
             handle.write(self.tail)
             handle.close()
@@ -354,18 +382,21 @@ class _Batch:
 
 def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                fmt: str = "md", progress: Progress | None = None,
-               moodle_kind: str = defaults.MOODLE_KINDS[0]) -> Path:
+               moodle_kind: str = defaults.MOODLE_KINDS[0], only: int | None = None) -> Path:
     """Write *n* variants of the template into the folder *out* (which must not exist or
     be empty): per variant ``problem.yaml``, ``question.FMT`` and ``key.FMT``; for the
     batch ``answers.csv``, ``keys.md``, ``moodle.xml`` (per variant a category with
     one Cloze question, its blanks the asked quantities, or with *moodle_kind*
     ``numerical`` a numerical question per quantity), ``qti-1.2.zip`` and
-    ``qti-2.1.zip``; with
-    *fmt* ``tex`` or ``pdf`` the printable batch (``questions``, ``keys``). Built in a
+    ``qti-2.1.zip``, and ``overview.md`` (a row per variant: its ID, data, start and
+    answers); with *fmt* ``tex`` or ``pdf`` the printable batch (``questions``,
+    ``keys``). With *only*, variant number *only* alone (*n* is then 1), the same as in
+    any batch of that seed (its folder named by its own number). Built in a
     temporary folder beside *out* and moved into place at the end, so a failure leaves
     nothing behind."""
     import os
 
+    from ..render.environment import environment
     from ..render.output import mkdir_mode
 
     template = load_template(template_path)
@@ -375,6 +406,10 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                                        f"{moodle_kind!r}")
     if not 1 <= n <= MAX_VARIANTS:
         raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
+    if only is not None and not (n == 1 and 1 <= only <= MAX_VARIANTS):
+        raise ProblemError("--variant", f"expected one variant's number from 1 to "
+                                        f"{MAX_VARIANTS:,} alone (no -n), but got {only}")
+    numbers = range(1, n + 1) if only is None else range(only, only + 1)
     if seed < 0:
         raise ProblemError("--seed", f"expected a whole number >= 0, but got {seed}")
     out = Path(os.path.realpath(out))  # a link to an empty folder: the folder is filled
@@ -395,28 +430,37 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
         with staging_folder(f".{out.name}.", out.resolve().parent) as work:
             moodle = _module("exam/moodle.xml.j2", 3)
             qti = _Qti(work, title, seed)
-            writer = _Writer(str(work), template, seed, n, fmt, moodle_kind, title)
-            with closing(_texts_in_order(writer)) as made, \
+            writer = _Writer(str(work), template, seed, numbers[-1], fmt, moodle_kind, title)
+            with closing(_texts_in_order(writer, numbers)) as made, \
                     open(work / "answers.csv", "w", encoding="utf-8", newline="") as answers, \
                     open(work / "keys.md", "w", encoding="utf-8") as keys, \
+                    open(work / "overview.md", "w", encoding="utf-8") as overview, \
                     open(work / "moodle.xml", "w", encoding="utf-8") as xml:
                 answers.write(CSV_HEADER)
                 xml.write(str(moodle.head()).lstrip())
                 for texts in made:
-                    if texts.number == 1:
+                    if texts.number == numbers[0]:
                         keys.write(str(_module("exam/keys.md.j2", texts.decimals)
                                        .head(title, n, texts.decimals, seed)).lstrip())
+                        overview.write(str(_module("exam/overview.md.j2", texts.decimals)
+                                           .head(title, n, seed)).lstrip())
                     if fmt == "pdf":
-                        jobs.append((texts.spec, kinds, str(work / folder_name(texts.number, n))))
+                        jobs.append((texts.spec, kinds,
+                                     str(work / folder_name(texts.number, numbers[-1]))))
                     if texts.batch is not None:
-                        batch = batch or _Batch(work, texts)
+                        if batch is None:
+                            module = environment("latex").get_template(
+                                "exam/batch.tex.j2").make_module({"engine": None})
+                            batch = _Batch(work, texts, str(module.overview_head(title, n, seed)),
+                                           str(module.overview_tail()))
                         batch.add(texts)
                     answers.write(texts.csv)
                     keys.write(texts.keys)
+                    overview.write(texts.overview)
                     xml.write(texts.moodle)
                     qti.add(texts)
                     if progress is not None:
-                        progress(texts.number, n)
+                        progress(texts.number - numbers[0] + 1, n)
                 xml.write(str(moodle.tail()))
                 qti.finish()
             if jobs:
