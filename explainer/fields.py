@@ -172,16 +172,24 @@ def _items(value: Any) -> Any:
 
 
 def detail_of(value: Any) -> Detail:
-    """``display.detail``: ``all``, ``none``, ``last`` and iteration numbers."""
+    """``display.detail``: ``all``, ``none``, ``last``, ``auto`` (every iteration of a run
+    of up to SHOW_ALL_UP_TO, else the first, counted as run) and iteration numbers."""
     if value is None:
         return Detail()
     value = _items(value)
     if not isinstance(value, (list, tuple)):
-        raise ProblemError("display.detail", f"expected 'all', 'none', 'last' or a list of "
-                                             f"iteration numbers, but got {value!r}")
-    words = {str(v).lower() for v in value if isinstance(v, str) and not v.strip().isdigit()}
+        raise ProblemError("display.detail", f"expected 'all', 'none', 'last', 'auto' or a "
+                                             f"list of iteration numbers, but got {value!r}")
+    words = {str(v).strip().lower() for v in value
+             if isinstance(v, str) and not v.strip().isdigit()}
     if "all" in words:
         return Detail(frozenset(), all=True)
+    if words == {"auto"} and len(value) == 1:
+        return Detail(up_to=defaults.SHOW_ALL_UP_TO)
+    if "auto" in words:
+        raise ProblemError("display.detail", f"'auto' stands alone (every iteration of a run "
+                                             f"of up to {defaults.SHOW_ALL_UP_TO}, else the "
+                                             f"first), but got {value!r}")
     numbers = set()
     last = False
     for item in value:

@@ -40,7 +40,7 @@ class Detail:
 
     def to_spec(self) -> Any:
         if self.up_to is not None:
-            return None  # the default: left out of the spec
+            return "auto"
         if self.all:
             return "all"
         items: list[Any] = sorted(self.iterations)
@@ -180,8 +180,7 @@ def _attribute(problem: Problem, key: Key) -> Any:
     """A key's value: the attribute of its last name, as plain data."""
     value = getattr(problem, key.path.rsplit(".", 1)[-1])
     if isinstance(value, Detail):
-        written = value.to_spec()
-        return _LEFT_OUT if written is None else written
+        return value.to_spec()
     return list(value) if isinstance(value, tuple) else value
 
 

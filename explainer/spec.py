@@ -181,10 +181,12 @@ KEYS: tuple[Key, ...] = (
         low=defaults.DECIMALS_RANGE[0], high=defaults.DECIMALS_RANGE[1]),
     Key("display.max_rows", "rows shown per table before eliding", metavar="R",
         default=defaults.MAX_ROWS, low=2, high=defaults.MAX_ROWS_LIMIT),
-    Key("display.detail", "iterations shown in full: all, none, last, or numbers such as "
-                          "1,3 (default: every iteration of a run of up to "
-                          f"{defaults.SHOW_ALL_UP_TO}, else the first; counted as run, "
-                          "so a run that stop.tol ends early is shown whole)",
+    Key("display.detail", "iterations shown in full: all, none, last, auto, or numbers such "
+                          "as 1,3 (auto: every iteration of a run of up to "
+                          f"{defaults.SHOW_ALL_UP_TO}, else the first, counted as run, so a "
+                          "run that stop.tol ends early is shown whole; the default with "
+                          "stop.tol, else all of up to "
+                          f"{defaults.SHOW_ALL_UP_TO} iterations asked, else the first)",
         {"oneOf": [{"type": "array",
                     "items": {"oneOf": [{"type": "integer", "minimum": 1},
                                         {"enum": ["last", "none"]}]}},

@@ -402,9 +402,9 @@ def test_in_full_counts_the_iterations_run_not_those_asked():
         shown = [it.detailed for it in trace.iterations]
         assert shown == ([True] * stop_after if stop_after <= 3
                          else [True] + [False] * (stop_after - 1))
-        # The spec it writes leaves the default out, and reads back to the same run.
+        # The spec it writes says 'auto', and reads back to the same run.
         written = problem.to_spec()
-        assert "detail" not in written.get("display", {})
+        assert written["display"]["detail"] == "auto"
         again = run(validate(written))
         assert [it.detailed for it in again.iterations] == shown
     # Where three iterations in full would pass a document's limits (1,000-row tables,
@@ -418,6 +418,13 @@ def test_in_full_counts_the_iterations_run_not_those_asked():
     assert big.detail.up_to == 3 and _detail(big).up_to is None
     assert [it.detailed for it in run(big).iterations] == [True] + [False] * 4
     assert _detail(replace(big, max_rows=12)).up_to == 3
+    # 'auto' asked for: the same rule without a tolerance; it stands alone.
+    auto = problem_from(None, data="1,2,5,8,9", k="2", weights=".5,.5", means="2,8",
+                        variances="2,2", iterations="5", detail="auto")
+    assert [it.detailed for it in run(auto).iterations] == [True] + [False] * 4
+    with pytest.raises(ProblemError, match="'auto' stands alone"):
+        problem_from(None, data="1,2", k="1", weights="1", means="1", variances="1",
+                     detail="auto,2")
 
 
 def test_the_worked_point_is_one_a_calculator_can_redo():
