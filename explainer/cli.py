@@ -130,17 +130,16 @@ def _problem_options(parser: argparse.ArgumentParser) -> None:
     """A flag for each key of the spec (explainer.spec.KEYS): the display's, then the
     problem's, which override SPEC."""
     from .spec import KEYS
-    from .validation import REGISTRIES
 
     groups = {"display": parser.add_argument_group("display"),
               "problem": parser.add_argument_group("problem (override SPEC)")}
     for key in sorted(KEYS, key=lambda k: k.section != "display"):
         group = groups["display" if key.section == "display" else "problem"]
-        help_text = key.described(REGISTRIES)
+        help_text = key.described(_registries())
         if key.default is not None and key.low is not None:
             help_text += (f" ({key.low} to {key.high}; default {key.default})"
                           if key.high is not None else f" (default {key.default})")
-        elif key.choices_in(REGISTRIES) and key.default is not None:
+        elif key.choices_in(_registries()) and key.default is not None:
             help_text += f" (default {key.default})"
         if key.switch:
             group.add_argument(key.flag, dest=key.name, action="store_const", const=True,
@@ -158,13 +157,26 @@ def _whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, but got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .validation import REGISTRIES
+def _registries() -> dict[str, tuple[str, ...]]:
+    """The plug-in registries' names for the help (``explainer.validation.REGISTRIES``),
+    read from the model plug-ins' files without importing them: the help does not wait
+    for numpy and every model. The order is MODELS' (the Gaussian, then by name)."""
+    import importlib.util
+    import pkgutil
 
+    found = importlib.util.find_spec(f"{__package__}.families")
+    assert found is not None and found.submodule_search_locations is not None
+    names = sorted(m.name for m in pkgutil.iter_modules(found.submodule_search_locations)
+                   if m.name not in ("base", "gaussian"))
+    return {"models": ("gaussian", *names)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    models = _registries()["models"]
     parser = _Parser(prog="em-explainer",
                      description="Worked solutions of the EM algorithm for mixture models; "
-                                 "model.family (--family) is " + ", ".join(REGISTRIES["models"][:-1])
-                                 + " or " + REGISTRIES["models"][-1] + " (a gaussian mixture in one or "
+                                 "model.family (--family) is " + ", ".join(models[:-1])
+                                 + " or " + models[-1] + " (a gaussian mixture in one or "
                                  "more dimensions).")
     from . import __version__
 

@@ -303,3 +303,18 @@ def test_help_names_every_model_and_the_figures_default():
     assert "for mixture models" in top and "Gaussian mixtures." not in top
     assert all(name in " ".join(top.split()) for name in FAMILIES)
     assert "on for PDF and HTML, off otherwise" in " ".join(cli("solve", "--help").stdout.split())
+
+
+def test_the_help_lists_the_models_as_the_registry_does_without_importing_them():
+    """The help reads the model plug-ins' names from their files (no numpy at --help):
+    the same names in the same order as explainer.families.MODELS."""
+    from explainer.cli import _registries
+    from explainer.families import MODELS
+    from explainer.validation import REGISTRIES
+
+    assert _registries() == REGISTRIES == {"models": tuple(MODELS)}
+    code = ("import sys; from explainer.cli import build_parser; build_parser(); "
+            "print('numpy' in sys.modules, 'explainer.families' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert result.stdout.split() == ["False", "False"], result.stderr

@@ -7,6 +7,8 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 
 from __future__ import annotations
 
+import importlib
+
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -449,16 +451,20 @@ def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context, filled by the builder of its document plug-in's
     parts, with ``parts``: the name of the templates that write them
     (:attr:`~explainer.render.documents.base.Document.parts`)."""
-    from .context_family import build_context as build_family
-    from .context_mv import build_context as build_multivariate
     from .documents import document_of
 
-    builders = {"parts": _build_1d, "mvparts": build_multivariate,
-                "familyparts": build_family}
     parts = document_of(trace.problem).parts
-    context = builders[parts](trace)
+    # (Each builder's module is imported when its kind of document is made: a 1-D page
+    # does not load the others'.)
+    module, name = _BUILDERS[parts]
+    context = getattr(importlib.import_module(module, __package__), name)(trace)
     context["parts"] = parts
     return context
+
+
+# The context builder of each kind of document (a document plug-in's parts): module, name.
+_BUILDERS = {"parts": (".context", "_build_1d"), "mvparts": (".context_mv", "build_context"),
+             "familyparts": (".context_family", "build_context")}
 
 
 def _build_1d(trace: Trace) -> dict[str, Any]:
