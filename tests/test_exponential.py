@@ -139,6 +139,30 @@ def test_the_json_trace_validates_and_reads_back(display):
     assert again.to_json() == text and again.to_markdown() == trace.to_markdown()
 
 
+@pytest.mark.parametrize("example", ["waiting", "coins", "poisson", "bernoulli"])
+def test_a_saved_trace_whose_numbers_do_not_follow_is_refused(example):
+    """Reading a saved trace, the model plug-in's sums, update and ranges are checked: a
+    changed sum_rx, a changed parameter and a negative one are each refused, naming the
+    entry."""
+    problem = load_problem(EXAMPLES / example / f"{example}.yaml")
+    document = json.loads(run(problem).to_json())
+    name = problem.parameters[1]
+    assert json.loads(Trace.from_json(json.dumps(document)).to_json()) == document
+
+    def refused(change, field):
+        changed = json.loads(json.dumps(document))
+        change(changed["iterations"][0])
+        with pytest.raises(ProblemError, match=field):
+            Trace.from_json(json.dumps(changed))
+
+    refused(lambda it: it["sum_rx"].__setitem__(0, np.add(it["sum_rx"][0], 0.5).tolist()),
+            r"iterations\[1\]\.sum_rx\[1\]")
+    refused(lambda it: it[name].__setitem__(0, np.multiply(it[name][0], 0.9).tolist()),
+            rf"iterations\[1\]\.{name}\[1\]")
+    refused(lambda it: it[name].__setitem__(0, np.multiply(it[name][0], -1).tolist()),
+            rf"iterations\[1\]\.{name}: expected")
+
+
 def test_pdf_and_figures(tmp_path):
     out = tmp_path / "waiting.pdf"
     result = subprocess.run([sys.executable, "-m", "explainer", "solve", str(WAITING),

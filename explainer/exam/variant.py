@@ -143,10 +143,10 @@ def _too_small(named: Any, least: float) -> str | None:
 
 
 def _densities_too_small(problem: Problem, xp: Backend, margin: float = 1.0) -> str | None:
-    """:func:`hand_computable`'s first test (with *margin*) on the model's first E-step
-    (where it gives one: the Gaussian's) in *xp*'s arithmetic (the hand calculation's: the rounded carry), on
-    its densities and weighted densities alone: the same answer for the draws it
-    refuses, without the mixture rows and the rest of the run."""
+    """:func:`hand_computable`'s first test (with *margin*) on the model's first E-step (where
+    it gives one: the Gaussian's) in *xp*'s arithmetic (the hand calculation's: the
+    rounded carry), on its densities and weighted densities alone: the same answer for
+    the draws it refuses, without the mixture rows and the rest of the run."""
     found = model_of(problem).first_densities(xp)
     if found is None:  # (a model without them is tested on the whole run)
         return None

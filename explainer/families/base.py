@@ -54,6 +54,65 @@ class Family:
         self.trials = problem.trials
         self.categories = problem.categories
 
+    # ------------------------------------------------------------------ a saved run
+
+    def saved_names(self) -> dict[str, str]:
+        """The name a saved trace gives each parameter (by its Params field): the weights
+        and the family's, by their own names."""
+        return {"weights": "weights", self.parameter: self.parameter}
+
+    # An M-step has no scatter sum (a Gaussian's sum_rsq).
+    has_scatter = False
+
+    def shapes(self, k: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each parameter of *k* components (by its Params field)."""
+        return {"weights": (k,), self.parameter: (k,) if self.width is None else (k, self.width)}
+
+    def sum_shapes(self, k: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each of an M-step's sums (by its MStep field)."""
+        return {"nk": (k,), "sum_rx": self.shapes(k)[self.parameter]}
+
+    def saved_sums(self, x: np.ndarray, resp: np.ndarray
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The M-step's sums that a saved trace's responsibilities give (float), each with
+        the scale its rounding error is measured against: sum_n r_nk x_n of the data as
+        the sums weigh them."""
+        values = np.asarray(self.encoded(x), dtype=float)
+        return {"sum_rx": (resp.T @ values, resp.T @ np.abs(values))}
+
+    def updated_from_sums(self, mstep: MStep) -> tuple[str, np.ndarray, float] | None:
+        """The parameter an M-step's saved sums give, with its scale (None when the step
+        does not update it)."""
+        if self.parameter not in mstep.updated:
+            return None
+        stats = {"sum_rx": mstep.sum_rx}
+        if mstep.sum_rm is not None:
+            stats["sum_rm"] = mstep.sum_rm
+        full = mstep.nk >= defaults.EMPTY_COMPONENT_NK
+        return self.parameter, self.estimate(stats, np.where(full, mstep.nk, 1.0),
+                                             backend.FLOAT), 1.0
+
+    def out_of_range(self, params: Params) -> tuple[str, str] | None:
+        """The parameter outside its range, and what it should be (None when none is):
+        rates >= 0, probabilities from 0 to 1."""
+        value = params.get(self.parameter)
+        if self.parameter == "rates":
+            return ("rates", "expected rates >= 0") if np.any(value < 0) else None
+        if np.any(value < 0) or np.any(value > 1):
+            return (self.parameter, "expected probabilities from 0 to 1")
+        return None
+
+    def detail_of(self, x: np.ndarray, params: Params, xp: Backend,
+                  **arrays: np.ndarray) -> FamilyDetail:
+        """An E-step's per-point record from its saved arrays (``log_weighted``,
+        ``log_mixture``, ``resp``); each point's log density is derived on demand."""
+        return FamilyDetail(x=x, params=params, family=self, xp=xp, **arrays)
+
+    def mstep_detail_of(self, x: np.ndarray, resp: np.ndarray, before: Params,
+                        after: Params) -> FamilyMStepDetail:
+        """An M-step's per-point record: the E-step's r_nk and the data."""
+        return FamilyMStepDetail(x=x, resp=resp)
+
     # ------------------------------------------------------------------ exam draws
 
     def exam_refusal(self) -> str | None:

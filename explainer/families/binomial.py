@@ -59,6 +59,16 @@ class Binomial(Family):
     def exact_power(self, x: np.ndarray) -> int:
         return max(1, int(np.max(self.trials)))
 
+    def saved_sums(self, x: np.ndarray, resp: np.ndarray
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """With the expected trials sum_n r_nk m_n."""
+        trials = resp.T @ self.trials
+        return {**super().saved_sums(x, resp), "sum_rm": (trials, trials)}
+
+    def sum_shapes(self, k: int) -> dict[str, tuple[int, ...]]:
+        """With the expected trials sum_n r_nk m_n (``sum_rm``)."""
+        return {**super().sum_shapes(k), "sum_rm": (k,)}
+
     def quotient(self, mstep: MStep, index: tuple[int, ...]) -> tuple[float, float, str]:
         """Expected successes over expected trials: sum_n r_nk x_n / sum_n r_nk m_n."""
         assert mstep.sum_rm is not None

@@ -61,6 +61,64 @@ class Gaussian:
         self.problem = problem
         self.floor = variance_floor(problem.data)
 
+    # ------------------------------------------------------------------ a saved run
+
+    def saved_names(self) -> dict[str, str]:
+        """The name a saved trace gives each parameter (by its Params field): the
+        covariance matrices of d >= 2 as ``covariances``."""
+        return {"weights": "weights", "means": "means",
+                "variances": "covariances" if self.problem.dim > 1 else "variances"}
+
+    # Whether an M-step has the weighted scatter sum_rsq (saved beside sum_rx).
+    has_scatter = True
+
+    def shapes(self, k: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each parameter of *k* components (by its Params field)."""
+        d = self.problem.dim
+        return {"weights": (k,), "means": (k,) if d == 1 else (k, d),
+                "variances": (k,) if d == 1 else (k, d, d)}
+
+    def sum_shapes(self, k: int) -> dict[str, tuple[int, ...]]:
+        """The shape of each of an M-step's sums (by its MStep field)."""
+        d = self.problem.dim
+        return {"nk": (k,), "sum_rx": (k,) if d == 1 else (k, d),
+                "sum_rsq": (k,) if d == 1 else (k, d, d)}
+
+    def saved_sums(self, x: np.ndarray, resp: np.ndarray
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The M-step's sums that a saved trace's responsibilities give (float), each with
+        the scale its rounding error is measured against: sum_n r_nk x_n."""
+        return {"sum_rx": (resp.T @ x, resp.T @ np.abs(x))}
+
+    def updated_from_sums(self, mstep: MStep) -> tuple[str, np.ndarray, np.ndarray] | None:
+        """The parameter an M-step's saved sums give, with its scale (None when the step
+        does not update it): the means sum_rx / N_k (an empty component's: 0)."""
+        if "means" not in mstep.updated:
+            return None
+        full = mstep.nk >= defaults.EMPTY_COMPONENT_NK  # an empty component keeps its mean
+        means = mstep.sum_rx / np.where(full, mstep.nk, 1.0).reshape(
+            (-1,) + (1,) * (mstep.sum_rx.ndim - 1))
+        return "means", means, np.abs(means)
+
+    def out_of_range(self, params: Params) -> tuple[str, str] | None:
+        """The parameter outside its range, and what it should be (None when none is):
+        variances (a covariance's diagonal) > 0."""
+        variances = (params.variances if self.problem.dim == 1
+                     else np.diagonal(params.variances, axis1=1, axis2=2))
+        return ("variances", "expected variances > 0") if np.any(variances <= 0) else None
+
+    def detail_of(self, x: np.ndarray, params: Params, xp: Backend,
+                  **arrays: np.ndarray) -> PointDetail:
+        """An E-step's per-point record from its saved arrays (``log_weighted``,
+        ``log_mixture``, ``resp``); the rest is derived on demand."""
+        return PointDetail(x=x, params=params, kernel=self.problem.kernel, xp=xp, **arrays)
+
+    def mstep_detail_of(self, x: np.ndarray, resp: np.ndarray, before: Params,
+                        after: Params) -> MStepDetail:
+        """An M-step's per-point record from the E-step's r_nk and the means before and
+        after."""
+        return MStepDetail(x=x, resp=resp, old_means=before.means, new_means=after.means)
+
     # ------------------------------------------------------------------ exam draws
 
     def exam_refusal(self) -> str | None:

@@ -17,10 +17,10 @@ import numpy as np
 from .. import defaults
 from ..backend import FLOAT, Backend, RoundedBackend
 from ..errors import ProblemError
-from ..families import family_or_none
+from ..families import model_of
 from ..inputs import load_json
-from ..trace import (EStep, Event, FamilyDetail, FamilyMStepDetail, Iteration, MStep, MStepDetail,
-                     Params, PointDetail, Start, Trace)
+from ..trace import (EStep, Event, FamilyDetail, Iteration, MStep, Params, PointDetail, Start,
+                     Trace)
 
 
 def _array(values: Any) -> np.ndarray:
@@ -43,11 +43,11 @@ def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
 class _Reader:
     """Reads one run's arrays: floats, or exact values (texts parsed without eval)."""
 
-    def __init__(self, xp: Backend, exact: bool = False, family: Any = None):
+    def __init__(self, xp: Backend, model: Any, exact: bool = False):
         self.xp = xp
         self.exact = exact
-        # Another family than the Gaussian (explainer.families), bound to the problem.
-        self.family = family
+        # The model plug-in (explainer.families), bound to the problem: its records.
+        self.model = model
 
     def array(self, values: Any, field: str) -> np.ndarray:
         if not self.exact:
@@ -64,44 +64,32 @@ class _Reader:
         return result
 
     def params(self, data: dict[str, Any]) -> Params:
-        if self.family is not None:
-            return Params(**{name: self.array(data[name], name).copy()
-                             for name in ("weights", self.family.parameter)})
-        # d >= 2 writes the variances as covariances (matrices).
-        names = [name if name in data or name != "variances" else "covariances"
-                 for name in defaults.PARAMETERS]
-        return Params(*(self.array(data[name], name).copy() for name in names))
+        """The parameters, each under the name the model's saved trace gives it."""
+        return Params(**{field: self.array(data[name], name).copy()
+                         for field, name in self.model.saved_names().items()})
 
-    def estep(self, data: dict[str, Any], params: Params, x: np.ndarray, kernel: str,
+    def estep(self, data: dict[str, Any], params: Params, x: np.ndarray,
               log_likelihood: float) -> EStep:
         detail: PointDetail | FamilyDetail | None = None
         if data.get("responsibilities") is not None:
             arrays = {"log_weighted": self.array(data["log_weighted"], "log_weighted"),
                       "log_mixture": self.array(data["log_mixture"], "log_mixture"),
                       "resp": self.array(data["responsibilities"], "responsibilities")}
-            if self.family is not None:
-                detail = FamilyDetail(x=x, params=params, family=self.family, xp=self.xp,
-                                      **arrays)
-            else:
-                detail = PointDetail(x=x, params=params, kernel=kernel, xp=self.xp, **arrays)
+            detail = self.model.detail_of(x, params, self.xp, **arrays)
         return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
 
     def iteration(self, item: dict[str, Any], floats: dict[str, Any], params: Params,
-                  x: np.ndarray, kernel: str) -> Iteration:
+                  x: np.ndarray) -> Iteration:
         """*item* holds this reader's values, *floats* the float ones (log-likelihoods,
         update, events), which are the same dict but for an exact reader."""
-        estep = self.estep(item, params, x, kernel, float(floats["log_likelihood"]))
+        estep = self.estep(item, params, x, float(floats["log_likelihood"]))
         after = self.params(item)
-        mdetail: MStepDetail | FamilyMStepDetail | None = None
-        if estep.detail is not None and self.family is not None:
-            mdetail = FamilyMStepDetail(x=x, resp=estep.detail.resp)
-        elif estep.detail is not None:
-            mdetail = MStepDetail(x=x, resp=estep.detail.resp, old_means=params.means,
-                                  new_means=after.means)
+        mdetail = None if estep.detail is None else self.model.mstep_detail_of(
+            x, estep.detail.resp, params, after)
         mstep = MStep(nk=self.array(item["N_k"], "N_k"),
                       sum_rx=self.array(item["sum_rx"], "sum_rx"),
-                      sum_rsq=None if self.family is not None
-                      else self.array(item["sum_rsq"], "sum_rsq"), params=after,
+                      sum_rsq=self.array(item["sum_rsq"], "sum_rsq")
+                      if self.model.has_scatter else None, params=after,
                       updated=tuple(floats["updated"]), events=_read_events(floats["events"]),
                       detail=mdetail,
                       sum_rm=self.array(item["sum_rm"], "sum_rm") if "sum_rm" in item
@@ -113,7 +101,7 @@ class _Reader:
 
 def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     """One float run (the trace's own, or its full-precision companion)."""
-    reader = _Reader(xp, family=family_or_none(problem))
+    reader = _Reader(xp, model_of(problem))
     x = problem.data
     start = Start(data["start"]["method"], reader.params(data["start"]),
                   int(data["start"]["seed"]),
@@ -121,11 +109,11 @@ def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
     iterations = []
     params = start.params
     for item in data["iterations"]:
-        iterations.append(reader.iteration(item, item, params, x, problem.kernel))
+        iterations.append(reader.iteration(item, item, params, x))
         params = iterations[-1].mstep.params
     final = data["final"]
     return Trace(problem=problem, start=start, iterations=tuple(iterations),
-                 final=reader.estep(final, reader.params(final), x, problem.kernel,
+                 final=reader.estep(final, reader.params(final), x,
                                     float(final["log_likelihood"])),
                  converged=bool(data["converged"]), stop_reason=str(data["stop_reason"]),
                  events=_read_events(data.get("events", [])))
@@ -141,7 +129,7 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     # Reading computes nothing new (derived quantities only): no time budget.
     backend = ExactBackend()
     backend.release()
-    reader = _Reader(backend, exact=True, family=family_or_none(problem))
+    reader = _Reader(backend, model_of(problem), exact=True)
     x = reader.xp.asarray(problem.exact_inputs.data)
     x.setflags(write=False)
     start = Start(data["start"]["method"], reader.params(section["start"]),
@@ -149,12 +137,12 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     iterations = []
     params = start.params
     for item in data["iterations"][:int(section["iterations"])]:
-        iterations.append(reader.iteration(item["exact"], item, params, x, problem.kernel))
+        iterations.append(reader.iteration(item["exact"], item, params, x))
         params = iterations[-1].mstep.params
     final = section.get("final")
     return Trace(problem=problem, start=start, iterations=tuple(iterations),
                  final=None if final is None else reader.estep(
-                     final, reader.params(final), x, problem.kernel,
+                     final, reader.params(final), x,
                      float(data["final"]["log_likelihood"])),
                  converged=False, stop_reason="budget" if section.get("budget") else "iterations",
                  budget=section.get("budget"))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ProblemError
-from ..families import family_or_none
+from ..families import model_of
 from ..fields import entry_label
 from ..trace import EStep, Iteration, Params, Trace
 
@@ -39,8 +39,8 @@ def check_trace(trace: Trace) -> None:
     """Raise ProblemError("trace", ...) naming the first inconsistent value."""
     problem = trace.problem
     n, k = problem.n_samples, problem.components
-    # Another family's shapes and sums are the family's: it stands for d below.
-    d: int | Any = family_or_none(problem) or problem.dim
+    # The shapes, ranges and sums are the model plug-in's.
+    model = model_of(problem)
     runs = [("", trace, problem.carry == "rounded")]
     if trace.full is not None:
         runs.append(("full_precision.", trace.full, False))
@@ -48,14 +48,14 @@ def check_trace(trace: Trace) -> None:
         if len(run.iterations) > problem.iterations:
             _fail(f"{prefix}iterations", f"{len(run.iterations)} iterations, but the problem "
                                          f"runs at most {problem.iterations}")
-        _params(f"{prefix}start", run.start.params, k, d, rounded)
+        _params(f"{prefix}start", run.start.params, k, model, rounded)
         for i, it in enumerate(run.iterations, start=1):
             where = f"{prefix}iterations[{i}]"
             if it.index != i:
                 _fail(f"{where}.index", f"expected {i}, but got {it.index}")
-            _iteration(where, it, n, k, d, rounded)
+            _iteration(where, it, n, k, model, rounded)
         if run.final is not None:
-            _estep(f"{prefix}final", run.final, n, k, d, rounded)
+            _estep(f"{prefix}final", run.final, n, k, model, rounded)
     if trace.exact is not None:
         _exact(trace.exact, trace)
 
@@ -78,19 +78,10 @@ def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> Non
         _fail(f"{field}{index}", "expected a finite number")
 
 
-def _family_shape(family: Any, k: int) -> tuple[int, ...]:
-    """The shape of another family's parameter and of its sum_rx."""
-    return (k,) if family.width is None else (k, family.width)
-
-
-def _params(field: str, params: Params, k: int, d: Any, rounded: bool = False) -> None:
-    if not isinstance(d, int):  # another family: its parameter, within its range
-        name = d.parameter
-        shapes = {"weights": (k,), name: _family_shape(d, k)}
-    else:
-        shapes = {"weights": (k,), "means": (k,) if d == 1 else (k, d),
-                  "variances": (k,) if d == 1 else (k, d, d)}
-    for name, shape in shapes.items():
+def _params(field: str, params: Params, k: int, model: Any, rounded: bool = False) -> None:
+    """The parameters of *model* (its plug-in): their shapes, finite, the weights from 0
+    to 1, the model's own in its range."""
+    for name, shape in model.shapes(k).items():
         array = params.get(name)
         if array is None:
             _fail(f"{field}.{name}", "missing")
@@ -99,19 +90,13 @@ def _params(field: str, params: Params, k: int, d: Any, rounded: bool = False) -
     weights = params.weights
     if np.any(weights < 0) or (not rounded and np.any(weights > 1)):
         _fail(f"{field}.weights", "expected weights from 0 to 1")
-    if not isinstance(d, int):
-        value = params.get(d.parameter)
-        if np.any(value < 0) or (d.parameter != "rates" and np.any(value > 1)):
-            _fail(f"{field}.{d.parameter}", "expected rates >= 0" if d.parameter == "rates"
-                  else "expected probabilities from 0 to 1")
-        return
-    variances = params.variances if d == 1 else np.diagonal(params.variances, axis1=1, axis2=2)
-    if np.any(variances <= 0):
-        _fail(f"{field}.variances", "expected variances > 0")
+    outside = model.out_of_range(params)
+    if outside is not None:
+        _fail(f"{field}.{outside[0]}", outside[1])
 
 
-def _estep(field: str, estep: EStep, n: int, k: int, d: int, rounded: bool) -> None:
-    _params(field, estep.params, k, d, rounded)
+def _estep(field: str, estep: EStep, n: int, k: int, model: Any, rounded: bool) -> None:
+    _params(field, estep.params, k, model, rounded)
     if not np.isfinite(estep.log_likelihood):
         _fail(f"{field}.log_likelihood", "expected a finite number")
     detail = estep.detail
@@ -135,17 +120,12 @@ def _estep(field: str, estep: EStep, n: int, k: int, d: int, rounded: bool) -> N
                                                           f"not 1")
 
 
-def _iteration(field: str, it: Iteration, n: int, k: int, d: int, rounded: bool) -> None:
-    _estep(field, it.estep, n, k, d, rounded)
+def _iteration(field: str, it: Iteration, n: int, k: int, model: Any, rounded: bool) -> None:
+    _estep(field, it.estep, n, k, model, rounded)
     mstep = it.mstep
-    _params(field, mstep.params, k, d, rounded)
-    if isinstance(d, int):
-        sums = (("N_k", mstep.nk, (k,)),
-                ("sum_rx", mstep.sum_rx, (k,) if d == 1 else (k, d)),
-                ("sum_rsq", mstep.sum_rsq, (k,) if d == 1 else (k, d, d)))
-    else:
-        sums = (("N_k", mstep.nk, (k,)), ("sum_rx", mstep.sum_rx, _family_shape(d, k)),
-                *((("sum_rm", mstep.sum_rm, (k,)),) if d.name == "binomial" else ()))
+    _params(field, mstep.params, k, model, rounded)
+    sums = [("N_k" if name == "nk" else name, getattr(mstep, name), shape)
+            for name, shape in model.sum_shapes(k).items()]
     for name, array, shape in sums:
         if array is None:
             _fail(f"{field}.{name}", "missing")
@@ -154,7 +134,7 @@ def _iteration(field: str, it: Iteration, n: int, k: int, d: int, rounded: bool)
     if np.any(mstep.nk < 0) or (not rounded and np.any(mstep.nk > n * (1 + ROW_SUM_TOLERANCE))):
         _fail(f"{field}.N_k", f"expected N_k from 0 to {n}")
     if not rounded and it.estep.detail is not None:
-        _sums(field, it, n, None if isinstance(d, int) else d)
+        _sums(field, it, n, model)
 
 
 def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray | float) -> None:
@@ -164,10 +144,10 @@ def _close(field: str, got: np.ndarray, expected: np.ndarray, scale: np.ndarray 
         _fail(f"{field}{index}", "does not follow from the values it is computed from")
 
 
-def _sums(field: str, it: Iteration, n: int, family: Any = None) -> None:
+def _sums(field: str, it: Iteration, n: int, model: Any) -> None:
     """A full-precision iteration's numbers follow from each other: r_nk from the logs,
-    N_k and the weighted sums from r_nk, and the updated weights and means from those
-    (another *family*'s parameter from its sums)."""
+    N_k and the model's weighted sums from r_nk, and the updated weights and the model's
+    parameter (a Gaussian's means) from those."""
     detail, mstep = it.estep.detail, it.mstep
     assert detail is not None
     with np.errstate(invalid="ignore", over="ignore"):
@@ -176,35 +156,18 @@ def _sums(field: str, it: Iteration, n: int, family: Any = None) -> None:
     _close(f"{field}.responsibilities", detail.resp, from_logs, 1.0)
     resp = np.asarray(detail.resp, dtype=float)
     _close(f"{field}.N_k", mstep.nk, resp.sum(axis=0), n)
-    x = np.asarray(detail.x if family is None else family.encoded(detail.x), dtype=float)
-    sum_rx = resp.T @ x
-    scale = resp.T @ np.abs(x)
-    _close(f"{field}.sum_rx", mstep.sum_rx, sum_rx, scale)
+    x = np.asarray(detail.x, dtype=float)
+    for name, (expected, scale) in model.saved_sums(x, resp).items():
+        _close(f"{field}.{name}", getattr(mstep, name), expected, scale)
     if "weights" in mstep.updated:
         _close(f"{field}.weights", mstep.params.weights, mstep.nk / n, 1.0)
-    if family is not None:
-        stats = {"sum_rx": mstep.sum_rx}
-        if mstep.sum_rm is not None:  # a binomial's expected trials
-            _close(f"{field}.sum_rm", mstep.sum_rm, resp.T @ family.trials,
-                   resp.T @ family.trials)
-            stats["sum_rm"] = mstep.sum_rm
-        if family.parameter in mstep.updated:
-            full = mstep.nk >= defaults.EMPTY_COMPONENT_NK
-            from ..backend import FLOAT
-
-            expected = family.estimate(stats, np.where(full, mstep.nk, 1.0), FLOAT)
-            keep = full.reshape((-1,) + (1,) * (expected.ndim - 1))
-            _close(f"{field}.{family.parameter}",
-                   np.where(keep, mstep.params.get(family.parameter), 0.0),
-                   np.where(keep, expected, 0.0), 1.0)
-        return
-    if "means" in mstep.updated:
-        full = mstep.nk >= defaults.EMPTY_COMPONENT_NK  # an empty component keeps its mean
-        means = mstep.sum_rx / np.where(full, mstep.nk, 1.0).reshape(
-            (-1,) + (1,) * (mstep.sum_rx.ndim - 1))
-        keep = full.reshape((-1,) + (1,) * (means.ndim - 1))
-        _close(f"{field}.means", np.where(keep, mstep.params.means, 0.0),
-               np.where(keep, means, 0.0), np.abs(means))
+    updated = model.updated_from_sums(mstep)
+    if updated is not None:
+        name, expected, scale = updated
+        full = mstep.nk >= defaults.EMPTY_COMPONENT_NK  # an empty component keeps its own
+        keep = full.reshape((-1,) + (1,) * (np.ndim(expected) - 1))
+        _close(f"{field}.{name}", np.where(keep, mstep.params.get(name), 0.0),
+               np.where(keep, expected, 0.0), scale)
 
 
 # --------------------------------------------------------------------------- exact forms
