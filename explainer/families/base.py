@@ -113,6 +113,20 @@ class Family:
         """An M-step's per-point record: the E-step's r_nk and the data."""
         return FamilyMStepDetail(x=x, resp=resp)
 
+    # ------------------------------------------------------------------ check
+
+    @classmethod
+    def hand_written(cls, dim: int) -> bool:
+        """A hand calculation (rounded carry) writes every family out: ``check`` also
+        accepts its values."""
+        return True
+
+    @classmethod
+    def entry_kinds(cls, dim: int) -> tuple[str, ...]:
+        """The kinds ``check`` names as a d >= 2 Gaussian's entries (none: a vector
+        parameter's entries are p[k,i] and q[k,c])."""
+        return ()
+
     # ------------------------------------------------------------------ exam draws
 
     def exam_refusal(self) -> str | None:

@@ -119,6 +119,20 @@ class Gaussian:
         after."""
         return MStepDetail(x=x, resp=resp, old_means=before.means, new_means=after.means)
 
+    # ------------------------------------------------------------------ check
+
+    @classmethod
+    def hand_written(cls, dim: int) -> bool:
+        """Whether a hand calculation (rounded carry) writes the model out in *dim*
+        dimensions, so that ``check`` also accepts its values: in d >= 3 it does not
+        (2 x 2 matrices only)."""
+        return dim <= 2
+
+    @classmethod
+    def entry_kinds(cls, dim: int) -> tuple[str, ...]:
+        """The kinds ``check`` names entry by entry (mu[k][i], cov[k][i,j]): in d >= 2."""
+        return ("mu", "cov") if dim > 1 else ()
+
     # ------------------------------------------------------------------ exam draws
 
     def exam_refusal(self) -> str | None:

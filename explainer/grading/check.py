@@ -14,7 +14,7 @@ from ..backend import FLOAT, RoundedBackend
 from ..engine import run_with
 from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
-from ..families import family_of, family_or_none
+from ..families import MODELS, family_of, family_or_none
 from ..fields import rounded_work_beyond
 from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
@@ -223,7 +223,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
     answers are compared with the full-precision run alone: a hand calculation (rounded
     carry) writes out 2 x 2 matrices only."""
-    multi = problem.dim > 2 and problem.family == "gaussian"
+    multi = not MODELS[problem.family].hand_written(problem.dim)
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
     seen: set[Quantity] = set()

@@ -88,7 +88,7 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
                                   f"(such as it2.{'mu' if family is None else family}[1"
                                   f"{',1' if vector else ''}])")
     kind = match["kind"]
-    if problem.dim > 1 and problem.family == "gaussian" and kind in ("mu", "cov"):
+    if kind in MODELS[problem.family].entry_kinds(problem.dim):
         return _entry_quantity(text, match, problem, field)
     if match["c"] is not None:
         raise ProblemError(field, f"{text!r}: a second [...] is for a d >= 2 mean's "
