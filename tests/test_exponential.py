@@ -232,6 +232,7 @@ def test_an_exam_of_waiting_times(tmp_path):
 @pytest.mark.parametrize("spec, field, words", [
     ({"data": [1.5, -0.2]}, "data[2]", "a waiting time above 0"),
     ({"data": [1.5, 0]}, "data[2]", "a waiting time above 0"),
+    ({"data": [1.5, 1e-300]}, "data[2]", "from 1e-09 to 1,000,000,000"),
     ({"data": [[1, 2], [3, 4]]}, "data", "one waiting time per point"),
     ({"data": [1, 2], "init": {"weights": [1], "rates": [0]}}, "init.rates[1]", "a rate > 0"),
     ({"data": [1, 2], "init": {"weights": [1], "p": [0.5]}}, "init.p", "binomial"),

@@ -50,13 +50,16 @@ class Exponential(Family):
                   numbers: list[Any] | None) -> dict[str, Any]:
         array = one_per_point(numbers, "exponential data as one waiting time")
         # (A wait of 0 would let a component on it alone grow its rate, and the
-        # likelihood, without bound: lambda e^(-lambda 0) = lambda.)
-        bad = np.flatnonzero((array <= 0) | (array > defaults.MAX_COUNT))
+        # likelihood, without bound: lambda e^(-lambda 0) = lambda. A rate, one over a
+        # weighted average wait, is at most one over the shortest: waits from 10^-9 keep
+        # every rate within the counts' and rates' limit.)
+        shortest = 1 / defaults.MAX_COUNT
+        bad = np.flatnonzero((array < shortest) | (array > defaults.MAX_COUNT))
         if len(bad):
             n = int(bad[0])
-            raise ProblemError(f"data[{n + 1}]", f"expected a waiting time above 0 (at most "
-                                                 f"{defaults.MAX_COUNT:,.0f}), but got "
-                                                 f"{array[n]:g}")
+            raise ProblemError(f"data[{n + 1}]", f"expected a waiting time above 0, from "
+                                                 f"{shortest:g} to {defaults.MAX_COUNT:,.0f}, "
+                                                 f"but got {array[n]:g}")
         array.setflags(write=False)
         return {"data": array}
 
