@@ -191,7 +191,7 @@ class _Writer:
         # The problem as the questions state it, and each quantity asked: once for the
         # variant's every question. (HTML, made by the XML templates: Markup, which they
         # print as it is.)
-        stated = module.setup(data, params, list(problem.update))
+        stated = module.setup(data, params, list(problem.update), problem.family)
         answers = [{**a, "described": module.described(a, data, problem.family)}
                    for a in variant.answers]
         setup = (stated, data, problem.family, problem.iterations, problem.decimals)

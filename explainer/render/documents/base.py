@@ -32,12 +32,16 @@ class Words:
     symbol : its symbol in TeX, indexed by the component ("\\lambda"; bold for a
         vector).
     entry : the symbol of one entry of a vector parameter ("p" of p_{k,i}).
+    point : how a point is written: ``number`` (x_n = 3, or a row in the plane),
+        ``of`` (successes of trials), ``bold`` (a vector of 0s and 1s), ``name`` (a
+        category).
     """
 
     distributions: str
     parameter: str
     symbol: str
     entry: str = ""
+    point: str = "number"
 
 
 class Document:

@@ -11,7 +11,8 @@ from .base import FamilyDocument, Words
 
 
 class BernoulliDocument(FamilyDocument):
-    words = Words("products of Bernoulli distributions", "", r"\mathbf{p}", "p")
+    words = Words("products of Bernoulli distributions", "", r"\mathbf{p}", "p",
+                  point="bold")
     complement = True
     figure = "coordinates"
 

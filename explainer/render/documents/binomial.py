@@ -15,7 +15,7 @@ from .base import FamilyDocument, Words
 
 
 class BinomialDocument(FamilyDocument):
-    words = Words("binomial distributions", "probability of success", "p")
+    words = Words("binomial distributions", "probability of success", "p", point="of")
     complement = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
