@@ -55,6 +55,38 @@ def test_each_density_panel_fits_its_own_peaks():
     assert right.get_ylim()[1] > 1.5 * left.get_ylim()[1]
 
 
+def test_each_component_curve_stays_visible_where_it_makes_up_the_mixture():
+    """Two clusters far apart: each weighted component is p(x) near its cluster. The
+    mixture's line is drawn beneath the components' dashed ones (a lower zorder, a
+    wider grey line), in the Gaussian's, the waiting times' and the counts' figures."""
+    from explainer.render.plots import family_fit_figure, fit_figure
+
+    gaussian = run(validate({"data": [0, 1, 2, 1.5, 0.5, 20, 21, 22, 20.5, 21.5],
+                             "components": 2, "init": {"weights": [0.5, 0.5],
+                                                       "means": [1, 21], "variances": [1, 1]},
+                             "stop": {"iterations": 1}}))
+    waits = run(validate({"data": [0.1, 0.2, 0.15, 30, 40, 35], "components": 2,
+                          "model": {"family": "exponential"},
+                          "init": {"weights": [0.5, 0.5], "rates": [8, 0.03]}}))
+    counts = run(validate({"data": [0, 1, 0, 30, 31, 29], "components": 2,
+                           "model": {"family": "poisson"},
+                           "init": {"weights": [0.5, 0.5], "rates": [0.5, 30]}}))
+    for fig in (fit_figure(gaussian), family_fit_figure(waits), family_fit_figure(counts)):
+        _drawn(fig)
+        for ax in fig.axes:
+            lines = {line.get_label(): line for line in ax.get_lines()}
+            mixture = lines["$p(x)$"]
+            components = [line for label, line in lines.items() if label.startswith("$\\pi")]
+            assert len(components) == 2
+            assert all(c.get_zorder() > mixture.get_zorder() for c in components)
+            assert mixture.get_linewidth() > max(c.get_linewidth() for c in components)
+            # Near each cluster one component is the whole of p(x): it is drawn over it.
+            for c in components:
+                y = c.get_ydata()
+                assert np.any(np.isclose(y, mixture.get_ydata(), rtol=1e-2)
+                              & (y > 0.1 * y.max()))
+
+
 def test_a_flat_log_likelihood_plot_reads_plainly():
     """After convergence the log-likelihood barely changes: the ticks are its values,
     distinct, with no offset text."""

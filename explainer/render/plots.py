@@ -29,6 +29,9 @@ from ..families.gaussian import e_step
 from ..trace import EStep, Params, Trace
 from .documents import FamilyDocument, document_of
 
+# The mixture's p(x) in the fit figures: a wide grey line drawn beneath the components'
+# dashed ones, so that a component that makes up p(x) alone is not hidden under it.
+MIXTURE_LINE = {"color": "0.45", "linewidth": 3.2, "alpha": 0.6, "zorder": 2}
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
 AREA_POINTS = 2000  # points drawn of those areas
@@ -95,13 +98,14 @@ def _data_marks(ax, x: np.ndarray) -> None:
 def _curves(ax, trace: Trace, grid: np.ndarray, detail: Any, colors: list, density: str,
             title: str) -> None:
     """The data on a continuous axis with each weighted component's density over *grid*
-    (dashed; *density*: the component density's symbol) and the mixture's (black)."""
+    (dashed; *density*: the component density's symbol) and the mixture's (a wide grey
+    line beneath them: where one component makes up p(x), both stay visible)."""
     _data_marks(ax, trace.problem.data)
     named = trace.problem.components <= LEGEND_COMPONENTS
+    ax.plot(grid, detail.mixture_density, **MIXTURE_LINE, label="$p(x)$")
     for k in range(trace.problem.components):
-        ax.plot(grid, detail.weighted_density[:, k], "--", color=colors[k],
-                label=rf"$\pi_{k + 1} {density}_{k + 1}$" if named else None)
-    ax.plot(grid, detail.mixture_density, color="black", linewidth=1.6, label="$p(x)$")
+        ax.plot(grid, detail.weighted_density[:, k], "--", color=colors[k], linewidth=1.6,
+                zorder=3, label=rf"$\pi_{k + 1} {density}_{k + 1}$" if named else None)
     ax.set_title(title)
     ax.set_xlabel(_axis(trace, 0, "$x$"))
     ax.set_ylabel("density")
@@ -367,11 +371,11 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
     colors = _colors(trace.problem.components)
     named = trace.problem.components <= LEGEND_COMPONENTS
     ax.bar(values, share, width=0.8, color="0.85", edgecolor="0.6", label="data")
+    ax.plot(values, detail.mixture_density, "o-", markersize=5, **MIXTURE_LINE,
+            label="$p(x)$")
     for k in range(trace.problem.components):
         ax.plot(values, detail.weighted_density[:, k], "o--", markersize=3, color=colors[k],
-                label=rf"$\pi_{k + 1} f_{k + 1}$" if named else None)
-    ax.plot(values, detail.mixture_density, "o-", markersize=3, color="black",
-            linewidth=1.4, label="$p(x)$")
+                zorder=3, label=rf"$\pi_{k + 1} f_{k + 1}$" if named else None)
     if len(values) <= 15 or family.name == "categorical":
         ax.set_xticks(values, labels)
     else:
