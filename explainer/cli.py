@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import re
 import signal
@@ -157,6 +158,7 @@ def _whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, but got {text!r}") from None
 
 
+@functools.lru_cache(maxsize=1)
 def _registries() -> dict[str, tuple[str, ...]]:
     """The plug-in registries' names for the help (``explainer.validation.REGISTRIES``),
     read from the model plug-ins' files without importing them: the help does not wait

@@ -170,9 +170,6 @@ def draw_spec(template: dict[str, Any], rng: np.random.Generator) -> dict[str, A
     return spec
 
 
-
-
-
 def default_ask(family: Any) -> tuple[str, ...]:
     """What an exam asks when its template does not say: r, N, the weights and the
     means, or another family's parameter."""

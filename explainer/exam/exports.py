@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-
 from .. import defaults
 from ..engine import run
 from ..errors import EXIT_TERMINATED, ProblemError, SystemRefused, Terminated, raise_terminated

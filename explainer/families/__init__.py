@@ -21,10 +21,9 @@ exponential mixture was added so). A new ``init`` or ``model`` key is a row of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING, Any
 
 from .base import Family
 from .gaussian import Gaussian

@@ -356,8 +356,8 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
 
 
 def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
-    """The data's share of each value (bars) beside the mixture's probability of it
-    (black) and each weighted component's (dashed)."""
+    """The data's share of each value (bars) beside the mixture's probability of it (a
+    wide grey line beneath) and each weighted component's (dashed)."""
     family = family_of(trace.problem)
     values, labels = support
     at = family.on(values)
@@ -388,7 +388,7 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
 
 def _density_panel(ax, trace: Trace, params: Params, title: str, support: Any) -> None:
     """The data (a histogram, or a rug for few points) beside the mixture's density over
-    the support (black) and each weighted component's (dashed)."""
+    the support (a wide grey line beneath) and each weighted component's (dashed)."""
     grid = support[0]
     detail = family_of(trace.problem).on(grid).e_step(grid, params, FLOAT).detail
     assert detail is not None

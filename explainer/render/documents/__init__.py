@@ -33,11 +33,4 @@ def document_of(problem: "Problem") -> Document:
     return DOCUMENTS[problem.family](model_of(problem))
 
 
-def parts_of(problem: "Problem") -> str:
-    """The templates that write the parts of *problem*'s document (its document
-    plug-in's :attr:`~explainer.render.documents.base.Document.parts`)."""
-    return document_of(problem).parts
-
-
-__all__ = ["DOCUMENTS", "Document", "FamilyDocument", "Words", "document_of", "parts_of",
-           "words_of"]
+__all__ = ["DOCUMENTS", "Document", "FamilyDocument", "Words", "document_of", "words_of"]
