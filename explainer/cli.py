@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FLAVORS, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
+from .defaults import FLAVORS, GRADING_CARRIES, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -205,8 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the PDF's paper (default: the trace's, a4 unless set)")
     check = sub.add_parser(
         "check", help="grade hand-worked answers to a problem",
-        description="Grade hand-worked answers: each is correct (full precision, or a hand "
-                    "calculation that rounds every intermediate to the displayed decimals), "
+        description="Grade hand-worked answers: each is correct (from the least to the "
+                    "largest answer of a calculation without a slip: at full precision, or "
+                    "rounding every intermediate to the displayed decimals or to one more, "
+                    "each also with a point's last r_nk as 1 minus the others), "
                     "follow-through (wrong, but what the earlier answers lead to), wrong, or "
                     "missing (no value).",
         epilog=CHECK_EPILOG,
@@ -220,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="no line on standard error saying what was written")
     check.add_argument("--decimals", metavar="D",
                        help="the precision answers are given to (default: the spec's)")
+    check.add_argument("--grading-carry", choices=list(GRADING_CARRIES),
+                       help="the calculations whose answers are correct: any (default), or "
+                            "full or rounded alone (the spec's grading.carry)")
     exam = sub.add_parser(
         "exam", help="write exam variants with answer keys",
         description="Write N variants of an exam template: per variant a question sheet, "
@@ -334,7 +339,8 @@ def check(args: argparse.Namespace) -> int:
     from .grading import grade, iter_answers
     from .validation import problem_from
 
-    problem = problem_from(args.spec, decimals=args.decimals)
+    problem = problem_from(args.spec, decimals=args.decimals,
+                           grading_carry=args.grading_carry)
     result = grade(problem, iter_answers(args.answers))
     if args.format == "json":
         import json

@@ -34,6 +34,9 @@ COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 COVARIANCE_TYPE = "full"
 CARRIES = ("full", "rounded")
 CARRY = "full"
+# What answers check and the exports accept: any hand calculation, or that one alone.
+GRADING_CARRIES = ("any", "full", "rounded")
+GRADING_CARRY = "any"
 SEED = 0
 # The PDF's paper: A4, as most of the world's courses print on, or US Letter.
 PAPERS = ("a4", "letter")

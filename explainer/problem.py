@@ -84,6 +84,10 @@ class Problem:
     carry : ``full`` or ``rounded``
         ``rounded``: every intermediate is rounded to the displayed decimals before it
         is used, as in a hand calculation.
+    grading_carry : ``any``, ``full`` or ``rounded``
+        The calculations whose answers ``check`` and an exam's exports accept (see
+        :mod:`explainer.grading.accepted`): any a student may carry out without a slip,
+        or the full-precision or the rounded-carry one alone.
     variables : the names of the coordinates (one per dimension), from the spec's
         ``variables`` or the header of the CSV columns the data came from; None when
         unnamed. They label the figures' axes and the setup's data.
@@ -116,6 +120,7 @@ class Problem:
     highlight: str | tuple[int, ...] = defaults.HIGHLIGHT
     exact: bool = False
     carry: str = defaults.CARRY
+    grading_carry: str = defaults.GRADING_CARRY
     exact_inputs: ExactInputs | None = None
     covariance_type: str = defaults.COVARIANCE_TYPE
     variables: tuple[str, ...] | None = None
@@ -234,6 +239,8 @@ _DUMPS = {
     "model.categories": lambda problem, key: list(problem.categories) if problem.categories
     else _LEFT_OUT,
     "model.kernel": _gaussian_only,
+    "grading.carry": lambda problem, key: problem.grading_carry
+    if problem.grading_carry != defaults.GRADING_CARRY else _LEFT_OUT,
     # The data is inlined: where it came from is not the problem's.
     "data_file": lambda problem, key: _LEFT_OUT,
     "column": lambda problem, key: _LEFT_OUT,

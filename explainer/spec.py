@@ -203,6 +203,12 @@ KEYS: tuple[Key, ...] = (
                          "before using it, as a hand calculation does, and show where that "
                          "differs", default=defaults.CARRY, choices=defaults.CARRIES,
         listed=True),
+    Key("grading.carry", "the calculations check and an exam's exports accept an answer "
+                         "from: any (at full precision; every intermediate rounded to the "
+                         "displayed decimals, or to one more; each with a point's last r_nk "
+                         "as 1 minus its others), or full or rounded alone (an exam's "
+                         "questions then say so)", option="grading_carry",
+        default=defaults.GRADING_CARRY, choices=defaults.GRADING_CARRIES, listed=True),
     Key("display.paper", "the PDF's paper", default=defaults.PAPER, choices=defaults.PAPERS,
         listed=True),
 )

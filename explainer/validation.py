@@ -355,6 +355,7 @@ def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[st
         else detail_of(display.get("detail")),
         "highlight": highlight_of(display.get("highlight"), n_samples),
         "paper": keyed_value(spec, "display.paper"),
+        "grading_carry": keyed_value(spec, "grading.carry"),
     }
 
 

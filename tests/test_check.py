@@ -124,7 +124,7 @@ def test_a_hand_calculation_with_rounded_intermediates_is_accepted(tmp_path):
     path.write_text("mu[1],2.201\nmu[2],7.9\n")
     result = grade(load_problem(LECTURE), read_answers(path))
     first, second = result["rows"]
-    assert first["status"] == "correct" and first["note"] == "rounded_carry"
+    assert first["status"] == "correct" and first["note"] == "carry"
     assert second["status"] == "wrong"
 
 
@@ -287,7 +287,7 @@ def test_d2_answers_are_graded_entry_by_entry_against_scikit_learn(tmp_path):
     path.write_text(f'"it1.mu[1][1]",{mine}\n')
     result = grade(problem, read_answers(path))
     assert marks(result) == {"it1.mu[1][1]": "correct"}
-    assert result["rows"][0]["note"] == "rounded_carry"
+    assert result["rows"][0]["note"] == "carry"
     for text, message in (("mu[1],1", "expected mu\\[k\\]\\[i\\]"),
                           ("mu[1][3],1", "i is a coordinate, 1 to 2"),
                           ("cov[1][1],1", "expected cov\\[k\\]\\[i,j\\]"),

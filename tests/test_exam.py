@@ -81,8 +81,11 @@ def test_every_variant_is_hand_computable():
         it = v.trace.iterations[0]
         assert it.mstep.nk.min() >= 0.5                   # both components keep points
         assert abs(np.diff(it.mstep.params.means)[0]) >= 1
-        for a in v.answers:   # the tolerance: half a unit of the third decimal
-            assert a["tolerance"] == pytest.approx(0.0005 + 1e-9 * abs(a["value"]))
+        for a in v.answers:   # the key, as written, within the accepted answers
+            assert a["low"] < a["lowest"] <= round(a["value"], 3) <= a["highest"] < a["high"]
+            # half a unit, and a margin of 10^-9 relative (storage, a double's rounding)
+            margin = 1e-9 * max(1, abs(a["lowest"]), abs(a["highest"]))
+            assert 0.0005 < a["lowest"] - a["low"] <= 0.0005 + margin + 1e-12
         # The hand calculation from the question's written values (independent: exact
         # fractions): every number it computes or uses has two significant digits at
         # three decimals, and the key's rounded-carry answers are its numbers.
@@ -175,11 +178,11 @@ def test_moodle_xml_has_the_structure_moodle_imports(tmp_path):
         assert q.findtext("name/text") == f"Variant {row['variant']}: {row['quantity']}"
         assert q.find("questiontext").get("format") == "html"
         assert "\\(" in q.findtext("questiontext/text")
-        answer = q.find("answer")
+        answer, = q.findall("answer")   # the accepted interval: its centre, half width
         assert answer.get("fraction") == "100"
-        assert float(answer.findtext("text")) == pytest.approx(float(row["value"]), abs=5e-4)
-        assert float(answer.findtext("tolerance")) == pytest.approx(float(row["tolerance"]),
-                                                                    rel=1e-5)
+        centre, tol = float(answer.findtext("text")), float(answer.findtext("tolerance"))
+        assert centre - tol == pytest.approx(float(row["low"]), abs=1e-12)
+        assert centre + tol == pytest.approx(float(row["high"]), abs=1e-12)
         assert float(q.findtext("defaultgrade")) == 1.0
 
 
@@ -396,9 +399,9 @@ def _blanks(text: str) -> list[list[tuple[float, float, float]]]:
 
 def test_moodle_cloze_has_one_question_per_variant_with_the_keys_values(tmp_path):
     """The default: a category per variant holding one Cloze question, the setup and a
-    numerical blank per asked quantity: its right answer the key's value with the key's
-    tolerance, and the other right value (rounded carry) where it prints differently;
-    the same values as the numerical questions of --moodle numerical."""
+    numerical blank per asked quantity: its one right answer the accepted interval of
+    answers.csv (as its centre and half width); the same as the numerical questions of
+    --moodle numerical."""
     out = write_exam(TEMPLATE, 3, 7, tmp_path / "cloze")
     rows = read_csv(out / "answers.csv")
     root = ET.parse(out / "moodle.xml").getroot()
@@ -412,19 +415,16 @@ def test_moodle_cloze_has_one_question_per_variant_with_the_keys_values(tmp_path
         blanks = _blanks(text)
         assert len(blanks) == len(mine) > 10
         for alternatives, row in zip(blanks, mine):
-            fraction, value, tol = alternatives[0]
-            assert fraction == 1.0 and value == float(row["value"])
-            assert tol == pytest.approx(float(row["tolerance"]), rel=1e-5)
-            other = {float(row["full_precision"]), float(row["rounded_carry"])} - {value}
-            assert [v for _, v, _ in alternatives[1:]] == (
-                [] if len(alternatives) == 1 else [other.pop()])
-            assert all(f == 1.0 for f, _, _ in alternatives)
+            (fraction, centre, tol), = alternatives
+            assert fraction == 1.0
+            assert centre - tol == pytest.approx(float(row["low"]), abs=1e-12)
+            assert centre + tol == pytest.approx(float(row["high"]), abs=1e-12)
         assert "Full precision" in question.findtext("generalfeedback/text")
     numerical = write_exam(TEMPLATE, 3, 7, tmp_path / "numerical", moodle_kind="numerical")
     single = ET.parse(numerical / "moodle.xml").getroot().findall("question[@type='numerical']")
-    assert [float(q.findtext("answer/tolerance")) for q in single] == [
-        alternatives[0][2] for q in questions[1::2]
-        for alternatives in _blanks(q.findtext("questiontext/text"))]
+    assert [(float(q.findtext("answer/text")), float(q.findtext("answer/tolerance")))
+            for q in single] == [alternatives[0][1:] for q in questions[1::2]
+                                 for alternatives in _blanks(q.findtext("questiontext/text"))]
     with pytest.raises(ProblemError, match="--moodle: expected one of cloze, numerical"):
         write_exam(TEMPLATE, 1, 7, tmp_path / "x", moodle_kind="qti")
 
@@ -444,9 +444,9 @@ CP = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
 def test_qti_1_2_package_has_an_assessment_per_variant_with_the_keys_values(tmp_path):
     """qti-1.2.zip, as Canvas imports it: a manifest whose resources (type imsqti_xmlv1p2)
     name files in the package; per variant a questestinterop assessment with one
-    numerical item per asked quantity (render_fib Decimal), right (SCORE 100) for the
-    key's value within its tolerance, and for the other right value where it prints
-    differently. Checked for the structure QTI 1.2 ASI prescribes (no XSD offline)."""
+    numerical item per asked quantity (render_fib Decimal), right (SCORE 100) within the
+    accepted interval of answers.csv (vargte and varlte; varequal its centre). Checked
+    for the structure QTI 1.2 ASI prescribes (no XSD offline)."""
     import zipfile
 
     out = write_exam(TEMPLATE, 3, 7, tmp_path / "exam")
@@ -475,18 +475,13 @@ def test_qti_1_2_package_has_an_assessment_per_variant_with_the_keys_values(tmp_
             assert fields["question_type"] == "numerical_question"
             assert item.find(f".//{QTI}response_str/{QTI}render_fib").get("fibtype") == "Decimal"
             assert "\\(" in item.findtext(f".//{QTI}mattext")
-            conditions = item.findall(f"{QTI}resprocessing/{QTI}respcondition")
-            right = []
-            for condition in conditions:
-                assert condition.findtext(f"{QTI}setvar") == "100"
-                value = float(condition.findtext(f".//{QTI}varequal"))
-                low = float(condition.findtext(f".//{QTI}vargte"))
-                high = float(condition.findtext(f".//{QTI}varlte"))
-                assert low < value < high
-                assert high - value == pytest.approx(float(row["tolerance"]), rel=1e-5)
-                right.append(value)
-            assert right[0] == float(row["value"])
-            assert set(right) <= {float(row["full_precision"]), float(row["rounded_carry"])}
+            condition, = item.findall(f"{QTI}resprocessing/{QTI}respcondition")
+            assert condition.findtext(f"{QTI}setvar") == "100"
+            value = float(condition.findtext(f".//{QTI}varequal"))
+            low = float(condition.findtext(f".//{QTI}vargte"))
+            high = float(condition.findtext(f".//{QTI}varlte"))
+            assert (low, high) == (float(row["low"]), float(row["high"]))
+            assert value == pytest.approx((low + high) / 2, abs=1e-12)
 
 
 QTI21 = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
@@ -497,9 +492,9 @@ def test_qti_2_1_package_has_an_item_per_quantity_and_a_test_per_variant(tmp_pat
     """qti-2.1.zip, as ILIAS, OpenOLAT and Inspera import it: a content package whose
     manifest lists a test (imsqti_test_xmlv2p1) per variant, depending on its items
     (imsqti_item_xmlv2p1), every file present; each item a float text entry whose
-    response processing sets SCORE 1 when the answer equals the key's value, or the
-    other right value, within the key's absolute tolerance. Checked for the structure
-    QTI 2.1 prescribes (no XSD offline)."""
+    correct response is the key's value and whose response processing sets SCORE 1
+    within the accepted interval of answers.csv (its centre, an absolute tolerance of
+    its half width). Checked for the structure QTI 2.1 prescribes (no XSD offline)."""
     import zipfile
 
     out = write_exam(TEMPLATE, 2, 7, tmp_path / "exam")
@@ -529,14 +524,13 @@ def test_qti_2_1_package_has_an_item_per_quantity_and_a_test_per_variant(tmp_pat
             assert float(declaration.findtext(f".//{QTI21}value")) == float(row["value"])
             entry = item.find(f".//{QTI21}textEntryInteraction")
             assert entry.get("responseIdentifier") == declaration.get("identifier")
-            right = []
-            for equal in item.iter(f"{QTI21}equal"):
-                assert equal.get("toleranceMode") == "absolute"
-                low, high = map(float, equal.get("tolerance").split())
-                assert low == high == pytest.approx(float(row["tolerance"]), rel=1e-5)
-                right.append(float(equal.findtext(f"{QTI21}baseValue")))
-            assert right[0] == float(row["value"])
-            assert set(right) <= {float(row["full_precision"]), float(row["rounded_carry"])}
+            equal, = item.iter(f"{QTI21}equal")
+            assert equal.get("toleranceMode") == "absolute"
+            below, above = map(float, equal.get("tolerance").split())
+            centre = float(equal.findtext(f"{QTI21}baseValue"))
+            assert below == above
+            assert centre - below == pytest.approx(float(row["low"]), abs=1e-12)
+            assert centre + above == pytest.approx(float(row["high"]), abs=1e-12)
             score = item.find(f".//{QTI21}responseIf/{QTI21}setOutcomeValue")
             assert score.get("identifier") == "SCORE" and score.findtext(
                 f"{QTI21}baseValue") == "1"
@@ -777,11 +771,18 @@ def test_exam_in_the_plane_keys_are_scikit_learns_iteration(tmp_path):
         for name, value in expected.items():
             assert mine[name] == pytest.approx(value, abs=1e-10), name
         problem = load_problem(out / f"variant-{number:03d}" / "problem.yaml")
-        student = tmp_path / f"student-{number}.csv"
-        student.write_text("".join(f'"{row["quantity"]}",{row["rounded_carry"]}\n'
-                                   for row in rows if int(row["variant"]) == number))
-        result = grade(problem, read_answers(student))
-        assert result["score"] == result["out_of"] == len(expected)
+        # Both calculations' answers are right, unless the question names one (where
+        # they end too far apart: variant 1), whose answers alone then are.
+        question = (out / f"variant-{number:03d}" / "question.md").read_text()
+        named = "Keep every intermediate at full precision" in question
+        assert named == (problem.grading_carry == "full") == (number == 1)
+        for column in ("full_precision", "rounded_carry"):
+            student = tmp_path / f"student-{number}.csv"
+            student.write_text("".join(f'"{row["quantity"]}",{row[column]}\n'
+                                       for row in rows if int(row["variant"]) == number))
+            result = grade(problem, read_answers(student))
+            full_marks = result["score"] == result["out_of"] == len(expected)
+            assert full_marks == (column == "full_precision" or not named), column
     cloze = ET.parse(out / "moodle.xml").getroot().findall("question[@type='cloze']")
     text = cloze[0].findtext("questiontext/text")
     assert "in the plane" in text and "\\begin{pmatrix}" in text

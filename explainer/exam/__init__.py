@@ -32,11 +32,15 @@ asked (``assign``: which component has the largest responsibility for a point;
 ``moves``: which mean, or a binomial's p or a Poisson's rate, moves furthest and which
 way) clear by as much in both calculations; otherwise it is drawn again.
 
-Every number is given with its tolerance, half a unit in the last displayed decimal,
-and two accepted values: the full-precision one and the one a careful hand
-calculation reaches by rounding every intermediate to the display precision (they
-can differ by several units: a density of 0.005 written to three decimals is 10 %
-off). The key's own value follows the template's ``display.carry``.
+Every number is given with the answers accepted (:mod:`explainer.grading.accepted`):
+from the least to the largest that a calculation without a slip gives (at full
+precision, or rounding every intermediate to the display precision or to one more,
+each also with a point's last r_nk as 1 minus the others: they can differ by several
+units, since a density of 0.005 written to three decimals is 10 % off), half a unit
+wider either side; every export and ``check`` state the same interval. Where it would
+hold an answer 5 % off the key, the questions name the key's calculation and only its
+answers are accepted (``grading.carry`` in the variant's problem.yaml). The key's own
+value follows the template's ``display.carry``.
 
 The package: :mod:`.draw` reads a template and draws a variant's spec, :mod:`.variant`
 keeps a hand-computable variant with its answers, :mod:`.exports` writes the exam (a

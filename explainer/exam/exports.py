@@ -31,12 +31,15 @@ def csv_rows(variant: Variant) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for a in variant.answers:
+        choice = a["options"] is not None  # (its accepted answers: the key alone)
         writer.writerow([variant.number, a["quantity"], repr(a["value"]),
-                         f"{a['tolerance']:.6g}", repr(a["full"]), repr(a["rounded_carry"])])
+                         *((a["value"],) * 2 if choice else (repr(a["low"]), repr(a["high"]))),
+                         repr(a["full"]), repr(a["rounded_carry"])])
     return out.getvalue()
 
 
-CSV_HEADER = "variant,quantity,value,tolerance,full_precision,rounded_carry\n"
+# low and high: the accepted interval, edges included (a choice: the key).
+CSV_HEADER = "variant,quantity,value,low,high,full_precision,rounded_carry\n"
 
 
 def _spec_yaml(spec: dict[str, Any]) -> str:
@@ -83,6 +86,7 @@ def _question_context(variant: Variant,
     from ..render.latex import engine
 
     context.update(part=None, selected=None, title=problem.title, engine=engine(problem),
+                   grading_carry=problem.grading_carry,
                    questions=[{"iteration": i, "kind": kind} for i, kind in asked_kinds],
                    example=f"{variant.answers[0]['quantity'].split('.', 1)[1]},0.123",
                    blanks=_blanks(variant.answers))
@@ -184,27 +188,26 @@ class _Writer:
                      str(module.part(problem.title, latex_body(variant.trace), True)),
                      str(module.tail()))
         module = _module("exam/keys.md.j2", problem.decimals)
-        keys = str(module.rows(number, variant.answers, problem.family))
+        keys = str(module.rows(number, variant.answers, problem.family, problem.grading_carry))
         data, params = document_of(problem).setup_values()
         module = _module("exam/moodle.xml.j2", problem.decimals)
         # The problem as the questions state it, and each quantity asked: once for the
         # variant's every question. (HTML, made by the XML templates: Markup, which they
         # print as it is.)
-        stated = module.setup(data, params, list(problem.update), problem.family)
+        stated = module.setup(data, params, list(problem.update), problem.family,
+                              problem.grading_carry, problem.decimals)
         answers = [{**a, "described": module.described(a, data, problem.family)}
                    for a in variant.answers]
         setup = (stated, data, problem.family, problem.iterations, problem.decimals)
         if cloze:  # (its general feedback: the worked key, for Moodle's MathJax)
-            moodle = str(module.cloze_variant(self.title, number, *setup, problem.carry,
-                                              answers,
+            moodle = str(module.cloze_variant(self.title, number, *setup, answers,
                                               markdown_to_mathjax_html(key_md)))
         else:
-            moodle = str(module.variant(self.title, number, *setup, problem.carry,
-                                        answers))
+            moodle = str(module.variant(self.title, number, *setup, answers))
         ident = f"em-explainer-{self.seed}-{number}"
         v12 = _module("exam/qti12.xml.j2", problem.decimals)
         qti12 = [(f"{ident}/{ident}.xml", str(v12.assessment(
-                     ident, problem.title, *setup, problem.carry, answers)).lstrip()),
+                     ident, problem.title, *setup, answers)).lstrip()),
                  (f"{ident}/assessment_meta.xml", str(v12.meta(
                      ident, problem.title, len(answers))).lstrip())]
         v21 = _module("exam/qti21.xml.j2", problem.decimals)

@@ -15,7 +15,8 @@ from ..errors import ProblemError
 from ..families import model_of
 from ..fields import flag_of
 from ..grading import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, answer_value, location,
-                       moves, tolerance)
+                       moves)
+from ..grading.accepted import SLIP, key_path, table
 from ..problem import Problem
 from ..trace import Trace
 from ..validation import validate
@@ -214,8 +215,20 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
         hand = trace if problem.carry == "rounded" else run_with(
             replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
         why = hand_computable(trace, allow_tiny, grid, hand, kinds=tuple(kinds))
+        if why is not None:
+            continue
+        answers = answers_of(problem, kinds, trace, hand)
+        if problem.grading_carry == "any" and any(a["slip"] for a in answers):
+            # The calculations a student may carry out end too far apart: the questions
+            # name the one to carry out (the key's), and only its answers are accepted.
+            spec["grading"] = {**(spec.get("grading") or {}), "carry": problem.carry}
+            problem = validate(spec)
+            trace = replace(trace, problem=problem)
+            answers = answers_of(problem, kinds, trace, hand)
+        why = next((f"an accepted interval of {a['quantity']} that holds a slip of "
+                    f"{SLIP:.0%}" for a in answers if a["slip"]), None)
         if why is None:
-            return Variant(number, spec, trace, answers_of(problem, kinds, trace, hand))
+            return Variant(number, spec, trace, answers)
     raise ProblemError("exam", f"no draw of variant {number} was hand-computable in "
                                f"{MAX_DRAWS} tries (the last had {why}); widen the ranges or "
                                f"set exam.allow_tiny")
@@ -223,32 +236,39 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
 
 def answers_of(problem: Problem, kinds: list[str], trace: Trace,
                hand: Trace | None = None) -> list[dict[str, Any]]:
-    """Every asked quantity's value (by the problem's carry policy), its full-precision
-    and rounded-carry values (both accepted), and the tolerance of each. The rounded
-    carry is the hand calculation from the question's written values (*hand*, made
-    when not given)."""
+    """Every asked quantity's key (the problem's carry: its full-precision or its
+    rounded-carry value), both of those values, and the answers accepted (see
+    :mod:`explainer.grading.accepted`: an interval, or the options of a choice that a
+    calculation without a slip gives). The rounded carry is the hand calculation from
+    the question's written values (*hand*, made when not given)."""
     full = trace if problem.carry == "full" else trace.full
     if hand is None:
         hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
                 if problem.carry == "full" else trace)
+    quantities = asked(problem, kinds)
+    accepted = table(problem, quantities, full, hand)
+    by_key = key_path(problem)
     out = []
-    for q in asked(problem, kinds):
+    for q in quantities:
         value, by_hand = answer_value(full, q), answer_value(hand, q)
-        key = by_hand if problem.carry == "rounded" else value
+        ok = accepted[q]
+        key = ok.values.get(by_key, by_hand if by_key == "carry" else value)
         choice = q.kind in CHOICES
-        if choice:  # (a drawn variant's choices are the same in both: hand_computable)
+        if choice:
             value, by_hand, key = int(value), int(by_hand), int(key)
-        tol = 0.0 if choice else tolerance(problem, key)
+        written = key if choice else round_half_up(key, problem.decimals)
         out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                     "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
                     "entry": None if q.i is None else q.i + 1,
                     "column": None if q.j is None else q.j + 1,
-                    "value": key, "full": value, "rounded_carry": by_hand, "tolerance": tol,
-                    "tolerance_text": f"{tol:.6g}",
-                    "other": by_hand if problem.carry == "full" else value,
-                    "differs": value != by_hand if choice else
-                    round_half_up(value, problem.decimals)
-                    != round_half_up(by_hand, problem.decimals),
+                    "value": key, "full": value, "rounded_carry": by_hand,
+                    # The accepted interval (edges included), its centre and half width
+                    # (Moodle's and QTI 2.1's tolerance), and the least and the largest
+                    # answer of a calculation without a slip, as written.
+                    "low": ok.low, "high": ok.high, "centre": ok.centre,
+                    "tolerance": 0.0 if choice else ok.half_width,
+                    "lowest": ok.lowest, "highest": ok.highest,
+                    "slip": ok.holds_a_slip(written),
                     # The options of a choice, in the order they are offered: the
                     # components (assign); each component's parameter up, then down (moves).
                     "options": (list(range(1, problem.components + 1)) if q.kind == "assign"

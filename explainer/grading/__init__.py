@@ -1,8 +1,11 @@
 """Grading of hand-worked answers: ``em-explainer check SPEC ANSWERS``.
 
-Each answer is compared with the full-precision run and with the rounded-carry run
-(a careful hand calculation, ``display.carry: rounded``): matching either is
-correct. A wrong answer that is what the student's own earlier answers lead to is
+Each answer is correct within the answers accepted (:mod:`.accepted`): from the least
+to the largest that a calculation without a slip gives (full precision; every
+intermediate rounded to the displayed decimals, ``display.carry: rounded``, or to one
+more; each also with a point's last r_nk as 1 minus the others), half a unit wider,
+the same interval an exam's exports state; ``grading.carry`` accepts one calculation
+alone. A wrong answer that is what the student's own earlier answers lead to is
 *follow-through*: the slip was earlier, and is marked there (r[n,K] = 1 - the point's
 other answers, and a point's r[n,k] from the p(x_n) its earlier r[n,j] imply, too). The values the
 student's answers lead to are computed with the engine's own E-step and M-step
@@ -23,9 +26,10 @@ category c).
 
 from __future__ import annotations
 
-from .check import answer_value, grade, location, moves, tolerance
+from .check import grade, tolerance
 from .quantities import (CHOICES, E_STEP_KINDS, PARAMETER_OF, Quantity, iter_answers, kinds_of,
                          parse_quantity, read_answers)
+from .values import answer_value, location, moves
 
 __all__ = ["CHOICES", "E_STEP_KINDS", "PARAMETER_OF", "Quantity",
            "answer_value", "grade", "iter_answers", "kinds_of", "location", "moves",

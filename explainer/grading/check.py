@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..backend import FLOAT, RoundedBackend
+from ..backend import FLOAT, RoundedBackend, round_half_up
 from ..engine import run_with
 from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
@@ -19,53 +19,9 @@ from ..fields import rounded_work_beyond
 from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
 from ..trace import EStep, Params, Trace
+from .accepted import key_path, table
 from .quantities import CHOICES, PARAMETER_OF, Quantity, family_kind, parse_quantity
-
-
-def answer_value(trace: Trace, q: Quantity) -> float:
-    """The quantity's value in a trace kept in detail."""
-    if trace.problem.iterations == 0:
-        estep = trace.final
-        assert estep is not None and estep.detail is not None
-        if q.kind == "loglik":
-            return estep.log_likelihood
-        return _responsibility(estep.detail.resp, q)
-    it = trace.iterations[q.iteration - 1]
-    if q.kind in ("r", "assign"):
-        assert it.estep.detail is not None
-        return _responsibility(it.estep.detail.resp, q)
-    if q.kind == "moves":
-        return float(moves(trace.problem, it.estep.params, it.mstep.params)[0])
-    if q.kind == "loglik":
-        return it.log_likelihood
-    if q.kind == "N":
-        return float(it.mstep.nk[q.k])
-    if q.kind == family_kind(trace.problem):
-        value = it.mstep.params.get(trace.problem.parameters[1])
-        return float(value[q.k] if q.i is None else value[q.k, q.i])
-    return float(it.mstep.params.get(PARAMETER_OF[q.kind])[q.entry])
-
-
-def _responsibility(resp: np.ndarray, q: Quantity) -> float:
-    """r[n,k], or for ``assign[n]`` the component k (1-based) with the largest r[n,k]."""
-    if q.kind == "assign":
-        return float(np.argmax(resp[q.n]) + 1)
-    return float(resp[q.n, q.k])
-
-
-def location(problem: Problem) -> str:
-    """The parameter ``moves`` asks about: the first after the weights (a Gaussian's
-    means, a binomial's p, a Poisson's rates)."""
-    return problem.parameters[1]
-
-
-def moves(problem: Problem, before: Params, after: Params) -> tuple[int, np.ndarray]:
-    """``moves``: +k when component k's :func:`location` parameter moves furthest and
-    up, -k when it moves furthest and down (1-based); and every component's move."""
-    shift = np.asarray(after.get(location(problem)), dtype=float) - np.asarray(
-        before.get(location(problem)), dtype=float)
-    k = int(np.argmax(np.abs(shift)))
-    return (k + 1 if shift[k] >= 0 else -(k + 1)), shift
+from .values import answer_value
 
 
 class _Student:
@@ -224,6 +180,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     answers are compared with the full-precision run alone: a hand calculation (rounded
     carry) writes out 2 x 2 matrices only."""
     multi = not MODELS[problem.family].hand_written(problem.dim)
+    by_key = key_path(problem)  # (the key's calculation: of the problem as given)
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
     seen: set[Quantity] = set()
@@ -248,11 +205,16 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         raise ProblemError("answers", f"grading compares with a hand calculation: {beyond}")
     full = run_with(problem, FLOAT)
     rounded = full if multi else run_with(problem, RoundedBackend(problem.decimals))
+    # The answers accepted: those of every calculation without a slip that the problem's
+    # grading.carry accepts, as an exam's exports state them.
+    accepted = table(problem, [q for q, _, _ in parsed], full, None if multi else rounded)
     student = _Student(problem, {q: v for q, v, _ in parsed if v is not None})
     start = full.start.params
     results = []
     for q, value, typed in parsed:
-        correct, by_hand = answer_value(full, q), answer_value(rounded, q)
+        ok = accepted[q]
+        by_hand = answer_value(rounded, q)
+        correct = ok.values.get(by_key, answer_value(full, q))
         row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                                "n": None if q.n is None else q.n + 1,
                                "k": None if q.k is None else q.k + 1,
@@ -260,19 +222,24 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                                "column": None if q.j is None else q.j + 1,
                                "given": value, "given_text": typed,
                                "correct": correct, "rounded_carry": by_hand,
-                               "tolerance": tolerance(problem, correct), "note": None,
-                               "led_to": None}
+                               # the accepted interval (edges included) and its least
+                               # and largest answer as written (a choice: none)
+                               "low": None if ok.choices else ok.low,
+                               "high": None if ok.choices else ok.high,
+                               "lowest": None if ok.choices else ok.lowest,
+                               "highest": None if ok.choices else ok.highest,
+                               "note": None, "note_value": None, "led_to": None}
         if value is None:
             row["status"] = "missing"
+        elif ok.accepts(value):
+            row["status"] = "correct"
+            # Another calculation's answer than the key's: which one gives it.
+            path = ok.path_of(value, problem.decimals)
+            key_written = correct if ok.choices else round_half_up(correct, problem.decimals)
+            if value != key_written and path is not None and path != by_key:
+                row["note"], row["note_value"] = path, ok.values[path]
         elif q.kind in CHOICES:  # one of a few options: right or wrong
-            row["tolerance"] = 0.0
-            row["status"] = "correct" if value in (correct, by_hand) else "wrong"
-            row["note"] = "rounded_carry" if value != correct and value == by_hand else None
-        elif abs(value - correct) <= row["tolerance"]:
-            row["status"] = "correct"
-        elif abs(value - by_hand) <= tolerance(problem, by_hand):
-            row["status"] = "correct"
-            row["note"] = "rounded_carry"
+            row["status"] = "wrong"
         else:
             led_to = student.led_to(q, start)
             # Follow-through: what their own earlier values give, within rounding (a unit
@@ -281,12 +248,12 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
             finite = math.isfinite(led_to)
             row["led_to"] = led_to if finite else None
             follows = finite and abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
-                abs(led_to - correct) > row["tolerance"]
+                not ok.accepts(led_to)
             if not follows and q.kind == "r":
                 # The same point's earlier responsibilities (1 - their sum; their p(x_n)).
                 for other, off in student.row_led_to(q, start):
-                    if abs(value - other) <= off + row["tolerance"] and \
-                            abs(other - correct) > row["tolerance"]:
+                    if abs(value - other) <= off + tolerance(problem, other) and \
+                            not ok.accepts(other):
                         follows, row["led_to"] = True, other
                         break
             row["status"] = "follow-through" if follows else "wrong"
@@ -296,6 +263,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     return {"problem": problem.title, "decimals": problem.decimals, "rows": results,
             "family": problem.family, "family_kind": family_kind(problem),
             "hand": not multi,  # (d >= 3: compared with full precision alone)
+            "grading_carry": problem.grading_carry,
             "counts": counts, "score": counts["correct"] + counts["follow-through"],
             "out_of": len(results), "steps": _worked_steps(full, results)}
 
