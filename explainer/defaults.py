@@ -77,6 +77,9 @@ EXP_UNDERFLOW = -745.0
 # h times the digits of p. An E-step whose probabilities would have more digits than
 # this is not begun (the iterations before it stay exact).
 EXACT_MAX_DIGITS = 1000
+MAX_SEED = 2 ** 63 - 1  # (a JSON trace writes it as a 64-bit integer)
+# The largest power (count, trials) a rounded hand calculation writes out.
+HAND_MAX_POWER = 10_000
 # ... and no number of an M-step's results has more digits than this (Python writes and
 # reads integers of up to 4,300 digits as text).
 EXACT_MAX_NUMBER_DIGITS = 4000

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -48,22 +49,40 @@ def section_of(spec: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def whole_number(value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
-    """*value* as a whole number (``3``, ``3.0``, ``"3"``) within [*low*, *high*]."""
+    """*value* as a whole number (``3``, ``3.0``, ``"3"``) within [*low*, *high*]; an
+    integer is compared as an integer (10^400 is no float), and reported as written."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ProblemError(field, f"expected a whole number, but got {value!r}")
-    try:
-        number = float(value) if not isinstance(value, int) else value
-    except ValueError:
-        raise ProblemError(field, f"expected a whole number, but got {value!r}") from None
-    if not math.isfinite(number) or number != int(number):
-        raise ProblemError(field, f"expected a whole number, but got {value!r}")
+    written = _as_written(value)
+    number: int | float
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(value.strip()) if isinstance(value, str) else value
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                raise ProblemError(field, f"expected a whole number, but got "
+                                          f"{written}") from None
+    if isinstance(number, float) and (not math.isfinite(number) or not number.is_integer()):
+        raise ProblemError(field, f"expected a whole number, but got {written}")
     result = int(number)
     if low is not None and high is not None and not low <= result <= high:
         raise ProblemError(field, f"expected a whole number from {low} to {high}, "
-                                  f"but got {result}")
+                                  f"but got {written}")
     if low is not None and result < low:
-        raise ProblemError(field, f"expected a whole number >= {low}, but got {result}")
+        raise ProblemError(field, f"expected a whole number >= {low}, but got {written}")
     return result
+
+
+def _as_written(value: Any, most: int = 40) -> str:
+    """A value as the user wrote it, cut with its length where it is long."""
+    text = value.strip() if isinstance(value, str) else str(value)
+    if len(text) > most:
+        return f"{text[:20]}... ({len(text):,} characters)"
+    return repr(text) if isinstance(value, str) else text
 
 
 def check_length(text: str, field: str) -> None:
@@ -79,11 +98,27 @@ def check_length(text: str, field: str) -> None:
         raise ProblemError(field, f"expected text in UTF-8, but character {exc.start + 1} is "
                                   f"an undecodable byte; check the terminal's encoding"
                            ) from None
+    bad = _NOT_TEXT.search(text)
+    if bad is not None:
+        raise ProblemError(field, f"character {bad.start() + 1} is the control character "
+                                  f"U+{ord(bad.group()):04X}, which no document (XML, "
+                                  f"LaTeX, HTML) can hold; remove it")
 
 
-def rounded_work_beyond(n: int, k: int, iterations: int) -> str | None:
+# Characters XML 1.0 cannot hold (C0 controls but tab, newline and carriage return;
+# U+FFFE, U+FFFF), which no export could write.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def rounded_work_beyond(n: int, k: int, iterations: int, power: int = 1) -> str | None:
     """What is too much for a hand calculation in exact fractions (points x components x
-    iterations above ``defaults.MAX_ROUNDED_WORK``), said for an error; None if not."""
+    iterations above ``defaults.MAX_ROUNDED_WORK``; a probability raised to a *power*,
+    the largest count or number of trials, above ``defaults.HAND_MAX_POWER``), said for
+    an error; None if not."""
+    if power > defaults.HAND_MAX_POWER:
+        return (f"powers of up to {power:,} factors (the largest count or number of "
+                f"trials), more than the {defaults.HAND_MAX_POWER:,} a hand calculation "
+                f"writes out")
     if n * k * iterations <= defaults.MAX_ROUNDED_WORK:
         return None
     return (f"{n:,} points x {k} components x {iterations} iterations are more than the "
@@ -199,7 +234,8 @@ def detail_of(value: Any) -> Detail:
         elif text == "none":
             continue
         else:
-            numbers.add(whole_number(item, "display.detail", low=1))
+            numbers.add(whole_number(item, "display.detail", low=1,
+                                     high=defaults.MAX_ITERATIONS))
     return Detail(frozenset(numbers), last=last)
 
 

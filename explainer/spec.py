@@ -149,7 +149,7 @@ KEYS: tuple[Key, ...] = (
                        + ", ".join(defaults.INIT_METHODS) + " (default: given, from init)",
         metavar="METHOD", choices=defaults.INIT_METHODS),
     Key("seed", "random seed for the init method", metavar="S", default=defaults.SEED,
-        low=0),
+        low=0, high=defaults.MAX_SEED),
     Key("model.family", "the components' distribution", metavar="FAMILY",
         default=defaults.FAMILY, registry="models"),
     Key("model.trials", "binomial: the number of trials behind every point (or write the "

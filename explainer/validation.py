@@ -483,11 +483,6 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError("init", f"init values are used only with init_method 'given', "
                                    f"but init_method is {init_method!r}")
     update = _family_update(model.get("update"), parameter)
-    beyond = carry == "rounded" and rounded_work_beyond(
-        n * (1 if data.ndim == 1 else data.shape[1]), components, iterations)
-    if beyond:
-        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
-                                            f"{beyond}; use fewer, or carry: full")
     problem = Problem(
         data=data, components=components, weights=weights, init_method=init_method,
         seed=keyed_value(spec, "seed"), update=update, family=family,
@@ -504,6 +499,12 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         **_shared(spec, n, components))
     if theta is not None:
         _possible(problem)
+    beyond = carry == "rounded" and rounded_work_beyond(
+        n * (1 if data.ndim == 1 else data.shape[1]), components, iterations,
+        family_of(problem).exact_power(problem.data))
+    if beyond:
+        raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
+                                            f"{beyond}; use fewer, or carry: full")
     return problem
 
 

@@ -7,6 +7,7 @@ never ``&amp;``, and a title's markup as text."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from html.parser import HTMLParser
@@ -100,6 +101,22 @@ def html_texts(files):
     return texts
 
 
+def moodle_path(path: str) -> list[str]:
+    """A question category path as Moodle's importer reads it: split at every / with no /
+    beside it, each // within a name a /, each name trimmed."""
+    return [name.replace("//", "/").strip() for name in re.split(r"(?<!/)/(?!/)", path)]
+
+
+@pytest.mark.parametrize("title", ["EM / Fall 2026", "/start", "end/", "a//b"])
+def test_a_slash_in_the_title_stays_in_one_moodle_category(tmp_path, title):
+    template = {**TEMPLATES["1-D"], "title": title}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(template, allow_unicode=True), encoding="utf-8")
+    out = write_exam(path, 1, 7, tmp_path / "exam")
+    category = ET.parse(out / "moodle.xml").getroot().find("question/category/text").text
+    assert moodle_path(category) == ["$course$", "top", title, "Variant 1"]
+
+
 @pytest.mark.parametrize("moodle", ["cloze", "numerical"])
 @pytest.mark.parametrize("name", list(TEMPLATES))
 def test_every_xml_file_parses_and_says_the_variant_literally(tmp_path, name, moodle):
@@ -114,7 +131,10 @@ def test_every_xml_file_parses_and_says_the_variant_literally(tmp_path, name, mo
     # The title, wherever it is an XML text or attribute, is the title itself.
     categories = [q.findtext("category/text") for q in named["moodle.xml"].iter("question")
                   if q.get("type") == "category"]
-    assert categories == [f"$course$/top/{TITLE}/Variant {i}" for i in (1, 2)]
+    # (Moodle splits a category path at each / that stands alone, reads // as a /, and
+    # trims each name: the title is one category, its own slashes kept.)
+    assert [moodle_path(c) for c in categories] == [["$course$", "top", TITLE, f"Variant {i}"]
+                                                    for i in (1, 2)]
     titles = [e.get("title") for _, root in files for e in root.iter()
               if e.tag.endswith(("}assessment", "}assessmentTest"))]
     assert titles and {t.split(": variant ")[0] for t in titles} == {TITLE}

@@ -317,6 +317,80 @@ VALID = [
 ]
 
 
+# Round two (every model's extremes): integers past a double, counts whose factorials
+# have millions of digits, control characters, and ``$`` in category names.
+_BIG = "1" + "0" * 400
+_GIVEN = "init: {weights: [.5, .5], means: [2, 8], variances: [2, 2]}\ndata: [1, 2, 5, 8, 9]\n"
+_CATEGORIES = ("data: ['a$x^$', 'price $a_$', 'a$x^$', b]\ncomponents: 2\n"
+               "model: {family: categorical}\n"
+               "init: {weights: [.5, .5], probs: [[.5, .3, .2], [.2, .3, .5]]}\n")
+CASES += [
+    *[(f"{key} of 10^400", {"s.yaml": _GIVEN + text.format(_BIG) + "\n"}, ["solve", "s.yaml"],
+       2, f"{key}: expected a whole number from")
+      for key, text in (("components", "components: {}"), ("seed", "seed: {}"),
+                        ("stop.iterations", "stop: {{iterations: {}}}"),
+                        ("display.decimals", "display: {{decimals: {}}}"),
+                        ("display.max_rows", "display: {{max_rows: {}}}"),
+                        ("display.highlight", "display: {{highlight: [{}]}}"),
+                        ("display.detail", "display: {{detail: [{}]}}"))],
+    ("binomial trials of 10^400", {"s.yaml": "data: [1, 2]\nmodel: {family: binomial, "
+                                              f"trials: {_BIG}}}\ninit: {{weights: [.5, .5], "
+                                              "p: [.2, .8]}\n"},
+     ["solve", "s.yaml"], 2, "model.trials: expected a whole number from 1 to"),
+    ("decimals past a double, as written",
+     {}, ["solve", "--data", "1,2,3", "--k", "2", "--weights", ".5,.5", "--means", "1,3",
+          "--variances", "1,1", "--decimals", "999999999999999999999999"], 2,
+     "but got '999999999999999999999999'"),
+    ("10^9 trials carried by hand", {}, ["solve", "--family", "binomial", "--trials",
+                                         "1000000000", "--data", "5,500000000", "--k", "2",
+                                         "--weights", ".5,.5", "--p", ".3,.6", "--carry",
+                                         "rounded"], 2, "display.carry: a rounded carry computes in exact fractions: "
+                                                        "powers of up to 1,000,000,000"),
+    ("a control character in the title", {"s.yaml": _GIVEN + 'title: "Quiz \\x01"\n'},
+     ["solve", "s.yaml"], 2, "title: character 6 is the control character U+0001"),
+    ("an escape in a component's name", {}, ["solve", "--data", "1,2,5,8,9", "--k", "2",
+                                              "--weights", ".5,.5", "--means", "2,8",
+                                              "--variances", "2,2", "--names", "a\x1bb,c"],
+     2, "names[1]: character 2 is the control character U+001B"),
+    ("U+FFFE in a category", {"s.yaml": _CATEGORIES.replace("b]", '"b\\uFFFE"]')},
+     ["solve", "s.yaml"], 2, "data[4]: character 2 is the control character U+FFFE"),
+]
+VALID_FILES = [
+    ("a binomial of 10^9 trials", {}, ["solve", "--family", "binomial", "--trials",
+                                       "1000000000", "--data", "5,500000000", "--k", "2",
+                                       "--weights", ".5,.5", "--p", ".3,.6"]),
+    ("the same, exact", {}, ["solve", "--family", "binomial", "--trials", "1000000000",
+                             "--data", "5,500000000", "--k", "2", "--weights", ".5,.5",
+                             "--p", ".3,.6", "--exact"]),
+    ("a binomial of 10^6 trials as HTML", {}, ["solve", "--family", "binomial", "--trials",
+                                               "1000000", "--data", "5,500000", "--k", "2",
+                                               "--weights", ".5,.5", "--p", ".3,.6",
+                                               "--format", "html", "-o", "out.html"]),
+    ("a Poisson count of 10^6 as PDF", {}, ["solve", "--family", "poisson", "--data",
+                                            "1000000,3", "--k", "2", "--weights", ".5,.5",
+                                            "--rates", "1,1000000", "--format", "pdf",
+                                            "-o", "out.pdf"]),
+    ("a Poisson count of 10^9, exact", {}, ["solve", "--family", "poisson", "--data",
+                                            "1000000000,3", "--k", "2", "--weights", ".5,.5",
+                                            "--rates", "1,1000000", "--exact"]),
+    ("p of 1e-300 and 1 - 1e-16", {}, ["solve", "--family", "binomial", "--trials", "10",
+                                       "--data", "5,6", "--k", "2", "--weights", ".5,.5",
+                                       "--p", "1e-300,0.9999999999999999"]),
+    ("$ pairs in category names, figures drawn", {"s.yaml": _CATEGORIES},
+     ["solve", "s.yaml", "--format", "pdf", "-o", "out.pdf"]),
+]
+
+
+@pytest.mark.parametrize("name, files, args", VALID_FILES, ids=[c[0] for c in VALID_FILES])
+def test_every_model_s_extremes_finish_in_bounds(tmp_path, name, files, args):
+    """Counts whose factorials have millions of digits, probabilities at a double's ends,
+    mathtext in a category's name: each finishes within the time and memory bounds with
+    exit 0 (they hung for minutes, or were internal faults)."""
+    work = setup(tmp_path, files)
+    out = next((a for a in args if a.startswith("out.")), None)
+    check(run_cli(work, *args), work, 0, left={out} if out else set())
+
+
 @pytest.mark.parametrize("name, files, args, status, words", CASES,
                          ids=[case[0] for case in CASES])
 def test_hostile_input_is_one_clear_line(tmp_path, name, files, args, status, words):

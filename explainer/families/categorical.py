@@ -17,6 +17,7 @@ import numpy as np
 from .. import defaults
 from ..backend import Backend
 from ..errors import ProblemError
+from ..fields import check_length
 from ..trace import Params
 from .base import Family, probabilities
 
@@ -110,6 +111,7 @@ def _label(value: Any, field: str) -> str:
     text = str(value).strip()
     if not text:
         raise ProblemError(field, "expected a category name, but got nothing")
+    check_length(text, field)
     return text
 
 

@@ -68,7 +68,13 @@ def _axis(trace: Trace, i: int, symbol: str) -> str:
     names = trace.problem.variables
     if not names or _fonts(names) is None:  # a name no installed font can draw
         return symbol
-    return names[i].replace("$", r"\$")  # a dollar sign is text, not mathtext
+    return _text(names[i])
+
+
+def _text(text: str) -> str:
+    """User text (a coordinate's or a category's name) as matplotlib draws it literally:
+    each dollar sign escaped, so that no ``$...$`` pair is parsed as mathtext."""
+    return text.replace("$", r"\$")
 
 
 @lru_cache(maxsize=8)
@@ -180,7 +186,7 @@ def resp_figure(trace: Trace):
                    color=colors[k], label=labels[k])
             bottom += resp[:, k]
     if n <= 30:
-        ax.set_xticks(np.arange(n), [page.point_label(v) for v in detail.x[order]],
+        ax.set_xticks(np.arange(n), [_text(page.point_label(v)) for v in detail.x[order]],
                       rotation=90 if detail.x.ndim > 1 else 0)
         ax.set_xlabel(_axis(trace, 0, "$x_n$"))
     else:
@@ -377,7 +383,7 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
         ax.plot(values, detail.weighted_density[:, k], "o--", markersize=3, color=colors[k],
                 zorder=3, label=rf"$\pi_{k + 1} f_{k + 1}$" if named else None)
     if len(values) <= 15 or family.name == "categorical":
-        ax.set_xticks(values, labels)
+        ax.set_xticks(values, [_text(label) for label in labels])
     else:
         ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(title)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -37,8 +37,21 @@ _PRECISION = 60  # digits of the arithmetic that checks printed equations
 
 
 def round_decimal(value: Decimal, quantum: Decimal) -> Decimal:
-    """*value* rounded to a multiple of *quantum*, ties away from zero."""
-    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=WIDE)
+    """*value* rounded to a multiple of *quantum*, ties away from zero. A value with more
+    digits above the quantum than WIDE's precision (an operand grown to 0.5 against a
+    result printed as 10^-1500) is rounded in a context wide enough for it, or, beyond
+    :data:`_MOST_DIGITS`, left as it is (no number printed with the quantum equals it)."""
+    try:
+        return value.quantize(quantum, rounding=ROUND_HALF_UP, context=WIDE)
+    except InvalidOperation:
+        digits = value.adjusted() - quantum.adjusted() + 2
+        if digits > _MOST_DIGITS:
+            return value
+        return value.quantize(quantum, rounding=ROUND_HALF_UP,
+                              context=Context(prec=digits, Emin=MIN_EMIN, Emax=MAX_EMAX))
+
+
+_MOST_DIGITS = 100_000
 
 
 @dataclass(frozen=True)

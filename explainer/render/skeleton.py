@@ -237,11 +237,22 @@ def highlight_points(detail: PointDetail, spec: str | tuple[int, ...]) -> list[i
     n_samples = detail.resp.shape[0]
     if not isinstance(spec, str):
         return [n - 1 for n in spec if n - 1 < n_samples]
-    most_ambiguous = int(np.argmin(detail.resp.max(axis=1)))
-    smallest = np.asarray(detail.log_weighted, dtype=float).min(axis=1)
+    log_weighted = np.asarray(detail.log_weighted, dtype=float)
+    # A point whose every pi_k N_nk is below 10^-999999 (a binomial point of 10^9 trials)
+    # cannot be written out: its terms would print as 0, and r_nk as 0 / 0.
+    writable = np.flatnonzero(log_weighted.max(axis=1) >= _LEAST_WRITABLE_LOG)
+    if not len(writable):
+        return []
+    most_ambiguous = int(writable[np.argmin(detail.resp[writable].max(axis=1))])
+    smallest = log_weighted.min(axis=1)
     readable = np.flatnonzero(smallest >= math.log(defaults.CALCULATOR_SMALLEST))
-    follow = int(readable[0]) if len(readable) else int(np.argmax(smallest))
+    follow = int(readable[0]) if len(readable) else int(writable[np.argmax(
+        smallest[writable])])
     return [most_ambiguous] if most_ambiguous == follow else [most_ambiguous, follow]
+
+
+# The natural log of the least value a printed decimal holds (10^-999999: Decimal's).
+_LEAST_WRITABLE_LOG = -999_000 * math.log(10)
 
 def takeaway(detail: PointDetail, labels: Sequence[str], limit: int,
               value: Any = None, point_x: Any = None, point_of: Any = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ of pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Mapping
 
 import numpy as np
@@ -35,6 +36,8 @@ class Words:
     point : how a point is written: ``number`` (x_n = 3, or a row in the plane),
         ``of`` (successes of trials), ``bold`` (a vector of 0s and 1s), ``name`` (a
         category).
+    mixture : the mixture with its article, for a page's default title ("an
+        exponential mixture").
     """
 
     distributions: str
@@ -42,6 +45,7 @@ class Words:
     symbol: str
     entry: str = ""
     point: str = "number"
+    mixture: str = ""
 
 
 class Document:
@@ -82,6 +86,34 @@ class Document:
         """The data and the starting parameters as an exam's Moodle and QTI setups state
         them: the points, and per component ``k``, ``weight`` and its parameters."""
         raise NotImplementedError
+
+
+# Counts up to this enter a density's printed equation exactly (a binomial coefficient, a
+# factorial); above it through their logs (log-gamma): 10^6! has 5.6 million digits,
+# C(10^9, 5 x 10^8) 300 million.
+EXACT_COUNTS = 10_000
+# Digits of those logs: a log of 10^10 known to 10^-25, so that exp of it keeps 20.
+_LOG_DIGITS = 45
+
+
+def log_gamma(n: int) -> Decimal:
+    """log((n - 1)!) to :data:`_LOG_DIGITS` significant digits (mpmath)."""
+    import mpmath
+
+    with mpmath.workdps(_LOG_DIGITS):
+        return Decimal(mpmath.nstr(mpmath.loggamma(n), _LOG_DIGITS, strip_zeros=False))
+
+
+def exp_of_logs(log_factor: Decimal, *powers: tuple[int, Decimal]) -> Decimal:
+    """exp(log_factor) times each base**count of *powers*, through logs (0 when a base
+    is 0 with a count above 0), in the caller's precision."""
+    total = log_factor
+    for count, base in powers:
+        if count:
+            if base == 0:
+                return Decimal(0)
+            total += count * base.ln()
+    return total.exp()
 
 
 class FamilyDocument(Document):

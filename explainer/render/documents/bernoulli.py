@@ -12,7 +12,7 @@ from .base import FamilyDocument, Words
 
 class BernoulliDocument(FamilyDocument):
     words = Words("products of Bernoulli distributions", "", r"\mathbf{p}", "p",
-                  point="bold")
+                  point="bold", mixture="a Bernoulli mixture")
     complement = True
     figure = "coordinates"
 

@@ -11,29 +11,36 @@ import numpy as np
 
 from ...trace import MStep, Params
 from .. import shown as sh
-from .base import FamilyDocument, Words
+from .base import EXACT_COUNTS, FamilyDocument, Words, exp_of_logs, log_gamma
 
 
 class BinomialDocument(FamilyDocument):
-    words = Words("binomial distributions", "probability of success", "p", point="of")
+    words = Words("binomial distributions", "probability of success", "p", point="of",
+                  mixture="a binomial mixture")
     complement = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
         """C(m, h) p^h (1 - p)^(m - h)."""
         h, m = int(self.problem.data[n]), int(self.model.trials[n])
-        comb = math.comb(m, h)
+        if m <= EXACT_COUNTS:
+            comb = math.comb(m, h)
 
-        def pmf(p: Decimal, q: Decimal) -> Decimal:
-            value = Decimal(comb)
-            if h:
-                value *= p ** h
-            if m - h:
-                value *= q ** (m - h)
-            return value
+            def pmf(p: Decimal, q: Decimal) -> Decimal:
+                value = Decimal(comb)
+                if h:
+                    value *= p ** h
+                if m - h:
+                    value *= q ** (m - h)
+                return value
+        else:  # (C(10^9, 5 x 10^8) has 3 x 10^8 digits: its log, and logs of the powers)
+            log_comb = log_gamma(m + 1) - log_gamma(h + 1) - log_gamma(m - h + 1)
+
+            def pmf(p: Decimal, q: Decimal) -> Decimal:
+                return exp_of_logs(log_comb, (h, p), (m - h, q))
         p, q = cells.value[k], cells.complement[k]
         sheet.equation(key, cell, [p, q], pmf)
-        return {"h": h, "m": m, "comb": comb, "p": p, "q": q}
+        return {"h": h, "m": m, "p": p, "q": q}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,

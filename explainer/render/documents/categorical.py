@@ -13,7 +13,8 @@ from .base import FamilyDocument, Words
 
 
 class CategoricalDocument(FamilyDocument):
-    words = Words("categorical distributions", "", r"\mathbf{q}", "q", point="name")
+    words = Words("categorical distributions", "", r"\mathbf{q}", "q", point="name",
+                  mixture="a categorical mixture")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from .base import FamilyDocument, Words
 
 
 class ExponentialDocument(FamilyDocument):
-    words = Words("exponential distributions", "rate", r"\lambda")
+    words = Words("exponential distributions", "rate", r"\lambda",
+                  mixture="an exponential mixture")
     # Waiting times: densities over a continuous axis (the data's histogram beside them).
     figure = "density"
     likelihood, likelihoods = "density", "densities"

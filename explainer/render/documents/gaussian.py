@@ -10,7 +10,8 @@ from .base import Document, Words
 
 
 class GaussianDocument(Document):
-    words = Words("Gaussians", "mean", r"\mu")
+    words = Words("Gaussians", "mean", r"\mu",
+                  mixture="a Gaussian mixture")
 
     @property
     def parts(self) -> str:

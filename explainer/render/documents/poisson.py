@@ -10,24 +10,31 @@ from typing import Any, Mapping
 import numpy as np
 
 from ...trace import MStep, Params
-from .base import FamilyDocument, Words
+from .base import EXACT_COUNTS, FamilyDocument, Words, exp_of_logs, log_gamma
 
 
 class PoissonDocument(FamilyDocument):
-    words = Words("Poisson distributions", "rate", r"\lambda")
+    words = Words("Poisson distributions", "rate", r"\lambda",
+                  mixture="a Poisson mixture")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
         """lambda^x e^(-lambda) / x!."""
         x = int(self.problem.data[n])
-        factorial = math.factorial(x)
+        if x <= EXACT_COUNTS:
+            factorial = math.factorial(x)
 
-        def pmf(rate: Decimal) -> Decimal:
-            value = (-rate).exp() / factorial
-            return value * rate ** x if x else value
+            def pmf(rate: Decimal) -> Decimal:
+                value = (-rate).exp() / factorial
+                return value * rate ** x if x else value
+        else:  # (10^6! has 5.6 x 10^6 digits: its log, and the log of the power)
+            log_factorial = log_gamma(x + 1)
+
+            def pmf(rate: Decimal) -> Decimal:
+                return exp_of_logs(-log_factorial - rate, (x, rate))
         rate = cells.value[k]
         sheet.equation(key, cell, [rate], pmf)
-        return {"x": x, "factorial": factorial, "rate": rate}
+        return {"x": x, "rate": rate}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
