@@ -45,10 +45,23 @@ def size_text(limit: int) -> str:
     return f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit} bytes"
 
 
+# How long a named pipe (a FIFO, or a shell's <(command)) may stay without a writer's
+# first bytes before it is refused: opening one that nobody writes to blocks for ever.
+PIPE_WAIT = 10.0
+
+
 def open_input(path: str | Path, field: str) -> BinaryIO:
-    """*path* opened to read bytes; a missing file, a folder or a refusal is a
+    """*path* opened to read bytes; a missing file, a folder, a socket, a named pipe that
+    nothing is written to within :data:`PIPE_WAIT` seconds, or a refusal is a
     ProblemError naming *field*."""
     try:
+        mode = os.stat(path).st_mode  # (a stat never blocks, an open of a FIFO does)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if stat.S_ISSOCK(mode):
+            raise ProblemError(field, f"{path} is a socket, not a file")
+        if stat.S_ISFIFO(mode):
+            return _open_pipe(path, field)
         handle = open(path, "rb")
         if stat.S_ISDIR(os.fstat(handle.fileno()).st_mode):
             handle.close()
@@ -56,6 +69,26 @@ def open_input(path: str | Path, field: str) -> BinaryIO:
         return handle
     except OSError as exc:
         raise read_error(path, field, exc) from None
+
+
+def _open_pipe(path: str | Path, field: str) -> BinaryIO:
+    """A named pipe opened without blocking, then waited on for its writer's first bytes
+    (or its end) for :data:`PIPE_WAIT` seconds at most; read as a file after that."""
+    import select
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        if not poller.poll(PIPE_WAIT * 1000):
+            raise ProblemError(field, f"{path} is a named pipe that nothing was written to "
+                                      f"within {PIPE_WAIT:g} s; give a file, or start its "
+                                      f"writer first")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_error(path: str | Path, field: str, exc: OSError) -> ProblemError:

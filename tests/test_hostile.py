@@ -378,6 +378,9 @@ VALID_FILES = [
                                        "--p", "1e-300,0.9999999999999999"]),
     ("$ pairs in category names, figures drawn", {"s.yaml": _CATEGORIES},
      ["solve", "s.yaml", "--format", "pdf", "-o", "out.pdf"]),
+    ("a category name too long for the figure's layout, no warning",
+     {"s.yaml": _CATEGORIES.replace("b]", "'" + "x" * 450 + "']")},
+     ["solve", "s.yaml", "--format", "html", "-o", "out.html"]),
 ]
 
 
@@ -521,6 +524,45 @@ def test_a_fifo_without_reader_is_refused_and_kept(tmp_path):
     check(run_cli(work, "solve", str(LECTURE), "-o", "pipe", "--format", "md"), work, 2,
           "no program reads from this pipe", left={"pipe"})
     assert stat.S_ISFIFO(os.stat(work / "pipe").st_mode)
+
+
+def test_a_named_pipe_without_writer_as_input_is_refused(tmp_path):
+    """A FIFO given as SPEC with nothing written to it: refused after the wait, in one
+    line (opening it blocked for ever); one with a writer is read as a file."""
+    work = setup(tmp_path, {})
+    os.mkfifo(work / "spec.yaml")
+    ran = run_cli(work, "solve", "spec.yaml")
+    check(ran, work, 2, "spec: spec.yaml is a named pipe that nothing was written to within "
+                        "10 s", left={"spec.yaml"})
+    assert 10 <= ran.seconds < 15
+    writer = threading.Thread(target=lambda: (work / "spec.yaml").write_text(
+        LECTURE.read_text()))
+    writer.start()
+    ran = run_cli(work, "solve", "spec.yaml")
+    writer.join()
+    check(ran, work, 0, left={"spec.yaml"})
+    assert ran.stdout.startswith("# Two clusters on a line")
+
+
+def test_a_full_tmpdir_during_a_pdf_build_is_exit_3(tmp_path, monkeypatch, capsys):
+    """LaTeX failing because the system refused its writes (a full TMPDIR: "fwrite()
+    failed") is the system's refusal, exit 3 naming the folder, not a LaTeX error (a
+    full tmpfs is simulated where LaTeX runs: mounting one needs privileges)."""
+    import subprocess
+
+    import explainer.render.pdf as pdf
+    from explainer.cli import main
+
+    def full(command, folder, env, timeout):
+        raise subprocess.CalledProcessError(1, command, b"!pdfTeX error: pdflatex: fwrite() "
+                                                        b"failed\n")
+
+    monkeypatch.setattr(pdf, "_run_latex", full)
+    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.pdf")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: pdf: cannot write ") and err.endswith(
+        ": No space left on device\n") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_symlink_is_written_through(tmp_path):
@@ -758,6 +800,15 @@ def _tampered(tmp_path: Path) -> dict[str, str]:
         "N_k": change(plain, lambda d: d[first][0]["N_k"].__setitem__(0, 4.0)),
         "mean": change(plain, lambda d: d[first][0]["means"].__setitem__(0, 2.2)),
         "sum": change(two_d, lambda d: d[first][0]["sum_rx"][0].__setitem__(0, 1e3)),
+        # (Round two: each rendered false lines.)
+        "start weights summing to 1.8": change(plain, lambda d: d["start"].__setitem__(
+            "weights", [0.9, 0.9])),
+        "a non-symmetric start covariance": change(two_d, lambda d: d["start"][
+            "covariances"].__setitem__(0, [[1, 2], [0, 1]])),
+        "no iterations of the one stop.iterations asks": change(
+            plain, lambda d: d.__setitem__(first, [])),
+        "a final E-step of other parameters": change(plain, lambda d: d["final"][
+            "means"].__setitem__(0, 2.5)),
     }
 
 

@@ -102,10 +102,19 @@ class Gaussian:
 
     def out_of_range(self, params: Params) -> tuple[str, str] | None:
         """The parameter outside its range, and what it should be (None when none is):
-        variances (a covariance's diagonal) > 0."""
-        variances = (params.variances if self.problem.dim == 1
-                     else np.diagonal(params.variances, axis1=1, axis2=2))
-        return ("variances", "expected variances > 0") if np.any(variances <= 0) else None
+        variances > 0; covariance matrices symmetric (within a double's rounding of the
+        scatter) and positive definite."""
+        if self.problem.dim == 1:
+            return (("variances", "expected variances > 0") if np.any(params.variances <= 0)
+                    else None)
+        covariances = params.variances
+        scale = np.max(np.abs(covariances), axis=(1, 2), keepdims=True)
+        asymmetric = np.abs(covariances - np.swapaxes(covariances, 1, 2)) > 1e-9 * scale
+        if np.any(asymmetric) or np.any(np.linalg.eigvalsh(
+                (covariances + np.swapaxes(covariances, 1, 2)) / 2)[:, 0] <= 0):
+            return ("covariances", "expected symmetric positive-definite covariance "
+                                   "matrices")
+        return None
 
     def detail_of(self, x: np.ndarray, params: Params, xp: Backend,
                   **arrays: np.ndarray) -> PointDetail:

@@ -12,6 +12,7 @@ document with PyLaTeX would move LaTeX syntax out of the templates.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from .. import defaults
-from ..errors import RenderError
+from ..errors import RenderError, SystemRefused
 from ..unwind import temporary_folder
 from .fonts import DEBIAN_PACKAGES as FONT_PACKAGES
 from .fonts import beyond_pdflatex, describe, fallback_fonts, unicode_engine_available
@@ -95,8 +96,9 @@ def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> 
             _run_latex(command, folder, env, timeout)
         except subprocess.TimeoutExpired:
             raise RenderError(f"pdf: LaTeX did not finish within {timeout:g} s") from None
-        except subprocess.CalledProcessError:
+        except subprocess.CalledProcessError as failed:
             log = _read(folder / "solution.log")
+            _refused_write(folder, log + (failed.output or b"").decode("utf-8", "replace"))
             missing = _MISSING_CHARACTER.search(log)
             if missing:
                 raise RenderError(f"pdf: the font has no {describe(missing.group(1))}; install "
@@ -108,6 +110,23 @@ def compile_pdf(build: Callable[[Path], None], timeout: float | None = None) -> 
 
 
 _MISSING_CHARACTER = re.compile(r"Missing character: There is no (.)")
+# What TeX and latexmk say when the system refuses a write (a full or read-only TMPDIR).
+_REFUSED_WRITE = re.compile(r"fwrite\(\) failed|No space left on device|Read-only file "
+                            r"system|Disk quota exceeded")
+
+
+def _refused_write(folder: Path, said: str) -> None:
+    """A build that failed because the system refused a write in *folder* (full, read-only,
+    over quota: what LaTeX said, or no room left) is exit 3, naming the folder."""
+    try:
+        room = os.statvfs(folder)
+        full = room.f_bavail * room.f_frsize < (1 << 20)
+    except OSError:
+        full = False
+    if full or _REFUSED_WRITE.search(said):
+        reason = (errno.ENOSPC if full or "space" in said or "fwrite" in said else
+                  errno.EDQUOT if "quota" in said else errno.EROFS)
+        raise SystemRefused("pdf", folder, OSError(reason, os.strerror(reason))) from None
 
 
 def _engine(tex: str) -> str:
@@ -134,11 +153,11 @@ def _run_latex(command: list[str], folder: Path, env: dict[str, str], timeout: f
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
-        process.communicate(timeout=timeout)
+        output, _ = process.communicate(timeout=timeout)
     finally:  # done, timed out, failed or interrupted: nothing of its group may stay
         _kill_group(process)
     if process.returncode != 0:
-        raise subprocess.CalledProcessError(process.returncode, command)
+        raise subprocess.CalledProcessError(process.returncode, command, output)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -16,6 +16,7 @@ cannot disagree with the numbers.
 from __future__ import annotations
 
 import math
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -447,6 +448,14 @@ _PANELS = {"bars": _family_panel, "coordinates": _bernoulli_panel, "density": _d
 
 
 def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
+    # Matplotlib's warnings (a layout that cannot fit a long category's name) are not the
+    # user's to read: a figure drawn as well as it can be is no fault.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _drawn(trace, folder, fmt)
+
+
+def _drawn(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     # The figures of the document plug-in, each by its maker's name; none where there is
     # nothing to draw (a support too large, no iteration for the grid).
     makers = {"fit": fit_figure, "resp": resp_figure, "family_fit": family_fit_figure,
