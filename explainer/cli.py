@@ -390,16 +390,17 @@ def exam(args: argparse.Namespace) -> int:
 COMMANDS = {"solve": solve, "render": render, "check": check, "exam": exam}
 
 
-MESSAGE_LIMIT = 400  # characters of an error message; a longer one is cut with "..."
+MESSAGE_LIMIT = 400  # characters of an error line; a longer one is cut with "..."
 
 
 def _say(message: str) -> None:
-    """One line on standard error, however long or many-lined the message."""
-    line = " ".join(message.split())
+    """One line on standard error, however long or many-lined the message: ``error: ``
+    and the message, at most :data:`MESSAGE_LIMIT` characters in all."""
+    line = "error: " + " ".join(message.split())
     if len(line) > MESSAGE_LIMIT:
         line = line[:MESSAGE_LIMIT - 3] + "..."
     try:
-        print(f"error: {line}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
     except OSError:
         pass
 

@@ -65,9 +65,10 @@ class Categorical(Family):
                 given = [part.strip() for part in given.split(",")]
             count = len(given) if isinstance(given, (list, tuple)) else 0
             if not 2 <= count <= defaults.MAX_CATEGORIES:
+                got = f"{count:,}" if count > defaults.MAX_CATEGORIES else repr(given)
                 raise ProblemError("model.categories", f"expected 2 to "
                                                        f"{defaults.MAX_CATEGORIES} category "
-                                                       f"names, but got {given!r}")
+                                                       f"names, but got {got}")
             categories = distinct_names([_label(v, "model.categories") for v in given],
                                 "model.categories", count, "category")
         else:

@@ -28,7 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .. import defaults
 from ..errors import RenderError, Terminated
 from .documents import words_of
-from .filters import FILTERS
+from .filters import FILTERS, tex_document_text
 
 # What a user's template may make (``--templates``): strings and lists built by one
 # expression, the rendered document, the time and the memory of a render.
@@ -226,6 +226,8 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     )
     env.filters.update(_bounded_filters())
     env.filters.update(FILTERS)
+    if kind == "latex":
+        env.filters["tex"] = tex_document_text
     # How a model is named in words and symbols, from its document plug-in.
     env.globals["model_words"] = words_of
     return env

@@ -456,6 +456,13 @@ def tex_text(value: Any) -> str:
     return "".join(out)
 
 
+def tex_document_text(value: Any) -> str:
+    """:func:`tex_text` for a LaTeX document: a backtick, which LaTeX sets as a left
+    quote, is ``\\textasciigrave{}`` (the Markdown's math keeps it: KaTeX has no such
+    command)."""
+    return tex_text(value).replace("`", r"\textasciigrave{}")
+
+
 def _direction_runs(text: str) -> list[tuple[bool, str]]:
     """*text* cut into runs written left to right and right to left: a right-to-left
     run starts and ends with a right-to-left letter and may hold spaces, digits and

@@ -25,7 +25,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import defaults
 from ..trace import Trace
@@ -58,11 +58,59 @@ def _math(display: bool) -> Any:
 
     def rule(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
         tex = tokens[idx].content.strip()
-        mathml = convert(tex, display="block" if display else "inline")
+        formula, texts = _texts_apart(tex)
+        mathml = convert(formula, display="block" if display else "inline")
         assert mathml.startswith("<math "), mathml[:20]  # (the template adds to its tag)
+        for i, text in enumerate(texts):  # each \text{...} an mtext of its own characters
+            # (its spaces no-break, as latex2mathml writes them: MathML trims an mtext)
+            mathml = mathml.replace(f"<mtext>{_PLACE}{i}{_PLACE}</mtext>",
+                                    f"<mtext>{str(escape(text)).replace(' ', '&#x000A0;')}"
+                                    f"</mtext>", 1)
         return render_template("html", "html/math.html.j2",
                                {"mathml": Markup(mathml), "display": display, "tex": tex})
     return rule
+
+
+# A \text{...} group of a formula is user text as tex_text wrote it (its specials as
+# text commands: \textless{}, \{, \emrtl{...}). latex2mathml reads those as math
+# (\textless{ becomes an mtext, b an mi) and copies a raw < into its mtext: each group
+# is taken out, read back to its characters, and put in as an escaped mtext.
+_PLACE = "EMXTEXTPLACE"
+_TEXT_COMMANDS = {r"\textbackslash{}": "\\", r"\textasciicircum{}": "^",
+                  r"\textasciitilde{}": "~", r"\textless{}": "<", r"\textgreater{}": ">",
+                  r"\textbar{}": "|"}
+
+
+def _texts_apart(tex: str) -> tuple[str, list[str]]:
+    """*tex* with each ``\text{...}`` group a numbered placeholder, and the groups'
+    characters (their text commands read back)."""
+    out, texts, i = [], [], 0
+    while True:
+        start = tex.find("\\text{", i)
+        if start < 0:
+            out.append(tex[i:])
+            return "".join(out), texts
+        j, depth, chars = start + len("\\text{"), 1, []
+        while j < len(tex) and depth:
+            command = next((c for c in _TEXT_COMMANDS if tex.startswith(c, j)), None)
+            if command is not None:
+                chars.append(_TEXT_COMMANDS[command])
+                j += len(command)
+            elif tex.startswith("\\emrtl{", j):
+                j += len("\\emrtl{")
+                depth += 1
+            elif tex[j] == "\\" and j + 1 < len(tex):  # \{ \} \$ \& \# \_ \%
+                chars.append(tex[j + 1])
+                j += 2
+            else:  # (a raw brace is a group's: tex_text escapes the text's own)
+                depth += tex[j] == "{"
+                depth -= tex[j] == "}"
+                if tex[j] not in "{}":
+                    chars.append(tex[j])
+                j += 1
+        out.append(tex[i:start] + f"\\text{{{_PLACE}{len(texts)}{_PLACE}}}")
+        texts.append("".join(chars))
+        i = j
 
 
 def markdown_to_html(text: str) -> Markup:

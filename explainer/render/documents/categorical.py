@@ -21,7 +21,8 @@ class CategoricalDocument(FamilyDocument):
         """q_k,c of x_n's category c."""
         c = int(self.problem.data[n])
         sheet.equation(key, cell, [cells.value[k][c]], lambda q: q)
-        return {"c": c + 1, "category": self.model.categories[c], "q": cells.value[k][c]}
+        return {"k": k + 1, "c": c + 1, "category": self.model.categories[c],
+                "q": cells.value[k][c]}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
