@@ -293,9 +293,10 @@ def check_within(array: np.ndarray, field: str, limit: float) -> None:
     beyond = np.argwhere(np.abs(array) > limit)
     if len(beyond):
         index = entry_label(beyond[0])
+        # (The value with all the digits a double holds: 10000000000005, not 1e+13.)
         raise ProblemError(f"{field}{index}", f"expected a number from {-limit:g} to "
                                               f"{limit:g}, but got "
-                                              f"{array[tuple(beyond[0])]:g}; rescale the "
+                                              f"{array[tuple(beyond[0])]:.15g}; rescale the "
                                               f"data (thousands, millions) for larger numbers")
 
 

@@ -608,6 +608,26 @@ def test_a_full_tmpdir_during_a_pdf_build_is_exit_3(tmp_path, monkeypatch, capsy
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_tmpdir_while_figures_are_drawn_is_exit_3(tmp_path, monkeypatch, capsys):
+    """A figure that cannot be saved in the temporary folder (full, read-only) is the
+    system's refusal, exit 3 naming the file (it was an internal fault); nothing left."""
+    import errno
+
+    from matplotlib.figure import Figure
+
+    from explainer.cli import main
+
+    def full(self, path, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.html")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: figures: cannot write ") and err.endswith(
+        ": No space left on device\n") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_symlink_is_written_through(tmp_path):
     work = setup(tmp_path, {"real.md": "old\n"})
     os.chmod(work / "real.md", 0o640)

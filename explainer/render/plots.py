@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import defaults
 from ..backend import FLOAT
+from ..errors import SystemRefused
 from ..families import family_of
 from ..families.gaussian import e_step
 from ..trace import EStep, Params, Trace
@@ -473,6 +474,9 @@ def _drawn(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     names = {}
     for name, fig in figures.items():
         path = folder / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
+        try:
+            fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
+        except OSError as exc:  # (a full or read-only TMPDIR: the system's refusal)
+            raise SystemRefused("figures", path, exc) from None
         names[name] = path.name
     return names
