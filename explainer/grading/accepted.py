@@ -25,8 +25,9 @@ from ..engine import run_with
 from ..families import MODELS
 from ..problem import Problem
 from ..trace import Trace
-from .values import answer_value
 from .quantities import CHOICES, Quantity
+from .values import answer_value
+
 
 @dataclass(frozen=True)
 class Path:
@@ -80,7 +81,8 @@ class Accepted:
         written): it would accept a wrong answer. A choice: two of its options."""
         if self.choices:
             return len(self.choices) > 1
-        return max(key - self.lowest, self.highest - key) >= SLIP * abs(key)
+        spread = max(key - self.lowest, self.highest - key)
+        return spread > 0 and spread >= SLIP * abs(key)
 
 
 # A value this far from the key, relatively, is a slip that no accepted interval may hold.
@@ -180,6 +182,8 @@ def accepted(q: Quantity, found: list[Path], decimals: int) -> Accepted:
         choices = tuple(dict.fromkeys(int(v) for v in values.values()))
         return Accepted(math.nan, math.nan, math.nan, math.nan, values, choices)
     written = [round_half_up(v, decimals) for v in values.values()]
+    if not written:  # (no calculation gives a number: nothing is accepted)
+        return Accepted(math.nan, math.nan, math.nan, math.nan, values)
     low, high = min(written), max(written)
     # Half a unit and the margin either side, in decimals (0.749499999, not a double's
     # 0.7494999990000001).
