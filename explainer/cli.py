@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exam", help="write exam variants with answer keys",
         description="Write N variants of an exam template: per variant a question sheet, "
                     "an answer key (the worked solution) and its problem.yaml; for the batch "
-                    "answers.csv (values and tolerances), keys.md, moodle.xml, "
+                    "answers.csv (keys and accepted intervals), keys.md, moodle.xml, "
                     "qti-1.2.zip (Canvas, Blackboard) and qti-2.1.zip (ILIAS, OpenOLAT); "
                     "with "
                     "--format pdf (tex) questions.pdf and keys.pdf (.tex): every sheet and "
