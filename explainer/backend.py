@@ -16,14 +16,14 @@ derived quantities both call them, so what a document shows is what was used.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from functools import lru_cache, wraps
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any, Protocol
 
 import numpy as np
 
+from .memo import remembered
 
 class Backend(Protocol):
     """The operations the E- and M-step need (arrays are numpy arrays; the exact
@@ -309,29 +309,6 @@ class BudgetExceeded(Exception):
         self.reason = reason
 
 
-def _remembered(method: Any) -> Any:
-    """A rounded carry's method whose result depends on its arrays and the decimals
-    alone, kept for its last 32 inputs: an exam's calculations without a slip repeat
-    each other's first E-step (the same densities and weights, the responsibilities
-    then written otherwise), which costs exact fractions each time. The arrays it gives
-    are not to be changed (the E-step makes them read-only; a caller copies)."""
-    cache: OrderedDict[Any, Any] = OrderedDict()
-
-    @wraps(method)
-    def remembered(self: "RoundedBackend", *arrays: Any) -> Any:
-        key = (self.decimals, method.__name__,
-               *((a.dtype.str, a.shape, a.tobytes()) for a in map(np.asarray, arrays)))
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = method(self, *arrays)
-            if len(cache) > 32:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(key)
-        return found
-    return remembered
-
-
 class RoundedBackend(FloatBackend):
     """Floats, but each value a student writes down is rounded to *decimals* decimals
     before it is used: the exponent, exp() of it, the constant, each density and
@@ -367,7 +344,7 @@ class RoundedBackend(FloatBackend):
     def _rounded(self, value: Fraction) -> float:
         return float(carry_fraction(value, self.decimals))
 
-    @_remembered
+    @remembered
     def mixture_rows(self, log_densities: np.ndarray, weights: np.ndarray,
                      log_weighted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """p(x_n) = sum of pi_k N_nk, rounded; r_nk = pi_k N_nk / p(x_n), rounded; from the
@@ -455,7 +432,7 @@ class RoundedBackend(FloatBackend):
             return super().log_norm_const(variances)
         return -(LOG_2PI + 0.5 * np.log(self.det(variances)))
 
-    @_remembered
+    @remembered
     def exponent(self, x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
         if x.ndim == 1:
             return self._exponent_1d(x, means, variances)
