@@ -875,6 +875,18 @@ def _tampered(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("method", ["kmeans", "random_points", "random_responsibilities"])
+def test_a_hand_calculation_s_computed_start_renders_again(tmp_path, method):
+    """A rounded carry's start found by an init method is computed and written to the
+    decimals (three weights of 1/3 at one decimal: 0.3, summing to 0.9): its trace is
+    whole, and render reads it (the weights' sum is checked where they are given)."""
+    work = setup(tmp_path, {})
+    check(run_cli(work, "solve", "--data", "1,2,5,8,9,3,7", "--k", "3", "--init-method",
+                  method, "--seed", "3", "--carry", "rounded", "--decimals", "1",
+                  "--format", "json", "-o", "t.json"), work, 0, left={"t.json"})
+    check(run_cli(work, "render", "t.json", "-o", "t.md"), work, 0, left={"t.json", "t.md"})
+
+
 def test_a_tampered_trace_is_refused(tmp_path):
     for name, text in _tampered(tmp_path).items():
         work = tmp_path / name.replace(" ", "-")
