@@ -18,7 +18,7 @@ import numpy as np
 
 from . import defaults
 from .errors import ProblemError
-from .numbers import parse_fraction_list, parse_number_list
+from .numbers import describe, parse_fraction_list, parse_number_list
 from .problem import Detail
 from .spec import BY_PATH
 
@@ -50,10 +50,10 @@ def section_of(spec: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 def whole_number(value: Any, field: str, low: int | None = None, high: int | None = None) -> int:
     """*value* as a whole number (``3``, ``3.0``, ``"3"``) within [*low*, *high*]; an
-    integer is compared as an integer (10^400 is no float), and reported as written."""
+    integer is compared as an integer (10^400 is no float), and quoted as written."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ProblemError(field, f"expected a whole number, but got {value!r}")
-    written = _as_written(value)
+    written = describe(value)
     number: int | float
     if isinstance(value, int):
         number = value
@@ -75,14 +75,6 @@ def whole_number(value: Any, field: str, low: int | None = None, high: int | Non
     if low is not None and result < low:
         raise ProblemError(field, f"expected a whole number >= {low}, but got {written}")
     return result
-
-
-def _as_written(value: Any, most: int = 40) -> str:
-    """A value as the user wrote it, cut with its length where it is long."""
-    text = value.strip() if isinstance(value, str) else str(value)
-    if len(text) > most:
-        return f"{text[:20]}... ({len(text):,} characters)"
-    return repr(text) if isinstance(value, str) else text
 
 
 def check_length(text: str, field: str) -> None:

@@ -344,8 +344,9 @@ CASES += [
     ("10^9 trials carried by hand", {}, ["solve", "--family", "binomial", "--trials",
                                          "1000000000", "--data", "5,500000000", "--k", "2",
                                          "--weights", ".5,.5", "--p", ".3,.6", "--carry",
-                                         "rounded"], 2, "display.carry: a rounded carry computes in exact fractions: "
-                                                        "powers of up to 1,000,000,000"),
+                                         "rounded"], 2,
+     "display.carry: a rounded carry computes in exact fractions: powers of up to "
+     "1,000,000,000"),
     ("a control character in the title", {"s.yaml": _GIVEN + 'title: "Quiz \\x01"\n'},
      ["solve", "s.yaml"], 2, "title: character 6 is the control character U+0001"),
     ("an escape in a component's name", {}, ["solve", "--data", "1,2,5,8,9", "--k", "2",
@@ -594,16 +595,24 @@ def test_a_full_tmpdir_during_a_pdf_build_is_exit_3(tmp_path, monkeypatch, capsy
     import subprocess
 
     import explainer.render.pdf as pdf
-    from explainer.cli import main
 
     def full(command, folder, env, timeout):
         raise subprocess.CalledProcessError(1, command, b"!pdfTeX error: pdflatex: fwrite() "
                                                         b"failed\n")
 
     monkeypatch.setattr(pdf, "_run_latex", full)
-    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.pdf")]) == 3
+    _refused_in_process(tmp_path, capsys, "x.pdf", "pdf")
+
+
+def _refused_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str,
+                        field: str) -> None:
+    """``solve`` of the lecture to *output*, in this process, where the system refuses a
+    write: exit 3, one line naming *field* and the full disk, nothing left."""
+    from explainer.cli import main
+
+    assert main(["solve", str(LECTURE), "-o", str(tmp_path / output)]) == 3
     err = capsys.readouterr().err
-    assert err.startswith("error: pdf: cannot write ") and err.endswith(
+    assert err.startswith(f"error: {field}: cannot write ") and err.endswith(
         ": No space left on device\n") and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 
@@ -615,17 +624,11 @@ def test_a_full_tmpdir_while_figures_are_drawn_is_exit_3(tmp_path, monkeypatch, 
 
     from matplotlib.figure import Figure
 
-    from explainer.cli import main
-
     def full(self, path, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Figure, "savefig", full)
-    assert main(["solve", str(LECTURE), "-o", str(tmp_path / "x.html")]) == 3
-    err = capsys.readouterr().err
-    assert err.startswith("error: figures: cannot write ") and err.endswith(
-        ": No space left on device\n") and err.count("\n") == 1
-    assert list(tmp_path.iterdir()) == []
+    _refused_in_process(tmp_path, capsys, "x.html", "figures")
 
 
 def test_a_symlink_is_written_through(tmp_path):

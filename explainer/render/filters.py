@@ -432,12 +432,12 @@ def md_text(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-_TEX_SPECIAL = {
+TEX_SPECIAL = {  # (html.py reads the text commands back)
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
-_TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
+_TEX_RE = re.compile("|".join(re.escape(c) for c in TEX_SPECIAL))
 
 
 def tex_text(value: Any) -> str:
@@ -451,7 +451,7 @@ def tex_text(value: Any) -> str:
     text = "".join(c for c in text if unicodedata.category(c) != "Cc")
     out: list[str] = []
     for rtl, run in _direction_runs(text):
-        escaped = _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group(0)], run)
+        escaped = _TEX_RE.sub(lambda m: TEX_SPECIAL[m.group(0)], run)
         out.append(f"\\emrtl{{{escaped}}}" if rtl else escaped)
     return "".join(out)
 

@@ -31,6 +31,7 @@ from .. import defaults
 from ..trace import Trace
 from ..unwind import temporary_folder
 from .environment import render_template
+from .filters import TEX_SPECIAL
 
 # The figure files an HTML page holds (as data URIs).
 _SVG = "data:image/svg+xml;base64,"
@@ -76,9 +77,10 @@ def _math(display: bool) -> Any:
 # (\textless{ becomes an mtext, b an mi) and copies a raw < into its mtext: each group
 # is taken out, read back to its characters, and put in as an escaped mtext.
 _PLACE = "EMXTEXTPLACE"
-_TEXT_COMMANDS = {r"\textbackslash{}": "\\", r"\textasciicircum{}": "^",
-                  r"\textasciitilde{}": "~", r"\textless{}": "<", r"\textgreater{}": ">",
-                  r"\textbar{}": "|"}
+# (tex_text's text commands, read back; its \{, \$ and the like are a backslash and
+# the character.)
+_TEXT_COMMANDS = {command: char for char, command in TEX_SPECIAL.items()
+                  if command.endswith("{}")}
 
 
 def _texts_apart(tex: str) -> tuple[str, list[str]]:
