@@ -29,7 +29,7 @@ def _strip(iteration: Iteration) -> Iteration:
                    mstep=replace(iteration.mstep, detail=None))
 
 
-def _converged(gain: float, tol: float, xp: Backend) -> bool:
+def gain_stops(gain: float, tol: float, xp: Backend) -> bool:
     """Whether a change of the log-likelihood smaller than *tol* ends the run: its size,
     as scikit-learn's ``abs(change) < tol``, so that ``tol: 0`` runs every iteration (a
     converged run's gains are float noise either side of 0, -1.1e-13 say, and a gain
@@ -143,7 +143,7 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
         estep = next_estep
         if progress is not None:
             progress(index, problem.iterations)
-        if problem.tol is not None and _converged(iterations[-1].gain, problem.tol, xp):
+        if problem.tol is not None and gain_stops(iterations[-1].gain, problem.tol, xp):
             converged, stop_reason = True, "tol"
             break
     if iterations and not detail.shows(iterations[-1].index, iterations[-1].index):

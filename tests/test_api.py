@@ -67,7 +67,7 @@ def test_a_newer_or_foreign_trace_is_a_clear_error():
         trace_from_json("{")
     data = json.loads(TRACES["lecture"].to_json())
     del data["final"]
-    with pytest.raises(ProblemError, match="not a complete em-explainer trace"):
+    with pytest.raises(ProblemError, match=r"^trace: final: missing; the file was changed"):
         trace_from_json(json.dumps(data))
 
 

@@ -829,14 +829,23 @@ def test_no_cached_code_bypasses_the_bounds(tmp_path):
 
 # --------------------------------------------------------------------------- traces
 
-def _tampered(tmp_path: Path) -> dict[str, str]:
+def _traces() -> dict[str, dict]:
     from explainer.engine import run
     from explainer.validation import load_problem
     from explainer.render.json import render_json
 
-    plain = json.loads(render_json(run(load_problem(LECTURE))))
-    exact = json.loads(render_json(run(load_problem(EXACT))))
-    two_d = json.loads(render_json(run(load_problem(EXAMPLES / "two-d" / "two-d.yaml"))))
+    specs = {"plain": LECTURE, "exact": EXACT, "two_d": EXAMPLES / "two-d" / "two-d.yaml",
+             "hand": EXAMPLES / "hand" / "hand.yaml", "coins": EXAMPLES / "coins" / "coins.yaml",
+             "hand_2d": EXAMPLES / "hand-2d" / "hand-2d.yaml"}
+    return {name: json.loads(render_json(run(load_problem(spec))))
+            for name, spec in specs.items()}
+
+
+def _tampered(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    """Each case: the tampered trace, and the start of the error (the JSON path of the
+    first fault, entries counted from 1, and what is wrong there)."""
+    traces = _traces()
+    plain, exact, two_d, hand = (traces[name] for name in ("plain", "exact", "two_d", "hand"))
 
     def change(base, edit):
         data = json.loads(json.dumps(base))
@@ -844,38 +853,91 @@ def _tampered(tmp_path: Path) -> dict[str, str]:
         return json.dumps(data).replace('"NaN"', "NaN")
 
     first = "iterations"
-    return {
-        "shape": change(plain, lambda d: d[first][0].__setitem__("means", [1.0])),
-        "nan": change(plain, lambda d: d[first][0]["weights"].__setitem__(0, "NaN")),
-        "infinite": change(plain, lambda d: d[first][0].__setitem__("log_likelihood", 1e400)),
-        "exp": change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
-            0, "exp(10000000000)")),
-        "tower": change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
-            0, "exp(exp(exp(100)))")),
-        "exact N_k": change(exact, lambda d: d[first][0]["exact"]["N_k"].__setitem__(0, "7/2")),
-        "row": change(plain, lambda d: d[first][0]["responsibilities"][0].__setitem__(0, 0.3)),
-        "covariance": change(two_d, lambda d: d[first][0]["covariances"].__setitem__(
-            0, [[1, 2, 3]])),
-        "index": change(plain, lambda d: d[first][0].__setitem__("index", 7)),
-        "strings": change(plain, lambda d: d[first][0].__setitem__("means", ["a", "b"])),
-        "mapping": change(plain, lambda d: d[first][0].__setitem__("means", {"a": 1})),
-        "problem": change(plain, lambda d: d.__setitem__("problem", 5)),
-        "more iterations": change(plain, lambda d: d[first].append(d[first][0])),
-        "negative weight": change(plain, lambda d: d[first][0].__setitem__("weights",
+    cases = {
+        "shape": (change(plain, lambda d: d[first][0].__setitem__("means", [1.0])),
+                  "iterations[1].means: expected shape (2,), but got (1,)"),
+        "nan": (change(plain, lambda d: d[first][0]["weights"].__setitem__(0, "NaN")),
+                "malformed JSON in t.json"),  # (NaN is no JSON)
+        "infinite": (change(plain, lambda d: d[first][0].__setitem__(
+            "log_likelihood", 123456.789)).replace("123456.789", "1e400"),
+            "malformed JSON in t.json: parse error: numeric (floating point) overflow"),
+        "exp": (change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
+            0, "exp(10000000000)")), "iterations[1].exact.means[1]: the exact value is not"),
+        "tower": (change(exact, lambda d: d[first][0]["exact"]["means"].__setitem__(
+            0, "exp(exp(exp(100)))")), "iterations[1].exact.means[1]: the exact value is not"),
+        "exact N_k": (change(exact, lambda d: d[first][0]["exact"]["N_k"].__setitem__(0, "7/2")),
+                      "iterations[1].exact.N_k[1]: the exact value is not"),
+        "row": (change(plain, lambda d: d[first][0]["responsibilities"][0].__setitem__(0, 0.3)),
+                "iterations[1].responsibilities[1]: a row sums to"),
+        "covariance": (change(two_d, lambda d: d[first][0]["covariances"].__setitem__(
+            0, [[1, 2, 3]])), "iterations[1].covariances: expected shape (2, 2, 2), but its "
+                              "lists differ in length"),
+        "index": (change(plain, lambda d: d[first][0].__setitem__("index", 7)),
+                  "iterations[1].index: expected 1, but got 7"),
+        "strings": (change(plain, lambda d: d[first][0].__setitem__("means", ["a", "b"])),
+                    "iterations[1].means[1]: expected a number or a list, but got 'a'"),
+        "mapping": (change(plain, lambda d: d[first][0].__setitem__("means", {"a": 1})),
+                    "iterations[1].means: expected a number or a list, but got a mapping"),
+        "problem": (change(plain, lambda d: d.__setitem__("problem", 5)),
+                    "the problem it holds: spec: expected a mapping"),
+        "more iterations": (change(plain, lambda d: d[first].append(d[first][0])),
+                            "iterations: 2 iterations, but the problem runs at most 1"),
+        "negative weight": (change(plain, lambda d: d[first][0].__setitem__("weights",
                                                                             [-0.5, 1.5])),
-        "N_k": change(plain, lambda d: d[first][0]["N_k"].__setitem__(0, 4.0)),
-        "mean": change(plain, lambda d: d[first][0]["means"].__setitem__(0, 2.2)),
-        "sum": change(two_d, lambda d: d[first][0]["sum_rx"][0].__setitem__(0, 1e3)),
-        # (Round two: each rendered false lines.)
-        "start weights summing to 1.8": change(plain, lambda d: d["start"].__setitem__(
-            "weights", [0.9, 0.9])),
-        "a non-symmetric start covariance": change(two_d, lambda d: d["start"][
-            "covariances"].__setitem__(0, [[1, 2], [0, 1]])),
-        "no iterations of the one stop.iterations asks": change(
+                            "iterations[1].weights: expected weights from 0 to 1"),
+        "N_k": (change(plain, lambda d: d[first][0]["N_k"].__setitem__(0, 4.0)),
+                "iterations[1].N_k[1]: does not follow from the values it is computed from"),
+        "mean": (change(plain, lambda d: d[first][0]["means"].__setitem__(0, 2.2)),
+                 "iterations[1].means[1]: does not follow from the values it is computed"),
+        "sum": (change(two_d, lambda d: d[first][0]["sum_rx"][0].__setitem__(0, 1e3)),
+                "iterations[1].sum_rx[1][1]: does not follow"),
+        # (Round two: each rendered false lines, or named no field.)
+        "start weights summing to 1.8": (change(plain, lambda d: d["start"].__setitem__(
+            "weights", [0.9, 0.9])), "start.weights: the weights sum to 1.8, not 1"),
+        "a non-symmetric start covariance": (change(two_d, lambda d: d["start"][
+            "covariances"].__setitem__(0, [[1, 2], [0, 1]])), "start.covariances"),
+        "no iterations of the one stop.iterations asks": (change(
             plain, lambda d: d.__setitem__(first, [])),
-        "a final E-step of other parameters": change(plain, lambda d: d["final"][
-            "means"].__setitem__(0, 2.5)),
+            "iterations: 0 iterations, but the run stopped at stop.iterations, 1"),
+        "a final E-step of other parameters": (change(plain, lambda d: d["final"][
+            "means"].__setitem__(0, 2.5)), "final.means: expected the parameters the run"),
+        "no start": (change(plain, lambda d: d.pop("start")), "start: missing"),
+        "a start mean moved, the run after it left as it was": (change(
+            plain, lambda d: d["start"]["means"].__setitem__(0, -46)),
+            "start.means[1]: does not follow from the values before it (redone: 2)"),
+        "a rounded responsibility of 10^300": (change(hand, lambda d: d[first][1][
+            "responsibilities"][0].__setitem__(0, 1e300)),
+            "iterations[2].responsibilities[1][1]: does not follow from the values before it"),
+        "a hand calculation's p(x_n) of 0": (change(hand, lambda d: d[first][1][
+            "log_mixture"].__setitem__(4, None)),
+            "iterations[2].log_mixture[5]: does not follow from the values before it"),
+        "a short row of responsibilities": (change(plain, lambda d: d[first][0][
+            "responsibilities"][4].pop()),
+            "iterations[1].responsibilities: expected shape (5, 2), but its lists differ"),
+        "an empty row of logs": (change(plain, lambda d: d[first][0]["log_weighted"].__setitem__(
+            1, [])), "iterations[1].log_weighted: expected shape (5, 2), but its lists"),
+        "responsibilities without their logs": (change(plain, lambda d: d["final"].pop(
+            "log_weighted")), "final.log_weighted: missing (the responsibilities are given)"),
+        "an empty schema": (change(plain, lambda d: d.__setitem__("schema", [])),
+                            "schema: expected an em-explainer trace (em-explainer/trace@1), "
+                            "but got an empty list"),
+        "no parameters updated": (change(plain, lambda d: d[first][0].__setitem__(
+            "updated", [])), "iterations[1].updated: expected ['weights', 'means'], the "
+                             "parameters the problem updates"),
+        "another start method": (change(plain, lambda d: d["start"].__setitem__(
+            "method", "kmeans")), "start.method: expected 'given'"),
+        "an index of 10^300": (change(plain, lambda d: d[first][0].__setitem__(
+            "index", 10 ** 300)), "malformed JSON in t.json: parse error: integer overflow"),
+        "an index of 10^18": (change(plain, lambda d: d[first][0].__setitem__(
+            "index", 10 ** 18)), "iterations[1].index: expected 1, but got "
+                                 "1000000000000000000;"),
+        "more exact iterations than iterations": (change(exact, lambda d: d["exact"].__setitem__(
+            "iterations", 5)), "exact.iterations: 5 exact iterations, but the trace has 1"),
+        "a text where an exact value is": (change(exact, lambda d: d[first][0]["exact"][
+            "responsibilities"][0].__setitem__(0, "x")),
+            "iterations[1].exact.responsibilities[1][1]: not an exact value"),
     }
+    return cases
 
 
 @pytest.mark.parametrize("method", ["kmeans", "random_points", "random_responsibilities"])
@@ -891,13 +953,53 @@ def test_a_hand_calculation_s_computed_start_renders_again(tmp_path, method):
 
 
 def test_a_tampered_trace_is_refused(tmp_path):
-    for name, text in _tampered(tmp_path).items():
-        work = tmp_path / name.replace(" ", "-")
+    """Each tampered trace is one line naming the JSON path of its first fault (the
+    process's contract: status 2, bounded, nothing left behind)."""
+    for name, (text, words) in _tampered(tmp_path).items():
+        work = tmp_path / name.replace(" ", "-").replace("'", "").replace("^", "")
         work.mkdir()
         (work / "t.json").write_text(text)
         (work / ".inputs").write_text("t.json\n.inputs")
         ran = run_cli(work, "render", "t.json", "-o", "x.md")
-        check(ran, work, 2, "trace")
+        check(ran, work, 2, words)
+
+
+def _numbers(node, path=()):
+    """Every number of a trace document but its problem's, with its path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if path or key != "problem":
+                yield from _numbers(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, path + (i,))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield path, node
+
+
+def test_every_number_of_a_trace_changed_is_refused():
+    """A number changed anywhere in a trace (a parameter, a log, a responsibility of
+    10^-12, a sum, a log-likelihood, an event's value, a count) by 1 % (a whole number by
+    1) is refused: each step is redone from the values before it, so no page prints a
+    line its numbers do not give. 120 numbers of each of six traces (1-D, d = 2, a hand
+    calculation in both, exact, a family), drawn with a fixed seed."""
+    from explainer.render.json_reader import trace_from_json
+
+    rng = np.random.default_rng(31)
+    for name, base in _traces().items():
+        numbers = list(_numbers(base))
+        for i in rng.choice(len(numbers), size=min(120, len(numbers)), replace=False):
+            path, value = numbers[i]
+            data = json.loads(json.dumps(base))
+            node = data
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = (value * 1.01 if value else 0.001) if isinstance(value, float) \
+                else value + 1
+            with pytest.raises(ProblemError, match=r"^(trace: .*; the file was changed or "
+                                                   r"damaged|schema: )"):
+                trace_from_json(json.dumps(data))
+                pytest.fail(f"{name}: {path} changed from {value} was accepted")
 
 
 def test_a_trace_at_its_limits_is_read_in_bounded_memory(tmp_path):
@@ -910,7 +1012,7 @@ def test_a_trace_at_its_limits_is_read_in_bounded_memory(tmp_path):
     head = '{"schema": "em-explainer/trace@1", "x": ['
     work = setup(tmp_path, {"t.json": head + ",".join(["[0.5,0.5,0.5,0.5]"] * 3_000_000)
                             + "]}"})
-    check(run_cli(work, "render", "t.json"), work, 2, "not a complete em-explainer trace")
+    check(run_cli(work, "render", "t.json"), work, 2, "trace: problem: missing")
     (work / "t.json").write_text(head + ",".join(['["a"]'] * (STREAM_OBJECTS + 1)) + "]}")
     check(run_cli(work, "render", "t.json"), work, 2, "too large to read")
 

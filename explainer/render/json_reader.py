@@ -40,81 +40,118 @@ def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
                  for e in items)
 
 
-class _Reader:
-    """Reads one run's arrays: floats, or exact values (texts parsed without eval)."""
+def _damaged(field: str, message: str) -> ProblemError:
+    return ProblemError("trace", f"{field}: {message}; the file was changed or damaged")
 
-    def __init__(self, xp: Backend, model: Any, exact: bool = False):
+
+class _Reader:
+    """Reads one run's arrays: floats, or exact values (texts parsed without eval), each
+    of the shape the problem gives it (an error names its JSON path)."""
+
+    def __init__(self, xp: Backend, model: Any, n: int, exact: bool = False):
         self.xp = xp
         self.exact = exact
         # The model plug-in (explainer.families), bound to the problem: its records.
         self.model = model
+        k = model.problem.components
+        self.param_shapes = model.shapes(k)
+        self.sum_shapes = {"N_k" if name == "nk" else name: shape
+                           for name, shape in model.sum_shapes(k).items()}
+        self.point_shapes = {"log_weighted": (n, k), "log_mixture": (n,),
+                             "responsibilities": (n, k)}
 
-    def array(self, values: Any, field: str) -> np.ndarray:
-        if not self.exact:
-            return _array(values)
-        from ..exact import parse_exact
+    def array(self, values: Any, field: str, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            if not self.exact:
+                result = _array(values)
+            else:
+                from ..exact import parse_exact
 
-        def parse(item: Any) -> Any:
-            if isinstance(item, list):
-                return [parse(v) for v in item]
-            return parse_exact(item, field)
+                def parse(item: Any, label: str) -> Any:
+                    if isinstance(item, list):
+                        return [parse(v, f"{label}[{i}]") for i, v in enumerate(item, 1)]
+                    try:
+                        return parse_exact(item, label)
+                    except ProblemError as exc:
+                        raise _damaged(label, exc.message) from None
 
-        result = self.xp.asarray(parse(values))
+                result = self.xp.asarray(parse(values, field))
+        except (ValueError, TypeError):  # (lists of unequal lengths)
+            raise _damaged(field, f"expected shape {shape}, but its lists differ in "
+                                  f"length") from None
+        if result.shape != shape:
+            raise _damaged(field, f"expected shape {shape}, but got {result.shape}")
         result.setflags(write=False)
         return result
 
-    def params(self, data: dict[str, Any]) -> Params:
+    def params(self, data: dict[str, Any], where: str) -> Params:
         """The parameters, each under the name the model's saved trace gives it."""
-        return Params(**{field: self.array(data[name], name).copy()
+        for name in self.model.saved_names().values():
+            if name not in data:
+                raise _damaged(f"{where}.{name}", "missing")
+        return Params(**{field: self.array(data[name], f"{where}.{name}",
+                                           self.param_shapes[field]).copy()
                          for field, name in self.model.saved_names().items()})
 
+    def points(self, data: dict[str, Any], name: str, where: str) -> np.ndarray:
+        if name not in data:
+            raise _damaged(f"{where}.{name}", "missing (the responsibilities are given)")
+        return self.array(data[name], f"{where}.{name}", self.point_shapes[name])
+
+    def sums(self, data: dict[str, Any], name: str, where: str) -> np.ndarray | None:
+        if name not in self.sum_shapes or data.get(name) is None:
+            return None
+        return self.array(data[name], f"{where}.{name}", self.sum_shapes[name])
+
     def estep(self, data: dict[str, Any], params: Params, x: np.ndarray,
-              log_likelihood: float) -> EStep:
+              log_likelihood: float, where: str) -> EStep:
         detail: PointDetail | FamilyDetail | None = None
         if data.get("responsibilities") is not None:
-            arrays = {"log_weighted": self.array(data["log_weighted"], "log_weighted"),
-                      "log_mixture": self.array(data["log_mixture"], "log_mixture"),
-                      "resp": self.array(data["responsibilities"], "responsibilities")}
+            resp = self.points(data, "responsibilities", where)
+            arrays = {"log_weighted": self.points(data, "log_weighted", where),
+                      "log_mixture": self.points(data, "log_mixture", where), "resp": resp}
             detail = self.model.detail_of(x, params, self.xp, **arrays)
         return EStep(params=params, log_likelihood=log_likelihood, detail=detail)
 
     def iteration(self, item: dict[str, Any], floats: dict[str, Any], params: Params,
-                  x: np.ndarray) -> Iteration:
+                  x: np.ndarray, where: str) -> Iteration:
         """*item* holds this reader's values, *floats* the float ones (log-likelihoods,
         update, events), which are the same dict but for an exact reader."""
-        estep = self.estep(item, params, x, float(floats["log_likelihood"]))
-        after = self.params(item)
+        estep = self.estep(item, params, x, float(floats["log_likelihood"]), where)
+        after = self.params(item, where)
         mdetail = None if estep.detail is None else self.model.mstep_detail_of(
             x, estep.detail.resp, params, after)
-        mstep = MStep(nk=self.array(item["N_k"], "N_k"),
-                      sum_rx=self.array(item["sum_rx"], "sum_rx"),
-                      sum_rsq=self.array(item["sum_rsq"], "sum_rsq")
-                      if self.model.has_scatter else None, params=after,
-                      updated=tuple(floats["updated"]), events=_read_events(floats["events"]),
-                      detail=mdetail,
-                      sum_rm=self.array(item["sum_rm"], "sum_rm") if "sum_rm" in item
-                      else None)
+        for name in self.sum_shapes:
+            if item.get(name) is None:
+                raise _damaged(f"{where}.{name}", "missing")
+        nk = self.sums(item, "N_k", where)
+        sum_rx = self.sums(item, "sum_rx", where)
+        assert nk is not None and sum_rx is not None
+        mstep = MStep(nk=nk, sum_rx=sum_rx, sum_rsq=self.sums(item, "sum_rsq", where),
+                      params=after, updated=tuple(floats["updated"]),
+                      events=_read_events(floats["events"]), detail=mdetail,
+                      sum_rm=self.sums(item, "sum_rm", where))
         after_ll = floats.get("log_likelihood_after")
         return Iteration(int(floats["index"]), estep, mstep,
                          math.nan if after_ll is None else float(after_ll))
 
 
-def _read_run(data: dict[str, Any], problem: Any, xp: Backend) -> Trace:
-    """One float run (the trace's own, or its full-precision companion)."""
-    reader = _Reader(xp, model_of(problem))
+def _read_run(data: dict[str, Any], problem: Any, xp: Backend, prefix: str = "") -> Trace:
+    """One float run (the trace's own, or its full-precision companion at *prefix*)."""
+    reader = _Reader(xp, model_of(problem), problem.n_samples)
     x = problem.data
-    start = Start(data["start"]["method"], reader.params(data["start"]),
+    start = Start(data["start"]["method"], reader.params(data["start"], f"{prefix}start"),
                   int(data["start"]["seed"]),
                   events=_read_events(data["start"].get("events", [])))
     iterations = []
     params = start.params
-    for item in data["iterations"]:
-        iterations.append(reader.iteration(item, item, params, x))
+    for i, item in enumerate(data["iterations"], start=1):
+        iterations.append(reader.iteration(item, item, params, x, f"{prefix}iterations[{i}]"))
         params = iterations[-1].mstep.params
     final = data["final"]
     return Trace(problem=problem, start=start, iterations=tuple(iterations),
-                 final=reader.estep(final, reader.params(final), x,
-                                    float(final["log_likelihood"])),
+                 final=reader.estep(final, reader.params(final, f"{prefix}final"), x,
+                                    float(final["log_likelihood"]), f"{prefix}final"),
                  converged=bool(data["converged"]), stop_reason=str(data["stop_reason"]),
                  events=_read_events(data.get("events", [])))
 
@@ -129,50 +166,67 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     # Reading computes nothing new (derived quantities only): no time budget.
     backend = ExactBackend()
     backend.release()
-    reader = _Reader(backend, model_of(problem), exact=True)
+    reader = _Reader(backend, model_of(problem), problem.n_samples, exact=True)
     x = reader.xp.asarray(problem.exact_inputs.data)
     x.setflags(write=False)
-    start = Start(data["start"]["method"], reader.params(section["start"]),
+    start = Start(data["start"]["method"], reader.params(section["start"], "exact.start"),
                   int(data["start"]["seed"]))
+    if int(section["iterations"]) > len(data["iterations"]):
+        raise _damaged("exact.iterations", f"{section['iterations']} exact iterations, but "
+                                           f"the trace has {len(data['iterations'])}")
     iterations = []
     params = start.params
-    for item in data["iterations"][:int(section["iterations"])]:
-        iterations.append(reader.iteration(item["exact"], item, params, x))
+    for i, item in enumerate(data["iterations"][:int(section["iterations"])], start=1):
+        if "exact" not in item:
+            raise _damaged(f"iterations[{i}].exact", "missing")
+        iterations.append(reader.iteration(item["exact"], item, params, x,
+                                           f"iterations[{i}].exact"))
         params = iterations[-1].mstep.params
     final = section.get("final")
     return Trace(problem=problem, start=start, iterations=tuple(iterations),
                  final=None if final is None else reader.estep(
-                     final, reader.params(final), x,
-                     float(data["final"]["log_likelihood"])),
+                     final, reader.params(final, "exact.final"), x,
+                     float(data["final"]["log_likelihood"]), "exact.final"),
                  converged=False, stop_reason="budget" if section.get("budget") else "iterations",
                  budget=section.get("budget"))
 
 
 def trace_from_dict(data: dict[str, Any]) -> Trace:
-    """Rebuild the frozen trace from :func:`trace_to_dict`'s data (nothing is recomputed)."""
+    """Rebuild the frozen trace from :func:`trace_to_dict`'s data (nothing is recomputed),
+    after checking it against the trace schema (:mod:`.trace_schema`) and, once read,
+    its values against each other (:mod:`.trace_check`)."""
     from ..validation import validate
+    from .trace_check import check_trace
+    from .trace_schema import check_structure, got_text
 
     schema = data.get("schema") if isinstance(data, dict) else None
-    if schema != defaults.SCHEMA:
+    if not isinstance(schema, str) or schema != defaults.SCHEMA:
         if isinstance(schema, str) and schema.startswith("em-explainer/trace@"):
             raise ProblemError("schema", f"this trace was written as {schema}, but this "
                                          f"em-explainer reads {defaults.SCHEMA}; use a newer "
                                          f"em-explainer to render it")
         raise ProblemError("schema", f"expected an em-explainer trace ({defaults.SCHEMA}), but "
-                                     f"got {schema!r}")
+                                     f"got {got_text(schema)}")
+    if "problem" not in data:
+        raise _damaged("problem", "missing")
     try:
         problem = validate(data["problem"])
     except ProblemError as exc:
         raise ProblemError("trace", f"the problem it holds: {exc}") from None
+    check_structure(data)
     rounded = problem.carry == "rounded"
+    if rounded and "full_precision" not in data:
+        raise _damaged("full_precision", "missing (a hand calculation's trace holds its run "
+                                         "at full precision)")
+    if problem.exact and "exact" not in data:
+        raise _damaged("exact", "missing (a trace of exact values holds them)")
     trace = _read_run(data, problem, RoundedBackend(problem.decimals) if rounded else FLOAT)
     if rounded:
-        trace = replace(trace, full=_read_run(data["full_precision"], problem, FLOAT))
+        trace = replace(trace, full=_read_run(data["full_precision"], problem, FLOAT,
+                                              "full_precision."))
     if problem.exact:
         trace = replace(trace, exact=_read_exact(data, problem),
                         exact_budget=data["exact"].get("budget"))
-    from .trace_check import check_trace
-
     check_trace(trace)
     return trace
 

@@ -14,6 +14,12 @@ with; in a full-precision iteration kept in detail, the responsibilities follow 
 the logs, N_k and the weighted sums from the responsibilities, and the updated weights
 and means from those (within 1e-7, relative); and every exact form evaluates to its
 decimal value (within 1e-6, relative).
+Then every step is redone from the values the trace holds before it (the start from the
+problem, an E-step from the parameters before it, an M-step from its responsibilities,
+the stop from the gains) in the trace's arithmetic, with the model plug-in's own steps,
+and compared: a page prints only what its trace holds, and no trace whose numbers do
+not follow from each other. (What is redone is never shown: documents still read the
+trace alone.)
 An exact form is evaluated with mpmath over SymPy's tree, an exponential of more
 than 10^30 being no value (a tampered ``exp(exp(exp(100)))`` is refused, not
 computed).
@@ -26,16 +32,23 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import defaults
+from ..backend import FLOAT, RoundedBackend
+from ..engine import gain_stops
 from ..errors import ProblemError
 from ..families import model_of
 from ..fields import entry_label
-from ..trace import EStep, Iteration, Params, Trace
+from ..numbers import describe
+from ..trace import EStep, Event, Iteration, Params, Trace
 
 # A full-precision row of responsibilities sums to 1 within this; an exact form equals
 # its decimal within this, relative.
 ROW_SUM_TOLERANCE = 1e-6
 EXACT_TOLERANCE = 1e-6
 SUM_TOLERANCE = 1e-7  # relative: N_k, sums, weights and means against what gives them
+# Every step redone from the values before it: relative (a trace written by another
+# version, or on another machine's BLAS, may differ in the last bits; a hand
+# calculation's numbers are written decimals, the same on every machine).
+RESTEP_TOLERANCE = {"float": 1e-9, "rounded": 1e-12}
 _EXP_LIMIT = 1e30
 
 
@@ -57,7 +70,7 @@ def check_trace(trace: Trace) -> None:
         for i, it in enumerate(run.iterations, start=1):
             where = f"{prefix}iterations[{i}]"
             if it.index != i:
-                _fail(f"{where}.index", f"expected {i}, but got {it.index}")
+                _fail(f"{where}.index", f"expected {i}, but got {describe(it.index)}")
             _iteration(where, it, n, k, model, rounded)
         # A run stopped by its count of iterations ran them all (a hand calculation's
         # companion at full precision: as many as it).
@@ -73,8 +86,129 @@ def check_trace(trace: Trace) -> None:
                 if not np.array_equal(run.final.params.get(name), last.get(name)):
                     _fail(f"{prefix}final.{name}", "expected the parameters the run ended "
                                                    "with (the last iteration's, or the start)")
+    for prefix, run, rounded in runs:
+        xp = RoundedBackend(problem.decimals) if rounded else FLOAT
+        _redone(prefix, run, model, xp, RESTEP_TOLERANCE["rounded" if rounded else "float"])
     if trace.exact is not None:
         _exact(trace.exact, trace)
+
+
+# --------------------------------------------------------------------------- the steps redone
+
+def _redone(prefix: str, run: Trace, model: Any, xp: Any, tolerance: float) -> None:
+    """Every E-step and M-step of *run* gives what the trace holds from what it holds
+    before it: the start from the problem, each E-step (its log-likelihood, and its
+    per-point logs and responsibilities where kept) from the parameters before it, each
+    M-step (its sums and new parameters) from the E-step's responsibilities, and the run
+    ends where its stop rule ends it. Each step is started from the trace's own values
+    (not from a run of its own), in the trace's arithmetic; nothing redone is shown.
+    A trace written by another version may differ in the last bits (*tolerance*,
+    relative)."""
+    problem = run.problem
+    x = problem.data
+    start = model.start(xp)
+    if run.start.method != problem.init_method:
+        _fail(f"{prefix}start.method", f"expected {problem.init_method!r}, the problem's "
+                                       f"init_method")
+    if run.start.seed != problem.seed:
+        _fail(f"{prefix}start.seed", f"expected {problem.seed}, the problem's seed")
+    _agree(f"{prefix}start", run.start.params, start.params, model, tolerance)
+    _events(f"{prefix}start.events", run.start.events, start.events, tolerance)
+    # (A start by random responsibilities is an M-step: its events are the run's only.)
+    events = [*run.start.events, *(start.mstep.events if start.mstep else ())]
+    before = run.start.params
+    estep = model.e_step(x, before, xp)
+    for i, it in enumerate(run.iterations, start=1):
+        where = f"{prefix}iterations[{i}]"
+        _estep_agrees(where, it.estep, estep, tolerance)
+        resp = estep.detail.resp if it.estep.detail is None else it.estep.detail.resp
+        mstep = model.m_step(x, resp, before, problem.update, xp)
+        for name in model.sum_shapes(problem.components):
+            _close_to(f"{where}.{'N_k' if name == 'nk' else name}", getattr(it.mstep, name),
+                      getattr(mstep, name), tolerance)
+        _agree(where, it.mstep.params, mstep.params, model, tolerance)
+        if tuple(it.mstep.updated) != tuple(problem.update):
+            _fail(f"{where}.updated", f"expected {list(problem.update)}, the parameters the "
+                                      f"problem updates")
+        _events(f"{where}.events", it.mstep.events, mstep.events, tolerance)
+        events.extend(it.mstep.events)
+        before = it.mstep.params
+        last = i == len(run.iterations)
+        if last and run.final is None:
+            break
+        estep = model.e_step(x, before, xp)
+        if not np.isnan(it.log_likelihood_after):
+            _close_to(f"{where}.log_likelihood_after", np.array(it.log_likelihood_after),
+                      np.array(estep.log_likelihood), tolerance)
+        if problem.tol is not None:
+            stops = gain_stops(it.log_likelihood_after - it.estep.log_likelihood,
+                              problem.tol, xp)
+            if stops and not last:
+                _fail(where, f"the gain is below stop.tol ({problem.tol:g}): the run stops "
+                             f"here, but the trace goes on")
+            if last and stops != (run.stop_reason == "tol"):
+                _fail(f"{prefix}stop_reason", f"expected {'tol' if stops else 'iterations'}, "
+                                              f"as the last gain gives")
+    if run.final is not None:
+        _estep_agrees(f"{prefix}final", run.final, estep, tolerance)
+    if prefix == "":  # (a companion run at full precision keeps no events)
+        _events("events", run.events, events, tolerance)
+    if run.converged != (run.stop_reason == "tol"):
+        _fail(f"{prefix}converged", f"expected {str(run.stop_reason == 'tol').lower()}, as "
+                                    f"stop_reason {run.stop_reason!r} says")
+
+
+def _events(field: str, got: Any, redone: Any, tolerance: float) -> None:
+    """The events a step records are those it has when redone (kind, component, cause and
+    points; the value and floor within *tolerance*)."""
+    def key(event: Event) -> tuple[Any, ...]:
+        return event.kind, event.component, event.cause, event.points
+
+    if [key(e) for e in got] != [key(e) for e in redone]:
+        _fail(field, f"expected {len(redone)} event{'' if len(redone) == 1 else 's'} "
+                     f"({', '.join(e.kind for e in redone) or 'none'}), as the step redone "
+                     f"has")
+    for i, (a, b) in enumerate(zip(got, redone), start=1):
+        _close_to(f"{field}[{i}].value", np.array(a.value), np.array(b.value), tolerance)
+        _close_to(f"{field}[{i}].floor", np.array(a.floor), np.array(b.floor), tolerance)
+
+
+def _estep_agrees(where: str, got: EStep, redone: EStep, tolerance: float) -> None:
+    _close_to(f"{where}.log_likelihood", np.array(got.log_likelihood),
+              np.array(redone.log_likelihood), tolerance)
+    if got.detail is None:
+        return
+    assert redone.detail is not None
+    for name, attribute in (("log_weighted", "log_weighted"), ("log_mixture", "log_mixture"),
+                            ("responsibilities", "resp")):
+        _close_to(f"{where}.{name}", getattr(got.detail, attribute),
+                  getattr(redone.detail, attribute), tolerance, own=name == "responsibilities")
+
+
+def _agree(where: str, got: Params, redone: Params, model: Any, tolerance: float) -> None:
+    for field, name in model.saved_names().items():
+        _close_to(f"{where}.{name}", got.get(field), redone.get(field), tolerance)
+
+
+def _close_to(field: str, got: Any, redone: Any, tolerance: float, own: bool = False) -> None:
+    """*got* is *redone* within *tolerance*, relative to the larger of the value and 1 (a
+    log; a mean near 0, which float noise may give), or with *own* to the value itself
+    (a responsibility of 10^-12 is printed with its digits); both -inf or both NaN where
+    they are (a log of 0; a point no density reaches)."""
+    if got is None or redone is None:
+        if got is not redone:
+            _fail(field, "missing" if got is None else "not expected here")
+        return
+    got = np.asarray(got, dtype=float)
+    redone = np.asarray(redone, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        same = (got == redone) | (np.isnan(got) & np.isnan(redone)) | (
+            np.abs(got - redone) <= tolerance * (np.abs(redone) if own
+                                                 else np.maximum(np.abs(redone), 1.0)))
+    if not np.all(same):
+        index = np.argwhere(~same)[0]
+        _fail(f"{field}{entry_label(index)}", f"does not follow from the values before it "
+                                              f"(redone: {float(redone[tuple(index)]):.10g})")
 
 
 def _fail(field: str, message: str) -> None:
