@@ -77,13 +77,14 @@ def whole_number(value: Any, field: str, low: int | None = None, high: int | Non
     return result
 
 
-def check_length(text: str, field: str) -> None:
-    """A title or name of at most ``defaults.MAX_TEXT`` characters, and text: a byte that
-    is no UTF-8 (from the command line of a terminal in another encoding, which Python
-    keeps as a lone surrogate) cannot be written into any document."""
-    if len(text) > defaults.MAX_TEXT:
+def check_length(text: str, field: str, limit: int = defaults.MAX_TEXT, why: str = "") -> None:
+    """A title or name of at most *limit* characters (``defaults.MAX_TEXT``; *why* says
+    why another), and text: a byte that is no UTF-8 (from the command line of a terminal
+    in another encoding, which Python keeps as a lone surrogate) cannot be written into
+    any document."""
+    if len(text) > limit:
         raise ProblemError(field, f"{len(text):,} characters are more than the limit of "
-                                  f"{defaults.MAX_TEXT}")
+                                  f"{limit}{why}")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -17,6 +17,10 @@ from ..families.gaussian import EXAM_D3_REFUSAL
 from ..fields import check_length, flag_of, whole_number
 from ..inputs import load_spec_file
 
+MAX_VARIANTS = 10_000  # variants of one exam (-n)
+# What a variant's number adds to its title, at the most.
+_VARIANT_SUFFIX = f": variant {MAX_VARIANTS}"
+
 EXAM_KEYS = ("ask", "allow_tiny", "title")
 MAX_DRAWS = 500  # draws of a variant (or of distinct rows) before giving up
 MAX_EXAM_POINTS = 1_000  # points of a drawn data set (an exam is worked by hand)
@@ -209,8 +213,9 @@ def load_template(path: str | Path) -> dict[str, Any]:
         if title is not None and (not isinstance(title, (str, int, float))
                                   or isinstance(title, bool)):
             raise ProblemError(field, f"expected text, but got {title!r}")
-        if title is not None:
-            check_length(str(title), field)
+        if title is not None:  # (each variant's title is "<title>: variant <number>")
+            check_length(str(title), field, defaults.MAX_TEXT - len(_VARIANT_SUFFIX),
+                         f" for an exam's title (each variant's adds {_VARIANT_SUFFIX!r})")
     names = (("weights", "means", "covariances") if plane else ("weights", "means", "variances")
              ) if family is None else ("weights", FAMILIES[family].parameter)
     if not isinstance(template.get("init"), dict) or any(init.get(name) is None

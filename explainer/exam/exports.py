@@ -19,10 +19,9 @@ from ..render.documents import document_of, words_of
 from ..unwind import staging_folder
 from ..validation import validate
 from . import workers
-from .draw import default_ask, load_template
+from .draw import MAX_VARIANTS, default_ask, load_template
 from .variant import Variant, answers_of, make_variant
 
-MAX_VARIANTS = 10_000  # variants of one exam (-n)
 Progress = Callable[[int, int], None]
 
 

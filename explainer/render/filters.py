@@ -445,10 +445,15 @@ def tex_text(value: Any) -> str:
     so ``\\input{...}`` or ``$x$`` in a title is printed, never run.
 
     The text is composed (NFC: an ``e`` and a combining accent become ``é``, which
-    pdflatex can set), control characters are dropped, and each right-to-left run
+    pdflatex can set), control and format characters are dropped (invisible, and in no
+    font: a right-to-left override, a zero-width space), a typographic ligature is its
+    letters (``ﬁ``: ``fi``), and each right-to-left run
     (Hebrew, Arabic) is set right to left with ``\\emrtl`` (see the preamble)."""
     text = unicodedata.normalize("NFC", " ".join(str(value).split()))
-    text = "".join(c for c in text if unicodedata.category(c) != "Cc")
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    # (A typographic ligature, U+FB00 to U+FB06, as its letters: what it draws, in every
+    # face; LaTeX's bold faces have no such character.)
+    text = re.sub("[\ufb00-\ufb06]", lambda m: unicodedata.normalize("NFKC", m.group()), text)
     out: list[str] = []
     for rtl, run in _direction_runs(text):
         escaped = _TEX_RE.sub(lambda m: TEX_SPECIAL[m.group(0)], run)
@@ -457,10 +462,32 @@ def tex_text(value: Any) -> str:
 
 
 def tex_document_text(value: Any) -> str:
-    """:func:`tex_text` for a LaTeX document: a backtick, which LaTeX sets as a left
-    quote, is ``\\textasciigrave{}`` (the Markdown's math keeps it: KaTeX has no such
-    command)."""
-    return tex_text(value).replace("`", r"\textasciigrave{}")
+    """:func:`tex_text` for a LaTeX document, set as typed: no TeX ligature joins the
+    user's characters (a backtick, which LaTeX sets as a left quote, is
+    ``\\textasciigrave{}``; ``'`` is a straight quote; ``--``, ``---``, ``''`` and ``,,``
+    stay two or three characters, not dashes and curly quotes), and a word of more than
+    30 characters may break after every 20th (a 60-character name would run off the page).
+    The Markdown's math keeps its own (KaTeX has no such commands)."""
+    text = str(value)
+    if _BREAK not in text:  # (a user's own private-use character stays as it is)
+        text = "".join(_breakable(word) for word in re.split(r"(\s+)", text))
+    text = tex_text(text)
+    for typed, literal in _TEX_LIGATURES:
+        text = text.replace(typed, literal)
+    return text.replace(_BREAK, r"\allowbreak{}")
+
+
+# A place a long word may break (a private-use character: replaced by \allowbreak once
+# the text is escaped).
+_BREAK = "\ue000"
+_TEX_LIGATURES = (("`", r"\textasciigrave{}"), ("'", r"\textquotesingle{}"), ("-", "-{}"),
+                  (",,", ",{},"))
+
+
+def _breakable(word: str) -> str:
+    if len(word) <= 30 or word.isspace():
+        return word
+    return _BREAK.join(word[i:i + 20] for i in range(0, len(word), 20))
 
 
 def _direction_runs(text: str) -> list[tuple[bool, str]]:

@@ -64,14 +64,16 @@ def pdflatex_characters() -> frozenset[str]:
 
 def beyond_pdflatex(text: str) -> list[str]:
     """The distinct characters of *text* pdflatex cannot set, in order of code point:
-    not ASCII, not spacing (the templates and filters turn it into TeX spaces), and not
-    declared by the encodings. (A whole document is scanned: its distinct characters
-    are found first, at C speed.)"""
+    not ASCII, not spacing (the templates and filters turn it into TeX spaces), not a
+    control or format character (which the filters drop), and not declared by the
+    encodings. (A whole document is scanned: its distinct characters are found first,
+    at C speed.)"""
     if text.isascii():
         return []
     settable = pdflatex_characters()
     return sorted(c for c in set(text)
-                  if c >= "\x80" and not c.isspace() and c not in settable)
+                  if c >= "\x80" and not c.isspace() and c not in settable
+                  and unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def needs_unicode_engine(texts: Iterable[str | None]) -> bool:

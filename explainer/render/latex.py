@@ -12,9 +12,10 @@ from .fonts import fallback_fonts, needs_unicode_engine
 
 
 def user_texts(problem: Problem) -> list[str]:
-    """The texts of a document that come from the user: title, names, variables."""
-    return [t for t in (problem.title, *(problem.names or ()), *(problem.variables or ()))
-            if t]
+    """The texts of a document that come from the user: title, names, variables and a
+    categorical mixture's categories."""
+    return [t for t in (problem.title, *(problem.names or ()), *(problem.variables or ()),
+                        *(problem.categories or ())) if t]
 
 
 def engine(problem: Problem) -> dict[str, Any]:

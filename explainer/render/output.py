@@ -197,7 +197,8 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if out is None and (fmt == "pdf" or plots and fmt != "html"):
         what = "PDF output" if fmt == "pdf" else "--plots"
         raise ProblemError("-o", f"{what} needs an output file (-o NAME.{fmt})")
-    if out is not None and not writable_file(out) and plots and fmt != "html":
+    # (HTML embeds its figures, and a PDF is built with them in a folder of its own.)
+    if out is not None and not writable_file(out) and plots and fmt not in ("html", "pdf"):
         raise ProblemError("--plots", f"the figures go into a folder beside the output, "
                                       f"but {out} is a device or pipe, not a file")
     if fmt == "pdf":

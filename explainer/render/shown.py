@@ -161,6 +161,11 @@ def show(value: float | Decimal, decimals: int, extra: int = 0, log: float | Non
                  float(value), log)
 
 
+# A given number is written in fixed notation from 10^-6 (0.000005) to below 10^15; beyond,
+# in scientific notation.
+GIVEN_FIXED_FROM, GIVEN_FIXED_TO = -6, 15
+
+
 def given(value: float) -> Shown | None:
     """A given number (data, a given parameter) as written: its decimal when it is short
     (``0.2``, ``-2.5``), or a fraction with a small denominator (a weight of ``1/3``);
@@ -168,6 +173,10 @@ def given(value: float) -> Shown | None:
     number = decimal_of(value)
     quantum = Decimal(1).scaleb(min(0, number.as_tuple().exponent))
     if len(number.as_tuple().digits) <= defaults.GIVEN_DIGITS:
+        if number and not GIVEN_FIXED_FROM <= number.adjusted() < GIVEN_FIXED_TO:
+            # (1e-300 as 1 x 10^-300, not a decimal of 300 zeros: as it was written)
+            return Shown(number, Decimal(1).scaleb(number.as_tuple().exponent), True, True,
+                         True, float(value))
         return Shown(number, quantum, False, True, True, float(value))
     ratio = Fraction(value).limit_denominator(defaults.GIVEN_DENOMINATOR)
     if ratio.denominator > 1 and float(ratio) == value:
