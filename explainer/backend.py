@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .errors import ProblemError
 from .memo import remembered
 
 class Backend(Protocol):
@@ -356,10 +357,12 @@ class RoundedBackend(FloatBackend):
         log_rows = np.empty(log_densities.shape[0])
         for n, row in enumerate(log_densities):
             dens = [carried_exp(float(a), self.decimals) for a in row]
-            if not any(dens):  # every density 0 (an infinite exponent): no responsibility
-                resp[n] = np.nan
-                log_rows[n] = -math.inf
-                continue
+            if not any(dens):  # every density below what a decimal holds: no r_nk to write
+                raise ProblemError("display.carry", f"a hand calculation cannot carry point "
+                                                    f"{n + 1}: its density under every "
+                                                    f"component is below 10^{_LOG_CONTEXT.Emin:,} "
+                                                    f"(exponents down to {min(row):.3g}); use "
+                                                    f"carry: full, which works in logs")
             # Exact fractions, scaled by a power of ten so that a density of 10^-4000 is
             # no 4000-digit fraction; a term more than 10^60 below the largest cannot
             # move the rounded sum (all terms are positive) and is left out of it.

@@ -581,3 +581,21 @@ def test_a_tiny_probability_raised_to_a_power_is_bracketed():
     assert re.search(r"\(\d\.\d+ \\times 10\^\{-\d+\}\)\^\{\d\}", markdown)
     assert katex_failures(math_spans(markdown)) == []
     assert check_markdown(markdown).failures == []
+
+
+def test_an_exponential_hand_calculation_whose_weighted_waits_round_to_0_is_refused():
+    """lambda_k = N_k / sum_n r_nk x_n: carried to 1 decimal, r_nk x_n = 0.2 x 0.1 = 0.02
+    rounds to 0.0 for every point of a component with N_k = 0.4, whose rate has no value:
+    one line, not a division by 0 (a component that is empty keeps its rate)."""
+    import numpy as np
+
+    from explainer.backend import RoundedBackend
+    from explainer.errors import ProblemError
+    from explainer.families.exponential import Exponential
+
+    family = Exponential.__new__(Exponential)
+    sums = {"sum_rx": np.array([0.0, 3.5])}
+    with pytest.raises(ProblemError, match=r"display.decimals: carried to 1 decimals, every "
+                                           r"r_n1 x_n of component 1 rounds to 0"):
+        family.check_sums(sums, np.array([False, False]), RoundedBackend(1))
+    family.check_sums(sums, np.array([True, False]), RoundedBackend(1))  # empty: kept

@@ -382,6 +382,29 @@ VALID_FILES = [
     ("a category name too long for the figure's layout, no warning",
      {"s.yaml": _CATEGORIES.replace("b]", "'" + "x" * 450 + "']")},
      ["solve", "s.yaml", "--format", "html", "-o", "out.html"]),
+    # (A fresh batch, round two: each wrote a numpy warning on success.)
+    ("an exponential component emptied by a rate of 5e-324, no warning", {},
+     ["solve", "--family", "exponential", "--data", "0.9,1,2", "--k", "2", "--weights",
+      ".5,.5", "--rates", "5e-324,2/3", "--iterations", "1000", "-o", "out.md"]),
+    ("an exponential component emptied in a hand calculation, no warning", {},
+     ["solve", "--family", "exponential", "--data", "1,0.5,2", "--k", "2", "--weights",
+      ".5,.5", "--rates", "0.5,5e-324", "--carry", "rounded", "--decimals", "2", "-o",
+      "out.md"]),
+]
+
+CASES += [
+    # (A fresh batch, round two: each was an internal fault, exit 1.)
+    ("a hand calculation of a point beyond every density", {},
+     ["solve", "--family", "exponential", "--data", "1,1e9", "--k", "2", "--weights", ".5,.5",
+      "--rates", "1000000,1", "--carry", "rounded", "--decimals", "4", "-o", "x.md"], 2,
+     "display.carry: a hand calculation cannot carry point 2: its density under every "
+     "component is below 10^-999,999 (exponents down to -1e+15)"),
+    ("a hand calculation in the plane of a point beyond every density", {"s.json": json.dumps({
+        "data": [[0, 7], [0, 2]], "components": 2, "init": {
+            "weights": [0.5, 0.5], "means": [[1e9, -3], [1, 2]],
+            "covariances": [[[1e-300, 0], [0, 1]], [[1e-300, 0], [0, 1]]]},
+        "model": {"covariance_type": "tied"}, "display": {"carry": "rounded", "decimals": 2}})},
+     ["solve", "s.json", "-o", "x.md"], 2, "a hand calculation cannot carry point 1"),
 ]
 
 

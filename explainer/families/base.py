@@ -262,6 +262,7 @@ class Family:
         # already rounded, and the binomial's S + F must not be rounded again.)
         stats = {name: xp.simplify(xp.canonical(value))
                  for name, value in self.statistics(xp, x, resp).items()}
+        self.check_sums(stats, empty, xp)
         weights = (xp.simplify(xp.carry(xp.quotient(nk, x.shape[0]))) if "weights" in update
                    else current.weights.copy())
         old = current.get(self.parameter)
@@ -288,6 +289,11 @@ class Family:
         return MStep(nk=nk, sum_rx=stats["sum_rx"], sum_rsq=None, params=params,
                      updated=update, events=tuple(events),
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
+
+    def check_sums(self, stats: Mapping[str, np.ndarray], empty: np.ndarray,
+                   xp: Backend) -> None:
+        """Refuse an M-step whose update has no value for a component that is not empty
+        (none here: a family whose update divides by a sum says when)."""
 
     def quotient(self, mstep: MStep, index: tuple[int, ...]) -> tuple[float, float, str]:
         """The M-step's update of one entry of the parameter (*index*: the component, and

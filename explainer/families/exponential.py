@@ -30,7 +30,26 @@ class Exponential(Family):
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:
-        return xp.quotient(nk, stats["sum_rx"])
+        sums = stats["sum_rx"]
+        # (A sum of 0, or one so small that 1 / it overflows, is an empty component's,
+        # whose rate is kept and this quotient not used: check_sums. A component with N_k
+        # of 10^-8 or more has a sum of at least 10^-17, every wait being 10^-9 or more.)
+        with np.errstate(over="ignore", divide="ignore"):
+            return xp.quotient(nk, np.where(xp.to_float(sums) == 0, xp.constant(1.0), sums))
+
+    def check_sums(self, stats: Mapping[str, np.ndarray], empty: np.ndarray,
+                   xp: Backend) -> None:
+        """lambda_k = N_k / sum_n r_nk x_n: a hand calculation whose weighted waits of a
+        component all round to 0 has no rate to write."""
+        zero = (xp.to_float(stats["sum_rx"]) == 0) & ~empty
+        # (At full precision a component with N_k >= 10^-8 has a sum above 0: every wait
+        # is at least 10^-9.)
+        if xp.name == "rounded" and np.any(zero):
+            k = int(np.flatnonzero(zero)[0]) + 1
+            raise ProblemError("display.decimals", f"carried to {xp.decimals} decimals, "
+                                                   f"every r_n{k} x_n of component {k} rounds "
+                                                   f"to 0, so lambda_{k} = N_{k} / 0 has no "
+                                                   f"value; carry more decimals, or carry: full")
 
     def quotient(self, mstep: MStep, index: tuple[int, ...]) -> tuple[float, float, str]:
         """N_k / sum_n r_nk x_n."""

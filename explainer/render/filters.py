@@ -464,24 +464,24 @@ def tex_text(value: Any) -> str:
 def tex_document_text(value: Any) -> str:
     """:func:`tex_text` for a LaTeX document, set as typed: no TeX ligature joins the
     user's characters (a backtick, which LaTeX sets as a left quote, is
-    ``\\textasciigrave{}``; ``'`` is a straight quote; ``--``, ``---``, ``''`` and ``,,``
-    stay two or three characters, not dashes and curly quotes), and a word of more than
-    30 characters may break after every 20th (a 60-character name would run off the page).
+    ``\\textasciigrave{}``; ``--``, ``---``, ``''`` and ``,,`` stay two or three
+    characters, not dashes and double quotes), and a word of more than 30 characters may
+    break after every 20th (a 60-character name would run off the page).
     The Markdown's math keeps its own (KaTeX has no such commands)."""
     text = str(value)
     if _BREAK not in text:  # (a user's own private-use character stays as it is)
         text = "".join(_breakable(word) for word in re.split(r"(\s+)", text))
-    text = tex_text(text)
-    for typed, literal in _TEX_LIGATURES:
-        text = text.replace(typed, literal)
+    text = _TEX_LIGATURE.sub(r"\1{}", tex_text(text).replace("`", r"\textasciigrave{}"))
     return text.replace(_BREAK, r"\allowbreak{}")
 
 
 # A place a long word may break (a private-use character: replaced by \allowbreak once
 # the text is escaped).
 _BREAK = "\ue000"
-_TEX_LIGATURES = (("`", r"\textasciigrave{}"), ("'", r"\textquotesingle{}"), ("-", "-{}"),
-                  (",,", ",{},"))
+# TeX joins -- and --- into dashes, '' into a closing double quote and ,, into a low one:
+# a character followed by its twin is kept apart from it (one ' is an apostrophe, as
+# LaTeX sets it).
+_TEX_LIGATURE = re.compile(r"([-',])(?=\1)")
 
 
 def _breakable(word: str) -> str:
