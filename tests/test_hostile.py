@@ -975,6 +975,16 @@ def test_a_hand_calculation_s_computed_start_renders_again(tmp_path, method):
     check(run_cli(work, "render", "t.json", "-o", "t.md"), work, 0, left={"t.json", "t.md"})
 
 
+def test_a_hand_calculation_stopped_by_tol_renders_again(tmp_path):
+    """A hand calculation stopped by stop.tol: its companion at full precision runs as
+    many iterations, whatever its own gains (render's redone stop rule is the trace's
+    own run's; it refused this trace)."""
+    work = setup(tmp_path, {})
+    check(run_cli(work, "solve", str(EXAMPLES / "hand" / "hand.yaml"), "--iterations", "5",
+                  "--tol", "100", "--format", "json", "-o", "t.json"), work, 0, left={"t.json"})
+    check(run_cli(work, "render", "t.json", "-o", "t.md"), work, 0, left={"t.json", "t.md"})
+
+
 def test_a_tampered_trace_is_refused(tmp_path):
     """Each tampered trace is one line naming the JSON path of its first fault (the
     process's contract: status 2, bounded, nothing left behind)."""
