@@ -367,6 +367,13 @@ class RoundedBackend(FloatBackend):
             # no 4000-digit fraction; a term more than 10^60 below the largest cannot
             # move the rounded sum (all terms are positive) and is left out of it.
             top = max(v.adjusted() for v in dens if v)
+            if top < -HAND_MAX_TINY:  # (its fractions would have that many digits)
+                raise ProblemError("display.carry", f"a hand calculation cannot carry point "
+                                                    f"{n + 1}: its largest density is about "
+                                                    f"10^{top:,}, below the 10^-"
+                                                    f"{HAND_MAX_TINY:,} a hand calculation "
+                                                    f"writes; use carry: full, which works "
+                                                    f"in logs")
             terms = [pi * Fraction(v.scaleb(-top)) if v and v.adjusted() > top - 60 else None
                      for pi, v in zip(pis, dens)]
             total = carry_fraction(sum(t for t in terms if t is not None)
@@ -550,6 +557,10 @@ def _fraction_decimal(value: Fraction) -> Decimal:
 # Below this a double loses digits (subnormal numbers) and then underflows: the rounded
 # carry works on such values in decimal arithmetic.
 TINY = 1e-300
+# A point whose every density is below 10^-HAND_MAX_TINY is refused by the rounded carry:
+# its sum of densities, an exact fraction, would hold as many digits (10^-500,000 took
+# minutes).
+HAND_MAX_TINY = 10_000
 FLOAT = FloatBackend()
 LOG_2PI = math.log(2.0 * math.pi)
 

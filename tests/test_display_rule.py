@@ -83,6 +83,16 @@ def test_settle_gives_an_operand_the_digits_its_equation_needs():
     assert q.equal is False  # a rounded result is written with \approx
 
 
+def test_an_equation_whose_printed_operands_give_0_over_0_does_not_hold():
+    """w N / (w N) with N printed as 0 (a density that is 0) has no value at the printed
+    digits: the equation does not hold and settle reports it (it was an internal fault,
+    decimal's DivisionUndefined, on a Bernoulli mixture with a probability of 1)."""
+    w, zero, r = Cell(0.5, 3), Cell(0.0, 3), Cell(1.0, 3)
+    broken = Equation(r, (w, zero, w, zero), lambda a, b, c, d: a * b / (c * d))
+    assert broken.check() == (False, False)
+    assert settle([broken]) == [broken] and r.equal is False
+
+
 def test_settle_writes_equals_only_for_an_exact_result():
     half = Cell(0.5, 3)
     total = Cell(1.0, 3)

@@ -405,6 +405,14 @@ CASES += [
             "covariances": [[[1e-300, 0], [0, 1]], [[1e-300, 0], [0, 1]]]},
         "model": {"covariance_type": "tied"}, "display": {"carry": "rounded", "decimals": 2}})},
      ["solve", "s.json", "-o", "x.md"], 2, "a hand calculation cannot carry point 1"),
+    # (It ran for minutes: a sum of densities of 10^-987,031 as an exact fraction.)
+    ("a hand calculation of a point 10^-987,031 from every component", {"s.json": json.dumps({
+        "data": [[1e-9, 1], [2, 1e-9], [1e-9, 1], [2, 1], [5, 1], [1e-9, 0]], "components": 3,
+        "init": {"weights": [1 / 3] * 3, "means": [[5, 2], [1, 0], [1, 0]],
+                 "covariances": [[[1e-300, 0], [0, 1]]] * 3},
+        "model": {"covariance_type": "tied"}, "display": {"carry": "rounded", "decimals": 2}})},
+     ["solve", "s.json", "-o", "x.md"], 2, "its largest density is about 10^-987,031, below "
+                                           "the 10^-10,000 a hand calculation writes"),
 ]
 
 

@@ -327,7 +327,14 @@ class Equation:
             candidates = sorted(candidates, key=rough)[-defaults.SETTLE_CANDIDATES:]
         best, best_shift = None, None
         with localcontext(Context(prec=_PRECISION)):
-            base = self.fn(*printed)
+            try:
+                base = self.fn(*printed)
+            except ArithmeticError:
+                # No value at the printed digits (0 / 0: every printed density of a row
+                # rounds to 0): the operand printed as 0 that is not 0 grows first.
+                zeros = [i for i in candidates
+                         if printed[i] == 0 and self.operands[i].true() != 0]
+                return self.operands[(zeros or candidates)[0]] if candidates else None
             for i in candidates:
                 cell = self.operands[i]
                 trial = list(printed)
@@ -352,8 +359,12 @@ class Equation:
 
     def check(self) -> tuple[bool, bool]:
         """``(holds, equal)``: whether the printed operands reproduce the printed result,
-        and whether they give it exactly (so that ``=`` may be written)."""
-        got = self.evaluate()
+        and whether they give it exactly (so that ``=`` may be written); an equation whose
+        printed operands give no value (0 / 0) does not hold."""
+        try:
+            got = self.evaluate()
+        except ArithmeticError:
+            return False, False
         printed = self.result.shown()
         if got == printed.number:
             return True, printed.exact
@@ -437,7 +448,10 @@ def _settle_noise(failing: Sequence[Equation]) -> bool:
     for eq in failing:
         if any(c.can_grow for c in eq.operands) or eq.result.fixed is not None:
             continue
-        got = eq.evaluate()
+        try:
+            got = eq.evaluate()
+        except ArithmeticError:
+            continue  # no value at all: left failing, and reported
         true = eq.result.true()
         scale = max(abs(true), max((abs(c.true()) for c in eq.operands), default=Decimal(0)))
         if abs(got - true) > Decimal(str(defaults.NOISE_RELATIVE)) * max(scale, Decimal(1)):
