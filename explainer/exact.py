@@ -263,9 +263,12 @@ class ExactBackend(PlainArithmetic):
                 if resp.dtype != object else np.stack(
                     [(resp[:, k, None] * x).T @ x for k in range(resp.shape[1])])
             c, t = centres[:, :, None], s1[:, :, None]
-            cross = c @ np.swapaxes(t, 1, 2)
-            scatter = s2 - cross - np.swapaxes(cross, 1, 2) \
-                + (c @ np.swapaxes(c, 1, 2)) * s0[:, None, None]
+            # (Exact values in object arrays: numpy's floating-point flags, which SymPy's
+            # own float estimates may raise inside the products, say nothing about them.)
+            with np.errstate(all="ignore"):
+                cross = c @ np.swapaxes(t, 1, 2)
+                scatter = s2 - cross - np.swapaxes(cross, 1, 2) \
+                    + (c @ np.swapaxes(c, 1, 2)) * s0[:, None, None]
             return self.check(self.simplify(scatter))
         s0, s1, s2 = resp.sum(axis=0), x @ resp, (x * x) @ resp
         return self.check(s2 - 2 * centres * s1 + centres * centres * s0)

@@ -386,6 +386,11 @@ VALID_FILES = [
     ("an exponential component emptied by a rate of 5e-324, no warning", {},
      ["solve", "--family", "exponential", "--data", "0.9,1,2", "--k", "2", "--weights",
       ".5,.5", "--rates", "5e-324,2/3", "--iterations", "1000", "-o", "out.md"]),
+    ("exact values in the plane with a point at -10^9, no warning", {"s.json": json.dumps({
+        "data": [[0, 1e-9], [-1e9, 5], [1e-9, 1e-9]], "components": 3,
+        "init": {"weights": [1 / 3] * 3, "means": [[0, 2], [5, 2], [5, 0]],
+                 "covariances": [[[2, 1], [1, 2]]] * 3},
+        "display": {"exact": True}})}, ["solve", "s.json", "-o", "out.md"]),
     ("an exponential component emptied in a hand calculation, no warning", {},
      ["solve", "--family", "exponential", "--data", "1,0.5,2", "--k", "2", "--weights",
       ".5,.5", "--rates", "0.5,5e-324", "--carry", "rounded", "--decimals", "2", "-o",
