@@ -410,6 +410,14 @@ CASES += [
             "covariances": [[[1e-300, 0], [0, 1]], [[1e-300, 0], [0, 1]]]},
         "model": {"covariance_type": "tied"}, "display": {"carry": "rounded", "decimals": 2}})},
      ["solve", "s.json", "-o", "x.md"], 2, "a hand calculation cannot carry point 1"),
+    # (An internal fault: no quantity to ask.)
+    ("an exam asking only for an M-step's moves without an M-step", {"e.json": json.dumps({
+        "components": 1, "stop": {"iterations": 0}, "exam": {"ask": ["moves"]},
+        "model": {"family": "poisson"}, "data": {"count": 5, "range": [0, 10], "decimals": 0},
+        "init": {"weights": [1.0], "rates": {"range": [1, 5], "decimals": 0}}})},
+     ["exam", "e.json", "-n", "3", "-o", "out"], 2,
+     "exam.ask: asks for moves, but the exam has none of them: with stop.iterations 0 there "
+     "is no M-step"),
     # (It ran for minutes: a sum of densities of 10^-987,031 as an exact fraction.)
     ("a hand calculation of a point 10^-987,031 from every component", {"s.json": json.dumps({
         "data": [[1e-9, 1], [2, 1e-9], [1e-9, 1], [2, 1], [5, 1], [1e-9, 0]], "components": 3,

@@ -246,6 +246,12 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
         hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
                 if problem.carry == "full" else trace)
     quantities = asked(problem, kinds)
+    if not quantities:
+        why = ("with stop.iterations 0 there is no M-step: ask r, assign or loglik"
+               if problem.iterations == 0 else
+               f"the M-step re-estimates only {', '.join(problem.update)} (model.update)")
+        raise ProblemError("exam.ask", f"asks for {', '.join(kinds)}, but the exam has none "
+                                       f"of them: {why}")
     accepted = table(problem, quantities, full, hand)
     by_key = key_path(problem)
     out = []
