@@ -558,8 +558,8 @@ def _fraction_decimal(value: Fraction) -> Decimal:
 # carry works on such values in decimal arithmetic.
 TINY = 1e-300
 # A point whose every density is below 10^-HAND_MAX_TINY is refused by the rounded carry:
-# its sum of densities, an exact fraction, would hold as many digits (10^-500,000 took
-# minutes).
+# its sum of densities, an exact fraction, would hold as many digits (a point 10^-987,031
+# from every component ran for minutes).
 HAND_MAX_TINY = 10_000
 FLOAT = FloatBackend()
 LOG_2PI = math.log(2.0 * math.pi)
