@@ -438,6 +438,11 @@ TEX_SPECIAL = {  # (html.py reads the text commands back)
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
 }
 _TEX_RE = re.compile("|".join(re.escape(c) for c in TEX_SPECIAL))
+# TeX joins -- and --- into dashes, '' into a closing double quote and ,, into a low one:
+# a character followed by its twin is kept apart from it by an empty group (one ' is an
+# apostrophe, as LaTeX sets it; KaTeX reads the group as nothing, and the HTML's MathML
+# text drops it with the other group braces).
+_TEX_LIGATURE = re.compile(r"([-',])(?=\1)")
 
 
 def tex_text(value: Any) -> str:
@@ -447,7 +452,8 @@ def tex_text(value: Any) -> str:
     The text is composed (NFC: an ``e`` and a combining accent become ``é``, which
     pdflatex can set), control and format characters are dropped (invisible, and in no
     font: a right-to-left override, a zero-width space), a typographic ligature is its
-    letters (``ﬁ``: ``fi``), and each right-to-left run
+    letters (``ﬁ``: ``fi``), no TeX ligature joins two of its characters (``--``,
+    ``---``, ``''`` and ``,,`` stay as typed), and each right-to-left run
     (Hebrew, Arabic) is set right to left with ``\\emrtl`` (see the preamble)."""
     text = unicodedata.normalize("NFC", " ".join(str(value).split()))
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
@@ -458,30 +464,25 @@ def tex_text(value: Any) -> str:
     for rtl, run in _direction_runs(text):
         escaped = _TEX_RE.sub(lambda m: TEX_SPECIAL[m.group(0)], run)
         out.append(f"\\emrtl{{{escaped}}}" if rtl else escaped)
-    return "".join(out)
+    # (No TeX ligature joins the user's characters: --, ---, '' and ,, stay as typed.)
+    return _TEX_LIGATURE.sub(r"\1{}", "".join(out))
 
 
 def tex_document_text(value: Any) -> str:
-    """:func:`tex_text` for a LaTeX document, set as typed: no TeX ligature joins the
-    user's characters (a backtick, which LaTeX sets as a left quote, is
-    ``\\textasciigrave{}``; ``--``, ``---``, ``''`` and ``,,`` stay two or three
-    characters, not dashes and double quotes), and a word of more than 30 characters may
+    """:func:`tex_text` for a LaTeX document, set as typed: a backtick, which LaTeX sets
+    as a left quote, is ``\\textasciigrave{}``, and a word of more than 30 characters may
     break after every 20th (a 60-character name would run off the page).
     The Markdown's math keeps its own (KaTeX has no such commands)."""
     text = str(value)
     if _BREAK not in text:  # (a user's own private-use character stays as it is)
         text = "".join(_breakable(word) for word in re.split(r"(\s+)", text))
-    text = _TEX_LIGATURE.sub(r"\1{}", tex_text(text).replace("`", r"\textasciigrave{}"))
+    text = tex_text(text).replace("`", r"\textasciigrave{}")
     return text.replace(_BREAK, r"\allowbreak{}")
 
 
 # A place a long word may break (a private-use character: replaced by \allowbreak once
 # the text is escaped).
 _BREAK = "\ue000"
-# TeX joins -- and --- into dashes, '' into a closing double quote and ,, into a low one:
-# a character followed by its twin is kept apart from it (one ' is an apostrophe, as
-# LaTeX sets it).
-_TEX_LIGATURE = re.compile(r"([-',])(?=\1)")
 
 
 def _breakable(word: str) -> str:

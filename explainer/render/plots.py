@@ -355,8 +355,11 @@ def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
-    # Text in another script (a CJK column name) falls back to a font that has it.
-    family = _fonts(trace.problem.variables)
+    # Text in another script (a CJK column or category name) falls back to a font that has
+    # it; a character in no font (an emoji) leaves matplotlib's own.
+    problem = trace.problem
+    family = _fonts((*(problem.variables or ()), *(problem.categories or ()))) or \
+        _fonts(problem.variables)
     # An SVG's ids from a fixed salt: the same trace gives the same bytes.
     with matplotlib.rc_context({**({"font.family": family} if family else {}),
                                 "svg.hashsalt": "em-explainer"}):
