@@ -358,22 +358,16 @@ class RoundedBackend(FloatBackend):
         for n, row in enumerate(log_densities):
             dens = [carried_exp(float(a), self.decimals) for a in row]
             if not any(dens):  # every density below what a decimal holds: no r_nk to write
-                raise ProblemError("display.carry", f"a hand calculation cannot carry point "
-                                                    f"{n + 1}: its density under every "
-                                                    f"component is below 10^{_LOG_CONTEXT.Emin:,} "
-                                                    f"(exponents down to {min(row):.3g}); use "
-                                                    f"carry: full, which works in logs")
+                raise _beyond_hand(n, f"its density under every component is below "
+                                      f"10^{_LOG_CONTEXT.Emin:,} (exponents down to "
+                                      f"{min(row):.3g})")
             # Exact fractions, scaled by a power of ten so that a density of 10^-4000 is
             # no 4000-digit fraction; a term more than 10^60 below the largest cannot
             # move the rounded sum (all terms are positive) and is left out of it.
             top = max(v.adjusted() for v in dens if v)
             if top < -HAND_MAX_TINY:  # (its fractions would have that many digits)
-                raise ProblemError("display.carry", f"a hand calculation cannot carry point "
-                                                    f"{n + 1}: its largest density is about "
-                                                    f"10^{top:,}, below the 10^-"
-                                                    f"{HAND_MAX_TINY:,} a hand calculation "
-                                                    f"writes; use carry: full, which works "
-                                                    f"in logs")
+                raise _beyond_hand(n, f"its largest density is about 10^{top:,}, below the "
+                                      f"10^-{HAND_MAX_TINY:,} a hand calculation writes")
             terms = [pi * Fraction(v.scaleb(-top)) if v and v.adjusted() > top - 60 else None
                      for pi, v in zip(pis, dens)]
             total = carry_fraction(sum(t for t in terms if t is not None)
@@ -552,6 +546,12 @@ def _fraction_decimal(value: Fraction) -> Decimal:
     """A fraction as a 40-digit decimal (exact for the short decimals of a hand
     calculation; a quotient that does not end is no tie, and 40 digits tell its side)."""
     return _LOG_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def _beyond_hand(n: int, why: str) -> ProblemError:
+    """Point *n* (from 0), whose densities no hand calculation can carry, refused."""
+    return ProblemError("display.carry", f"a hand calculation cannot carry point {n + 1}: "
+                                         f"{why}; use carry: full, which works in logs")
 
 
 # Below this a double loses digits (subnormal numbers) and then underflows: the rounded
