@@ -21,6 +21,7 @@ from ..families import model_of
 from ..inputs import load_json
 from ..trace import (EStep, Event, FamilyDetail, Iteration, MStep, Params, PointDetail, Start,
                      Trace)
+from .trace_schema import check_structure, damaged, got_text
 
 
 def _array(values: Any) -> np.ndarray:
@@ -38,10 +39,6 @@ def _read_events(items: list[dict[str, Any]]) -> tuple[Event, ...]:
     return tuple(Event(e["kind"], int(e["component"]) - 1, float(e["value"]),
                        float(e["floor"]), str(e.get("cause", "")), int(e.get("points", 0)))
                  for e in items)
-
-
-def _damaged(field: str, message: str) -> ProblemError:
-    return ProblemError("trace", f"{field}: {message}; the file was changed or damaged")
 
 
 class _Reader:
@@ -73,14 +70,14 @@ class _Reader:
                     try:
                         return parse_exact(item, label)
                     except ProblemError as exc:
-                        raise _damaged(label, exc.message) from None
+                        raise damaged(label, exc.message) from None
 
                 result = self.xp.asarray(parse(values, field))
         except (ValueError, TypeError):  # (lists of unequal lengths)
-            raise _damaged(field, f"expected shape {shape}, but its lists differ in "
+            raise damaged(field, f"expected shape {shape}, but its lists differ in "
                                   f"length") from None
         if result.shape != shape:
-            raise _damaged(field, f"expected shape {shape}, but got {result.shape}")
+            raise damaged(field, f"expected shape {shape}, but got {result.shape}")
         result.setflags(write=False)
         return result
 
@@ -88,14 +85,14 @@ class _Reader:
         """The parameters, each under the name the model's saved trace gives it."""
         for name in self.model.saved_names().values():
             if name not in data:
-                raise _damaged(f"{where}.{name}", "missing")
+                raise damaged(f"{where}.{name}", "missing")
         return Params(**{field: self.array(data[name], f"{where}.{name}",
                                            self.param_shapes[field]).copy()
                          for field, name in self.model.saved_names().items()})
 
     def points(self, data: dict[str, Any], name: str, where: str) -> np.ndarray:
         if name not in data:
-            raise _damaged(f"{where}.{name}", "missing (the responsibilities are given)")
+            raise damaged(f"{where}.{name}", "missing (the responsibilities are given)")
         return self.array(data[name], f"{where}.{name}", self.point_shapes[name])
 
     def sums(self, data: dict[str, Any], name: str, where: str) -> np.ndarray | None:
@@ -123,7 +120,7 @@ class _Reader:
             x, estep.detail.resp, params, after)
         for name in self.sum_shapes:
             if item.get(name) is None:
-                raise _damaged(f"{where}.{name}", "missing")
+                raise damaged(f"{where}.{name}", "missing")
         nk = self.sums(item, "N_k", where)
         sum_rx = self.sums(item, "sum_rx", where)
         assert nk is not None and sum_rx is not None
@@ -172,13 +169,13 @@ def _read_exact(data: dict[str, Any], problem: Any) -> Trace | None:
     start = Start(data["start"]["method"], reader.params(section["start"], "exact.start"),
                   int(data["start"]["seed"]))
     if int(section["iterations"]) > len(data["iterations"]):
-        raise _damaged("exact.iterations", f"{section['iterations']} exact iterations, but "
+        raise damaged("exact.iterations", f"{section['iterations']} exact iterations, but "
                                            f"the trace has {len(data['iterations'])}")
     iterations = []
     params = start.params
     for i, item in enumerate(data["iterations"][:int(section["iterations"])], start=1):
         if "exact" not in item:
-            raise _damaged(f"iterations[{i}].exact", "missing")
+            raise damaged(f"iterations[{i}].exact", "missing")
         iterations.append(reader.iteration(item["exact"], item, params, x,
                                            f"iterations[{i}].exact"))
         params = iterations[-1].mstep.params
@@ -197,7 +194,6 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
     its values against each other (:mod:`.trace_check`)."""
     from ..validation import validate
     from .trace_check import check_trace
-    from .trace_schema import check_structure, got_text
 
     schema = data.get("schema") if isinstance(data, dict) else None
     if not isinstance(schema, str) or schema != defaults.SCHEMA:
@@ -208,7 +204,7 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
         raise ProblemError("schema", f"expected an em-explainer trace ({defaults.SCHEMA}), but "
                                      f"got {got_text(schema)}")
     if "problem" not in data:
-        raise _damaged("problem", "missing")
+        raise damaged("problem", "missing")
     try:
         problem = validate(data["problem"])
     except ProblemError as exc:
@@ -216,10 +212,10 @@ def trace_from_dict(data: dict[str, Any]) -> Trace:
     check_structure(data)
     rounded = problem.carry == "rounded"
     if rounded and "full_precision" not in data:
-        raise _damaged("full_precision", "missing (a hand calculation's trace holds its run "
+        raise damaged("full_precision", "missing (a hand calculation's trace holds its run "
                                          "at full precision)")
     if problem.exact and "exact" not in data:
-        raise _damaged("exact", "missing (a trace of exact values holds them)")
+        raise damaged("exact", "missing (a trace of exact values holds them)")
     trace = _read_run(data, problem, RoundedBackend(problem.decimals) if rounded else FLOAT)
     if rounded:
         trace = replace(trace, full=_read_run(data["full_precision"], problem, FLOAT,

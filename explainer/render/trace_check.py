@@ -1,8 +1,8 @@
 """A saved trace is checked before it is rendered: it is data from a file, and a
 document would print whatever it holds.
 
-Checked: every array has its shape (points, components, dimensions of the problem);
-values are finite where they must be (a log of 0 may be -inf); weights and
+Checked (the reader, :mod:`.json_reader`, has given every array its shape, and found
+every key): values are finite where they must be (a log of 0 may be -inf); weights and
 responsibilities lie in [0, 1] (a hand calculation's, rounded at each step, may pass 1
 a little: they are only >= 0); the weights sum to 1 (a hand calculation's where they
 are given: it computes the others as N_k / N of r_nk over rounded p(x_n)) and a
@@ -34,11 +34,11 @@ import numpy as np
 from .. import defaults
 from ..backend import FLOAT, RoundedBackend
 from ..engine import gain_stops
-from ..errors import ProblemError
 from ..families import model_of
 from ..fields import entry_label
 from ..numbers import describe
 from ..trace import EStep, Event, Iteration, Params, Trace
+from .trace_schema import damaged
 
 # A full-precision row of responsibilities sums to 1 within this; an exact form equals
 # its decimal within this, relative.
@@ -79,7 +79,7 @@ def check_trace(trace: Trace) -> None:
             _fail(f"{prefix}iterations", f"{len(run.iterations)} iterations, but the run "
                                          f"stopped at stop.iterations, {runs_all}")
         if run.final is not None:
-            _estep(f"{prefix}final", run.final, n, k, model, rounded)
+            _estep(f"{prefix}final", run.final, k, model, rounded)
             # The final E-step is of the parameters the run ended with.
             last = run.iterations[-1].mstep.params if run.iterations else run.start.params
             for name in model.shapes(k):
@@ -214,12 +214,7 @@ def _close_to(field: str, got: Any, redone: Any, tolerance: float, own: bool = F
 
 
 def _fail(field: str, message: str) -> None:
-    raise ProblemError("trace", f"{field}: {message}; the file was changed or damaged")
-
-
-def _shape(field: str, array: np.ndarray, shape: tuple[int, ...]) -> None:
-    if array.shape != shape:
-        _fail(field, f"expected shape {shape}, but got {array.shape}")
+    raise damaged(field, message)
 
 
 def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> None:
@@ -233,15 +228,11 @@ def _finite(field: str, array: np.ndarray, allow_minus_inf: bool = False) -> Non
 
 def _params(field: str, params: Params, k: int, model: Any, rounded: bool = False,
             given: bool = False) -> None:
-    """The parameters of *model* (its plug-in): their shapes, finite, the weights from 0
-    to 1 summing to 1 (a hand calculation's only where they are *given*: the start of
-    init_method given), the model's own in its range."""
-    for name, shape in model.shapes(k).items():
-        array = params.get(name)
-        if array is None:
-            _fail(f"{field}.{name}", "missing")
-        _shape(f"{field}.{name}", array, shape)
-        _finite(f"{field}.{name}", array)
+    """The parameters of *model* (its plug-in): finite, the weights from 0 to 1 summing to
+    1 (a hand calculation's only where they are *given*: the start of init_method given),
+    the model's own in its range."""
+    for name in model.shapes(k):
+        _finite(f"{field}.{name}", params.get(name))
     weights = params.weights
     if np.any(weights < 0) or (not rounded and np.any(weights > 1)):
         _fail(f"{field}.weights", "expected weights from 0 to 1")
@@ -255,16 +246,13 @@ def _params(field: str, params: Params, k: int, model: Any, rounded: bool = Fals
         _fail(f"{field}.{outside[0]}", outside[1])
 
 
-def _estep(field: str, estep: EStep, n: int, k: int, model: Any, rounded: bool) -> None:
+def _estep(field: str, estep: EStep, k: int, model: Any, rounded: bool) -> None:
     _params(field, estep.params, k, model, rounded)
     if not np.isfinite(estep.log_likelihood):
         _fail(f"{field}.log_likelihood", "expected a finite number")
     detail = estep.detail
     if detail is None:
         return
-    _shape(f"{field}.log_weighted", detail.log_weighted, (n, k))
-    _shape(f"{field}.log_mixture", detail.log_mixture, (n,))
-    _shape(f"{field}.responsibilities", detail.resp, (n, k))
     _finite(f"{field}.log_weighted", detail.log_weighted, allow_minus_inf=True)
     _finite(f"{field}.log_mixture", detail.log_mixture, allow_minus_inf=True)
     resp = detail.resp
@@ -281,16 +269,11 @@ def _estep(field: str, estep: EStep, n: int, k: int, model: Any, rounded: bool) 
 
 
 def _iteration(field: str, it: Iteration, n: int, k: int, model: Any, rounded: bool) -> None:
-    _estep(field, it.estep, n, k, model, rounded)
+    _estep(field, it.estep, k, model, rounded)
     mstep = it.mstep
     _params(field, mstep.params, k, model, rounded)
-    sums = [("N_k" if name == "nk" else name, getattr(mstep, name), shape)
-            for name, shape in model.sum_shapes(k).items()]
-    for name, array, shape in sums:
-        if array is None:
-            _fail(f"{field}.{name}", "missing")
-        _shape(f"{field}.{name}", array, shape)
-        _finite(f"{field}.{name}", array)
+    for name in model.sum_shapes(k):
+        _finite(f"{field}.{'N_k' if name == 'nk' else name}", getattr(mstep, name))
     if np.any(mstep.nk < 0) or (not rounded and np.any(mstep.nk > n * (1 + ROW_SUM_TOLERANCE))):
         _fail(f"{field}.N_k", f"expected N_k from 0 to {n}")
     if not rounded and it.estep.detail is not None:
@@ -352,8 +335,6 @@ def _exact(exact: Trace, trace: Trace) -> None:
                       trace.final.detail.resp))
     for field, exact_values, floats in pairs:
         exact_values, floats = np.asarray(exact_values, dtype=object), np.asarray(floats)
-        if exact_values.shape != floats.shape:
-            _fail(field, f"expected shape {floats.shape}, but got {exact_values.shape}")
         for index, value in _items(exact_values):
             target = float(floats[index])
             number = _value(value)

@@ -43,6 +43,12 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+def damaged(field: str, message: str) -> ProblemError:
+    """The error of a trace file whose *field* (a JSON path) is wrong: the reader's, this
+    module's and :mod:`.trace_check`'s, one line each."""
+    return ProblemError("trace", f"{field}: {message}; the file was changed or damaged")
+
+
 def path_label(path: Iterable[Any]) -> str:
     """A JSON path as em-explainer's errors write it: keys joined by dots, list entries
     counted from 1 (``iterations[2].means[1]``)."""
@@ -80,8 +86,7 @@ def check_structure(data: dict[str, Any]) -> None:
     path = list(error.absolute_path)
     if error.validator == "required":  # (the key is named in the path, as everywhere)
         path.append(next(key for key in error.validator_value if key not in error.instance))
-    raise ProblemError("trace", f"{path_label(path)}: {_message(error)}; the file was "
-                                f"changed or damaged")
+    raise damaged(path_label(path), _message(error))
 
 
 def _specific(error: Any) -> Any:
