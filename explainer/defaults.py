@@ -21,7 +21,9 @@ ITERATIONS = 1
 TOL = None
 DECIMALS = 3
 DECIMALS_RANGE = (0, 12)
-MAX_ROWS = 12
+# Rows of a per-point table: every row of a problem of up to 30 points. Beyond, a table
+# leaves rows out and each written-out sum writes the terms of those rows as one subtotal.
+MAX_ROWS = 30
 # The iterations shown in full by default: all of up to SHOW_ALL_UP_TO iterations,
 # else DETAIL.
 DETAIL = (1,)

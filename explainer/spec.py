@@ -179,7 +179,9 @@ KEYS: tuple[Key, ...] = (
         metavar="T"),
     Key("display.decimals", "decimals shown", metavar="D", default=defaults.DECIMALS,
         low=defaults.DECIMALS_RANGE[0], high=defaults.DECIMALS_RANGE[1]),
-    Key("display.max_rows", "rows shown per table before eliding", metavar="R",
+    Key("display.max_rows", "rows shown per table: every row of up to this many points; "
+                            "beyond, tables leave rows out and each written-out sum writes "
+                            "the terms it leaves out as one subtotal", metavar="R",
         default=defaults.MAX_ROWS, low=2, high=defaults.MAX_ROWS_LIMIT),
     Key("display.detail", "iterations shown in full: all, none, last, auto, or numbers such "
                           "as 1,3 (auto: every iteration of a run of up to "

@@ -58,10 +58,33 @@ class Report:
 def _prepare(tex: str) -> str:
     """Matrices as bracketed atoms (``\\pmatbegin a & b \\cr c & d \\pmatend``); aligned
     environments dropped (their rows are handled by :func:`split_sides`)."""
+    tex = _drop_underbraces(tex)
     tex = tex.replace(r"\begin{pmatrix}", r" \pmatbegin ").replace(r"\end{pmatrix}",
                                                                    r" \pmatend ")
     tex = tex.replace(r"\begin{aligned}", " ").replace(r"\end{aligned}", " ")
     return _NOISE.sub(" ", tex)
+
+
+def _group_end(tex: str, start: int) -> int:
+    """The index just past the brace group opening at *start* (``tex[start] == "{"``)."""
+    depth = 0
+    for i in range(start, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth == 0:
+            return i + 1
+    raise ValueError(f"unbalanced braces: {tex[start:start + 40]}")
+
+
+def _drop_underbraces(tex: str) -> str:
+    """``\\underbrace{X}_{label}`` is X: the label only names what X stands for."""
+    while (at := tex.find(r"\underbrace{")) >= 0:
+        body = at + len(r"\underbrace")
+        end = _group_end(tex, body)
+        after = end
+        if tex[end:end + 2] == "_{":
+            after = _group_end(tex, end + 1)
+        tex = f"{tex[:at]} {{{tex[body + 1:end - 1]}}} {tex[after:]}"
+    return tex
 
 
 def tokens(tex: str) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import norm
 
 from conftest import EXAMPLES, assert_printed, given_spec, lecture_spec, rounds_from
+from eqcheck import check_markdown
 from explainer.engine import run
 from explainer.validation import validate
 from explainer.render.markdown import render_markdown
@@ -191,8 +192,19 @@ def test_long_tables_are_elided_with_a_note():
     assert "34 of the rows are omitted (`display.max_rows` = 6)" in text
     assert r"| $\vdots$ |" in text
     assert "x_{40} = 10$" in text
-    # Written sums keep their first terms and the last.
-    assert r"+ \dots +" in text
+    # Written sums keep their first three terms and the last; the 36 between enter as one
+    # subtotal braced with their rows, so that each line can be redone.
+    assert r"+ \dots +" not in text
+    r = np.array([[0.5 * norm.pdf(v, m, math.sqrt(2)) for m in (2, 8)] for v in x])
+    r /= r.sum(axis=1, keepdims=True)
+    braced = r"\{\\underbrace\{\(?([-0-9.]+)\)?\}_\{n = 4, \\dots, 39\}\}"
+    for k in range(2):
+        found = re.search(rf"N_\{{{k + 1}\}} = [^$]*? \+ {braced} \+ ", text)
+        assert found and rounds_from(found.group(1), r[3:39, k].sum()), k
+    found = re.search(rf"\\sum_{{n=1}}\^{{N}} r_{{n1}} x_n = .* \+ {braced} \+ ", text)
+    assert found and rounds_from(found.group(1), r[3:39, 0] @ np.array(x)[3:39])
+    report = check_markdown(text)
+    assert not report.failures and report.checked > 40, report.failures
 
 
 def test_collapse_and_log_space_are_explained():

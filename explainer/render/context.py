@@ -18,8 +18,8 @@ from ..errors import ProblemError
 from . import shown as sh
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
-                       elide, elide_terms, estep_differences, exact_reach, highlight_points,
-                       iteration_head, kept_given, row_sums, scientific_remark, takeaway,
+                       elide, elide_terms, estep_differences, exact_reach, gap_of, gap_term,
+                       highlight_points, iteration_head, kept_given, row_sums, scientific_remark, takeaway,
                        wanted_summary)
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
 
@@ -230,7 +230,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     n_samples = detail.resp.shape[0]
     labels = [problem.component_label(k) for k in range(problem.components)]
     terms = elide_terms(n_samples, problem.max_rows)
-    whole = None not in terms  # every term written out: the sums can be redone
+    rest = gap_of(terms)  # the rows a written-out sum leaves out, as one subtotal
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
     floored = {e.component: e.value for e in mstep.events if e.kind == "variance_floor"}
     old = _params_cells(sheet, before, ("before", index - 1),
@@ -256,12 +256,20 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         sum_rx = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
         sum_rsq = sheet.cell(("sum_rsq", index, k), float(mstep.sum_rsq[k]))
         rk = {n: r_cell(n, k) for n in shown_points}
-        if whole:
+        pairs = [c for n in shown_points for c in (rk[n], x[n])]
+        gap = None
+        if rest:
+            r_rest = resp[rest, k]
+            gap = gap_term(rest, r=sheet.subtotal(("nk-rest", index, k), r_rest),
+                           rx=sheet.subtotal(("sum_rx-rest", index, k), r_rest * detail.x[rest]),
+                           rsq=sheet.subtotal(("sum_rsq-rest", index, k), r_rest * (
+                               detail.x[rest] - float(params.means[k])) ** 2))
+            sheet.equation(("nk", index, k), nk, [*rk.values(), gap["r"]], sh.d_sum)
+            sheet.equation(("sum_rx", index, k), sum_rx, [*pairs, gap["rx"]],
+                           sh.products_and_rest)
+        else:
             sheet.equation(("nk", index, k), nk, list(rk.values()), sh.d_sum)
-            # sum_n r_nk x_n
-            sheet.equation(("sum_rx", index, k), sum_rx, [c for n in range(n_samples)
-                                                            for c in (rk[n], x[n])],
-                           sh.sum_of_products)
+            sheet.equation(("sum_rx", index, k), sum_rx, pairs, sh.sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)
@@ -270,12 +278,10 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                            lambda a, b: a / b)
         variance = new["variances"][k]
         if "variances" in mstep.updated and k not in empty:
-            if whole:
-                # sum_n r_nk (x_n - mu_k^new)^2
-                sheet.equation(("sum_rsq", index, k), sum_rsq,
-                               [new["means"][k], *[c for n in range(n_samples)
-                                                   for c in (rk[n], x[n])]],
-                               sh.weighted_squares)
+            # sum_n r_nk (x_n - mu_k^new)^2
+            sheet.equation(("sum_rsq", index, k), sum_rsq, [new["means"][k], *pairs]
+                           + ([gap["rsq"]] if gap else []),
+                           sh.squares_and_rest if gap else sh.weighted_squares)
             if k in floored:  # the ratio before the floor raised it
                 variance = sheet.cell(("raw_variance", index, k), float(floored[k]))
             sheet.equation(("variances", index, k), variance, [sum_rsq, nk],
@@ -288,7 +294,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             "sum_rx": sum_rx, "sum_rsq": sum_rsq,
             "empty": k in empty,
             "floored": None if k not in floored else variance,
-            "terms": [None if n is None else {
+            "terms": [gap if n is None else {
                 "n": n + 1, "x": x[n], "r": rk[n], "mean": new["means"][k]} for n in terms],
             "before": {"weight": old["weights"][k], "mean": old["means"][k],
                        "variance": old["variances"][k], "share": share},

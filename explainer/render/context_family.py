@@ -23,9 +23,9 @@ from . import shown as sh
 from .documents import FamilyDocument, document_of
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
-                       elide, elide_terms, estep_differences, exact_reach, highlight_points,
-                       iteration_head, kept_given, row_sums, scientific_remark, takeaway,
-                       wanted_summary)
+                       elide, elide_terms, estep_differences, exact_reach, gap_of, gap_term,
+                       highlight_points, iteration_head, kept_given, row_sums,
+                       scientific_remark, takeaway, wanted_summary)
 
 
 def build_context(trace: Trace) -> dict[str, Any]:
@@ -200,6 +200,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
     n_samples = detail.resp.shape[0]
     terms = elide_terms(n_samples, problem.max_rows)
     whole = None not in terms
+    rest = gap_of(terms)  # the rows a written-out sum leaves out, as one subtotal
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
     old = ParamCells(sheet, before, page, ("before", index - 1),
                      index == 1 and trace.start.method == "given")
@@ -213,8 +214,11 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
     for k in range(problem.components):
         nk = sheet.cell(("nk", index, k), float(mstep.nk[k]))
         rk = {n: r_cell(n, k) for n in shown_points}
-        if whole:
-            sheet.equation(("nk", index, k), nk, list(rk.values()), sh.d_sum)
+        gap = None
+        if rest:
+            gap = gap_term(rest, r=sheet.subtotal(("nk-rest", index, k), detail.resp[rest, k]))
+        sheet.equation(("nk", index, k), nk, [*rk.values(), *([gap["r"]] if gap else [])],
+                       sh.d_sum)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new.weights[k], [nk],
                            lambda v: v / n_samples)
@@ -226,7 +230,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
             mstep.params.get(page.parameter)
         comps.append({
             "k": k + 1, "label": problem.component_label(k), "nk": nk,
-            "terms": [None if n is None else {"n": n + 1, "r": rk[n]} for n in terms],
+            "terms": [gap if n is None else {"n": n + 1, "r": rk[n]} for n in terms],
             "empty": k in empty, "sums": update,
             "before": {"weight": old.weights[k], "value": old.value[k]},
             "after": {"weight": new.weights[k], "value": new.value[k]},

@@ -19,8 +19,9 @@ from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
-                       elide_terms, exact_reach, highlight_points, iteration_head, kept_given,
-                       row_sums, scientific_remark, takeaway, wanted_summary)
+                       elide_terms, exact_reach, gap_of, gap_term, highlight_points,
+                       iteration_head, kept_given, row_sums, scientific_remark, takeaway,
+                       wanted_summary)
 
 # What each covariance type's M-step does, for the templates' formulas.
 COVARIANCE_TYPE_NAMES = {"full": "full", "diag": "diagonal", "spherical": "spherical",
@@ -234,7 +235,8 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
     n_components = problem.components
     dim = problem.dim
     terms = elide_terms(n_samples, problem.max_rows)
-    whole = None not in terms
+    rest = gap_of(terms)  # the rows a written-out sum leaves out, as one subtotal
+    written = [n for n in terms if n is not None]
     # The points whose outer products are written out: those worked in full in the E-step.
     chosen = [n - 1 for n in problem.highlight] if not isinstance(problem.highlight, str) \
         else sorted({int(np.argmin(detail.resp.max(axis=1))), 0})
@@ -272,13 +274,21 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
         scatter = [[sheet.cell(("scatter", index, k, *_pair(i, j)), float(v)) for j, v in
                     enumerate(row)] for i, row in enumerate(mstep.sum_rsq[k])]
         trace_k = sheet.cell(("trace", index, k), float(np.trace(mstep.sum_rsq[k])))
-        if whole:
-            sheet.equation(("nk", index, k), nk, [rk[n] for n in range(n_samples)],
-                           sh.d_sum)
-            for i in range(dim):
-                sheet.equation(("sum_rx", index, k, i), sum_rx[i],
-                               [c for n in range(n_samples) for c in (rk[n], x[n][i])],
-                               sh.sum_of_products)
+        gap = None
+        if rest:
+            r_rest = detail.resp[rest, k]
+            gap = gap_term(rest, r=sheet.subtotal(("nk-rest", index, k), r_rest), rx=[
+                sheet.subtotal(("sum_rx-rest", index, k, i), r_rest * detail.x[rest, i])
+                for i in range(dim)])
+        sheet.equation(("nk", index, k), nk,
+                       [rk[n] for n in written] + ([gap["r"]] if gap else []), sh.d_sum)
+        for i in range(dim):
+            pairs = [c for n in written for c in (rk[n], x[n][i])]
+            if gap:
+                sheet.equation(("sum_rx", index, k, i), sum_rx[i], [*pairs, gap["rx"][i]],
+                               sh.products_and_rest)
+            else:
+                sheet.equation(("sum_rx", index, k, i), sum_rx[i], pairs, sh.sum_of_products)
         if "weights" in mstep.updated:
             sheet.equation(("weights", index, k), new["weights"][k], [nk],
                            lambda v: v / n_samples)
@@ -335,7 +345,7 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             "k": k + 1, "label": problem.component_label(k), "nk": nk,
             "sum_rx": sum_rx, "scatter": scatter, "trace": trace_k,
             "empty": k in empty,
-            "terms": [None if n is None else {"n": n + 1, "x": x[n], "r": rk[n]}
+            "terms": [gap if n is None else {"n": n + 1, "x": x[n], "r": rk[n]}
                       for n in terms],
             "outer": outer,
             "raw": None if raised is None else {"cov": cov, "lift": raised},

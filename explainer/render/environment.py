@@ -226,11 +226,17 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     )
     env.filters.update(_bounded_filters())
     env.filters.update(FILTERS)
+    env.tests["gap"] = is_gap
     if kind == "latex":
         env.filters["tex"] = tex_document_text
     # How a model is named in words and symbols, from its document plug-in.
     env.globals["model_words"] = words_of
     return env
+
+
+def is_gap(term: Any) -> bool:
+    """``t is gap``: the omitted terms of a written-out sum (``skeleton.gap_term``)."""
+    return isinstance(term, dict) and "gap" in term
 
 
 _BLANK_RUNS = re.compile(r"\n{3,}")

@@ -507,6 +507,22 @@ def _squares_influence(printed: Sequence[Decimal], true: Sequence[Decimal]) -> l
 weighted_squares.influence = _squares_influence  # type: ignore[attr-defined]
 
 
+def plus_rest(fn: Callable[..., Decimal]) -> Callable[..., Decimal]:
+    """*fn* of the operands but the last, plus the last: a written-out sum whose omitted
+    terms enter as one subtotal (its influence is its own rounding)."""
+    def with_rest(*values: Decimal) -> Decimal:
+        return fn(*values[:-1]) + values[-1]
+
+    influence = fn.influence  # type: ignore[attr-defined]
+    with_rest.influence = lambda printed, true: [  # type: ignore[attr-defined]
+        *influence(printed[:-1], true[:-1]), abs(true[-1] - printed[-1])]
+    return with_rest
+
+
+products_and_rest = plus_rest(sum_of_products)
+squares_and_rest = plus_rest(weighted_squares)
+
+
 def pi() -> Decimal:
     """pi to 60 digits."""
     return Decimal("3.14159265358979323846264338327950288419716939937510582097494459")

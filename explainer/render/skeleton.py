@@ -56,6 +56,7 @@ class Sheet:
         # Given parameters the M-step keeps, printed as given in every iteration where
         # they are what the calculation uses (a hand calculation's weight of 1/3).
         self.kept_given: frozenset[str] = frozenset()
+        self._subtotals: set[int] = set()
 
     def cell(self, key: tuple[Any, ...], value: float, log: float | None = None,
              given: bool = False, compact: bool = False) -> Cell:
@@ -88,6 +89,17 @@ class Sheet:
         if found is None:
             found = self.cells[key] = Cell(float(factor) * base.value, self.decimals,
                                            base=base, factor=Decimal(factor))
+        return found
+
+    def subtotal(self, key: tuple[Any, ...], terms: np.ndarray) -> Cell:
+        """The sum of the *terms* a written-out sum leaves out, printed as one term of it
+        so that its line can be redone. It gets the digits its sum needs, also in a hand
+        calculation: it is not a carried value but a sum of carried ones."""
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = Cell(math.fsum(np.asarray(terms, dtype=float).ravel()),
+                                           self.decimals)
+            self._subtotals.add(id(found))
         return found
 
     def equation(self, key: tuple[Any, ...], result: Cell, operands: Sequence[Cell],
@@ -172,6 +184,10 @@ class Sheet:
         return log_c
 
     def settle(self) -> None:
+        if not self.grow and self._subtotals:
+            # Only the subtotals grow in a hand calculation (its other cells are fixed).
+            sh.settle([eq for eq in self.equations
+                       if any(id(c) in self._subtotals for c in eq.operands)], noise_passes=0)
         self.failing = sh.settle(self.equations, grow=self.grow)
 
     def freeze(self, value: Any) -> Any:
@@ -207,6 +223,19 @@ def elide_terms(count: int, max_rows: int) -> list[int | None]:
     if count <= max_rows:
         return list(range(count))
     return [*range(defaults.SUM_HEAD_TERMS), None, count - 1]
+
+def gap_of(terms: Sequence[int | None]) -> list[int]:
+    """The rows (0-based) the gap of a written-out sum stands for: those between the
+    terms either side of it (none when every term is written)."""
+    if None not in terms:
+        return []
+    at = terms.index(None)
+    return list(range(terms[at - 1] + 1, terms[at + 1]))  # type: ignore[operator]
+
+def gap_term(rows: Sequence[int], **subtotals: Any) -> dict[str, Any]:
+    """The gap of a written-out sum for the templates: the rows it stands for (counted
+    from 1) and the subtotal of each of its sums (``t is gap`` in a template)."""
+    return {"gap": {"first": rows[0] + 1, "last": rows[-1] + 1}, **subtotals}
 
 def all_equal(values: np.ndarray) -> bool:
     return bool(np.all(values == values[0]))

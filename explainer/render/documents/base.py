@@ -21,6 +21,7 @@ import numpy as np
 from ...families import Family, Gaussian
 from ...trace import MStep, Params
 from .. import shown as sh
+from ..skeleton import gap_of, gap_term
 
 
 @dataclass(frozen=True)
@@ -187,15 +188,22 @@ class FamilyDocument(Document):
                      r: Mapping[int, Any], terms: list[int | None], whole: bool
                      ) -> tuple[Any, dict[str, Any]]:
         """sum_n r_nk x_n written out (Poisson, exponential): its printed cell, with its
-        equation where every term is written (*whole*), and the terms for the page."""
-        x = {n: sheet.cell(("x", n), float(self.problem.data[n]), given=True)
+        equation (the omitted rows enter as one subtotal), and the terms for the page."""
+        data = np.asarray(self.problem.data, dtype=float)
+        x = {n: sheet.cell(("x", n), float(data[n]), given=True)
              for n in terms if n is not None}
         total = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
-        if whole:
-            sheet.equation(("sum_rx", index, k), total,
-                           [c for n in terms if n is not None for c in (r[n], x[n])],
-                           sh.sum_of_products)
-        return total, {"terms": [None if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
+        pairs = [c for n in terms if n is not None for c in (r[n], x[n])]
+        rest, gap = gap_of(terms), None
+        if rest:
+            assert mstep.detail is not None
+            gap = gap_term(rest, rx=sheet.subtotal(("sum_rx-rest", index, k),
+                                                   mstep.detail.resp[rest, k] * data[rest]))
+            sheet.equation(("sum_rx", index, k), total, [*pairs, gap["rx"]],
+                           sh.products_and_rest)
+        else:
+            sheet.equation(("sum_rx", index, k), total, pairs, sh.sum_of_products)
+        return total, {"terms": [gap if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
                                  for n in terms], "sum": total, "whole": whole}
 
     def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
@@ -203,18 +211,27 @@ class FamilyDocument(Document):
                      whole: bool, members: Any, labels: list[str]) -> dict[str, Any]:
         """Bernoulli and categorical updates: entry j of the parameter is the sum of
         r_nk over the points in ``members(n, j)``, divided by N_k."""
+        assert mstep.detail is not None
+        rest = gap_of(terms)
         entries = []
         for j, label in enumerate(labels):
             chosen = [n for n in terms if n is not None and members(n, j)]
+            # The omitted points among them enter as one subtotal, braced with the rows
+            # it was taken from.
+            hidden = [n for n in rest if members(n, j)]
+            gap = None if not hidden else gap_term(rest, r=sheet.subtotal(
+                ("sum_rx-rest", index, k, j), mstep.detail.resp[hidden, k]))
             total = sheet.cell(("sum_rx", index, k, j), float(mstep.sum_rx[k, j]),
-                               given=whole and not chosen)
-            if whole and chosen:
-                sheet.equation(("sum_rx", index, k, j), total, [r[n] for n in chosen],
-                               sh.d_sum)
+                               given=not chosen and not hidden)
+            if chosen or hidden:
+                sheet.equation(("sum_rx", index, k, j), total,
+                               [r[n] for n in chosen] + ([gap["r"]] if gap else []), sh.d_sum)
             sheet.equation((self.parameter, index, k, j), new[j], [total, nk],
                            lambda a, b: a / b)
             entries.append({"j": j + 1, "label": label,
-                            "members": [{"n": n + 1, "r": r[n]} for n in chosen],
+                            "members": [gap if n is None else {"n": n + 1, "r": r[n]}
+                                        for n in terms
+                                        if (n is None and gap) or n in chosen],
                             "sum": total, "new": new[j]})
         return {"entries": entries, "whole": whole}
 

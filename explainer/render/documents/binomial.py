@@ -11,6 +11,7 @@ import numpy as np
 
 from ...trace import MStep, Params
 from .. import shown as sh
+from ..skeleton import gap_of, gap_term
 from .base import EXACT_COUNTS, FamilyDocument, Words, exp_of_logs, log_gamma
 
 
@@ -47,11 +48,19 @@ class BinomialDocument(FamilyDocument):
                      whole: bool) -> dict[str, Any]:
         """The coin example's table: per point r_nk h_n expected successes and
         r_nk (m_n - h_n) expected failures credited to component k; p_k = S / (S + F)."""
-        rows: list[dict[str, Any] | None] = []
+        rows: list[dict[str, Any]] = []
         successes, failures = [], []
+        rest = gap_of(terms)
         for n in terms:
-            if n is None:
-                rows.append(None)
+            if n is None:  # the omitted points, as one row of subtotals
+                assert mstep.detail is not None
+                credit = mstep.detail.resp[rest, k]
+                h, m = self.problem.data[rest], self.model.trials[rest]
+                rows.append(gap_term(rest, successes=sheet.subtotal(
+                    ("successes-rest", index, k), credit * h), failures=sheet.subtotal(
+                    ("failures-rest", index, k), credit * (m - h))))
+                successes.append(rows[-1]["successes"])
+                failures.append(rows[-1]["failures"])
                 continue
             h, m = int(self.problem.data[n]), int(self.model.trials[n])
             s = sheet.cell(("successes", index, n, k), r[n].value * h)
@@ -65,9 +74,8 @@ class BinomialDocument(FamilyDocument):
         total_s = sheet.cell(("sum_rx", index, k), float(mstep.sum_rx[k]))
         assert mstep.sum_rm is not None
         total_f = sheet.cell(("sum_rf", index, k), float(mstep.sum_rm[k] - mstep.sum_rx[k]))
-        if whole:
-            sheet.equation(("sum_rx", index, k), total_s, successes, sh.d_sum)
-            sheet.equation(("sum_rf", index, k), total_f, failures, sh.d_sum)
+        sheet.equation(("sum_rx", index, k), total_s, successes, sh.d_sum)
+        sheet.equation(("sum_rf", index, k), total_f, failures, sh.d_sum)
         sheet.equation(("p", index, k), new, [total_s, total_f], lambda a, b: a / (a + b))
         return {"rows": rows, "successes": total_s, "failures": total_f, "whole": whole}
 
