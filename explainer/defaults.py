@@ -112,6 +112,9 @@ MAX_DENOMINATOR_WIDTH = 60
 # A written-out sum in a PDF is broken into lines of at most this many printed symbols
 # (A4 or Letter at 11pt with 2 cm margins; 73 with scientific terms ran past A4's).
 LINE_WIDTH = 64
+# A fraction whose numerator, a sum written out, is wider than this (Bernoulli and
+# categorical updates) writes that sum on lines of its own first.
+FRACTION_WIDTH = 40
 
 # d >= 2: the weighted outer products written out in an M-step, for at most this many
 # points (the ones worked in full in the E-step); the rest are summed.

@@ -226,7 +226,15 @@ def _tables(text: str) -> list[list[list[str]]]:
 
 
 def _displays(text: str) -> list[str]:
-    return [m.strip() for m in re.findall(r"\$\$\n(.*?)\n\$\$", text, re.S)]
+    """The display formulas, a sum written over aligned lines read as one line."""
+    def one_line(tex: str) -> str:
+        if not tex.startswith("\\begin{aligned}\n&"):  # (a sum_lines block only)
+            return tex
+        tex = tex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}")
+        tex = re.sub(r"\\cr\s*&\\quad\s*", " ", tex)
+        return re.sub(r"\s+", " ", tex.replace("&", "")).strip()
+
+    return [one_line(m.strip()) for m in re.findall(r"\$\$\n(.*?)\n\$\$", text, re.S)]
 
 
 def read_problem(page: str) -> tuple[Problem, int]:

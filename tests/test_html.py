@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT
+from conftest import EXAMPLE_SPECS, EXAMPLES, ROOT, given_spec
 from mdcheck import math_spans
 from explainer.api import run
 from explainer.validation import load_problem, validate
@@ -173,6 +174,47 @@ def test_every_example_renders_in_chromium(browser, tmp_path, name):
     assert axe_violations(browser) == []
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def _pages_to_read() -> list[tuple[str, str]]:
+    """Every example's page and those of 20-point problems: 1-D (its sums of 20 terms
+    and the data of 20 points), the plane, a Bernoulli mixture."""
+    rng = np.random.default_rng(29)
+    x = np.round(np.r_[rng.normal(2, 1, 10), rng.normal(7, 1.5, 10)], 2)
+    problems = {
+        "twenty": given_spec(x, [0.5, 0.5], [2, 8], [1, 2], iterations=2),
+        "twenty-plane": {"data": np.round(np.r_[rng.normal(0, 1, (10, 2)),
+                                                 rng.normal(4, 1, (10, 2))], 2).tolist(),
+                         "components": 2, "init": {"weights": [0.5, 0.5],
+                                                   "means": [[0, 0], [4, 4]],
+                                                   "covariances": [[[1, 0], [0, 1]]] * 2}},
+        "twenty-bernoulli": {"data": rng.integers(0, 2, (20, 3)).tolist(), "components": 2,
+                             "model": {"family": "bernoulli"},
+                             "init": {"weights": [0.5, 0.5],
+                                      "p": [[0.2, 0.5, 0.7], [0.8, 0.4, 0.3]]}}}
+    return [(name, page_of(EXAMPLES / name / f"{name}.yaml")[0]) for name in NAMES] + [
+        (name, render_html(run(validate(spec)))) for name, spec in problems.items()]
+
+
+def test_no_formula_needs_a_scrollbar_in_a_1200_px_window(browser, tmp_path):
+    """Written-out sums break into lines as in the PDF (an aligned block, which
+    latex2mathml must be given as align*: its & and \\cr were printed), and the data are
+    a formula per point, so that no formula is wider than the page's column."""
+    browser.set_window_size(1200, 1000)
+    try:
+        for name, page in _pages_to_read():
+            assert "<mi>&amp;</mi>" not in page and "<mi>\\cr</mi>" not in page, name
+            _open(browser, page, tmp_path, name)
+            wide = browser.execute_script("""
+                const column = document.querySelector('main').clientWidth;
+                return Array.from(document.querySelectorAll('math')).filter(
+                    m => m.getBoundingClientRect().width > column).map(
+                    m => m.textContent.slice(0, 60));""")
+            assert wide == [], (name, wide)
+            assert browser.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"), name
+    finally:
+        browser.set_window_size(1100, 1400)
 
 
 def axe_violations(browser) -> list:

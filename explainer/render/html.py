@@ -60,6 +60,10 @@ def _math(display: bool) -> Any:
     def rule(renderer: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
         tex = tokens[idx].content.strip()
         formula, texts = _texts_apart(tex)
+        # latex2mathml reads an aligned block as a row of symbols (its & and \cr printed);
+        # align* is the same table of lines to it.
+        formula = formula.replace(r"\begin{aligned}", r"\begin{align*}").replace(
+            r"\end{aligned}", r"\end{align*}")
         mathml = convert(formula, display="block" if display else "inline")
         assert mathml.startswith("<math "), mathml[:20]  # (the template adds to its tag)
         for i, text in enumerate(texts):  # each \text{...} an mtext of its own characters

@@ -505,6 +505,7 @@ def document(trace: Trace, sheet: Sheet, iteration: Callable[..., dict[str, Any]
         "long_table_rows": defaults.LONG_TABLE_ROWS,
         "max_denominator": defaults.MAX_DENOMINATOR_WIDTH,
         "line_width": defaults.LINE_WIDTH,
+        "fraction_width": defaults.FRACTION_WIDTH,
         "stop": stop_context(trace, iterations),
         "gains": gains(iterations),
         "iterations": iterations,
