@@ -579,3 +579,33 @@ def test_exact_values_for_2x2_rational_matrices():
                                        atol=1e-300)
     text = trace.to_markdown()
     assert r"\frac{\sqrt{3}}{3 \pi}" in text and r"\frac{16}{3}" in text
+
+
+def test_half_a_rounded_delta_squared_is_written_with_approx():
+    """c_k exp(-Delta^2 / 2) is written with numbers after '=' only where the printed
+    exponent is exactly half the printed Delta^2 (a hand calculation, whose c_k is the
+    number it carries); at full precision c_k itself is rounded: always '\\approx'."""
+    import re
+    from decimal import Decimal
+
+    from explainer.render.markdown import render_markdown
+
+    data = [[-0.8, -1.32], [1.14, 0.11], [-0.55, -0.78], [0.75, 1.63], [5.17, 4.72],
+            [2.0, 4.27], [2.9, 4.03], [4.04, 2.01]]
+    spec = {"data": data, "components": 2,
+            "init": {"weights": [0.5, 0.5], "means": [[0, 0], [4, 4]],
+                     "covariances": [[[1, 0], [0, 1]], [[2, 0.5], [0.5, 1]]]}}
+    line = re.compile(r"(?:=|\\approx) (-?[0-9.]+), \\cr\n\\mathcal\{N\}\(x_\{\d+\} \\mid "
+                      r"\\mu_\{\d+\}, \\Sigma_\{\d+\}\) &= c_\{\d+\} \\exp\\left\(-\\tfrac\{1\}"
+                      r"\{2\} \\Delta\^2_\{\d+,\d+\}\\right\) (=|\\approx) [0-9.]+ \\cdot "
+                      r"\\exp\((-?[0-9.]+)\)")
+    seen = set()
+    for carry in ("rounded", "full"):
+        page = render_markdown(run(validate({**spec, "display": {"carry": carry}})))
+        found = line.findall(page)
+        assert len(found) >= 4
+        for delta, relation, exponent in found:
+            half = Decimal(exponent) == -Decimal(delta) / 2
+            assert (relation == "=") == (half and carry == "rounded"), (delta, exponent)
+            seen.add((carry, relation))
+    assert seen == {("rounded", "="), ("rounded", r"\approx"), ("full", r"\approx")}
