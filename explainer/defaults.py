@@ -120,6 +120,10 @@ FRACTION_WIDTH = 40
 # points (the ones worked in full in the E-step); the rest are summed.
 OUTER_PRODUCT_POINTS = 2
 
+# A hand calculation's rows of responsibilities that add up to further from 1 than this
+# are said to need more decimals.
+CARRY_STRAY = 0.05
+
 # Written-out sums past display.max_rows show this many terms at the start.
 SUM_HEAD_TERMS = 3
 

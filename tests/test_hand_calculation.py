@@ -306,3 +306,35 @@ def test_a_rounded_carry_of_3x3_matrices_is_refused():
     with pytest.raises(ProblemError, match="display.carry: a rounded carry is for 1-D "
                                            "problems and 2 x 2 matrices"):
         validate(spec)
+
+
+def test_row_sums_speak_of_every_row_and_say_when_the_carry_is_too_coarse():
+    """The sentence over the table of responsibilities gives the smallest and largest
+    row sum of every row, also of rows the table leaves out; a carry whose rows stray
+    from 1 by more than 0.05, or with a responsibility above 1, says that it carries too
+    few decimals. Checked against the page's own printed table."""
+    x = [0, 0.4, 1.1, 1.5, 9.6, 2.2, 2.9, 3.3, 4.1, 4.6, 5.2, 5.8, 6.1, 7.7, 8.4, 9.0]
+    spec = hand(given_spec(x, [0.5, 0.5], [1, 8], [0.3, 0.3], iterations=1,
+                           display={"decimals": 2}))
+    said = re.compile(r"a row adds up to between \$([0-9.]+)\$ and \$([0-9.]+)\$ at 2 "
+                      r"decimals, not always to exactly 1(.*?)\):\n")
+    whole = render_markdown(run(validate(spec)))
+    table = whole.split("Here are the responsibilities of all points")[1].split("\n\n")[1]
+    rows = [numbers(line.split("|", 2)[2]) for line in table.splitlines()[2:]]
+    assert len(rows) == len(x)
+    sums = [sum(r) for r in rows]
+    low, high, rest = said.search(whole).groups()
+    # (said at the decimals carried: 0.50 for 0.5 + 1.1e-52)
+    assert (Fraction(low), Fraction(high)) == (Fraction(round(min(sums) * 100), 100),
+                                               Fraction(round(max(sums) * 100), 100))
+    assert max(1 - min(sums), max(sums) - 1) > Fraction(1, 20)  # (the case asked for)
+    assert "2 decimals are too few for these densities" in rest
+    assert ("a responsibility above 1" in rest) == (max(max(r) for r in rows) > 1)
+    # Four rows shown: the sentence is the same, of every row.
+    few = render_markdown(run(validate({**spec, "display": {**spec["display"],
+                                                             "max_rows": 4}})))
+    assert said.search(few).groups() == (low, high, rest)
+    # Enough decimals: rows close to 1, nothing to advise.
+    fine = render_markdown(run(validate({**spec, "display": {**spec["display"],
+                                                              "decimals": 6}})))
+    assert "too few for these densities" not in fine

@@ -205,8 +205,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         "takeaway": Later(lambda: takeaway(
             detail, labels, problem.max_rows, resp_cell,
             lambda n: sheet.cell(("x", n), float(detail.x[n]), given=True))),
-        "row_sums": Later(lambda: row_sums(rows, problem.decimals,
-                                           carried=problem.carry == "rounded")),
+        "row_sums": Later(lambda: row_sums(rows, problem.decimals, carried=(
+            detail.resp if problem.carry == "rounded" else None))),
         "remarks": remarks,
         "log_likelihood": log_likelihood,
         "log_c": log_c,

@@ -214,7 +214,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         "omitted": n_samples - sum(r is not None for r in rows),
         "highlight": highlight,
         "takeaway": Later(lambda: takeaway(detail, labels, problem.max_rows, resp_cell)),
-        "row_sums": Later(lambda: row_sums(rows, problem.decimals)),
+        "row_sums": Later(lambda: row_sums(rows, problem.decimals, carried=(
+            detail.resp if problem.carry == "rounded" else None))),
         "remarks": remarks,
         "log_likelihood": sheet.cell(("ll", version), estep.log_likelihood),
     }

@@ -363,9 +363,10 @@ def kept_given(trace: Trace) -> frozenset[str]:
 
 
 def direction(before: float, after: float, decimals: int) -> str:
-    """``up``, ``down`` or ``same`` (same when equal at the display precision, by the one
-    rounding rule: half away from zero on the decimal value)."""
-    if round_half_up(after, decimals) == round_half_up(before, decimals):
+    """``up``, ``down`` or ``same``: same when both are printed alike at the display
+    precision, by the display rule (a probability of 4.37e-8 that falls to 6.45e-148 is
+    printed so, and moved: it is not 0.000 both times)."""
+    if sh.show(after, decimals).number == sh.show(before, decimals).number:
         return "same"
     return "up" if after > before else "down"
 
@@ -390,16 +391,19 @@ def stop_context(trace: Trace, iterations: list[dict[str, Any]]) -> dict[str, An
             "unchanged_since": _unchanged_since(iterations)}
 
 def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
-             carried: bool = False) -> dict[str, Any]:
+             carried: np.ndarray | None = None) -> dict[str, Any]:
     """The smallest and largest sum of a row of responsibilities as printed: a row's
     values sum to 1, its printed digits only up to their rounding. The bounds are given
     to at most *decimals* + 3 places, the smallest rounded down and the largest up, so
     that they still hold every sum (0.999 + 5.53e-4 + 2.09e-14 is 0.9995530000000209,
-    said as "between 0.999553 and ..."). In a hand calculation (*carried*) a row need not sum to 1
-    at all: its sums are given rounded to the decimals carried."""
+    said as "between 0.999553 and ..."). In a hand calculation a row need not sum to 1
+    at all: its sums are given rounded to the decimals carried, over every row of the
+    *carried* responsibilities, the rows a table leaves out too."""
     sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
+    if carried is not None:
+        sums = [sh.d_sum(*(Decimal(repr(float(v))) for v in row)) for row in carried]
     exact = min(sums) == max(sums) == 1
-    if carried:
+    if carried is not None:
         quantum = Decimal(1).scaleb(-decimals)
         sums = [sh.round_decimal(v, quantum) for v in sums]
         low, high = min(sums), max(sums)
@@ -411,8 +415,17 @@ def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
                 low = low.quantize(quantum, rounding=ROUND_FLOOR)
             if high.as_tuple().exponent < quantum.as_tuple().exponent:
                 high = high.quantize(quantum, rounding=ROUND_CEILING)
+    # A hand calculation whose rows stray far from 1, or with a responsibility above 1,
+    # is carried to too few decimals for its densities: said, with what to do.
+    above = None
+    if carried is not None and float(np.max(carried)) > 1:
+        n, k = np.unravel_index(int(np.argmax(carried)), carried.shape)
+        above = {"n": int(n) + 1, "k": int(k) + 1,
+                 "value": Decimal(repr(float(carried[n, k])))}
+    stray = carried is not None and max(1 - low, high - 1) > Decimal(str(defaults.CARRY_STRAY))
     return {"low": low, "high": high, "exact": exact,
-            "decimals": decimals if carried else None}
+            "decimals": decimals if carried is not None else None,
+            "stray": stray, "above": above}
 
 def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
     """What any iteration's context holds (1-D and d >= 2): the log-likelihood before and
