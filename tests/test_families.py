@@ -599,3 +599,44 @@ def test_an_exponential_hand_calculation_whose_weighted_waits_round_to_0_is_refu
                                            r"r_n1 x_n of component 1 rounds to 0"):
         family.check_sums(sums, np.array([False, False]), RoundedBackend(1))
     family.check_sums(sums, np.array([True, False]), RoundedBackend(1))  # empty: kept
+
+
+def test_a_parameter_below_the_display_precision_is_said_by_its_value():
+    """Binomial data at the boundary (0, 0, 20, 20 of 20): p_1 = 4.37e-8 falls to about
+    5e-147 (computed here with scipy), printed so, and said to have moved, not to be
+    'unchanged at this precision' (both are 0.000 at three decimals)."""
+    from explainer.render.markdown import render_markdown
+
+    x, p, w = np.array([0, 0, 20, 20]), np.array([4.37e-8, 0.9]), np.array([0.5, 0.5])
+    spec = {"data": x.tolist(), "components": 2,
+            "model": {"family": "binomial", "trials": 20},
+            "init": {"weights": w.tolist(), "p": p.tolist()}, "stop": {"iterations": 1}}
+    weighted = w * np.array([[stats.binom.pmf(v, 20, q) for q in p] for v in x])
+    r = weighted / weighted.sum(axis=1, keepdims=True)
+    new = (r * x[:, None]).sum(axis=0) / (20 * r.sum(axis=0))
+    assert 1e-150 < new[0] < 1e-140
+    page = render_markdown(run(validate(spec)))
+    line = next(s for s in page.splitlines() if s.startswith(r"- $p_{1} = 4.37 \times"))
+    mantissa, exponent = re.search(r"\\rightarrow ([0-9.]+) \\times 10\^\{(-\d+)\}",
+                                   line).groups()
+    assert abs(float(mantissa) * 10.0 ** int(exponent) / new[0] - 1) < 0.01
+    assert "It moved down" in line and "Unchanged" not in line
+    assert check_markdown(page).failures == []
+
+
+def test_a_categorical_component_at_a_fixed_point_is_said_unchanged():
+    """After many iterations the probabilities print alike before and after: the page
+    says they are unchanged at this precision, not that each one moved."""
+    from explainer.render.markdown import render_markdown
+
+    spec = {"data": list("aabcaacb"), "components": 2,
+            "model": {"family": "categorical", "categories": ["a", "b", "c"]},
+            "init": {"weights": [0.5, 0.5], "probs": [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]},
+            "stop": {"iterations": 60}, "display": {"detail": "last"}}
+    page = render_markdown(run(validate(spec)))
+    last = page.split("## Iteration 60")[1]
+    moves = re.findall(r"\\mathbf\{q\}_\{\d\} = (\(.*?\)) \\rightarrow (\(.*?\))\$\. ([^.]*)",
+                       last)
+    assert len(moves) == 2
+    for before, after, said in moves:
+        assert before == after and said.startswith("Unchanged at this precision"), said
