@@ -373,3 +373,40 @@ def test_the_number_filters_need_the_pages_decimals():
     assert env.from_string("{{ 0.12345|fix }}").render(decimals=3) == "0.123"
     with pytest.raises(jinja2.UndefinedError, match="decimals"):
         env.from_string("{{ 0.12345|fix }}").render()
+
+
+# --------------------------------------------------------------------------- one spelling
+
+_EXP = re.compile(r"(c_\{\d+\} )?\\exp\((-?[0-9.]+)\) (?:=|\\approx) "
+                  r"(-?[0-9.]+(?: \\times 10\^\{-?\d+\})?)")
+
+
+def _spellings(page: str) -> list[tuple[str, set[str]]]:
+    """Within each section of *page*, the printed values of each exp(E) (with its c_k):
+    the same printed operand must give the same printed value."""
+    out = []
+    for section in re.split(r"\n#+ ", page):
+        seen: dict[tuple[str, str], set[str]] = {}
+        for c, exponent, value in _EXP.findall(section):
+            seen.setdefault((c, exponent), set()).add(value)
+        out.extend((f"{c}exp({e})", v) for (c, e), v in seen.items())
+    return out
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(specs(decimals=(1, 5), max_k=4))
+def test_one_value_one_spelling_within_a_section(spec):
+    """exp(-2) is 0.1353 in every row of a section, not 0.1353 in one row and 0.135 in
+    the next (equal values of one kind in one section are printed alike)."""
+    page = render_markdown(run(validate(spec)))
+    assert [s for s in _spellings(page) if len(s[1]) > 1] == []
+
+
+def test_one_value_one_spelling_in_the_examples_and_the_lecture_table():
+    lecture = render_markdown(run(load_problem(EXAMPLES / "lecture" / "lecture.yaml")))
+    assert dict(_spellings(lecture))["exp(-12.25)"] == {r"4.785 \times 10^{-6}"}
+    for spec in sorted(EXAMPLES.glob("*/*.yaml")):
+        if spec.parent.name != "exam":
+            page = render_markdown(run(load_problem(spec)))
+            assert [s for s in _spellings(page) if len(s[1]) > 1] == [], spec

@@ -236,8 +236,15 @@ class Cell:
         return printed
 
     def _printed(self) -> Shown:
+        if self.source is not None:  # (a noise-settled result, also one printed as another)
+            linked = self.base is not None and self.factor == 1
+            return show(self.source.evaluate(), self.decimals,
+                        self.base.extra if linked else self.extra,  # type: ignore[union-attr]
+                        compact=self.compact)
         if self.base is not None:
             base = self.base.shown()
+            if self.factor == 1:  # the same value, printed as the other cell is
+                return replace(base, equal=base.exact, value=self.value, log=self.log)
             with localcontext(WIDE):
                 number = base.operand * self.factor if base.fraction is None \
                     else base.number * self.factor
@@ -253,9 +260,6 @@ class Cell:
                          fraction=fraction)
         if self.fixed is not None:
             s = self.fixed
-        elif self.source is not None:
-            got = self.source.evaluate()
-            s = show(got, self.decimals, self.extra, compact=self.compact)
         else:
             s = show(self.value, self.decimals, self.extra, self.log, compact=self.compact)
         return s
@@ -278,6 +282,10 @@ class Cell:
             return self.base.can_grow
         return (self.fixed is None and self.extra < defaults.MAX_EXTRA_DIGITS
                 and not self.shown().exact)
+
+    def reset(self) -> None:
+        """Back to its digits before any equation was settled."""
+        self.extra, self.equal, self.source, self._cache = 0, None, None, None
 
     def grow(self) -> None:
         if self.base is not None:

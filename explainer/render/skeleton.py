@@ -183,12 +183,41 @@ class Sheet:
                           lambda c, *t: len(t) * c + sh.d_sum(*t))
         return log_c
 
+    def _link_equals(self) -> list[Cell]:
+        """One value, one spelling: the cells of one kind of quantity in one section (the
+        first two parts of their keys: ``("density", version)``, ``("mstep-resp",
+        iteration)``) that hold the same value are printed alike, each with the digits
+        the most demanding of them needs (exp(-2) in two rows of a table, c_1 and c_2 of
+        equal variances, equal r_nk in a sum). Returns the cells linked to another."""
+        first: dict[tuple[Any, ...], Cell] = {}
+        linked = []
+        for key, cell in self.cells.items():
+            if len(key) < 2 or cell.fixed is not None or cell.base is not None \
+                    or id(cell) in self._subtotals or not math.isfinite(cell.value):
+                continue
+            found = first.setdefault((key[0], key[1], cell.value, cell.log, cell.compact),
+                                     cell)
+            if found is not cell:
+                cell.base = found
+                linked.append(cell)
+        return linked
+
     def settle(self) -> None:
+        linked = self._link_equals() if self.grow else []
         if not self.grow and self._subtotals:
             # Only the subtotals grow in a hand calculation (its other cells are fixed).
             sh.settle([eq for eq in self.equations
                        if any(id(c) in self._subtotals for c in eq.operands)], noise_passes=0)
         self.failing = sh.settle(self.equations, grow=self.grow)
+        ids = {id(c) for c in linked}
+        if any(id(c) in ids for eq in self.failing for c in (eq.result, *eq.operands)):
+            # At the limits of double precision equal values printed alike may leave a
+            # line that does not hold: then each is printed as its own equations need.
+            for cell in self.cells.values():
+                cell.reset()
+            for cell in linked:
+                cell.base = None
+            self.failing = sh.settle(self.equations, grow=self.grow)
 
     def freeze(self, value: Any) -> Any:
         """*value* (a context) with every cell replaced by its printed number."""
