@@ -640,3 +640,20 @@ def test_a_categorical_component_at_a_fixed_point_is_said_unchanged():
     assert len(moves) == 2
     for before, after, said in moves:
         assert before == after and said.startswith("Unchanged at this precision"), said
+
+
+def test_the_largest_likelihood_remark_allows_for_a_hand_calculation():
+    """One category per point: after an M-step the mixture gives each category its share
+    of the data, the largest likelihood there is; a hand calculation only comes close,
+    and says so (its rounded log-likelihood can print above that largest one)."""
+    from explainer.render.markdown import render_markdown
+
+    spec = {"data": list("aabcaacb"), "components": 2,
+            "model": {"family": "categorical", "categories": ["a", "b", "c"]},
+            "init": {"weights": [0.5, 0.5], "probs": [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]},
+            "stop": {"iterations": 2}}
+    caveat = "A hand calculation's rounded values only come close to that"
+    full = render_markdown(run(validate(spec)))
+    hand = render_markdown(run(validate({**spec, "display": {"carry": "rounded"}})))
+    assert "the largest likelihood there is" in full and caveat not in full
+    assert "the largest likelihood there is" in hand and caveat in hand

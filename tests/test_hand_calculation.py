@@ -338,3 +338,17 @@ def test_row_sums_speak_of_every_row_and_say_when_the_carry_is_too_coarse():
     fine = render_markdown(run(validate({**spec, "display": {**spec["display"],
                                                               "decimals": 6}})))
     assert "too few for these densities" not in fine
+
+
+def test_the_note_on_scientific_notation_is_true_of_a_hand_calculation():
+    """A hand calculation carries a value too small for its decimals with two significant
+    digits; its note says so (it said 'at least three', of numbers printed with two)."""
+    page = render_markdown(run(validate(PROBLEMS["far"])))
+    note = re.search(r"Numbers too small for (\d+) decimals \(at most \$5 \\times "
+                     r"10\^\{-(\d+)\}\$\) are carried in scientific notation with two "
+                     r"significant digits", page)
+    assert note and int(note.group(2)) == int(note.group(1)) + 1
+    assert "at least three significant digits" not in page
+    table = page.split("Here are the responsibilities of all points")[1].split("\n\n")[1]
+    mantissas = re.findall(r"(\d\.\d+) \\times 10\^\{-\d+\}", table)
+    assert mantissas and all(len(m) == 3 for m in mantissas), mantissas

@@ -234,3 +234,18 @@ def test_final_clustering_follows_the_larger_responsibility():
     rows = [line for line in table.splitlines() if line.startswith("| $x_{")]
     best = trace.final.detail.resp.argmax(axis=1) + 1
     assert [row.rstrip(" |").split("| ")[-1] for row in rows] == [str(b) for b in best]
+
+
+def test_a_collapsing_component_is_not_said_to_fit_its_points_closer():
+    """Component 3 carries about one point (N_3 near 1, computed here with scipy) and its
+    variance shrinks: the conclusion says it is closing in on that point, not that its
+    points lie closer to its mean; the other two shrink for that reason."""
+    x, w, mu = np.array([0, 0.5, 1, 5, 5.5, 6, 9]), np.array([0.4, 0.4, 0.2]), [0.5, 5.5, 9]
+    weighted = w * np.array([[norm.pdf(v, m, 1) for m in mu] for v in x])
+    r = weighted / weighted.sum(axis=1, keepdims=True)
+    assert abs(r[:, 2].sum() - 1) < 0.01
+    text = markdown(given_spec(x, w, mu, [1, 1, 1], iterations=1))
+    said = {k: line for k in (1, 2, 3) for line in text.splitlines()
+            if line.startswith(rf"- Variance: $\sigma_{{{k}}}^2")}
+    assert "closing in on the one point" in said[3]
+    assert all("lie closer to its mean" in said[k] for k in (1, 2))
