@@ -19,8 +19,8 @@ from . import shown as sh
 from .shown import Cell
 from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
                        elide, elide_terms, estep_differences, exact_reach, gap_of, gap_term,
-                       highlight_points, iteration_head, kept_given, row_sums, scientific_remark, takeaway,
-                       wanted_summary)
+                       highlight_points, iteration_head, kept_given, row_sums,
+                       scientific_remark, takeaway, wanted_summary)
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
 
 

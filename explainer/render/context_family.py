@@ -200,7 +200,6 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
     assert detail is not None
     n_samples = detail.resp.shape[0]
     terms = elide_terms(n_samples, problem.max_rows)
-    whole = None not in terms
     rest = gap_of(terms)  # the rows a written-out sum leaves out, as one subtotal
     empty = {e.component for e in mstep.events if e.kind == "empty_component"}
     old = ParamCells(sheet, before, page, ("before", index - 1),
@@ -226,7 +225,7 @@ def _mstep(mstep: MStep, before: Params, trace: Trace, index: int, sheet: Sheet,
         update = None
         if page.parameter in mstep.updated and k not in empty:
             update = page.update_terms(sheet, index, k, mstep, rk, terms, nk,
-                                         new.value[k], whole)
+                                         new.value[k])
         before_value, after_value = before.get(page.parameter), \
             mstep.params.get(page.parameter)
         comps.append({

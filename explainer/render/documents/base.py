@@ -177,15 +177,16 @@ class FamilyDocument(Document):
         raise NotImplementedError
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """The written-out sums of component k's new parameter (*new*: its printed
         cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
-        marks elided ones, and then *whole* is False), with their equations."""
+        marks elided ones, which enter each sum as one subtotal), with their
+        equations."""
         raise NotImplementedError
 
     def weighted_sum(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], whole: bool
+                     r: Mapping[int, Any], terms: list[int | None]
                      ) -> tuple[Any, dict[str, Any]]:
         """sum_n r_nk x_n written out (Poisson, exponential): its printed cell, with its
         equation (the omitted rows enter as one subtotal), and the terms for the page."""
@@ -204,11 +205,11 @@ class FamilyDocument(Document):
         else:
             sheet.equation(("sum_rx", index, k), total, pairs, sh.sum_of_products)
         return total, {"terms": [gap if n is None else {"n": n + 1, "r": r[n], "x": x[n]}
-                                 for n in terms], "sum": total, "whole": whole}
+                                 for n in terms], "sum": total}
 
     def subset_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool, members: Any, labels: list[str]) -> dict[str, Any]:
+                     members: Any, labels: list[str]) -> dict[str, Any]:
         """Bernoulli and categorical updates: entry j of the parameter is the sum of
         r_nk over the points in ``members(n, j)``, divided by N_k."""
         assert mstep.detail is not None
@@ -233,7 +234,7 @@ class FamilyDocument(Document):
                                         for n in terms
                                         if (n is None and gap) or n in chosen],
                             "sum": total, "new": new[j]})
-        return {"entries": entries, "whole": whole}
+        return {"entries": entries}
 
     def estep_remarks(self, problem: Any) -> list[dict[str, Any]]:
         """Remarks of the family's own under an E-step (named by kind)."""

@@ -33,11 +33,11 @@ class BernoulliDocument(FamilyDocument):
                             for i, f in enumerate(factors)]}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """p_ki = (sum of r_nk over the points with x_ni = 1) / N_k."""
         data = self.problem.data
-        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new, whole,
+        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new,
                                  lambda n, i: data[n, i] == 1,
                                  [str(i + 1) for i in range(data.shape[1])])
 

@@ -44,8 +44,8 @@ class BinomialDocument(FamilyDocument):
         return {"h": h, "m": m, "p": p, "q": q}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """The coin example's table: per point r_nk h_n expected successes and
         r_nk (m_n - h_n) expected failures credited to component k; p_k = S / (S + F)."""
         rows: list[dict[str, Any]] = []
@@ -77,7 +77,7 @@ class BinomialDocument(FamilyDocument):
         sheet.equation(("sum_rx", index, k), total_s, successes, sh.d_sum)
         sheet.equation(("sum_rf", index, k), total_f, failures, sh.d_sum)
         sheet.equation(("p", index, k), new, [total_s, total_f], lambda a, b: a / (a + b))
-        return {"rows": rows, "successes": total_s, "failures": total_f, "whole": whole}
+        return {"rows": rows, "successes": total_s, "failures": total_f}
 
     def estep_remarks(self, problem: Any) -> list[dict[str, Any]]:
         if problem.components > 1:

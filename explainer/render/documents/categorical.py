@@ -25,11 +25,11 @@ class CategoricalDocument(FamilyDocument):
                 "q": cells.value[k][c]}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """q_k,c = (sum of r_nk over the points in category c) / N_k."""
         data = self.problem.data
-        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new, whole,
+        return self.subset_terms(sheet, index, k, mstep, r, terms, nk, new,
                                  lambda n, c: int(data[n]) == c, list(self.model.categories))
 
     def document_remarks(self, trace: Any) -> list[dict[str, Any]]:

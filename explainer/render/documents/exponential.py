@@ -31,10 +31,10 @@ class ExponentialDocument(FamilyDocument):
         return {"x": x, "rate": rate}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """lambda_k = N_k / sum_n r_nk x_n."""
-        total, written = self.weighted_sum(sheet, index, k, mstep, r, terms, whole)
+        total, written = self.weighted_sum(sheet, index, k, mstep, r, terms)
         sheet.equation(("rates", index, k), new, [nk, total], lambda a, b: a / b)
         return written
 

@@ -37,10 +37,10 @@ class PoissonDocument(FamilyDocument):
         return {"x": x, "rate": rate}
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
-                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any,
-                     whole: bool) -> dict[str, Any]:
+                     r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
+                     ) -> dict[str, Any]:
         """lambda_k = sum_n r_nk x_n / N_k."""
-        total, written = self.weighted_sum(sheet, index, k, mstep, r, terms, whole)
+        total, written = self.weighted_sum(sheet, index, k, mstep, r, terms)
         sheet.equation(("rates", index, k), new, [total, nk], lambda a, b: a / b)
         return written
 
