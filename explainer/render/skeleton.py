@@ -428,9 +428,10 @@ def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
     said as "between 0.999553 and ..."). In a hand calculation a row need not sum to 1
     at all: its sums are given rounded to the decimals carried, over every row of the
     *carried* responsibilities, the rows a table leaves out too."""
-    sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
     if carried is not None:
         sums = [sh.d_sum(*(Decimal(repr(float(v))) for v in row)) for row in carried]
+    else:
+        sums = [sh.d_sum(*(c.shown().number for c in r["resp"])) for r in rows if r is not None]
     exact = min(sums) == max(sums) == 1
     if carried is not None:
         quantum = Decimal(1).scaleb(-decimals)
