@@ -154,6 +154,12 @@ SCI_PLACES = 5
 # A value from a double is never printed with more significant digits than it has.
 FLOAT_SIGNIFICANT_DIGITS = 15
 MAX_EXTRA_DIGITS = 10
+# Within a section, every value of one quantity is printed with the same number of
+# decimals (in scientific notation: of significant digits), those of the one that needs
+# most, but none is given more than COLUMN_DIGITS significant digits for it.
+COLUMN_DIGITS = 6
+ALIGN_ROUNDS = 6
+ALIGN_MOST = 60  # values in a column aligned (twice display.max_rows' default)
 GIVEN_DIGITS = 6
 GIVEN_DENOMINATOR = 1000
 

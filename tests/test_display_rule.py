@@ -410,3 +410,74 @@ def test_one_value_one_spelling_in_the_examples_and_the_lecture_table():
         if spec.parent.name != "exam":
             page = render_markdown(run(load_problem(spec)))
             assert [s for s in _spellings(page) if len(s[1]) > 1] == [], spec
+
+
+# --------------------------------------------------------------------------- one format a column
+
+_LAST_NUMBER = re.compile(r"(-?\d+(?:\.(\d+))?)(?: \\times 10\^\{(-?\d+)\})?\$? *$")
+
+
+def _columns(page: str) -> list[tuple[str, list[str]]]:
+    """Each table column of *page* (its header and the last number of each cell in a row
+    of a point, ``x_n``): the value a cell works out."""
+    out = []
+    for table in re.findall(r"(?:^\|.*\|\n)+", page, re.MULTILINE):
+        lines = table.splitlines()
+        head = [c.strip() for c in lines[0].strip("|").split(" | ")]
+        rows = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]
+                if line.startswith(("| $x_{", r"| $\mathbf{x}_{"))]
+        for j in range(1, len(head)):
+            cells = [row[j] for row in rows if j < len(row)]
+            out.append((head[j], [m.group(0).rstrip("$ ") for c in cells
+                                  if (m := _LAST_NUMBER.search(c))]))
+    return out
+
+
+def _formats(numbers: list[str]) -> tuple[set[int], set[int]]:
+    """The decimals of the fixed numbers of 0.1 and more, and the significant digits of
+    those in scientific notation."""
+    fixed, sci = set(), set()
+    for number in numbers:
+        m = _LAST_NUMBER.search(number)
+        if m.group(3) is not None:
+            sci.add(len(m.group(1).lstrip("-").replace(".", "")))
+        elif abs(float(m.group(1))) >= 0.1:
+            fixed.add(len(m.group(2) or ""))
+    return fixed, sci
+
+
+def test_a_column_has_one_number_of_decimals_the_lecture():
+    """The lecture's density column reads 0.7788, 1.0000, 0.1054 (it read 0.7788, 1.000,
+    0.105: three decimals beside four), its tiny densities 1.234 x 10^-4 beside
+    4.785 x 10^-6, and N_1 adds 1.0000 + 0.9999 + 0.5000 (not 1.000 + 0.9999 + 0.500);
+    the values are recomputed here."""
+    import math
+
+    page = render_markdown(run(load_problem(EXAMPLES / "lecture" / "lecture.yaml")))
+    columns = dict(_columns(page))
+    first = columns[r"$\propto \mathcal{N}(x_n \mid \mu_{1} = 2, \sigma_{1}^2 = 2)$"]
+    assert first == [f"{math.exp(-0.25):.4f}", "1.0000", f"{math.exp(-2.25):.4f}",
+                     r"1.234 \times 10^{-4}", r"4.785 \times 10^{-6}"]
+    assert f"{math.exp(-9):.3e}" == "1.234e-04" and f"{math.exp(-12.25):.3e}" == "4.785e-06"
+    r21 = 1 / (1 + math.exp(-9))
+    assert f"{r21:.4f}" == "0.9999"
+    assert r"N_{1} = 1.0000 + 0.9999 + 0.5000 + " in page
+
+
+@pytest.mark.parametrize("name", ["lecture", "bernoulli", "poisson", "generated"])
+def test_a_column_has_one_number_of_decimals_in_the_examples(name):
+    """Every table column of these examples' pages (full precision) prints its values of
+    0.1 and more with one number of decimals, and those in scientific notation with one
+    number of significant digits. (Where aligning a column would need an operand of more
+    than six significant digits, it keeps its digits: the plane's Delta^2, the heights'
+    last E-step, whose means have seven, and the coins' expected heads, whose sum needs
+    a seventh digit of r_nk, are not here.)"""
+    spec = next((EXAMPLES / name).glob("*.yaml"))
+    problem = load_problem(spec)
+    page = render_markdown(run(problem))
+    checked = 0
+    for head, numbers in _columns(page):
+        fixed, sci = _formats(numbers)
+        assert len(fixed) <= 1 and len(sci) <= 1, (head, numbers)
+        checked += len(numbers) > 1
+    assert checked >= 3

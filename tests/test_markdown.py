@@ -138,14 +138,17 @@ def test_lecture_document_shows_the_worked_numbers():
     # Likelihood cells in the lecture's form, values recomputed here.
     assert_printed(text, r"$\exp\left(-\frac{(1-2)^2}{4}\right) = \exp(-0.25) \approx ",
                    math.exp(-0.25))
-    assert r"\exp(0) = 1.000" in text
+    assert r"\exp(0) = 1.0000" in text
     # A density below the display precision is printed with three significant digits.
     assert_printed(text, r"\exp(-12.25) \approx ", math.exp(-12.25))
     assert r"\exp(-12.25) \approx 0.000" not in text
     # x3 = 5 is worked in full, and first, as in the notes; then x1.
     assert text.index("**For $x_{3} = 5$:**") < text.index("**For $x_{1} = 1$:**")
-    assert r"r_{3,1} = \frac{0.5 \cdot 0.105}{0.5 \cdot 0.105 + 0.5 \cdot 0.105}" in text
-    assert r"= \frac{0.105}{0.105 + 0.105} = 0.500" in text
+    # The column of densities has one number of decimals: exp(-2.25) as 0.1054 beside
+    # exp(-0.25) as 0.7788.
+    assert r"r_{3,1} = \frac{0.5 \cdot 0.1054}{0.5 \cdot 0.1054 + 0.5 \cdot 0.1054}" in text
+    assert r"= \frac{0.1054}{0.1054 + 0.1054} = 0.500" in text
+    assert round(math.exp(-2.25), 4) == 0.1054
     r = [math.exp(-(x - 2) ** 2 / 4) / (math.exp(-(x - 2) ** 2 / 4) + math.exp(-(x - 8) ** 2 / 4))
          for x in (1, 2, 5, 8, 9)]
     # N_1 written out with every r_n1 printed non-zero, then mu_1 as its weighted sum.

@@ -286,6 +286,25 @@ def test_json_round_trip_and_schema():
 
 # --------------------------------------------------------------------------- documents
 
+def _as_set(tex: str) -> str:
+    """LaTeX as it reads: without its line-breaking hints (``\\nobreak`` and penalties
+    after a relation; ``\\emjoin{A}{B}``, A and B on one line if they fit: A B)."""
+    tex = tex.replace("\\nobreak", "").replace("\\penalty9999 ", "")
+    while (start := tex.find("\\emjoin{")) >= 0:
+        parts, i = [], start + len("\\emjoin")
+        for _ in range(2):
+            depth, j = 0, i
+            while True:
+                depth += {"{": 1, "}": -1}.get(tex[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            parts.append(tex[i + 1:j])
+            i = j + 1
+        tex = tex[:start] + " ".join(parts) + tex[i:]
+    return tex
+
+
 def test_the_hand_sized_document_shows_the_worked_numbers():
     # examples/hand-2d, recomputed here with numpy and scipy, written as the document
     # writes them (three decimals), in Markdown and LaTeX.
@@ -293,7 +312,7 @@ def test_the_hand_sized_document_shows_the_worked_numbers():
     means = np.array([[0.0, 0.0], [4.0, 4.0]])
     cov = np.array([np.eye(2), [[1, 0.5], [0.5, 1]]])
     trace = solve(mv_spec(x, [0.5, 0.5], means, cov, 2))
-    md, tex = trace.to_markdown(), trace.to_latex()
+    md, tex = trace.to_markdown(), _as_set(trace.to_latex())
     det2, inv2 = np.linalg.det(cov[1]), np.linalg.inv(cov[1])
     c2 = 1 / (2 * np.pi * np.sqrt(det2))
     dev = x[5] - means[1]

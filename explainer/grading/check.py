@@ -273,7 +273,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
     printed by the display rule (each step redone from its printed terms gives its printed
     result; see :mod:`explainer.render.shown`)."""
     from ..render import shown as sh
-    from ..render.skeleton import Sheet
+    from ..render.sheet import Sheet
 
     sheet = Sheet(full.problem.decimals)
     steps: dict[str, Any] = {}

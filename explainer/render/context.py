@@ -8,7 +8,6 @@ Nothing here recomputes EM; it selects, orders and classifies what the trace hol
 from __future__ import annotations
 
 import importlib
-
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -17,8 +16,9 @@ from .. import defaults
 from ..errors import ProblemError
 from . import shown as sh
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
-                       elide, elide_terms, estep_differences, exact_reach, gap_of, gap_term,
+from .sheet import Later, Sheet
+from .skeleton import (all_equal, companion, difference, direction, document, elide,
+                       elide_terms, estep_differences, exact_reach, gap_of, gap_term,
                        highlight_points, iteration_head, kept_given, row_sums,
                        scientific_remark, takeaway, wanted_summary)
 from ..trace import EStep, Iteration, MStep, Params, PointDetail, Trace
@@ -476,7 +476,7 @@ _BUILDERS = {"parts": (".context", "_build_1d"), "mvparts": (".context_mv", "bui
 def _build_1d(trace: Trace) -> dict[str, Any]:
     """A Gaussian mixture's context in one dimension."""
     problem = trace.problem
-    sheet = Sheet(problem.decimals, grow=problem.carry == "full")
+    sheet = Sheet(problem.decimals, grow=problem.carry == "full", align=not problem.exact)
     sheet.kept_given = kept_given(trace)
     return document(trace, sheet, iteration_context, _estep_only, _model)
 

@@ -22,7 +22,8 @@ from ..trace import EStep, Iteration, MStep, Params, Trace
 from . import shown as sh
 from .documents import FamilyDocument, document_of
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, companion, difference, direction, document,
+from .sheet import Later, Sheet
+from .skeleton import (all_equal, companion, difference, direction, document,
                        elide, elide_terms, estep_differences, exact_reach, gap_of, gap_term,
                        highlight_points, iteration_head, kept_given, row_sums,
                        scientific_remark, takeaway, wanted_summary)
@@ -33,7 +34,8 @@ def build_context(trace: Trace) -> dict[str, Any]:
     page = document_of(trace.problem)
     assert isinstance(page, FamilyDocument)
     # A hand calculation (rounded carry) prints the values it carried: no digits added.
-    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
+    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full",
+                  align=not trace.problem.exact)
     sheet.kept_given = kept_given(trace)
     context = document(
         trace, sheet,

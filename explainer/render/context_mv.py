@@ -18,7 +18,8 @@ from .. import defaults
 from ..trace import EStep, Event, Iteration, MStep, Params, PointDetail, Trace
 from . import shown as sh
 from .shown import Cell
-from .skeleton import (Later, Sheet, all_equal, companion, direction, document, elide,
+from .sheet import Later, Sheet
+from .skeleton import (all_equal, companion, direction, document, elide,
                        elide_terms, exact_reach, gap_of, gap_term, highlight_points,
                        iteration_head, kept_given, row_sums, scientific_remark, takeaway,
                        wanted_summary)
@@ -440,7 +441,8 @@ def _clustering(trace: Trace) -> dict[str, Any]:
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context for d >= 2 (a hand calculation's, d = 2, printed as
     carried)."""
-    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full")
+    sheet = Sheet(trace.problem.decimals, grow=trace.problem.carry == "full",
+                  align=not trace.problem.exact)
     sheet.kept_given = kept_given(trace)
     return document(trace, sheet, iteration_context, _estep_only, _model)
 

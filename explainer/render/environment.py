@@ -229,6 +229,9 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     env.tests["gap"] = is_gap
     if kind == "latex":
         env.filters["tex"] = tex_document_text
+        # A number in scientific notation is one group, and a result stays with its
+        # relation: TeX breaks a line after a relation or a binary operator.
+        env.globals["unbreakable_numbers"] = True
     # How a model is named in words and symbols, from its document plug-in.
     env.globals["model_words"] = words_of
     return env

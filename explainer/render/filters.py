@@ -124,11 +124,27 @@ def shown_text(value: Shown) -> str:
     return text.lstrip("-") if number == 0 else text
 
 
+def _text(ctx: Context, value: Shown) -> str:
+    """:func:`shown_text`; in a LaTeX document a number in scientific notation is one
+    group, so that a line never breaks inside it (``4.785 \\times`` / ``10^{-6}``)."""
+    text = shown_text(value)
+    return "{" + text + "}" if value.sci and ctx.get("unbreakable_numbers") else text
+
+
+def _relation(ctx: Context, relation: str, breakable: bool = False) -> str:
+    """``=`` or ``\\approx`` before a result; in a LaTeX document no line breaks after it,
+    so that a relation and its result stay on one line (*breakable*: only where the line
+    cannot break anywhere else, for a table's narrow cells)."""
+    if not ctx.get("unbreakable_numbers"):
+        return relation
+    return relation + (r"\penalty9999 " if breakable else r"\nobreak")
+
+
 @pass_context
 def num(ctx: Context, value: float | Shown) -> str:
     """Compact number for inputs and terms of an expression."""
     if isinstance(value, Shown):
-        return shown_text(value)
+        return _text(ctx, value)
     return format_compact(float(value), _decimals(ctx))
 
 
@@ -152,7 +168,7 @@ def fix(ctx: Context, value: float | Shown) -> str:
     """Fixed number of decimals, for computed values (``0.779``, ``1.000``); a
     :class:`~.shown.Shown` number with the digits the display rule gave it."""
     if isinstance(value, Shown):
-        return shown_text(value)
+        return _text(ctx, value)
     return format_fixed(float(value), _decimals(ctx))
 
 
@@ -248,25 +264,29 @@ def rel_all(values: Any) -> str:
     return "=" if all(isinstance(v, Shown) and v.equal for v in flat(values)) else r"\approx"
 
 
-def _computed(value: float | LogValue | Shown, decimals: int, relation: bool) -> str:
+def _computed(ctx: Context, value: float | LogValue | Shown, relation: bool,
+              breakable: bool = False) -> str:
     if isinstance(value, Shown):
-        text = shown_text(value)
-        return (("= " if value.equal else r"\approx ") + text) if relation else text
-    number, text, note = _shown(value, decimals)
+        text = _text(ctx, value)
+        return (_relation(ctx, "=" if value.equal else r"\approx", breakable) + " " + text) \
+            if relation else text
+    number, text, note = _shown(value, _decimals(ctx))
     out = rf"{text} \ ({note})" if note else text
     if relation:
-        out = ("= " if not note and is_exact(number, text) else r"\approx ") + out
+        out = _relation(ctx, "=" if not note and is_exact(number, text) else r"\approx",
+                        breakable) + " " + out
     return out
 
 
 @pass_context
-def val(ctx: Context, value: float | LogValue) -> str:
+def val(ctx: Context, value: float | LogValue, breakable: bool = False) -> str:
     """Relation and value: ``= 1.000``, ``\\approx 0.779``, or for a value below the
     display precision ``\\approx 0.000 \\ (4.8 \\times 10^{-6})``.
 
-    A :class:`LogValue` that underflowed is written from its log.
+    A :class:`LogValue` that underflowed is written from its log. *breakable*: see
+    :func:`_relation`.
     """
-    return _computed(value, _decimals(ctx), True)
+    return _computed(ctx, value, True, breakable)
 
 
 @pass_context
@@ -274,7 +294,7 @@ def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
     """``(value, real size)`` of a computed value: ``("0.000", "4.8 \\times 10^{-6}")``, or
     ``("0.779", "")``; for table cells that may wrap between the two."""
     if isinstance(value, Shown):
-        return shown_text(value), ""
+        return _text(ctx, value), ""
     _, text, note = _shown(value, _decimals(ctx))
     return text, note
 
@@ -282,7 +302,7 @@ def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
 @pass_context
 def fixv(ctx: Context, value: float | LogValue) -> str:
     """As :func:`val` without the relation: ``0.779``, ``0.000 \\ (4.8 \\times 10^{-6})``."""
-    return _computed(value, _decimals(ctx), False)
+    return _computed(ctx, value, False)
 
 
 _PRINTER: list[Any] = []

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from decimal import (MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation,
                      localcontext)
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from .. import defaults
 from ..backend import TINY, WIDE, carried_exp, carry_decimal, decimal_of
@@ -112,6 +112,16 @@ def _digits(number: Decimal, decimals: int, extra: int,
         places = max(most - lead - 1, 0)
     quantum = Decimal(1).scaleb(-places)
     return round_decimal(number, quantum), quantum, False
+
+
+def places(shown: Shown) -> int:
+    """How many decimals *shown* prints (in fixed notation)."""
+    return max(0, -shown.quantum.as_tuple().exponent)
+
+
+def significant(shown: Shown) -> int:
+    """How many significant digits *shown* prints."""
+    return shown.number.adjusted() - shown.quantum.adjusted() + 1
 
 
 def carried(value: float, decimals: int, log: float | None = None) -> Shown:
@@ -202,6 +212,9 @@ class Cell:
 
     __slots__ = ("value", "log", "decimals", "extra", "fixed", "equal", "base", "factor",
                  "compact", "source", "_cache")
+    # While a column's alignment is tried (:func:`.sheet.trying`): every cell's state
+    # before it grew, and no cell grows past COLUMN_DIGITS significant digits.
+    journal: ClassVar[list[tuple[Cell, tuple[Any, ...]]] | None] = None
 
     def __init__(self, value: float, decimals: int, log: float | None = None,
                  fixed: Shown | None = None, base: "Cell | None" = None,
@@ -280,17 +293,38 @@ class Cell:
     def can_grow(self) -> bool:
         if self.base is not None:
             return self.base.can_grow
-        return (self.fixed is None and self.extra < defaults.MAX_EXTRA_DIGITS
-                and not self.shown().exact)
+        if self.fixed is not None or self.extra >= defaults.MAX_EXTRA_DIGITS:
+            return False
+        shown = self.shown()
+        if Cell.journal is not None and significant(shown) >= defaults.COLUMN_DIGITS:
+            return False  # (a column's alignment is being tried)
+        return not shown.exact
+
+    def state(self) -> tuple[Any, ...]:
+        """What settling changes (see :meth:`restore`)."""
+        return self.extra, self.equal, self.source, self._cache
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        self.extra, self.equal, self.source, self._cache = state
 
     def reset(self) -> None:
         """Back to its digits before any equation was settled."""
         self.extra, self.equal, self.source, self._cache = 0, None, None, None
 
+    def widen(self, digits: int) -> None:
+        """*digits* more printed digits, also for a value printed exactly (its zeros
+        align it with its column: 1.0000 below 0.7788)."""
+        if Cell.journal is not None:
+            Cell.journal.append((self, self.state()))
+        self.extra += digits
+        self._cache = None
+
     def grow(self) -> None:
         if self.base is not None:
             self.base.grow()
         elif self.can_grow:
+            if Cell.journal is not None:
+                Cell.journal.append((self, self.state()))
             self.extra += 1
             self._cache = None
 
@@ -392,18 +426,23 @@ def settle(equations: Sequence[Equation], noise_passes: int = 10,
     is added: only the relations are set.
     """
     if grow:
-        _grow_until_they_hold(equations)
+        grow_until_they_hold(equations)
     failing = [eq for eq in equations if not eq.check()[0]]
     if failing and grow and noise_passes and _settle_noise(failing):
         return settle(equations, noise_passes - 1)
-    # A result printed by several equations (a worked r_nk over the written-out sum and
-    # over p(x_n)) takes '=' only when every one of them gives it exactly.
+    relate(equations)
+    return failing
+
+
+def relate(equations: Sequence[Equation]) -> None:
+    """Set the relation of each result of *equations* (all the equations of those
+    results): a result printed by several equations (a worked r_nk over the written-out
+    sum and over p(x_n)) takes '=' only when every one of them gives it exactly."""
     for eq in equations:
         eq.result.equal = None
     for eq in equations:
         holds, equal = eq.check()
         eq.result.equal = holds and equal and eq.result.equal is not False
-    return failing
 
 
 def _cells_of(cell: "Cell") -> list["Cell"]:
@@ -412,15 +451,27 @@ def _cells_of(cell: "Cell") -> list["Cell"]:
     return [cell] if cell.base is None else [cell, *_cells_of(cell.base)]
 
 
-def _grow_until_they_hold(equations: Sequence[Equation]) -> None:
-    """The work of :func:`settle`: a queue of equations to check, fed by growth."""
+def touching_map(equations: Sequence[Equation]) -> dict[int, list[Equation]]:
+    """For each cell (by id), the equations whose printed numbers change when it grows."""
     touching: dict[int, list[Equation]] = {}
     for eq in equations:
         for cell in (eq.result, *eq.operands):
             for c in _cells_of(cell):
                 touching.setdefault(id(c), []).append(eq)
-    queue = list(equations)
+    return touching
+
+
+def grow_until_they_hold(equations: Sequence[Equation],
+                         start: Sequence[Equation] | None = None,
+                         touching: dict[int, list[Equation]] | None = None
+                         ) -> list[Equation]:
+    """The work of :func:`settle`: a queue of equations to check (*start*, or all), fed
+    by growth. Returns every equation it checked."""
+    if touching is None:
+        touching = touching_map(equations)
+    queue = list(equations if start is None else start)
     queued = {id(eq) for eq in queue}
+    checked = {id(eq): eq for eq in queue}
     steps = 0
     while queue and steps < defaults.SETTLE_STEPS:
         eq = queue.pop()
@@ -444,6 +495,8 @@ def _grow_until_they_hold(equations: Sequence[Equation]) -> None:
                     if id(other) not in queued:
                         queued.add(id(other))
                         queue.append(other)
+                        checked[id(other)] = other
+    return list(checked.values())
 
 
 def _settle_noise(failing: Sequence[Equation]) -> bool:
