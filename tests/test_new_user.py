@@ -19,7 +19,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, lecture_spec
 from explainer.engine import run
 from explainer.errors import ProblemError
 from explainer.validation import problem_from, validate
@@ -53,6 +53,36 @@ def test_each_density_panel_fits_its_own_peaks():
         tops.append(highest)
     assert tops[1] > 1.5 * tops[0]  # the end's peaks are higher: a shared axis would clip
     assert right.get_ylim()[1] > 1.5 * left.get_ylim()[1]
+
+
+def test_the_fit_figure_axis_fits_the_data_and_counts_far_points():
+    """5,000 points between 20 and 100 and three far ones, from a random start whose
+    variances are the data's (3 standard deviations reach 50 past the data): the axis
+    runs over the data's 0.1 % to 99.9 % quantiles and a twentieth more (it ran from
+    -28 to 148, and with the far points from -350), and the points beyond are counted at
+    its edges. A rug of few points keeps its components' curves whole."""
+    from explainer.render.plots import fit_figure
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(45, 6, 2500), rng.normal(75, 5, 2500)])
+    x = np.concatenate([x[(x > 20) & (x < 100)], [400, 420, -300]]).round(2)
+    trace = run(validate({"data": x.tolist(), "components": 2,
+                          "init_method": "random_points", "seed": 1,
+                          "stop": {"iterations": 3}}))
+    fig = fit_figure(trace)
+    _drawn(fig)
+    lo, hi = np.quantile(x, [0.001, 0.999])
+    pad = 0.05 * (hi - lo)
+    for ax in fig.axes[:2]:
+        left, right = ax.get_xlim()
+        assert lo - 3 * pad <= left <= lo and hi <= right <= hi + 3 * pad, (left, right)
+        texts = [t.get_text() for t in ax.texts]
+        below, above = int((x < lo - pad).sum()), int((x > hi + pad).sum())
+        assert f"\u2190 {below:,} points beyond" in texts, texts
+        assert f"{above:,} points beyond \u2192" in texts, texts
+    lecture = fit_figure(run(validate(lecture_spec())))
+    left, right = lecture.axes[0].get_xlim()
+    assert left < 2 - 3 * np.sqrt(2) and right > 8 + 3 * np.sqrt(2)  # both tails whole
 
 
 def test_each_component_curve_stays_visible_where_it_makes_up_the_mixture():

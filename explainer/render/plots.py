@@ -35,6 +35,9 @@ from .documents import FamilyDocument, document_of
 # dashed ones, so that a component that makes up p(x) alone is not hidden under it.
 MIXTURE_LINE = {"color": "0.45", "linewidth": 3.2, "alpha": 0.6, "zorder": 2}
 RUG_BELOW = 30  # fewer points than this: a rug instead of a histogram
+# From this many points the axis fits the data's 0.1 % to 99.9 % quantiles (a few far
+# points, marked at the edge, do not squeeze the rest into a corner).
+ROBUST_FROM = 1000
 BARS_UP_TO = 600  # more points: their responsibilities as stacked areas, not bars
 AREA_POINTS = 2000  # points drawn of those areas
 RASTER_ABOVE = 5000  # d >= 2: more points are drawn as an image in a PDF figure
@@ -55,12 +58,29 @@ def _colors(k: int) -> list:
     return [cmap(i % 10) for i in range(k)]
 
 
+def _data_range(x: np.ndarray) -> tuple[float, float]:
+    """The data's extent on the axis: all of it, or from ROBUST_FROM points its 0.1 % to
+    99.9 % quantiles."""
+    if len(x) >= ROBUST_FROM:
+        lo, hi = np.quantile(x, [0.001, 0.999])
+        return float(lo), float(hi)
+    return float(x.min()), float(x.max())
+
+
 def _grid(trace: Trace) -> np.ndarray:
+    """The axis of the fit figure: for a few points (a rug) each component's curve whole,
+    three standard deviations around its mean at the start and the end; for more (a
+    histogram) the data's extent and a twentieth more on each side, where the curves of
+    a broad starting component may run off the axis."""
     x = trace.problem.data
-    params = [trace.start.params, trace.final.params]
-    sd = max(float(np.sqrt(p.variances.max())) for p in params)
-    lo = min(float(x.min()), *(float(p.means.min()) for p in params)) - 3 * sd
-    hi = max(float(x.max()), *(float(p.means.max()) for p in params)) + 3 * sd
+    lo, hi = _data_range(x)
+    if len(x) >= RUG_BELOW:
+        pad = 0.05 * (hi - lo) or 1.0
+        return np.linspace(lo - pad, hi + pad, 400)
+    for p in (trace.start.params, trace.final.params):
+        sd = np.sqrt(np.asarray(p.variances, dtype=float))
+        lo = min(lo, float((p.means - 3 * sd).min()))
+        hi = max(hi, float((p.means + 3 * sd).max()))
     return np.linspace(lo, hi, 400)
 
 
@@ -95,12 +115,23 @@ def _fit_panel(ax, trace: Trace, params: Params, title: str, grid: np.ndarray) -
     _curves(ax, trace, grid, curve, colors, r"\mathcal{N}", title)
 
 
-def _data_marks(ax, x: np.ndarray) -> None:
-    """The data on a continuous axis: a histogram of densities, or a rug for few points."""
+def _data_marks(ax, x: np.ndarray, grid: np.ndarray) -> None:
+    """The data on a continuous axis: a histogram of densities, or a rug for few points.
+    Points beyond the axis (*grid*'s extent) are counted at its edge."""
+    lo, hi = float(grid[0]), float(grid[-1])
+    inside = x[(x >= lo) & (x <= hi)]
     if len(x) >= RUG_BELOW:
-        ax.hist(x, bins="auto", density=True, color="0.85", edgecolor="0.6", label="data")
+        ax.hist(inside, bins="auto", density=True, color="0.85", edgecolor="0.6",
+                label="data")
     else:
-        ax.plot(x, np.zeros_like(x), "|", color="black", markersize=14, label="data")
+        ax.plot(inside, np.zeros_like(inside), "|", color="black", markersize=14,
+                label="data")
+    for count, at, text in ((int((x < lo).sum()), 0.01, "\u2190 {} beyond"),
+                            (int((x > hi).sum()), 0.99, "{} beyond \u2192")):
+        if count:
+            ax.text(at, 0.97, text.format(f"{count:,} point{'s' if count != 1 else ''}"),
+                    transform=ax.transAxes, ha="left" if at < 0.5 else "right", va="top",
+                    fontsize="small", color="0.3")
 
 
 def _curves(ax, trace: Trace, grid: np.ndarray, detail: Any, colors: list, density: str,
@@ -108,7 +139,7 @@ def _curves(ax, trace: Trace, grid: np.ndarray, detail: Any, colors: list, densi
     """The data on a continuous axis with each weighted component's density over *grid*
     (dashed; *density*: the component density's symbol) and the mixture's (a wide grey
     line beneath them: where one component makes up p(x), both stay visible)."""
-    _data_marks(ax, trace.problem.data)
+    _data_marks(ax, trace.problem.data, grid)
     named = trace.problem.components <= LEGEND_COMPONENTS
     ax.plot(grid, detail.mixture_density, **MIXTURE_LINE, label="$p(x)$")
     for k in range(trace.problem.components):
