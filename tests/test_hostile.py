@@ -1269,3 +1269,25 @@ def test_the_fast_csv_reader_reads_what_the_row_by_row_reader_reads(header, rows
 
         slow, fast = read(False), read(True)
         assert repr(fast) == repr(slow)
+
+
+def test_an_exam_zip_stopped_inside_an_entry_exits_quietly(tmp_path):
+    """A SIGTERM or Ctrl-C that lands between opening a zip entry and writing it (CI caught
+    one in an exam's QTI package) left the archive to complain on stderr at exit ("Can't
+    close the ZIP file while there is an open writing handle"): the archive is abandoned
+    with its staging folder instead, quietly."""
+    script = f"""
+import zipfile, pathlib
+from explainer.exam.exports import _Zip
+z = _Zip(pathlib.Path({str(tmp_path)!r}, "a.zip"))
+def stopped(self, *args, **kwargs):
+    raise KeyboardInterrupt
+zipfile._ZipWriteFile.__init__ = stopped
+try:
+    z.writestr("item.xml", "<item/>")
+except KeyboardInterrupt:
+    print("stopped")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, check=False)
+    assert done.stdout == "stopped\n" and done.stderr == "", done.stderr

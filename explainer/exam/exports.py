@@ -297,7 +297,20 @@ class _Zip:
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
-        self.zip.writestr(info, text, compresslevel=1)
+        try:
+            self.zip.writestr(info, text, compresslevel=1)
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """Stopped in the middle of an entry (Ctrl-C, SIGTERM): the archive goes with its
+        staging folder. Its file is closed now, so that the half-written entry does not
+        make the archive complain when the process exits ("Can't close the ZIP file
+        while there is an open writing handle")."""
+        fp, self.zip.fp = self.zip.fp, None
+        if fp is not None:
+            fp.close()
 
     def close(self) -> None:
         self.zip.close()
