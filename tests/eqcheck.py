@@ -65,7 +65,7 @@ def _prepare(tex: str) -> str:
     return _NOISE.sub(" ", tex)
 
 
-def _group_end(tex: str, start: int) -> int:
+def group_end(tex: str, start: int) -> int:
     """The index just past the brace group opening at *start* (``tex[start] == "{"``)."""
     depth = 0
     for i in range(start, len(tex)):
@@ -79,10 +79,10 @@ def _drop_underbraces(tex: str) -> str:
     """``\\underbrace{X}_{label}`` is X: the label only names what X stands for."""
     while (at := tex.find(r"\underbrace{")) >= 0:
         body = at + len(r"\underbrace")
-        end = _group_end(tex, body)
+        end = group_end(tex, body)
         after = end
         if tex[end:end + 2] == "_{":
-            after = _group_end(tex, end + 1)
+            after = group_end(tex, end + 1)
         tex = f"{tex[:at]} {{{tex[body + 1:end - 1]}}} {tex[after:]}"
     return tex
 

@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from conftest import assert_printed, printed_pattern
+from eqcheck import group_end
 from explainer.api import run
 from explainer.families.gaussian import COVARIANCE_UPDATES, variance_floor
 from explainer.errors import ProblemError
@@ -291,17 +292,10 @@ def _as_set(tex: str) -> str:
     after a relation; ``\\emjoin{A}{B}``, A and B on one line if they fit: A B)."""
     tex = tex.replace("\\nobreak", "").replace("\\penalty9999 ", "")
     while (start := tex.find("\\emjoin{")) >= 0:
-        parts, i = [], start + len("\\emjoin")
-        for _ in range(2):
-            depth, j = 0, i
-            while True:
-                depth += {"{": 1, "}": -1}.get(tex[j], 0)
-                if depth == 0:
-                    break
-                j += 1
-            parts.append(tex[i + 1:j])
-            i = j + 1
-        tex = tex[:start] + " ".join(parts) + tex[i:]
+        first = start + len("\\emjoin")
+        second = group_end(tex, first)
+        end = group_end(tex, second)
+        tex = f"{tex[:start]}{tex[first + 1:second - 1]} {tex[second + 1:end - 1]}{tex[end:]}"
     return tex
 
 

@@ -53,6 +53,7 @@ class Later:
     def __init__(self, make: Any):
         self.make = make
 
+
 class Sheet:
     """The numbers of one document being laid out: a cell per printed quantity, keyed by
     what it is (``("resp", version, n, k)``), and the equations that print them.
