@@ -54,7 +54,7 @@ def test_the_page_is_self_contained_and_small():
     assert len(page.encode()) < 1_000_000
     # Nothing is fetched: no URL but the figures' data URIs.
     assert not re.search(r"(src|href)=\"(?!data:image/svg\+xml;base64,|#)", page)
-    assert page.count('src="data:image/svg+xml;base64,') == 3
+    assert page.count('src="data:image/svg+xml;base64,') == 2  # fit, responsibilities
 
 
 def test_the_content_security_policy_allows_only_the_page_s_own_script_and_style():

@@ -63,12 +63,48 @@ def test_every_document_compiles_within_the_margins(name):
     if PROBLEMS[name].dim == 1 and PROBLEMS[name].components <= 2:
         assert [line for line in text.splitlines() if line.rstrip().endswith("≈")] == []
     # The figures are embedded: their captions and their own axis labels are there. Three
-    # figures; without iterations two in 1-D (fit, responsibilities), one for d >= 2 (the
-    # scatter plot, which shows the responsibilities).
+    # figures; with one iteration or none two in 1-D (fit, responsibilities), one for
+    # d >= 2 (the scatter plot, which shows the responsibilities at the start and the
+    # end): one iteration's log-likelihood is one segment, its grid the scatter plot's.
     problem = PROBLEMS[name]
-    last = 3 if problem.iterations else 2 if problem.dim == 1 else 1
+    last = 3 if problem.iterations > 1 else 2 if problem.dim == 1 else 1
     assert f"Figure {last}" in text and f"Figure {last + 1}" not in text
     assert "responsibility" in text and "density" in text
+
+
+# Eight points in the plane, the size of a problem set's question, in each covariance type
+# (data with none, one and two decimals; clusters apart and overlapping).
+EIGHT_POINTS = [
+    ("full", [[1, 1], [0, 1], [3, 2], [1, 1], [5, 4], [6, 5], [5, 5], [4, 5]],
+     [[[2, 0.2], [0.2, 2]], [[2, 0.2], [0.2, 2]]]),
+    ("tied", [[1.2, 0.8], [2.1, 1.9], [0.4, 1.1], [1.6, 2.4], [3.1, 2.2], [2.4, 3.3],
+              [4.0, 2.9], [3.2, 3.8]], [[[1, 0.2], [0.2, 1]], [[1, 0.2], [0.2, 1]]]),
+    ("diag", [[0.12, 2.71], [1.05, 0.33], [2.48, 1.96], [0.87, 1.42], [4.61, 3.08],
+              [3.37, 5.52], [5.94, 4.26], [2.95, 3.71]], [[[1, 0], [0, 1.5]], [[0.8, 0], [0, 1.2]]]),
+    ("spherical", [[1.2, 0.8], [2.1, 1.9], [0.4, 1.1], [1.6, 2.4], [5.1, 4.2], [4.4, 5.3],
+                   [6.0, 4.9], [5.2, 5.8]], [[[1, 0], [0, 1]], [[1.5, 0], [0, 1.5]]]),
+]
+
+
+@pytest.mark.parametrize("covariance_type,data,covariances", EIGHT_POINTS,
+                         ids=[c for c, _, _ in EIGHT_POINTS])
+def test_eight_points_in_the_plane_take_at_most_six_pages(covariance_type, data, covariances,
+                                                          tmp_path):
+    """The whole worked iteration of an eight-point problem in the plane, with its figures:
+    blocks side by side where both fit half the line, a sum broken where the line is full,
+    a relation and its result on one line where they fit."""
+    problem = validate({"data": data, "components": 2,
+                        "model": {"covariance_type": covariance_type},
+                        "init": {"weights": [0.5, 0.5], "means": [[1, 1], [4, 4]],
+                                 "covariances": covariances}})
+    compiled = build_pdf(run(problem), plots=True)
+    assert overfull(compiled.log) == []
+    (tmp_path / "p.pdf").write_bytes(compiled.pdf)
+    info = subprocess.run(["pdfinfo", str(tmp_path / "p.pdf")], capture_output=True,
+                          text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+    text = pdf_text(compiled.pdf)
+    assert "Clustering" in text and "Covariances." in text
 
 
 def test_lecture_pdf_shows_the_worked_numbers():
@@ -156,9 +192,11 @@ def test_cli_pdf_tex_and_markdown_with_plots(tmp_path):
     result = cli("solve", spec, "-o", str(tmp_path / "c.md"), "--plots")
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "c.md").read_text()
-    for name in ("fit", "loglik", "resp"):
+    for name in ("fit", "resp"):
         assert f"](c_files/{name}.png)" in text
         assert (tmp_path / "c_files" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+    # One iteration: its log-likelihood would be one segment, which the conclusion states.
+    assert "loglik" not in text and not (tmp_path / "c_files" / "loglik.png").exists()
     result = cli("solve", spec, "-o", str(tmp_path / "d.tex"), "--plots")
     assert result.returncode == 0
     assert "\\includegraphics[width=\\linewidth]{d_files/fit.pdf}" in (tmp_path / "d.tex").read_text()

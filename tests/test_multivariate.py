@@ -288,14 +288,23 @@ def test_json_round_trip_and_schema():
 # --------------------------------------------------------------------------- documents
 
 def _as_set(tex: str) -> str:
-    """LaTeX as it reads: without its line-breaking hints (``\\nobreak`` and penalties
-    after a relation; ``\\emjoin{A}{B}``, A and B on one line if they fit: A B)."""
-    tex = tex.replace("\\nobreak", "").replace("\\penalty9999 ", "")
-    while (start := tex.find("\\emjoin{")) >= 0:
-        first = start + len("\\emjoin")
-        second = group_end(tex, first)
-        end = group_end(tex, second)
-        tex = f"{tex[:start]}{tex[first + 1:second - 1]} {tex[second + 1:end - 1]}{tex[end:]}"
+    """LaTeX as it reads: without its layout hints (``\\nobreak`` and penalties after a
+    relation; ``\\emjoin{A}{B}``, A and B on one line if they fit: A B; ``\\emsum{S}``, a
+    sum broken into lines before its ``\\emplus`` signs; ``\\empair{H}{A}{H}{B}``, two
+    blocks side by side; ``\\emlabel{L}``, the widest label of a block;
+    ``\\emformproduct{F}{R}{M}{C}``, F = R M C; ``\\emproduct{R}{M}{C}``, R M C)."""
+    tex = tex.replace("\\nobreak", "").replace("\\penalty9999 ", "").replace("\\emplus", "+")
+    for name, arguments in (("emjoin", 2), ("emsum", 1), ("empair", 4), ("emlabel", 1),
+                            ("emformproduct", 4), ("emproduct", 3)):
+        while (start := tex.find(f"\\{name}{{")) >= 0:
+            parts, at = [], start + len(name) + 1
+            for _ in range(arguments):
+                end = group_end(tex, at)
+                parts.append(tex[at + 1:end - 1])
+                at = end
+            if name == "emformproduct":
+                parts[0] += " ="
+            tex = f"{tex[:start]}{' '.join(parts) if name != 'emlabel' else ''}{tex[at:]}"
     return tex
 
 

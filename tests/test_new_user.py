@@ -194,7 +194,7 @@ def test_one_line_says_what_was_written_unless_quiet(tmp_path):
     assert _cli("solve", lecture, "-o", "x.md", cwd=tmp_path).stderr == "wrote x.md\n"
     assert _cli("solve", lecture, "-o", "x.md", "-q", cwd=tmp_path).stderr == ""
     assert _cli("solve", lecture, "-o", "y.md", "--plots", cwd=tmp_path).stderr == \
-        "wrote y.md and 3 figures in y_files/\n"
+        "wrote y.md and 2 figures in y_files/\n"  # one iteration: no log-likelihood figure
     result = _cli("solve", lecture, cwd=tmp_path)  # standard output: nothing said
     assert result.stderr == "" and result.stdout.startswith("# ")
     assert _cli("solve", lecture, "-o", "t.json", cwd=tmp_path).stderr == "wrote t.json\n"
@@ -265,7 +265,8 @@ def test_a_column_name_in_another_script_is_drawn_with_a_font_that_has_it(tmp_pa
         pytest.skip("no installed font has CJK characters")
     trace = run(problem_from(None, data_file=_csv(tmp_path, "身高,体重\n1.5,50\n1.6,55\n1.8,80\n"
                                                             "1.9,85\n"),
-                             columns="身高,体重", k="2", init_method="kmeans"))
+                             columns="身高,体重", k="2", init_method="kmeans",
+                             iterations="2"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns of every glyph it is missing
         names = write_plots(trace, tmp_path, "png")

@@ -380,8 +380,9 @@ def grid_figure(trace: Trace):
 def write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     """Write the figures into *folder* as ``fmt`` (``pdf``, vector, or ``png``).
 
-    Returns the file names by figure (``fit``, ``loglik`` when there are iterations,
-    ``resp``; for d >= 2 ``fit``, ``grid`` and ``loglik`` when there are iterations).
+    Returns the file names by figure (``fit``, ``resp``, and ``loglik`` when there are two
+    iterations or more; for d >= 2 ``fit``, and ``grid`` and ``loglik`` when there are two
+    iterations or more).
     """
     import matplotlib
 
@@ -492,16 +493,19 @@ def _write_plots(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
 
 def _drawn(trace: Trace, folder: Path, fmt: str) -> dict[str, str]:
     # The figures of the document plug-in, each by its maker's name; none where there is
-    # nothing to draw (a support too large, no iteration for the grid).
+    # nothing to draw (a support too large; the grid of one iteration, whose two panels
+    # are the fit figure's).
     makers = {"fit": fit_figure, "resp": resp_figure, "family_fit": family_fit_figure,
               "scatter_fit": scatter_fit_figure,
-              "grid": lambda tr: grid_figure(tr) if tr.iterations else None}
+              "grid": lambda tr: grid_figure(tr) if len(tr.iterations) > 1 else None}
     figures = {}
     for name, maker in document_of(trace.problem).figures.items():
         fig = makers[maker](trace)
         if fig is not None:
             figures[name] = fig
-    if trace.iterations:
+    # One iteration's log-likelihood is a single segment from the start: the conclusion
+    # states both ends and the gain.
+    if len(trace.iterations) > 1:
         figures["loglik"] = loglik_figure(trace)
     # No dates or versions in the files, so that the same trace gives the same bytes.
     metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt, {"Software": None})
