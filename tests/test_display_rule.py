@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -289,6 +290,37 @@ def test_every_gain_printed_is_after_minus_before():
     for after, before, gain in found:
         q = Decimal(1).scaleb(Decimal(gain).as_tuple().exponent)
         assert round_decimal(Decimal(after) - Decimal(before), q) == Decimal(gain)
+
+
+def test_a_gain_too_small_for_six_digits_is_said_with_its_value_alone():
+    # The lecture's second iteration gains 9.00e-8 on a log-likelihood of -11.8: as a
+    # difference it would need -11.79967188 - (-11.79967197). A plain EM here (the
+    # variances stay 2; the log-likelihood uses the full normal density).
+    from scipy.stats import norm
+
+    x = np.array([1.0, 2, 5, 8, 9])
+    w, mu = np.array([0.5, 0.5]), np.array([2.0, 8.0])
+
+    def loglik(w, mu):
+        return np.log((w * norm.pdf(x[:, None], mu, np.sqrt(2))).sum(axis=1)).sum()
+    lls = [loglik(w, mu)]
+    for _ in range(2):
+        r = w * norm.pdf(x[:, None], mu, np.sqrt(2))
+        r /= r.sum(axis=1, keepdims=True)
+        w, mu = r.sum(axis=0) / len(x), (r * x[:, None]).sum(axis=0) / r.sum(axis=0)
+        lls.append(loglik(w, mu))
+    text = markdown(lecture_spec(stop={"iterations": 2}))
+    said = re.search(r"a gain of \$(\d\.\d+) \\times 10\^\{(-\d+)\}\$, the difference of the two "
+                     r"values before their rounding", text)
+    assert said and float(said[1]) * 10.0 ** int(said[2]) == pytest.approx(
+        lls[2] - lls[1], rel=5e-3)
+    assert rf"$-{abs(lls[1]):.4f} \rightarrow -{abs(lls[2]):.4f}$" in text
+    # No log-likelihood printed with more than six significant digits; the first
+    # iteration's gain, 0.0502, is still the difference of the values printed.
+    assert not re.search(r"-11\.\d{5,}", text)
+    assert re.search(r"a gain of \$-11\.7997 - \(-11\.8499\) \\approx 0\.0502\$", text)
+    assert f"raised the log-likelihood by ${said[1]} \\times 10^{{{said[2]}}}$" in text
+    assert check_markdown(text).failures == []
 
 
 def test_the_old_share_is_written_out():

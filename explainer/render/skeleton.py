@@ -193,13 +193,18 @@ def scientific_remark(rows: Sequence[dict[str, Any] | None],
     return []
 
 def stop_context(trace: Trace, iterations: list[dict[str, Any]]) -> dict[str, Any]:
-    """Why EM stopped, and what its log-likelihood did (1-D and d >= 2 alike)."""
+    """Why EM stopped, and what its log-likelihood did (1-D and d >= 2 alike). The last
+    gain is printed as its iteration's conclusion prints it where that is shown in full,
+    else by the display rule."""
     problem = trace.problem
     last = trace.iterations[-1] if trace.iterations else None
+    shown = iterations[-1].get("gain_shown") if iterations else None
+    if shown is None and last is not None:
+        shown = sh.show(abs(last.gain), problem.decimals)
     return {"iterations": problem.iterations, "tol": problem.tol,
             "reason": trace.stop_reason, "converged": trace.converged,
             "ran": len(trace.iterations),
-            "last_gain": last.gain if last else None,
+            "last_gain": last.gain if last else None, "last_gain_shown": shown,
             "last_change": iterations[-1]["change"] if iterations else None,
             "unchanged_since": _unchanged_since(iterations)}
 
@@ -261,9 +266,25 @@ def iteration_head(iteration: Iteration, sheet: Sheet) -> dict[str, Any]:
         gain = sheet.cell(("gain", i), iteration.gain if sheet.grow else float(
             sh.decimal_of(iteration.log_likelihood_after)
             - sh.decimal_of(iteration.log_likelihood)))
-        sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
         ctx["gain_shown"] = gain
+        # A gain too small to write as the difference of log-likelihoods printed to at
+        # most COLUMN_DIGITS significant digits (or to the digits they print anyway) is
+        # said with its value alone (the difference of the values before their rounding):
+        # not -11.79967188 - (-11.79967197) = 9.00 x 10^-8.
+        ctx["gain_alone"] = sheet.grow and _gain_digits(iteration, sheet.decimals) > max(
+            defaults.COLUMN_DIGITS, *(sh.significant(sh.show(v, sheet.decimals)) for v in
+                                      (iteration.log_likelihood, iteration.log_likelihood_after)))
+        if not ctx["gain_alone"]:
+            sheet.equation(("gain", i), gain, [after, before], lambda a, b: a - b)
     return ctx
+
+def _gain_digits(iteration: Iteration, decimals: int) -> int:
+    """The significant digits the log-likelihoods before and after an iteration need for
+    their printed difference to give its gain to the digits the gain prints: to the
+    gain's last printed decimal."""
+    quantum = sh.show(iteration.gain, decimals).quantum
+    size = max(abs(iteration.log_likelihood), abs(iteration.log_likelihood_after))
+    return sh.decimal_of(size).adjusted() - quantum.adjusted() + 1
 
 def _repeats(iteration: Iteration) -> bool:
     """Whether an iteration ended with the parameters it started from."""
