@@ -19,10 +19,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from conftest import ROOT, lecture_spec
+from conftest import EXAMPLES, ROOT, lecture_spec
 from explainer.engine import run
 from explainer.errors import ProblemError
-from explainer.validation import problem_from, validate
+from explainer.validation import load_problem, problem_from, validate
 
 
 def _drawn(fig) -> None:
@@ -115,6 +115,24 @@ def test_each_component_curve_stays_visible_where_it_makes_up_the_mixture():
                 y = c.get_ydata()
                 assert np.any(np.isclose(y, mixture.get_ydata(), rtol=1e-2)
                               & (y > 0.1 * y.max()))
+
+
+def test_a_fit_figure_legend_covers_no_data():
+    """The legend stands beside the panels (a binomial's legend covered a data bar): its
+    box meets no axes' box, in the coin example's figure and the lecture's."""
+    from explainer.render.plots import family_fit_figure, fit_figure
+
+    coins = run(load_problem(EXAMPLES / "coins" / "coins.yaml"))
+    for fig in (family_fit_figure(coins), fit_figure(run(validate(lecture_spec())))):
+        _drawn(fig)
+        renderer = fig.canvas.get_renderer()
+        assert not any(ax.get_legend() for ax in fig.axes)
+        (legend,) = fig.legends
+        box = legend.get_window_extent(renderer)
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert "$p(x)$" in labels and len(labels) >= 4, labels
+        for ax in fig.axes:
+            assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
 
 
 def test_a_flat_log_likelihood_plot_reads_plainly():

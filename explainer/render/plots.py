@@ -162,13 +162,20 @@ def fit_figure(trace: Trace):
         n = len(trace.iterations)
         _fit_panel(right, trace, trace.final.params,
                    f"after {n} iteration{'s' if n != 1 else ''}", grid)
-        right.legend(fontsize="small")
     else:
         fig = _figure(5.5, 3.4)
         ax = fig.subplots()
         _fit_panel(ax, trace, trace.final.params, "given parameters", grid)
-        ax.legend(fontsize="small")
+    _legend_beside(fig)
     return fig
+
+
+def _legend_beside(fig) -> None:
+    """The legend of the figure's last panel, to the right of the panels, where it
+    covers no data (inside an axis it may hide a bar or a curve)."""
+    handles, labels = fig.axes[-1].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
 
 
 def loglik_figure(trace: Trace):
@@ -475,7 +482,7 @@ def family_fit_figure(trace: Trace):
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (params, title) in zip(axes, panels):
         panel(ax, trace, params, title, support)
-    axes[-1].legend(fontsize="small")
+    _legend_beside(fig)
     return fig
 
 
