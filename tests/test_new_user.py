@@ -540,8 +540,9 @@ def _printed(tex: str) -> Decimal:
 
 def test_the_sums_of_the_printed_rows_are_said_in_few_digits_and_hold():
     """0.999 + 5.53e-4 + 2.09e-14 is 0.9995530000000209: the sentence gives the smallest
-    sum rounded down and the largest rounded up, at most 3 decimals beyond the display's,
-    and every printed row of responsibilities adds up to within them."""
+    sum rounded down and the largest rounded up, at most 3 decimals beyond the display's
+    and six significant digits, and every printed row of responsibilities adds up to
+    within them."""
     from explainer.render.markdown import render_markdown
 
     text = render_markdown(run(problem_from(None, data="-20,1,2,5,9,10,30",
@@ -549,6 +550,7 @@ def test_the_sums_of_the_printed_rows_are_said_in_few_digits_and_hold():
                                             variances="1,1,1")))
     low, high = re.search(r"add up to between \$([\d.]+)\$ and \$([\d.]+)\$", text).groups()
     assert all(len(v.split(".")[1]) <= 3 + 3 for v in (low, high))
+    assert all(len(v.replace(".", "").lstrip("0")) <= 6 for v in (low, high)), (low, high)
     table = text.split("Here are the responsibilities of all points", 1)[1]
     rows = re.findall(r"^\| \$x_\{\d+\} = [^$]*\$ \|(.*)\|$", table.split("\n\n")[1], re.M)
     assert len(rows) == 7

@@ -212,9 +212,10 @@ def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
              carried: np.ndarray | None = None) -> dict[str, Any]:
     """The smallest and largest sum of a row of responsibilities as printed: a row's
     values sum to 1, its printed digits only up to their rounding. The bounds are given
-    to at most *decimals* + 3 places, the smallest rounded down and the largest up, so
+    to at most *decimals* + 3 places (and six significant digits), the smallest rounded
+    down and the largest up, so
     that they still hold every sum (0.999 + 5.53e-4 + 2.09e-14 is 0.9995530000000209,
-    said as "between 0.999553 and ..."). In a hand calculation a row need not sum to 1
+    said as "between 0.99955 and ..."). In a hand calculation a row need not sum to 1
     at all: its sums are given rounded to the decimals carried, over every row of the
     *carried* responsibilities, the rows a table leaves out too."""
     if carried is not None:
@@ -227,7 +228,8 @@ def row_sums(rows: Sequence[dict[str, Any] | None], decimals: int,
         sums = [sh.round_decimal(v, quantum) for v in sums]
         low, high = min(sums), max(sums)
     else:
-        quantum = Decimal(1).scaleb(-(decimals + 3))
+        # (to at most COLUMN_DIGITS significant digits: 1.00002, not 1.000014)
+        quantum = Decimal(1).scaleb(-min(decimals + 3, defaults.COLUMN_DIGITS - 1))
         low, high = min(sums), max(sums)
         with localcontext(sh.WIDE):
             if low.as_tuple().exponent < quantum.as_tuple().exponent:
