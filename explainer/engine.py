@@ -10,8 +10,11 @@ import math
 from dataclasses import replace
 from typing import Callable
 
+import numpy as np
+
 from . import defaults
-from .backend import FLOAT, Backend, BudgetExceeded, RoundedBackend
+from .backend import (FLOAT, Backend, BudgetExceeded, RoundedBackend, decimal_of,
+                      round_half_up)
 from .errors import ProblemError
 from .families import model_of
 from .families.base import data_in
@@ -78,6 +81,24 @@ def _detail(problem: Problem) -> Detail:
     return detail
 
 
+def written_down(problem: Problem) -> Problem:
+    """*problem* as a hand calculation (rounded carry) writes it: a data value with more
+    than ``defaults.GIVEN_DIGITS`` significant digits (a generated data set's
+    0.34268040332750216), which no page writes as given, is written and used at the
+    carry's decimals (0.343), as every value written down; shorter ones as given."""
+    data = problem.data
+    if data.dtype.kind != "f":
+        return problem
+    flat = data.ravel()
+    written = np.array([value if len(decimal_of(value).normalize().as_tuple().digits)
+                        <= defaults.GIVEN_DIGITS else round_half_up(value, problem.decimals)
+                        for value in flat.tolist()], dtype=float).reshape(data.shape)
+    if np.array_equal(written, data):
+        return problem
+    written.setflags(write=False)
+    return replace(problem, data=written)
+
+
 def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
              final: bool = True) -> Trace:
     """One EM run on *problem* in *xp*'s arithmetic.
@@ -91,6 +112,8 @@ def run_with(problem: Problem, xp: Backend, progress: Progress | None = None,
     the last M-step is skipped (``trace.final`` is None, the last ``log_likelihood_after``
     NaN): a companion run that only shows its iterations does not need it.
     """
+    if xp.name == "rounded":
+        problem = written_down(problem)
     x = data_in(problem, xp)
     detail = _detail(problem)
     model = model_of(problem)  # (its start, E-step and M-step)
@@ -165,6 +188,8 @@ def run(problem: Problem, progress: Progress | None = None) -> Trace:
         last = problem.iterations
         _check_detail(problem, sum(problem.detail.shows(i, last) for i in range(1, last + 1)))
     if problem.carry == "rounded":
+        # Both runs on the data as the hand calculation writes them (written_down).
+        problem = written_down(problem)
         hand = run_with(problem, RoundedBackend(problem.decimals), progress)
         # Compared iteration by iteration, and at the end: the same number of iterations.
         full = run_with(replace(problem, iterations=len(hand.iterations), tol=None), FLOAT)

@@ -39,6 +39,12 @@ PROBLEMS = {
     # Tiny densities (two significant digits carried) and 4 decimals.
     "far": hand(given_spec([0, 1, 2, 10, 11, 30], [0.25, 0.75], [1, 11], [1, 4],
                            iterations=2, display={"decimals": 4})),
+    # Data with more digits than the page writes as given (a generated data set): a hand
+    # calculation writes them, and uses them, at its decimals.
+    "long-decimals": hand(given_spec([-1.7497654730546974, 0.34268040332750216,
+                                      1.153035802563644, 5.981321923488, 6.51103471624,
+                                      7.0000004], [0.5, 0.5], [0, 6], [1, 1],
+                                     iterations=2)),
 }
 
 
