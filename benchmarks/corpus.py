@@ -3,6 +3,7 @@ output (a restructuring, a faster path).
 
     python benchmarks/corpus.py write DIR        # every document, and DIR/SHA256SUMS
     python benchmarks/corpus.py compare DIR      # made again; lists what differs from DIR
+    python benchmarks/corpus.py audit DIR        # DIR's Markdown against the display rule
 
 Every document goes through the command line as a user runs it (``em-explainer``'s
 ``main``, in this process): every example spec and a few problems written here (each
@@ -29,11 +30,13 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -238,7 +241,7 @@ def make() -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["write", "compare"])
+    parser.add_argument("action", choices=["write", "compare", "audit"])
     parser.add_argument("folder", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("EM_EXPLAINER_CACHE_DIR", "")
@@ -248,6 +251,8 @@ def main() -> int:
 
     defaults.EXACT_SECONDS = 600.0
     start = time.monotonic()
+    if args.action == "audit":
+        return audit(args.folder)
     if args.action == "write":
         if args.folder.exists() and any(args.folder.iterdir()):
             parser.error(f"{args.folder} exists and is not empty")
@@ -273,6 +278,36 @@ def main() -> int:
           f"{len(before.keys() - now.keys())} missing, {len(now.keys() - before.keys())} "
           f"new ({time.monotonic() - start:.0f} s; this run's documents: {made})")
     return 0 if same == len(before) == len(now) else 1
+
+
+# A decimal number as a page prints it, with its power of ten if in scientific notation.
+_NUMBER = re.compile(r"(?<![\d.^{_])(-?\d+\.\d+)(?: \\times 10\^\{(-?\d+)\})?(?![\d])")
+
+
+def audit(folder: Path) -> int:
+    """The corpus's Markdown documents against the display rule: the relations the
+    independent checker (tests/eqcheck.py) finds failing, and the printed decimals by
+    their significant digits beyond six (a check report's answers echo what was typed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from eqcheck import check_markdown
+
+    pages = sorted(p for p in folder.rglob("*.md") if p.is_file())
+    failing, long = 0, {"computed": Counter(), "check report": Counter()}
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for failure in check_markdown(text).failures:
+            failing += 1
+            print(f"fails: {page.relative_to(folder)}: {str(failure)[:200]}")
+        kind = "check report" if page.relative_to(folder).parts[0] == "check" else "computed"
+        for match in _NUMBER.finditer(text):
+            digits = len(match.group(1).lstrip("-").replace(".", "").lstrip("0"))
+            if digits > 6:
+                long[kind][digits] += 1
+    print(f"{len(pages)} Markdown documents, {failing} failing relations")
+    for kind, counts in long.items():
+        print(f"{kind}: {sum(counts.values())} numbers of more than six significant digits "
+              f"({', '.join(f'{n} of {d}' for d, n in sorted(counts.items())) or 'none'})")
+    return 1 if failing else 0
 
 
 def _read_sums(path: Path) -> dict[str, str]:
