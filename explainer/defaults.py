@@ -161,6 +161,9 @@ COLUMN_DIGITS = 6
 ALIGN_ROUNDS = 6
 ALIGN_MOST = 60  # values in a column aligned (twice display.max_rows' default)
 GIVEN_DIGITS = 6
+# A given probability closer to 1 than this (but not 1) is refused: 1 - p would keep too
+# few digits in a double for a page to write it (families.base.probabilities).
+PROBABILITY_GAP = 1e-12
 GIVEN_DENOMINATOR = 1000
 
 # A change of the log-likelihood within this fraction of its size (at least 1) is the

@@ -191,6 +191,13 @@ def test_the_json_trace_validates_and_reads_back(name, display):
      "init.rates[1]", "a rate > 0"),
     ({"data": [[1, 0], [0, 1]], "model": {"family": "bernoulli"},
       "init": {"weights": [1], "p": [[1.5, 0.5]]}}, "init.p[1][1]", "from 0 to 1"),
+    # 1 - p of 0.9999999999999999 is 1.1e-16 in a double, where the page would write 0.
+    ({"data": [5, 9], "model": {"family": "binomial", "trials": 10},
+      "init": {"weights": [1], "p": [0.9999999999999999]}}, "init.p[1]",
+     "expected 1 or a probability at most 1 - 10^-12, but got 0.9999999999999999"),
+    ({"data": [[1, 0], [0, 1]], "model": {"family": "bernoulli"},
+      "init": {"weights": [1], "p": [[0.5, "0.9999999999999"]]}}, "init.p[1][2]",
+     "at most 1 - 10^-12"),
     ({"data": ["a", "b"], "model": {"family": "categorical"},
       "init": {"weights": [1], "probs": [[0.7, 0.7]]}}, "init.probs[1]", "summing to 1"),
     ({"data": [5], "model": {"family": "binomial", "trials": 10},
@@ -204,6 +211,16 @@ def test_bad_input_is_a_clear_error(spec, field, words):
     with pytest.raises(ProblemError) as info:
         validate({"components": 1, **spec})
     assert info.value.field == field and words in str(info.value)
+
+
+def test_a_probability_just_short_of_1_is_written_as_given_and_every_line_holds():
+    # 1 - 10^-12, the nearest to 1 accepted: written as given, its complement 1e-12.
+    trace = run(validate({"data": [5, 9, 8], "components": 2,
+                          "model": {"family": "binomial", "trials": 10},
+                          "init": {"weights": [0.5, 0.5], "p": [0.999999999999, 0.3]}}))
+    text = trace.to_markdown()
+    assert "p_{1} = 0.999999999999$" in text
+    assert check_markdown(text).failures == []
 
 
 def test_a_rate_reaching_zero_is_explained():

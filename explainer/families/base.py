@@ -430,6 +430,16 @@ def probabilities(init: Mapping[str, Any], name: str, components: int,
         index = "".join(f"[{int(i) + 1}]" for i in outside[0])
         raise ProblemError(f"{field}{index}", f"expected a probability from 0 to 1, but got "
                                               f"{array[tuple(outside[0])]:g}")
+    # 1 - p of a p within 10^-12 of 1 keeps four digits or fewer in a double (1 minus
+    # 0.9999999999999999 is 1.1e-16, not 1e-16): refused, as no page could write p and
+    # its complement truly.
+    near = np.argwhere((array < 1) & (array > 1 - defaults.PROBABILITY_GAP))
+    if len(near):
+        index = "".join(f"[{int(i) + 1}]" for i in near[0])
+        raise ProblemError(f"{field}{index}", f"expected 1 or a probability at most "
+                                              f"1 - 10^-12, but got "
+                                              f"{float(array[tuple(near[0])])!r} (1 - p would "
+                                              f"keep too few digits in a double)")
     return rows
 
 
