@@ -325,6 +325,10 @@ _CATEGORIES = ("data: ['a$x^$', 'price $a_$', 'a$x^$', b]\ncomponents: 2\n"
                "model: {family: categorical}\n"
                "init: {weights: [.5, .5], probs: [[.5, .3, .2], [.2, .3, .5]]}\n")
 CASES += [
+    # 1 - p of 1 - 1e-16 is 1.1e-16 in a double: no page could write p and 1 - p truly.
+    ("p of 1 - 1e-16", {}, ["solve", "--family", "binomial", "--trials", "10", "--data", "5,6",
+                            "--k", "2", "--weights", ".5,.5", "--p", "0.3,0.9999999999999999"],
+     2, "init.p[2]: expected 1 or a probability at most 1 - 10^-12, but got 0.9999999999999999"),
     *[(f"{key} of 10^400", {"s.yaml": _GIVEN + text.format(_BIG) + "\n"}, ["solve", "s.yaml"],
        2, f"{key}: expected a whole number from")
       for key, text in (("components", "components: {}"), ("seed", "seed: {}"),
@@ -374,9 +378,9 @@ VALID_FILES = [
     ("a Poisson count of 10^9, exact", {}, ["solve", "--family", "poisson", "--data",
                                             "1000000000,3", "--k", "2", "--weights", ".5,.5",
                                             "--rates", "1,1000000", "--exact"]),
-    ("p of 1e-300 and 1 - 1e-16", {}, ["solve", "--family", "binomial", "--trials", "10",
+    ("p of 1e-300 and 1 - 1e-12", {}, ["solve", "--family", "binomial", "--trials", "10",
                                        "--data", "5,6", "--k", "2", "--weights", ".5,.5",
-                                       "--p", "1e-300,0.9999999999999999"]),
+                                       "--p", "1e-300,0.999999999999"]),
     ("$ pairs in category names, figures drawn", {"s.yaml": _CATEGORIES},
      ["solve", "s.yaml", "--format", "pdf", "-o", "out.pdf"]),
     ("a category name too long for the figure's layout, no warning",
