@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import ProblemError
 from .memo import remembered
+from .numbers import decimal_of
 
 class Backend(Protocol):
     """The operations the E- and M-step need (arrays are numpy arrays; the exact
@@ -266,14 +267,6 @@ def _carried(value: Decimal, decimals: int) -> Decimal:
 # The unit of the last decimal, and half of the next, of the usual numbers of decimals.
 _UNITS = {d: Decimal(1).scaleb(-d) for d in range(13)}
 _HALF_UNITS = {d: Decimal(5).scaleb(-d - 1) for d in range(13)}
-
-
-def decimal_of(value: float) -> Decimal:
-    """The decimal a float stands for: its 15 significant digits. The values a hand
-    calculation rounds are sums and products of short decimals, computed in binary
-    (``0.5 * 0.209`` is 0.1045 on paper, 0.10449999999999999 in binary): fifteen
-    significant digits undo the binary noise."""
-    return Decimal(f"{value:.15g}")
 
 
 def round_half_up(value: float, decimals: int) -> float:

@@ -13,11 +13,11 @@ from typing import Callable
 import numpy as np
 
 from . import defaults
-from .backend import (FLOAT, Backend, BudgetExceeded, RoundedBackend, decimal_of,
-                      round_half_up)
+from .backend import FLOAT, Backend, BudgetExceeded, RoundedBackend, round_half_up
 from .errors import ProblemError
 from .families import model_of
 from .families.base import data_in
+from .numbers import written_as_given
 from .problem import Detail, Problem
 from .trace import Event, Iteration, Trace
 
@@ -82,17 +82,16 @@ def _detail(problem: Problem) -> Detail:
 
 
 def written_down(problem: Problem) -> Problem:
-    """*problem* as a hand calculation (rounded carry) writes it: a data value with more
-    than ``defaults.GIVEN_DIGITS`` significant digits (a generated data set's
-    0.34268040332750216), which no page writes as given, is written and used at the
-    carry's decimals (0.343), as every value written down; shorter ones as given."""
+    """*problem* as a hand calculation (rounded carry) writes it: a data value too long to
+    be written as given (:func:`~explainer.numbers.written_as_given`: a generated data
+    set's 0.34268040332750216) is written and used at the carry's decimals (0.343), as
+    every value written down; shorter ones as given."""
     data = problem.data
     if data.dtype.kind != "f":
         return problem
-    flat = data.ravel()
-    written = np.array([value if len(decimal_of(value).normalize().as_tuple().digits)
-                        <= defaults.GIVEN_DIGITS else round_half_up(value, problem.decimals)
-                        for value in flat.tolist()], dtype=float).reshape(data.shape)
+    written = np.array([value if written_as_given(value)
+                        else round_half_up(value, problem.decimals)
+                        for value in data.ravel().tolist()], dtype=float).reshape(data.shape)
     if np.array_equal(written, data):
         return problem
     written.setflags(write=False)
@@ -188,11 +187,11 @@ def run(problem: Problem, progress: Progress | None = None) -> Trace:
         last = problem.iterations
         _check_detail(problem, sum(problem.detail.shows(i, last) for i in range(1, last + 1)))
     if problem.carry == "rounded":
-        # Both runs on the data as the hand calculation writes them (written_down).
-        problem = written_down(problem)
         hand = run_with(problem, RoundedBackend(problem.decimals), progress)
-        # Compared iteration by iteration, and at the end: the same number of iterations.
-        full = run_with(replace(problem, iterations=len(hand.iterations), tol=None), FLOAT)
+        # Compared iteration by iteration, and at the end: the same number of iterations,
+        # on the data as the hand calculation wrote them (its problem: written_down).
+        full = run_with(replace(hand.problem, iterations=len(hand.iterations), tol=None),
+                        FLOAT)
         return replace(hand, full=full)
     if not problem.exact:
         return run_with(problem, FLOAT, progress)

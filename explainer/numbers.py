@@ -1,4 +1,5 @@
-"""Parsing of numbers written by users: never through eval or sympify.
+"""Parsing of numbers written by users: never through eval or sympify; and the decimal a
+float stands for, and whether a given one is short enough to be written as given.
 
 Accepted: ints and floats (not booleans), and strings holding a decimal number
 (``0.5``, ``-3``, ``1e-3``, ``.5``) or a fraction of two such numbers (``1/3``).
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from fractions import Fraction
 
+from . import defaults
 from .errors import ProblemError
 
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -148,3 +151,19 @@ def parse_number_list(values: object, field: str) -> list[float]:
 def fraction_text(value: Fraction) -> str:
     """``"2"``, ``"-1/3"``: a Fraction as the text :func:`parse_fraction` reads back."""
     return str(value)
+
+
+def decimal_of(value: float) -> Decimal:
+    """The decimal a float stands for: its 15 significant digits. The values a hand
+    calculation rounds are sums and products of short decimals, computed in binary
+    (``0.5 * 0.209`` is 0.1045 on paper, 0.10449999999999999 in binary): fifteen
+    significant digits undo the binary noise."""
+    return Decimal(f"{value:.15g}")
+
+
+def written_as_given(value: float) -> bool:
+    """Whether a given number (a datum, a given parameter) is short enough to be written
+    as given: at most ``defaults.GIVEN_DIGITS`` significant digits of its decimal. The
+    display rule prints it so; a hand calculation uses a longer one (a generated data
+    set's 0.34268040332750216) at its decimals."""
+    return len(decimal_of(value).as_tuple().digits) <= defaults.GIVEN_DIGITS

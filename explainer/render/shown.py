@@ -30,7 +30,8 @@ from fractions import Fraction
 from typing import Any, Callable, ClassVar, Sequence
 
 from .. import defaults
-from ..backend import TINY, WIDE, carried_exp, carry_decimal, decimal_of
+from ..backend import TINY, WIDE, carried_exp, carry_decimal
+from ..numbers import decimal_of, written_as_given
 
 # Enough digits that the exact evaluation of printed operands is exact for sums and
 # products of short decimals, and far beyond any printed digit for exp, sqrt and division.
@@ -182,7 +183,7 @@ def given(value: float) -> Shown | None:
     None for a long decimal (generated data), which is printed as a computed value."""
     number = decimal_of(value)
     quantum = Decimal(1).scaleb(min(0, number.as_tuple().exponent))
-    if len(number.as_tuple().digits) <= defaults.GIVEN_DIGITS:
+    if written_as_given(value):
         if number and not GIVEN_FIXED_FROM <= number.adjusted() < GIVEN_FIXED_TO:
             # (1e-300 as 1 x 10^-300, not a decimal of 300 zeros: as it was written)
             return Shown(number, Decimal(1).scaleb(number.as_tuple().exponent), True, True,
