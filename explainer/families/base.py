@@ -155,6 +155,12 @@ class Family:
         """log f_k(x_n), shape (n_samples, n_components)."""
         raise NotImplementedError
 
+    def log_constant(self, x: np.ndarray) -> np.ndarray:
+        """Each point's term of the log-density that no parameter changes (a binomial's
+        log C(m_n, x_n), a Poisson's -log x_n!; 0 where there is none), at full
+        precision: a named mistake leaves it out of the log-likelihood."""
+        return np.zeros(x.shape[0])
+
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
         """The M-step's sums: ``sum_rx`` (sum_n r_nk x_n) and any others."""
         values = self.encoded(x)

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..backend import Backend
+from ..backend import FLOAT, Backend
 from ..errors import ProblemError
 from ..trace import MStep, Params
 from .base import Family, log_factorials, probabilities, whole_numbers, xlogy
@@ -31,6 +31,11 @@ class Binomial(Family):
         log_comb = (log_factorials(xp, m) - log_factorials(xp, x)
                     - log_factorials(xp, m - x))
         return (xlogy(xp, x, p) + xlogy(xp, m - x, 1 - p)) + log_comb[:, None]
+
+    def log_constant(self, x: np.ndarray) -> np.ndarray:
+        """log C(m_n, h_n)."""
+        return (log_factorials(FLOAT, self.trials) - log_factorials(FLOAT, x)
+                - log_factorials(FLOAT, self.trials - x))
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
         """Expected successes sum_n r_nk x_n and expected trials sum_n r_nk m_n. A hand

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..backend import Backend
+from ..backend import FLOAT, Backend
 from ..trace import Params
 from .base import Family, log_factorials, one_per_point, rates, whole_numbers, xlogy
 
@@ -24,6 +24,10 @@ class Poisson(Family):
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         rates = params.rates
         return xlogy(xp, x, rates) - rates[None, :] - log_factorials(xp, x)[:, None]
+
+    def log_constant(self, x: np.ndarray) -> np.ndarray:
+        """-log x_n!."""
+        return -log_factorials(FLOAT, x)
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:

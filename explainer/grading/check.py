@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any, Iterable
 
 import numpy as np
@@ -14,12 +15,13 @@ from ..backend import FLOAT, RoundedBackend, round_half_up
 from ..engine import run_with
 from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
-from ..families import MODELS, family_of, family_or_none
+from ..families import MODELS, family_of, family_or_none, model_of
 from ..fields import rounded_work_beyond
 from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
 from ..trace import EStep, Params, Trace
 from .accepted import key_path, table
+from .mistakes import MISTAKES, applies, candidates, evaluate
 from .quantities import CHOICES, PARAMETER_OF, Quantity, family_kind, parse_quantity
 from .values import answer_value
 
@@ -93,6 +95,7 @@ class _Student:
         else:
             led_to[spread] = FLOAT.weighted_sq_sums(self.x, means, resp) / nk
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
+                "params": params, "estep": estep, "r": resp, "N": nk,
                 "pi": self._given(iteration, "pi", led_to["pi"]),
                 "mu": means, "var": self._given(iteration, spread, led_to[spread])}
 
@@ -137,6 +140,7 @@ class _Student:
         led_to[kind] = (family.estimate(family.statistics(FLOAT, self.x, resp), nk, FLOAT)
                         if family.parameter in update else theta.copy())
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
+                "params": params, "estep": estep, "r": resp, "N": nk,
                 "pi": self._given(iteration, "pi", led_to["pi"]),
                 "theta": self._given(iteration, kind, led_to[kind])}
 
@@ -167,6 +171,85 @@ class _Student:
                 ratio = float(weighted[q.k] / weighted[j])
                 found.append((r_j * ratio, tol * (1 + ratio)))
         return found
+
+    def mistake(self, q: Quantity, value: float, typed: str | None, correct: float,
+                accepted: Any, start: Params) -> dict[str, Any] | None:
+        """The first mistake of the catalogue (:mod:`.mistakes`) that gives *value*, made
+        on the student's own earlier values; None if none does. A mistake's answer that
+        is accepted, or that is no number, names nothing."""
+        problem = self.problem
+        bound = {name: index for name, index in (("n", q.n), ("k", q.k)) if index is not None}
+        for mistake in MISTAKES:
+            if not applies(mistake, q.kind, problem.family, problem.dim):
+                continue
+            with np.errstate(all="ignore"):
+                values = self._values(q, start, mistake.get("world"))
+                if values is None:
+                    continue
+                values.update(correct=correct, decimals=problem.decimals,
+                              typed=_decimals_typed(typed, problem.decimals))
+                found = candidates(mistake, values, bound)
+            for candidate in found:
+                if mistake.get("match") == "rounding":
+                    near = abs(value - candidate) <= 1e-9 * max(1.0, abs(candidate))
+                else:
+                    near = abs(value - candidate) <= 2 * tolerance(problem, candidate)
+                if near and not accepted.accepts(candidate):
+                    return {"id": mistake["id"], "name": mistake["name"],
+                            "explain": mistake["explain"], "value": candidate,
+                            "match": mistake.get("match", "inputs")}
+        return None
+
+    def _values(self, q: Quantity, start: Params,
+                world: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The names a mistake's expressions use (see :mod:`.mistakes`), of the iteration
+        of *q* in the student's hands; in a *world*, the E-step's made again from the
+        iteration's parameters changed so. None where there is no such E-step."""
+        step = self.step(q.iteration, start)
+        if "estep" not in step:  # (parameters no E-step can use)
+            return None
+        params, estep = step["params"], step["estep"]
+        led = self.led_to(q, start)
+        if world is not None:
+            try:
+                changed = {name: np.vectorize(lambda v, e=rule: evaluate(e, {"@": v}, {}))(
+                    np.asarray(params.get(name), dtype=float))
+                    for name, rule in world.items() if name != "kernel"}
+                estep = self._e_step(replace(params, **changed), world.get("kernel"))
+            except (np.linalg.LinAlgError, ArithmeticError, ValueError):
+                return None
+            assert estep.detail is not None and q.kind in ("r", "loglik")
+            led = (float(estep.detail.resp[q.n, q.k]) if q.kind == "r"
+                   else estep.log_likelihood)
+        assert estep.detail is not None
+        weighted = np.array(estep.detail.weighted_density, dtype=float)
+        model = model_of(self.problem)
+        values = {"led": led, "N": self.x.shape[0], "K": weighted.shape[1], "x": self.x,
+                  "pi0": np.asarray(params.weights, dtype=float), "weighted": weighted,
+                  "p": weighted.sum(axis=1), "r": step["r"], "Nk": step["N"],
+                  "loglik": estep.log_likelihood,
+                  "log_constant": model.log_constant(self.x)}
+        if params.means is not None:
+            values["mu0"] = np.asarray(params.means, dtype=float)
+        return values
+
+    def _e_step(self, params: Params, kernel: str | None) -> EStep:
+        """The E-step of *params* at full precision (the Gaussian's with *kernel*)."""
+        if self.family is not None:
+            return self.family.e_step(self.x, params, FLOAT)
+        return e_step(self.x, params, kernel or self.problem.kernel, FLOAT)
+
+
+def _decimals_typed(typed: str | None, asked: int) -> int:
+    """The decimals an answer was written with (``0.44``: 2); *asked* where it was not
+    written as a plain decimal."""
+    if typed is None or "/" in typed:
+        return asked
+    try:
+        exponent = Decimal(typed).as_tuple().exponent
+    except ArithmeticError:
+        return asked
+    return max(0, -int(exponent)) if isinstance(exponent, int) else asked
 
 
 def tolerance(problem: Problem, value: float) -> float:
@@ -209,6 +292,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     # grading.carry accepts, as an exam's exports state them.
     accepted = table(problem, [q for q, _, _ in parsed], full, None if multi else rounded)
     student = _Student(problem, {q: v for q, v, _ in parsed if v is not None})
+    right = _Student(problem, {})
     start = full.start.params
     results = []
     for q, value, typed in parsed:
@@ -228,7 +312,8 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                                "high": None if ok.choices else ok.high,
                                "lowest": None if ok.choices else ok.lowest,
                                "highest": None if ok.choices else ok.highest,
-                               "note": None, "note_value": None, "led_to": None}
+                               "note": None, "note_value": None, "led_to": None,
+                               "mistake": None}
         if value is None:
             row["status"] = "missing"
         elif ok.accepts(value):
@@ -257,6 +342,10 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                         follows, row["led_to"] = True, other
                         break
             row["status"] = "follow-through" if follows else "wrong"
+            if not follows:  # which mistake gives it, made on their own earlier values
+                # or on the right ones (an early slip they did not carry on with)
+                row["mistake"] = (student.mistake(q, value, typed, correct, ok, start)
+                                  or right.mistake(q, value, typed, correct, ok, start))
         results.append(row)
     counts = {s: sum(r["status"] == s for r in results)
               for s in ("correct", "follow-through", "wrong", "missing")}
