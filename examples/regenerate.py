@@ -91,6 +91,14 @@ def render_html_page(spec: Path) -> str:
     return run(load_problem(spec)).to_html()
 
 
+def render_practice_page(spec: Path) -> str:
+    """The practice page of one example spec (solve --practice)."""
+    from explainer.api import run
+    from explainer.validation import load_problem
+
+    return run(load_problem(spec)).to_html(practice=True)
+
+
 def fragment(spec: Path, part: str | None = None) -> str:
     """A LaTeX fragment (the body only) for course notes to \\input."""
     from explainer.engine import run
@@ -131,6 +139,8 @@ def outputs() -> dict[Path, Callable[[], str | bytes]]:
         files[spec.with_suffix(".pdf")] = partial(render_pdf, spec)
     for spec in HTML_EXAMPLES:
         files[spec.with_suffix(".html")] = partial(render_html_page, spec)
+    files[HERE / "lecture" / "practice.html"] = partial(render_practice_page,
+                                                        HERE / "lecture" / "lecture.yaml")
     notes = HERE / "course-notes"
     files[notes / "lecture-mstep.tex"] = partial(fragment, HERE / "lecture" / "lecture.yaml",
                                                  "mstep")

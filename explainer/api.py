@@ -51,13 +51,22 @@ class Trace(records.Trace):
 
     def to_html(self, part: str | None = None, iteration: int | None = None,
                 templates: str | Path | None = None, plots: bool = True,
-                study: bool = False) -> str:
+                study: bool = False, practice: bool = False) -> str:
         """The worked solution as one self-contained HTML page (math as MathML, figures
-        inside it); *study*: it opens in study mode."""
+        inside it); *study*: it opens in study mode; *practice*: practice mode, an input
+        for every quantity of the iterations shown in full, checked in the page as
+        ``check`` grades (a whole page: not with *part*)."""
         from .render.html import render_html, svg_figures
 
+        panels = None
+        if practice:
+            from .grading.practice import practice_context
+
+            if part is not None:
+                raise ValueError("practice mode is a whole page: give no part")
+            panels = practice_context(self)
         return render_html(self, plots=svg_figures(self) if plots else None, part=part,
-                           iteration=iteration, study=study,
+                           iteration=iteration, study=study, practice=panels,
                            templates=None if templates is None else str(templates))
 
     def render_template(self, name: str, templates: str | Path | None = None,

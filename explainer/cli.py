@@ -35,6 +35,7 @@ examples:
   em-explainer solve examples/lecture/lecture.yaml --title 'Mélange de gaussiennes' \\
                      --names 'α,β' -o lecture.pdf
   em-explainer solve examples/lecture/lecture.yaml --exact -o exact.md
+  em-explainer solve examples/lecture/lecture.yaml --practice -o practice.html
   em-explainer solve examples/heights/heights.yaml --carry rounded --decimals 2
   em-explainer solve examples/lecture/lecture.yaml -o notes.tex --fragment
   em-explainer solve --data-file heights.csv --column height --k 2 \\
@@ -109,6 +110,11 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--reveal", action="store_true",
                      help="HTML: open the page in study mode (every step hidden until asked "
                           "for; the page's own button does the same)")
+    out.add_argument("--practice", action="store_true",
+                     help="HTML: practice mode: an input for every quantity of the "
+                          "iterations shown in full, checked in the page as 'check' grades "
+                          "(right, follow-through, or wrong with the mistake named), the "
+                          "worked step hidden until answered or asked for")
     out.add_argument("--fragment", action="store_true",
                      help="LaTeX: only the body, for \\input{} in other notes")
     out.add_argument("--plots", action=argparse.BooleanOptionalAction, default=None,
@@ -273,7 +279,14 @@ def _plan(args: argparse.Namespace):  # -> Output
     out = None if args.output is None else Path(args.output)
     return plan(format_for(args.output, args.format), out, plots=args.plots,
                 fragment=args.fragment, part=args.part, iteration=args.iteration,
-                templates=args.templates, flavor=args.flavor, study=args.reveal)
+                templates=args.templates, flavor=args.flavor, study=args.reveal,
+                practice=_practice if args.practice else None)
+
+
+def _practice(trace):  # -> the context of practice mode's panels
+    from .grading.practice import practice_context
+
+    return practice_context(trace)
 
 
 def _progress(what: str = "iteration") -> Callable[[int, int], None] | None:

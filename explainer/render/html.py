@@ -125,6 +125,12 @@ def markdown_to_html(text: str) -> Markup:
     return Markup(_parser().render(text))
 
 
+def inline_html(text: str) -> Markup:
+    """The HTML of one line of Markdown of ours (a label, a sentence), without a
+    paragraph around it: its math as MathML."""
+    return Markup(_parser().renderInline(text))
+
+
 def markdown_to_mathjax_html(text: str) -> Markup:
     """The HTML of a Markdown document of ours for a page that typesets its formulas with
     MathJax (a Moodle question's feedback): each formula its LaTeX source between
@@ -230,11 +236,14 @@ _STYLE_ATTRIBUTES = ("text-align:left", "text-align:right", "text-align:center")
 
 def render_html(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,
                 iteration: int | None = None, templates: str | None = None,
-                study: bool = False, fragment: bool = False) -> str:
+                study: bool = False, fragment: bool = False,
+                practice: dict[str, Any] | None = None) -> str:
     """The worked solution as one HTML page (*plots*: data URIs of the figures, see
     :func:`svg_figures`); *study*: the page opens in study mode, every step hidden until
     the reader asks for it. With *fragment* only the document, for a page of another's
-    (a notebook's output): no script, no style of its own."""
+    (a notebook's output): no script, no style of its own. *practice*: the context of
+    practice mode's panels (made by ``explainer.grading.practice``, a layer above), whose
+    script and style the page then holds too."""
     from .markdown import render_markdown
 
     text = render_markdown(trace, plots=plots, part=part, iteration=iteration,
@@ -246,9 +255,14 @@ def render_html(trace: Trace, plots: dict[str, str] | None = None, part: str | N
     # text is not HTML-escaped); so are their hashes, a list of quoted sources.
     style = Markup(render_template("html", "html/style.css.j2", {}))
     script = Markup(render_template("html", "html/study.js.j2", {}))
+    panels = None
+    if practice is not None:
+        style += Markup(render_template("html", "html/practice.css.j2", {}))
+        script += Markup(render_template("html", "html/practice.js.j2", {}))
+        panels = Markup(render_template("html", "html/practice.html.j2", practice, templates))
     context = {
         "title": trace.problem.title or f"EM for a {trace.problem.family} mixture",
-        "body": body, "style": style, "script": script, "study": study,
+        "body": body, "style": style, "script": script, "study": study, "practice": panels,
         "style_hashes": Markup(" ".join([_sha256(style),
                                          *(_sha256(s) for s in _STYLE_ATTRIBUTES)])),
         "script_hash": Markup(_sha256(script)),

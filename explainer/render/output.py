@@ -15,7 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import defaults
 from ..errors import ProblemError, SystemRefused
@@ -166,12 +166,16 @@ class Output:
     templates: str | None = None
     flavor: str = defaults.FLAVOR
     study: bool = False
+    # Practice mode: the context of its panels from the trace (made a layer above,
+    # explainer.grading.practice, and handed down).
+    practice: Callable[[Trace], dict[str, Any]] | None = None
 
 
 def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: bool = False,
          part: str | None = None, iteration: int | None = None,
          templates: str | None = None, flavor: str | None = None,
-         study: bool = False) -> Output:
+         study: bool = False,
+         practice: Callable[[Trace], dict[str, Any]] | None = None) -> Output:
     """Check the output options; *plots* defaults to on for PDF and HTML (an HTML page
     holds its figures) and for the plots part, and off otherwise; *study*: an HTML page
     opens in study mode."""
@@ -194,6 +198,12 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if study and fmt != "html":
         raise ProblemError("--reveal", f"study mode is a feature of the HTML page, but the "
                                        f"format is {fmt}")
+    if practice is not None and fmt != "html":
+        raise ProblemError("--practice", f"practice mode is a feature of the HTML page, but "
+                                         f"the format is {fmt}")
+    if practice is not None and part is not None:
+        raise ProblemError("--practice", "practice mode is a whole page; --part makes one "
+                                         "part of it")
     if out is None and (fmt == "pdf" or plots and fmt != "html"):
         what = "PDF output" if fmt == "pdf" else "--plots"
         raise ProblemError("-o", f"{what} needs an output file (-o NAME.{fmt})")
@@ -213,7 +223,7 @@ def plan(fmt: str, out: Path | None, *, plots: bool | None = None, fragment: boo
     if templates is not None and not Path(templates).is_dir():
         raise ProblemError("--templates", f"not a folder: {templates}")
     return Output(fmt, out, plots, fragment, part, iteration, templates,
-                  flavor or defaults.FLAVOR, study)
+                  flavor or defaults.FLAVOR, study, practice)
 
 
 def write(trace: Trace, output: Output) -> list[Path]:
@@ -236,8 +246,10 @@ def write(trace: Trace, output: Output) -> list[Path]:
     if fmt == "html":  # one file: its figures inside it
         from .html import render_html, svg_figures
 
+        panels = None if output.practice is None else output.practice(trace)
         figures = svg_figures(trace) if plots else None
-        return emit(render_html(trace, plots=figures, study=output.study, **selection), out)
+        return emit(render_html(trace, plots=figures, study=output.study, practice=panels,
+                                **selection), out)
     if not plots:
         text = _render_text(trace, fmt, fragment, None, selection, output.flavor)
         return emit(text, out)

@@ -1,0 +1,173 @@
+"""Practice mode: the HTML page in which the student works each iteration shown in full
+and the page checks every answer, offline, as ``check`` grades it.
+
+For each iteration shown in full the page gets two panels of inputs, put by its script
+under the E-step's and the M-step's headings: every r_nk and the log-likelihood of the
+parameters the iteration starts from; every N_k, and the new weights and parameters the
+M-step re-estimates (their entries, for a vector). Each input is named as ``check``'s
+answers file names the quantity (``r[3,1]``, ``it2.mu[1]``). The worked section stays
+hidden until the student has answered all of its panel or asks to see it.
+
+What the page grades by is :func:`practice_data`, written into the page as JSON: the
+interval ``check`` accepts for each quantity (:mod:`.accepted`), the problem's data and
+starting parameters (from which the page's script makes the E-step and M-step in the
+student's hands for follow-through, as :class:`.check._Student` does), and the catalogue
+of named mistakes (:mod:`.mistakes`). The tests hold the page's verdicts to ``check``'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+
+from ..errors import ProblemError
+from ..families import model_of
+from ..render.documents import document_of
+from ..trace import Trace
+from .check import grade
+from .mistakes import MISTAKES
+from .quantities import kinds_of
+
+
+def refusal(trace: Trace) -> str | None:
+    """Why this trace has no practice page (None: it has one)."""
+    if "cov" in kinds_of(trace.problem):
+        return ("practice mode works in one dimension and for the other families; a "
+                "problem in the plane has no practice page yet")
+    if not any(it.detailed for it in trace.iterations):
+        return "practice mode needs an iteration shown in full (display.detail)"
+    return None
+
+
+def practice_data(trace: Trace) -> dict[str, Any]:
+    """What the page's script grades by: the problem as it computes with it, the
+    quantities (name, section ``e`` or ``m``) with the intervals ``check`` accepts, and
+    the named mistakes; ``key``, a hash of it all (the answers a browser keeps)."""
+    problem = trace.problem
+    why = refusal(trace)
+    if why is not None:
+        raise ProblemError("--practice", why)
+    shown = [i + 1 for i, it in enumerate(trace.iterations) if it.detailed]
+    names = _quantities(trace, shown)
+    graded = grade(problem, [("practice", name, "") for name, _ in names])
+    model = model_of(problem)
+    start = trace.start.params
+    data: dict[str, Any] = {
+        "family": problem.family, "kernel": problem.kernel, "decimals": problem.decimals,
+        "N": int(problem.n_samples), "K": int(problem.components),
+        "x": np.asarray(problem.data, dtype=float).tolist(),
+        "trials": None if problem.trials is None else problem.trials.tolist(),
+        "update": list(problem.update), "parameters": list(problem.parameters),
+        "start": {name: np.asarray(start.get(name), dtype=float).tolist()
+                  for name in problem.parameters},
+        "log_constant": model.log_constant(problem.data).tolist(),
+        "quantities": [
+            {"name": name, "iteration": row["iteration"], "kind": row["kind"],
+             "n": row["n"], "k": row["k"], "entry": row["entry"], "section": section,
+             "low": row["low"], "high": row["high"], "correct": row["correct"]}
+            for (name, section), row in zip(names, graded["rows"])],
+        "mistakes": MISTAKES, "symbol": model.symbol, "dim": int(problem.dim),
+    }
+    text = json.dumps(data, sort_keys=True, allow_nan=False)
+    data["key"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return data
+
+
+def _quantities(trace: Trace, shown: list[int]) -> list[tuple[str, str]]:
+    """Each quantity of the iterations *shown* (as ``check`` names it, the first
+    iteration's without ``it1.``) and its section: ``e`` or ``m``."""
+    problem = trace.problem
+    model = model_of(problem)
+    kinds = kinds_of(problem)
+    update = problem.update
+    n, k = problem.n_samples, problem.components
+    width = getattr(model, "width", None)
+    found = []
+    for i in shown:
+        prefix = "" if i == 1 else f"it{i}."
+        found += [(f"{prefix}r[{a + 1},{b + 1}]", "e") for a in range(n) for b in range(k)]
+        found.append((f"{prefix}loglik", "e"))
+        found += [(f"{prefix}N[{b + 1}]", "m") for b in range(k)]
+        if "weights" in update:
+            found += [(f"{prefix}pi[{b + 1}]", "m") for b in range(k)]
+        for kind, name in (("mu", "means"), ("var", "variances")):
+            if kind in kinds and name in update:
+                found += [(f"{prefix}{kind}[{b + 1}]", "m") for b in range(k)]
+        if model.symbol is not None and problem.parameters[1] in update:
+            if width is None:
+                found += [(f"{prefix}{model.symbol}[{b + 1}]", "m") for b in range(k)]
+            else:
+                found += [(f"{prefix}{model.symbol}[{b + 1},{e + 1}]", "m")
+                          for b in range(k) for e in range(width)]
+    return found
+
+
+def _written(point: Any) -> Any:
+    """A point as its row's label writes it: a whole number without ``.0`` (a row of
+    them each so), another number as Python's shortest repr (``4.5``), a name as it is."""
+    if isinstance(point, list):
+        return [_written(v) for v in point]
+    if isinstance(point, float):
+        return int(point) if point.is_integer() else repr(point)
+    return point
+
+
+# The quantities' symbols in TeX, indexed by the component, and in words (an input's
+# label); another family's parameter: its document's symbol and entry.
+_TEX = {"r": "r", "N": "N_k", "pi": r"\pi_k", "mu": r"\mu_k", "var": r"\sigma^2_k",
+        "loglik": r"\ell"}
+_WORDS = {"N": "N", "pi": "weight", "mu": "mean", "var": "variance"}
+
+
+def practice_context(trace: Trace) -> dict[str, Any]:
+    """The panels' context (templates/html/practice.html.j2): per iteration shown in full
+    the E-step's rows (a point and its r_nk) and log-likelihood, the M-step's columns (a
+    quantity's symbol and its entry per component); the named mistakes' explanations
+    as HTML; and :func:`practice_data` as JSON (``<``, ``>`` and ``&`` escaped: it sits
+    in a script element)."""
+    from ..render.html import inline_html
+
+    data = practice_data(trace)
+    problem = trace.problem
+    document = document_of(problem)
+    points, _ = document.setup_values()
+    words = document.words
+    symbol = model_of(problem).symbol
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    iterations = []
+    for i in sorted({q["iteration"] for q in data["quantities"]}):
+        mine = [q for q in data["quantities"] if q["iteration"] == i]
+        rows = [{"n": n + 1, "point": _written(points[n]),
+                 "cells": [q for q in mine if q["kind"] == "r" and q["n"] == n + 1]}
+                for n in range(problem.n_samples)]
+        columns: dict[tuple[str, Any], dict[str, Any]] = {}
+        for q in mine:
+            if q["section"] != "m":
+                continue
+            column = columns.get((q["kind"], q["entry"]))
+            if column is None:
+                if q["kind"] == symbol and q["entry"] is not None:
+                    tex, label = rf"{words.entry}_{{k,{q['entry']}}}", \
+                        f"{words.entry} (entry {q['entry']}) of component"
+                elif q["kind"] == symbol:
+                    tex, label = rf"{words.symbol}_k", f"{words.parameter or symbol} of component"
+                else:
+                    tex, label = _TEX[q["kind"]], f"{_WORDS[q['kind']]} of component"
+                column = columns[(q["kind"], q["entry"])] = {
+                    "header": inline_html(f"${tex}$"), "label": label, "cells": []}
+            column["cells"].append(q)
+        iterations.append({"index": i, "rows": rows, "columns": list(columns.values()),
+                           "loglik": next(q for q in mine if q["kind"] == "loglik")})
+    return {"data_json": Markup(text), "point": words.point, "iterations": iterations,
+            "names": list(problem.names) if problem.names else None,
+            "K": problem.components, "decimals": problem.decimals,
+            "headers": {"r": [inline_html(f"$r_{{n{k + 1}}}$")
+                              for k in range(problem.components)],
+                        "loglik": inline_html(f"${_TEX['loglik']}$")},
+            "explanations": [{"id": m["id"], "html": inline_html(m["explain"])}
+                             for m in MISTAKES]}

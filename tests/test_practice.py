@@ -1,0 +1,299 @@
+"""Practice mode (solve --practice): the page's inputs and its verdicts in Chromium, held
+to `check`'s (explainer.grading.grade) on random answer sets of every family, the
+lecture's slip and follow-through worked out here by formula, the named mistakes, the
+answers kept by the browser, a hostile title and category names, and axe-core."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES
+from test_html import axe_violations, browser  # noqa: F401  (the Chromium fixture)
+
+from explainer.api import run
+from explainer.errors import ProblemError
+from explainer.grading import grade
+from explainer.grading.check import _Student
+from explainer.grading.practice import practice_data
+from explainer.grading.quantities import parse_quantity
+from explainer.validation import load_problem, problem_from
+
+LECTURE = EXAMPLES / "lecture" / "lecture.yaml"
+
+
+def _page(tmp_path, spec, name="practice.html") -> str:
+    """The practice page of *spec* (a path or a mapping), written by the command line."""
+    if not isinstance(spec, (str, type(LECTURE))):
+        path = tmp_path / "spec.json"
+        path.write_text(json.dumps(spec))
+        spec = path
+    out = tmp_path / name
+    subprocess.run([sys.executable, "-m", "explainer", "solve", str(spec), "--practice",
+                    "-o", str(out), "-q"], check=True)
+    return out.as_uri()
+
+
+def _type(browser, answers: dict[str, str]) -> dict[str, str]:  # noqa: F811
+    """Type each answer and Enter, as a student does; the verdicts' words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    for name, text in answers.items():
+        field = browser.find_element(By.CSS_SELECTOR, f"input[data-quantity='{name}']")
+        field.clear()
+        field.send_keys(text + Keys.ENTER)
+    return {name: browser.find_element(By.CSS_SELECTOR, f"[data-verdict-for='{name}'] .em-word"
+                                       ).text for name in answers}
+
+
+def test_the_lecture_slip_is_wrong_once_and_followed_through(browser, tmp_path):  # noqa: F811
+    """The acceptance: r_{3,1} typed as 0.6, then N_1, pi_1 and mu_1 computed from it
+    (here, by formula) are follow-through; pi_1 N_11 typed for r_{1,1} is 'forgot to
+    normalise'. The page works from file:// (no network: its policy allows none)."""
+    browser.get(_page(tmp_path, LECTURE))
+    x = np.array([1, 2, 5, 8, 9], dtype=float)
+    weighted = 0.5 * np.exp(-(x[:, None] - np.array([2.0, 8.0])) ** 2 / 4)  # kernel: no c
+    r = weighted[:, 0] / weighted.sum(axis=1)
+    r[2] = 0.6
+    n1 = r.sum()
+    verdicts = _type(browser, {"r[3,1]": "0.6", "N[1]": f"{n1:.3f}", "pi[1]": f"{n1 / 5:.3f}",
+                               "mu[1]": f"{(r * x).sum() / n1:.3f}"})
+    assert verdicts == {"r[3,1]": "wrong", "N[1]": "follow-through",
+                        "pi[1]": "follow-through", "mu[1]": "follow-through"}
+    from selenium.webdriver.common.by import By
+
+    score = browser.find_element(By.CSS_SELECTOR, ".em-practice-score").text
+    assert score == "Practice: 0 right, 3 follow-through, 1 wrong, of 17."
+    verdict = _type(browser, {"r[1,1]": f"{0.5 * math.exp(-0.25):.3f}"})
+    assert verdict == {"r[1,1]": "wrong: forgot to normalise"}
+    why = browser.find_element(By.CSS_SELECTOR, "[data-verdict-for='r[1,1]'] .em-explain")
+    assert "only the numerator" in why.text
+    assert len(browser.page_source.encode()) < 1_000_000
+
+
+def test_the_worked_step_is_hidden_until_answered_or_asked_for(browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    browser.get(_page(tmp_path, LECTURE))
+    new_mean = browser.find_elements(By.XPATH, "//*[local-name()='mn' and text()='2.200']")
+    assert new_mean and not any(e.is_displayed() for e in new_mean)
+    e_step = browser.find_element(By.CSS_SELECTOR, "section.em-practice[data-section='e']")
+    assert e_step.find_element(By.XPATH, "preceding-sibling::*[1]").text.startswith("E-step")
+    table = browser.find_elements(By.XPATH, "//main/table[.//*[contains(., 'p(x')]]")
+    assert table and not table[0].is_displayed()
+    e_step.find_element(By.CSS_SELECTOR, "button[data-action='show']").click()
+    assert table[0].is_displayed()
+    assert not any(e.is_displayed() for e in new_mean)  # (the M-step's stays hidden)
+    m_step = browser.find_element(By.CSS_SELECTOR, "section.em-practice[data-section='m']")
+    answers = {f.get_attribute("data-quantity"): "1"
+               for f in m_step.find_elements(By.CSS_SELECTOR, "input")}
+    _type(browser, answers)  # every answer given: the worked M-step is shown
+    assert any(e.is_displayed() for e in new_mean)
+
+
+def test_answers_are_kept_by_the_browser_and_reset(browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    url = _page(tmp_path, LECTURE)
+    browser.get(url)
+    _type(browser, {"r[2,1]": "1.000"})
+    browser.get(url)
+    kept = browser.find_element(By.CSS_SELECTOR, "input[data-quantity='r[2,1]']")
+    assert kept.get_attribute("value") == "1.000"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-verdict-for='r[2,1]']").text == "right"
+    browser.find_element(By.XPATH, "//button[text()='Reset my answers']").click()
+    browser.get(url)
+    kept = browser.find_element(By.CSS_SELECTOR, "input[data-quantity='r[2,1]']")
+    assert kept.get_attribute("value") == ""
+
+
+# Problems of every model, with several iterations shown in full (follow-through across
+# iterations: a wrong mean enters the next E-step).
+PROBLEMS = {
+    "gaussian": {"data": [1, 2, 4.5, 7, 8.5, 9], "components": 2,
+                 "init": {"weights": [0.4, 0.6], "means": [2, 8], "variances": [1, 3]},
+                 "stop": {"iterations": 2}, "display": {"decimals": 3, "detail": "all"}},
+    "lecture": LECTURE,
+    "binomial": EXAMPLES / "coins" / "coins.yaml",
+    "poisson": EXAMPLES / "poisson" / "poisson.yaml",
+    "exponential": EXAMPLES / "waiting" / "waiting.yaml",
+    "bernoulli": EXAMPLES / "bernoulli" / "bernoulli.yaml",
+    "categorical": {"data": ["red", "blue", "red", "green", "green", "blue", "red"],
+                    "components": 2,
+                    "model": {"family": "categorical", "categories": ["red", "green", "blue"]},
+                    "init": {"weights": [0.4, 0.6],
+                             "probs": [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]},
+                    "stop": {"iterations": 2}, "display": {"detail": "all"}},
+}
+SETS = 1000  # random answer sets per model
+
+
+def _answer_sets(problem, names: list[str], rng: random.Random) -> list[dict[str, str]]:
+    """Answer sets drawn around the right values: per quantity, none, the key, what the
+    set's earlier answers lead to (check's own follow-through calculation), a slip of a
+    few per cent, or the key to fewer decimals."""
+    rows = grade(problem, [("a", name, "") for name in names])["rows"]
+    correct = {name: row["correct"] for name, row in zip(names, rows)}
+    start = run(problem).start.params
+    d = problem.decimals
+    sets = []
+    for _ in range(SETS):
+        answers: dict[str, str] = {}
+        values = {}
+        for name in names:
+            choice = rng.random()
+            if choice < 0.3:
+                continue
+            q = parse_quantity(name, problem, "a")
+            if choice < 0.55:
+                value = correct[name]
+            elif choice < 0.8:
+                value = _Student(problem, values).led_to(q, start)
+            elif choice < 0.92:
+                value = correct[name] * (1 + rng.choice([-1, 1]) * rng.uniform(0.01, 0.2))
+            else:
+                value = round(correct[name], max(0, d - 2))
+            if not math.isfinite(value):
+                continue
+            text = f"{value:.{d}f}"
+            answers[name] = text
+            values[q] = float(text)
+        sets.append(answers)
+    return sets
+
+
+@pytest.mark.parametrize("model", PROBLEMS)
+def test_the_pages_verdicts_are_checks(browser, tmp_path, model):  # noqa: F811
+    spec = PROBLEMS[model]
+    problem = problem_from(spec) if isinstance(spec, dict) else load_problem(spec)
+    browser.get(_page(tmp_path, spec))
+    names = [q["name"] for q in practice_data(run(problem))["quantities"]]
+    sets = _answer_sets(problem, names, random.Random(model))
+    page = browser.execute_script(
+        "return arguments[0].map(function (a) { return window.EMPractice.grade(a); });", sets)
+    words = {"correct": "right", "follow-through": "follow-through", "wrong": "wrong"}
+    statuses = set()
+    for answers, verdicts in zip(sets, page):
+        if not answers:
+            continue
+        rows = grade(problem, [("a", name, text) for name, text in answers.items()])["rows"]
+        ours = {name: (words[row["status"]], row["mistake"] and row["mistake"]["name"])
+                for name, row in zip(answers, rows)}
+        theirs = {name: (v["status"], v["mistake"] and v["mistake"]["name"])
+                  for name, v in verdicts.items()}
+        assert theirs == ours, answers
+        statuses |= {v for v, _ in ours.values()}
+    assert statuses == {"right", "follow-through", "wrong"}
+
+
+def test_each_named_mistake_is_named_by_the_page_as_by_check(browser, tmp_path):  # noqa: F811
+    """The cases of tests/test_mistakes.py typed into the page."""
+    import test_mistakes as cases
+
+    browser.get(_page(tmp_path, cases.GAUSS))
+    problem = problem_from(cases.GAUSS)
+    for quantity, value, name in cases.test_a_gaussian_mistake_is_named.pytestmark[0].args[1]:
+        text = f"{value:.6f}"
+        page = browser.execute_script("return window.EMPractice.grade(arguments[0]);",
+                                      {quantity: text})[quantity]
+        row = grade(problem, [("a", quantity, text)])["rows"][0]
+        assert row["mistake"]["name"] == name
+        assert page == {"status": "wrong", "mistake": {"id": row["mistake"]["id"],
+                                                        "name": name,
+                                                        "value": pytest.approx(value, abs=1e-4)}}
+
+
+def test_hostile_title_and_category_names_stay_text(browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    evil = "</script><img src=x onerror=\"document.title='pwned'\">&amp;"
+    spec = {"title": evil, "data": [evil, "b", evil, "b"], "components": 2,
+            "model": {"family": "categorical", "categories": [evil, "b"]},
+            "init": {"weights": [0.5, 0.5], "probs": [[0.7, 0.3], [0.4, 0.6]]},
+            "stop": {"iterations": 1}}
+    browser.get(_page(tmp_path, spec))
+    assert browser.title == evil
+    assert browser.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
+    row = browser.find_element(By.CSS_SELECTOR, "section.em-practice tbody th")
+    assert row.text == f"x1 = {evil}"
+    verdict = browser.execute_script("return window.EMPractice.grade({'r[1,1]': '0.5'});")
+    assert verdict["r[1,1]"]["status"] == "wrong"
+
+
+def test_practice_mode_passes_axe(browser, tmp_path):  # noqa: F811
+    browser.get(_page(tmp_path, LECTURE))
+    _type(browser, {"r[1,1]": "0.389", "r[3,1]": "0.500"})
+    assert axe_violations(browser) == []
+
+
+def test_practice_mode_is_for_html_and_one_dimension(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "explainer", "solve", str(LECTURE),
+                          "--practice", "-o", str(tmp_path / "a.md")],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert out.stderr == ("error: --practice: practice mode is a feature of the HTML page, "
+                          "but the format is md\n")
+    plane = load_problem(EXAMPLES / "hand-2d" / "hand-2d.yaml")
+    with pytest.raises(ProblemError, match="the plane has no practice page yet"):
+        practice_data(run(plane))
+
+
+def test_a_rounding_slip_the_wrong_way_is_named_by_the_page_as_by_check(browser, tmp_path):  # noqa: F811
+    """Where the key alone is accepted (grading.carry: full), the other neighbour at the
+    asked decimals is a rounding slip, for a negative log-likelihood too."""
+    import test_mistakes as cases
+
+    spec = {**cases.GAUSS, "grading": {"carry": "full"}}
+    browser.get(_page(tmp_path, spec))
+    problem = problem_from(spec)
+    loglik = float(np.log(cases.P).sum())
+    for quantity, value in (("loglik", loglik), ("mu[1]", float(cases.MU_NEW[0]))):
+        scaled = value * 1e4
+        other = (math.floor(scaled) if scaled - math.floor(scaled) >= 0.5
+                 else math.ceil(scaled)) / 1e4
+        text = f"{other:.4f}"
+        row = grade(problem, [("a", quantity, text)])["rows"][0]
+        page = browser.execute_script("return window.EMPractice.grade(arguments[0]);",
+                                      {quantity: text})[quantity]
+        assert row["mistake"]["name"] == page["mistake"]["name"] == "a rounding slip"
+
+
+def test_the_pages_roundings_are_checks(browser, tmp_path):  # noqa: F811
+    """The catalogue's roundings in the page (BigInt decimals) against Python's: half
+    away from zero with two significant digits kept for a tiny value (check's
+    round_half_up), and down and up at the decimals, on values of every size and sign."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+    from explainer.backend import round_half_up
+
+    browser.get(_page(tmp_path, LECTURE))
+    rng = random.Random(7)
+    values = [rng.choice([-1, 1]) * rng.uniform(0, 10) * 10.0 ** rng.randint(-9, 6)
+              for _ in range(3000)] + [0.00049, -0.0005, 0.0005, 2.675, -2.675, 0.000996]
+    cases = [(v, rng.randint(0, 6), how) for v in values for how in ("round", "down", "up")]
+    page = browser.execute_script(
+        "return arguments[0].map(function (c) { return window.EMPractice.round(c[0], c[1], c[2]); });",
+        cases)
+    for (value, d, how), theirs in zip(cases, page):
+        exact = Decimal(f"{value:.15g}")
+        ours = (round_half_up(value, d) if how == "round" else float(exact.quantize(
+            Decimal(1).scaleb(-d), rounding=ROUND_FLOOR if how == "down" else ROUND_CEILING)))
+        assert theirs == ours, (value, d, how)
+
+
+def test_the_api_writes_the_practice_page():
+    import explainer
+
+    trace = explainer.solve(str(LECTURE))
+    page = trace.to_html(practice=True, plots=False)
+    assert page.count('<section class="em-practice"') == 2
+    assert page.count("data-quantity=") == 17
+    with pytest.raises(ValueError, match="whole page"):
+        trace.to_html(practice=True, part="estep")
+    assert "em-practice" not in trace.to_html(plots=False)
