@@ -89,6 +89,7 @@ Only hand-computable draws are kept (see examples/exam/exam.yaml).
 examples:
   em-explainer exam examples/exam/exam.yaml -n 30 --seed 7 -o exam-2026
   em-explainer exam examples/exam/exam.yaml -n 30 --format pdf -o exam-pdf
+  em-explainer exam examples/exam/exam.yaml -n 30 --format html -o exam-practice
   em-explainer exam examples/exam/exam.yaml --variant 7-12 -o variant-12
   em-explainer check exam-2026/variant-001/problem.yaml answers-of-a-student.csv
 """
@@ -253,8 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a new (or empty) folder for the variants")
     exam.add_argument("-q", "--quiet", action="store_true",
                       help="no line on standard error saying what was written")
-    exam.add_argument("--format", choices=["md", "tex", "pdf"], default="md",
-                      help="question sheets and keys as Markdown (default), LaTeX or PDF")
+    exam.add_argument("--format", choices=["md", "tex", "pdf", "html"], default="md",
+                      help="question sheets and keys as Markdown (default), LaTeX or PDF; "
+                           "html: Markdown and a practice page per variant (practice.html, "
+                           "checked in the page as 'check' grades)")
     exam.add_argument("--moodle", choices=list(MOODLE_KINDS), default=MOODLE_KINDS[0],
                       help="moodle.xml: per variant one Cloze question with a blank per "
                            "asked quantity (default), or a numerical question per quantity")

@@ -39,6 +39,14 @@ def _page(tmp_path, spec, name="practice.html") -> str:
     return out.as_uri()
 
 
+def _fresh(browser, url: str) -> None:  # noqa: F811
+    """Open *url* with no answers kept from an earlier test (the browser keeps them per
+    page's data, and the pages of one spec are alike)."""
+    browser.get(url)
+    browser.execute_script("window.localStorage.clear();")
+    browser.get(url)
+
+
 def _type(browser, answers: dict[str, str]) -> dict[str, str]:  # noqa: F811
     """Type each answer and Enter, as a student does; the verdicts' words."""
     from selenium.webdriver.common.by import By
@@ -56,7 +64,7 @@ def test_the_lecture_slip_is_wrong_once_and_followed_through(browser, tmp_path):
     """The acceptance: r_{3,1} typed as 0.6, then N_1, pi_1 and mu_1 computed from it
     (here, by formula) are follow-through; pi_1 N_11 typed for r_{1,1} is 'forgot to
     normalise'. The page works from file:// (no network: its policy allows none)."""
-    browser.get(_page(tmp_path, LECTURE))
+    _fresh(browser, _page(tmp_path, LECTURE))
     x = np.array([1, 2, 5, 8, 9], dtype=float)
     weighted = 0.5 * np.exp(-(x[:, None] - np.array([2.0, 8.0])) ** 2 / 4)  # kernel: no c
     r = weighted[:, 0] / weighted.sum(axis=1)
@@ -80,7 +88,7 @@ def test_the_lecture_slip_is_wrong_once_and_followed_through(browser, tmp_path):
 def test_the_worked_step_is_hidden_until_answered_or_asked_for(browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    browser.get(_page(tmp_path, LECTURE))
+    _fresh(browser, _page(tmp_path, LECTURE))
     new_mean = browser.find_elements(By.XPATH, "//*[local-name()='mn' and text()='2.200']")
     assert new_mean and not any(e.is_displayed() for e in new_mean)
     e_step = browser.find_element(By.CSS_SELECTOR, "section.em-practice[data-section='e']")
@@ -101,7 +109,7 @@ def test_answers_are_kept_by_the_browser_and_reset(browser, tmp_path):  # noqa: 
     from selenium.webdriver.common.by import By
 
     url = _page(tmp_path, LECTURE)
-    browser.get(url)
+    _fresh(browser, url)
     _type(browser, {"r[2,1]": "1.000"})
     browser.get(url)
     kept = browser.find_element(By.CSS_SELECTOR, "input[data-quantity='r[2,1]']")
@@ -130,6 +138,16 @@ PROBLEMS = {
                     "init": {"weights": [0.4, 0.6],
                              "probs": [[0.5, 0.3, 0.2], [0.2, 0.3, 0.5]]},
                     "stop": {"iterations": 2}, "display": {"detail": "all"}},
+    **{f"plane-{kind}": {
+        "data": [[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2], [3, 5]], "components": 2,
+        "init": {"weights": [0.5, 0.5], "means": [[0, 0], [4, 4]],
+                 "covariances": [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]]] if kind == "full"
+                 else [[[1, 0], [0, 1]], [[1, 0], [0, 1]]] if kind == "tied"
+                 else [[[1, 0], [0, 1]], [[2, 0], [0, 1.5]]] if kind == "diag"
+                 else [[[1, 0], [0, 1]], [[2, 0], [0, 2]]]},
+        "model": {"covariance_type": kind},
+        "stop": {"iterations": 2}, "display": {"detail": "all"}}
+        for kind in ("full", "tied", "diag", "spherical")},
 }
 SETS = 1000  # random answer sets per model
 
@@ -172,7 +190,7 @@ def _answer_sets(problem, names: list[str], rng: random.Random) -> list[dict[str
 def test_the_pages_verdicts_are_checks(browser, tmp_path, model):  # noqa: F811
     spec = PROBLEMS[model]
     problem = problem_from(spec) if isinstance(spec, dict) else load_problem(spec)
-    browser.get(_page(tmp_path, spec))
+    _fresh(browser, _page(tmp_path, spec))
     names = [q["name"] for q in practice_data(run(problem))["quantities"]]
     sets = _answer_sets(problem, names, random.Random(model))
     page = browser.execute_script(
@@ -196,7 +214,7 @@ def test_each_named_mistake_is_named_by_the_page_as_by_check(browser, tmp_path):
     """The cases of tests/test_mistakes.py typed into the page."""
     import test_mistakes as cases
 
-    browser.get(_page(tmp_path, cases.GAUSS))
+    _fresh(browser, _page(tmp_path, cases.GAUSS))
     problem = problem_from(cases.GAUSS)
     for quantity, value, name in cases.test_a_gaussian_mistake_is_named.pytestmark[0].args[1]:
         text = f"{value:.6f}"
@@ -217,7 +235,7 @@ def test_hostile_title_and_category_names_stay_text(browser, tmp_path):  # noqa:
             "model": {"family": "categorical", "categories": [evil, "b"]},
             "init": {"weights": [0.5, 0.5], "probs": [[0.7, 0.3], [0.4, 0.6]]},
             "stop": {"iterations": 1}}
-    browser.get(_page(tmp_path, spec))
+    _fresh(browser, _page(tmp_path, spec))
     assert browser.title == evil
     assert browser.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
     row = browser.find_element(By.CSS_SELECTOR, "section.em-practice tbody th")
@@ -227,7 +245,7 @@ def test_hostile_title_and_category_names_stay_text(browser, tmp_path):  # noqa:
 
 
 def test_practice_mode_passes_axe(browser, tmp_path):  # noqa: F811
-    browser.get(_page(tmp_path, LECTURE))
+    _fresh(browser, _page(tmp_path, LECTURE))
     _type(browser, {"r[1,1]": "0.389", "r[3,1]": "0.500"})
     assert axe_violations(browser) == []
 
@@ -239,9 +257,12 @@ def test_practice_mode_is_for_html_and_one_dimension(tmp_path):
     assert out.returncode == 2
     assert out.stderr == ("error: --practice: practice mode is a feature of the HTML page, "
                           "but the format is md\n")
-    plane = load_problem(EXAMPLES / "hand-2d" / "hand-2d.yaml")
-    with pytest.raises(ProblemError, match="the plane has no practice page yet"):
-        practice_data(run(plane))
+    space = problem_from({"data": [[0, 0, 0], [1, 0, 1], [4, 4, 4], [5, 4, 4]],
+                          "components": 2, "init": {
+                              "weights": [0.5, 0.5], "means": [[0, 0, 0], [4, 4, 4]],
+                              "covariances": [np.eye(3).tolist(), np.eye(3).tolist()]}})
+    with pytest.raises(ProblemError, match="in one dimension or in the plane, not in 3"):
+        practice_data(run(space))
 
 
 def test_a_rounding_slip_the_wrong_way_is_named_by_the_page_as_by_check(browser, tmp_path):  # noqa: F811
@@ -250,7 +271,7 @@ def test_a_rounding_slip_the_wrong_way_is_named_by_the_page_as_by_check(browser,
     import test_mistakes as cases
 
     spec = {**cases.GAUSS, "grading": {"carry": "full"}}
-    browser.get(_page(tmp_path, spec))
+    _fresh(browser, _page(tmp_path, spec))
     problem = problem_from(spec)
     loglik = float(np.log(cases.P).sum())
     for quantity, value in (("loglik", loglik), ("mu[1]", float(cases.MU_NEW[0]))):
@@ -272,7 +293,7 @@ def test_the_pages_roundings_are_checks(browser, tmp_path):  # noqa: F811
 
     from explainer.backend import round_half_up
 
-    browser.get(_page(tmp_path, LECTURE))
+    _fresh(browser, _page(tmp_path, LECTURE))
     rng = random.Random(7)
     values = [rng.choice([-1, 1]) * rng.uniform(0, 10) * 10.0 ** rng.randint(-9, 6)
               for _ in range(3000)] + [0.00049, -0.0005, 0.0005, 2.675, -2.675, 0.000996]
@@ -297,3 +318,56 @@ def test_the_api_writes_the_practice_page():
     with pytest.raises(ValueError, match="whole page"):
         trace.to_html(practice=True, part="estep")
     assert "em-practice" not in trace.to_html(plots=False)
+
+
+def test_a_problem_too_big_to_work_by_hand_has_no_practice_page(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "explainer", "solve", "--data",
+                          ",".join(str(v) for v in range(40)), "--k", "2", "--init-method",
+                          "kmeans", "--practice",
+                          "-o", str(tmp_path / "a.html")],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert out.stderr == ("error: --practice: practice mode is for a problem worked by hand: "
+                          "at most 30 points, but this one has 40\n")
+
+
+def test_the_verdict_is_read_out_and_alt_h_shows_the_worked_step(browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _fresh(browser, _page(tmp_path, LECTURE))
+    _type(browser, {"r[1,1]": f"{0.5 * math.exp(-0.25):.3f}"})
+    live = browser.find_element(By.CSS_SELECTOR, ".em-practice-live")
+    assert live.get_attribute("role") == "status"
+    assert live.get_attribute("textContent") == (
+        "r 1,1: wrong: forgot to normalise. Practice: 0 right, 0 follow-through, 1 wrong, "
+        "of 17.")
+    table = browser.find_elements(By.XPATH, "//main/table[.//*[contains(., 'p(x')]]")
+    assert not table[0].is_displayed()
+    field = browser.find_element(By.CSS_SELECTOR, "input[data-quantity='r[2,1]']")
+    field.send_keys(Keys.ALT, "h")
+    assert table[0].is_displayed()
+
+
+def test_an_exam_writes_a_practice_page_per_variant_that_its_key_passes(browser, tmp_path):  # noqa: F811
+    import csv
+
+    out = tmp_path / "exam"
+    subprocess.run([sys.executable, "-m", "explainer", "exam", str(EXAMPLES / "exam" / "exam.yaml"),
+                    "-n", "2", "--format", "html", "-o", str(out), "-q"], check=True)
+    for number in (1, 2):
+        folder = out / f"variant-00{number}"
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "key.md", "practice.html", "problem.yaml", "question.md"]
+        _fresh(browser, (folder / "practice.html").as_uri())
+        decimals = load_problem(folder / "problem.yaml").decimals
+        with open(out / "answers.csv", encoding="utf-8") as rows:
+            key = {row["quantity"].removeprefix("it1."): f"{float(row['value']):.{decimals}f}"
+                   for row in csv.DictReader(rows) if row["variant"] == str(number)}
+        on_page = set(browser.execute_script(
+            "return Array.prototype.map.call(document.querySelectorAll('input[data-quantity]'),"
+            " function (i) { return i.getAttribute('data-quantity'); });"))
+        asked = {name: text for name, text in key.items() if name in on_page}
+        assert len(asked) >= 10
+        verdicts = browser.execute_script("return window.EMPractice.grade(arguments[0]);", asked)
+        assert {v["status"] for v in verdicts.values()} == {"right"}

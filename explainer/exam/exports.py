@@ -168,14 +168,22 @@ class _Writer:
         folder.mkdir()
         files = {"problem.yaml": _spec_yaml(variant.spec)}
         cloze = self.moodle_kind == "cloze"
+        # (HTML: the Markdown question and key, and a practice page beside them)
+        sheets = "md" if self.fmt == "html" else self.fmt
         key_md = markdown_document(dict(base), variant.trace, None, None, None, None,
-                                   defaults.FLAVOR) if self.fmt == "md" or cloze else None
-        if self.fmt != "pdf":  # (PDF: compiled afterwards, from the spec)
-            question = render_template("markdown" if self.fmt == "md" else "latex",
-                                       f"exam/question.{self.fmt}.j2", context)
-            files[f"question.{self.fmt}"] = tidy(question)
-            files[f"key.{self.fmt}"] = (key_md if self.fmt == "md"
-                                        else render_latex(variant.trace))
+                                   defaults.FLAVOR) if sheets == "md" or cloze else None
+        if sheets != "pdf":  # (PDF: compiled afterwards, from the spec)
+            question = render_template("markdown" if sheets == "md" else "latex",
+                                       f"exam/question.{sheets}.j2", context)
+            files[f"question.{sheets}"] = tidy(question)
+            files[f"key.{sheets}"] = (key_md if sheets == "md"
+                                      else render_latex(variant.trace))
+        if self.fmt == "html":
+            from ..grading.practice import practice_context
+            from ..render.html import render_html
+
+            files["practice.html"] = render_html(variant.trace,
+                                                 practice=practice_context(variant.trace))
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
         batch = None

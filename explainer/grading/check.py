@@ -43,6 +43,8 @@ class _Student:
         for q, v in self.answers.items():
             if q.iteration == iteration and q.kind == kind:
                 values[(q.n, q.k) if kind == "r" else q.entry] = v
+                if kind == "cov":  # (a covariance is symmetric: cov[k][i,j] is [j,i] too)
+                    values[q.k, q.j, q.i] = v
         return values
 
     def params(self, iteration: int, start: Params) -> Params:

@@ -25,19 +25,26 @@ import numpy as np
 from markupsafe import Markup
 
 from ..errors import ProblemError
-from ..families import model_of
+from ..families import MODELS, model_of
 from ..render.documents import document_of
 from ..trace import Trace
 from .check import grade
 from .mistakes import MISTAKES
 from .quantities import kinds_of
 
+# The points a practice page asks about (each with a row of K inputs per iteration).
+MAX_POINTS = 30
+
 
 def refusal(trace: Trace) -> str | None:
     """Why this trace has no practice page (None: it has one)."""
-    if "cov" in kinds_of(trace.problem):
-        return ("practice mode works in one dimension and for the other families; a "
-                "problem in the plane has no practice page yet")
+    problem = trace.problem
+    if not MODELS[problem.family].hand_written(problem.dim):
+        return (f"practice mode is for a problem worked by hand: in one dimension or in "
+                f"the plane, not in {problem.dim}")
+    if problem.n_samples > MAX_POINTS:
+        return (f"practice mode is for a problem worked by hand: at most {MAX_POINTS} "
+                f"points, but this one has {problem.n_samples:,}")
     if not any(it.detailed for it in trace.iterations):
         return "practice mode needs an iteration shown in full (display.detail)"
     return None
@@ -67,10 +74,12 @@ def practice_data(trace: Trace) -> dict[str, Any]:
         "log_constant": model.log_constant(problem.data).tolist(),
         "quantities": [
             {"name": name, "iteration": row["iteration"], "kind": row["kind"],
-             "n": row["n"], "k": row["k"], "entry": row["entry"], "section": section,
+             "n": row["n"], "k": row["k"], "entry": row["entry"], "column": row["column"],
+             "section": section,
              "low": row["low"], "high": row["high"], "correct": row["correct"]}
             for (name, section), row in zip(names, graded["rows"])],
         "mistakes": MISTAKES, "symbol": model.symbol, "dim": int(problem.dim),
+        "covariance_type": problem.covariance_type,
     }
     text = json.dumps(data, sort_keys=True, allow_nan=False)
     data["key"] = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -94,9 +103,17 @@ def _quantities(trace: Trace, shown: list[int]) -> list[tuple[str, str]]:
         found += [(f"{prefix}N[{b + 1}]", "m") for b in range(k)]
         if "weights" in update:
             found += [(f"{prefix}pi[{b + 1}]", "m") for b in range(k)]
-        for kind, name in (("mu", "means"), ("var", "variances")):
-            if kind in kinds and name in update:
-                found += [(f"{prefix}{kind}[{b + 1}]", "m") for b in range(k)]
+        if "var" in kinds:  # one dimension: a mean and a variance per component
+            found += [(f"{prefix}{kind}[{b + 1}]", "m") for kind, name in
+                      (("mu", "means"), ("var", "variances")) if name in update
+                      for b in range(k)]
+        if "cov" in kinds:  # the plane: a mean's coordinates, a covariance's entries
+            if "means" in update:
+                found += [(f"{prefix}mu[{b + 1}][{i + 1}]", "m")
+                          for b in range(k) for i in range(problem.dim)]
+            if "variances" in update:
+                found += [(f"{prefix}cov[{b + 1}][{i + 1},{j + 1}]", "m") for b in range(k)
+                          for i, j in _ESTIMATED[problem.covariance_type]]
         if model.symbol is not None and problem.parameters[1] in update:
             if width is None:
                 found += [(f"{prefix}{model.symbol}[{b + 1}]", "m") for b in range(k)]
@@ -114,6 +131,12 @@ def _written(point: Any) -> Any:
     if isinstance(point, float):
         return int(point) if point.is_integer() else repr(point)
     return point
+
+
+# The entries of a 2 x 2 covariance each type estimates (the others follow: a diagonal
+# one's 0, a spherical one's second variance, the entry below the diagonal).
+_ESTIMATED = {"full": ((0, 0), (0, 1), (1, 1)), "tied": ((0, 0), (0, 1), (1, 1)),
+              "diag": ((0, 0), (1, 1)), "spherical": ((0, 0),)}
 
 
 # The quantities' symbols in TeX, indexed by the component, and in words (an input's
@@ -149,16 +172,22 @@ def practice_context(trace: Trace) -> dict[str, Any]:
         for q in mine:
             if q["section"] != "m":
                 continue
-            column = columns.get((q["kind"], q["entry"]))
+            column = columns.get((q["kind"], q["entry"], q["column"]))
             if column is None:
-                if q["kind"] == symbol and q["entry"] is not None:
+                if q["kind"] == "cov":
+                    tex, label = rf"\Sigma_{{k,{q['entry']}{q['column']}}}", \
+                        f"covariance entry {q['entry']},{q['column']} of component"
+                elif q["kind"] == "mu" and q["entry"] is not None:
+                    tex, label = rf"\mu_{{k,{q['entry']}}}", \
+                        f"mean coordinate {q['entry']} of component"
+                elif q["kind"] == symbol and q["entry"] is not None:
                     tex, label = rf"{words.entry}_{{k,{q['entry']}}}", \
                         f"{words.entry} (entry {q['entry']}) of component"
                 elif q["kind"] == symbol:
                     tex, label = rf"{words.symbol}_k", f"{words.parameter or symbol} of component"
                 else:
                     tex, label = _TEX[q["kind"]], f"{_WORDS[q['kind']]} of component"
-                column = columns[(q["kind"], q["entry"])] = {
+                column = columns[(q["kind"], q["entry"], q["column"])] = {
                     "header": inline_html(f"${tex}$"), "label": label, "cells": []}
             column["cells"].append(q)
         iterations.append({"index": i, "rows": rows, "columns": list(columns.values()),
