@@ -80,6 +80,8 @@ def practice_data(trace: Trace) -> dict[str, Any]:
             for (name, section), row in zip(names, graded["rows"])],
         "mistakes": MISTAKES, "symbol": model.symbol, "dim": int(problem.dim),
         "covariance_type": problem.covariance_type,
+        # (a mean vector and a covariance matrix per component: the plane's Gaussian)
+        "plane": "cov" in kinds_of(problem),
     }
     text = json.dumps(data, sort_keys=True, allow_nan=False)
     data["key"] = hashlib.sha256(text.encode()).hexdigest()[:16]
