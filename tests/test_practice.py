@@ -371,3 +371,20 @@ def test_an_exam_writes_a_practice_page_per_variant_that_its_key_passes(browser,
         assert len(asked) >= 10
         verdicts = browser.execute_script("return window.EMPractice.grade(arguments[0]);", asked)
         assert {v["status"] for v in verdicts.values()} == {"right"}
+
+
+def test_the_page_grades_with_the_network_off(browser, tmp_path):  # noqa: F811
+    """Everything the page needs is inside it: it fetches nothing, and with the browser
+    offline it still grades."""
+    url = _page(tmp_path, EXAMPLES / "coins" / "coins.yaml")
+    browser.set_network_conditions(offline=True, latency=0, download_throughput=0,
+                                   upload_throughput=0)
+    try:
+        _fresh(browser, url)
+        assert browser.execute_script(
+            "return performance.getEntriesByType('resource').length;") == 0
+        # Set 1, 5 heads of 10: C(10, 5) and the equal weights cancel in r_{1,1}.
+        a, b = 0.6 ** 5 * 0.4 ** 5, 0.5 ** 10
+        assert _type(browser, {"r[1,1]": f"{a / (a + b):.3f}"}) == {"r[1,1]": "right"}
+    finally:
+        browser.delete_network_conditions()
