@@ -131,48 +131,77 @@ def _binomial(p, coefficient=True):
     return 0.5 * dens
 
 
-def test_binomial_mistakes():
-    swapped = _binomial([0.4, 0.5])
-    assert _named(COINS, "r[2,1]", swapped[1, 0] / swapped[1].sum())[1]["name"] == \
-        "p and 1 − p swapped"
-    right = _binomial([0.6, 0.5])
-    assert _named(COINS, "loglik", np.log(right.sum(axis=1)).sum() + 0.0)[0] == "correct"
-    no_coefficient = np.log(_binomial([0.6, 0.5], coefficient=False).sum(axis=1)).sum()
-    assert _named(COINS, "loglik", no_coefficient)[1]["name"] == \
-        "the binomial coefficient dropped"
-
-
 def _example(name: str):
-    """An example's problem, and its data, weights and parameter as its spec writes them."""
+    """An example's spec file, and its data, weights and parameter as the spec writes them."""
     path = EXAMPLES / name / f"{name}.yaml"
     spec = yaml.safe_load(path.read_text())
     parameter = next(v for key, v in spec["init"].items() if key != "weights")
-    return (load_problem(path), np.array(spec["data"], dtype=float),
+    return (path, np.array(spec["data"], dtype=float),
             np.array(spec["init"]["weights"], dtype=float), np.array(parameter, dtype=float))
 
 
-def test_poisson_exponential_and_bernoulli_mistakes():
-    poisson, x, pi, lam = _example("poisson")
+CATEGORICAL = {"data": ["a", "b", "a", "c", "c", "a"], "components": 2,
+               "model": {"family": "categorical", "categories": ["a", "b", "c"]},
+               "init": {"weights": [0.5, 0.5], "probs": [[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]]},
+               "stop": {"iterations": 1}}
+
+
+def _family_cases() -> list[tuple[object, str, float, str]]:
+    """Each family's mistakes, made here: (spec file or mapping, quantity, the answer the
+    mistake gives, its name)."""
+    cases = []
+    coins = EXAMPLES / "coins" / "coins.yaml"
+    swapped = _binomial([0.4, 0.5])
+    cases.append((coins, "r[2,1]", swapped[1, 0] / swapped[1].sum(), "p and 1 − p swapped"))
+    no_coefficient = np.log(_binomial([0.6, 0.5], coefficient=False).sum(axis=1)).sum()
+    cases.append((coins, "loglik", no_coefficient, "the binomial coefficient dropped"))
+
+    path, x, pi, lam = _example("poisson")
     weighted = pi * stats.poisson.pmf(x[:, None], lam[None, :])
     r = weighted / weighted.sum(axis=1, keepdims=True)
     no_factorial = np.log((pi * lam ** x[:, None] * np.exp(-lam)).sum(axis=1)).sum()
-    assert _named(poisson, "loglik", no_factorial)[1]["name"] == "the x! dropped"
-    by_n = (r[:, 0] * x).sum() / len(x)
-    assert _named(poisson, "lambda[1]", by_n)[1]["name"] == "divided by N instead of N_k"
+    cases.append((path, "loglik", no_factorial, "the x! dropped"))
+    cases.append((path, "lambda[1]", (r[:, 0] * x).sum() / len(x),
+                  "divided by N instead of N_k"))
 
-    waiting, x, pi, lam = _example("waiting")
+    path, x, pi, lam = _example("waiting")
     inverted = pi * stats.expon.pdf(x[:, None], scale=lam[None, :])  # mean lambda: 1/lambda
-    assert _named(waiting, "r[1,1]", inverted[0, 0] / inverted[0].sum())[1]["name"] == \
-        "λ for 1/λ"
+    cases.append((path, "r[1,1]", inverted[0, 0] / inverted[0].sum(), "λ for 1/λ"))
     weighted = pi * stats.expon.pdf(x[:, None], scale=1 / lam[None, :])
     r = weighted / weighted.sum(axis=1, keepdims=True)
-    mean_wait = (r[:, 1] * x).sum() / r[:, 1].sum()
-    assert _named(waiting, "lambda[2]", mean_wait)[1]["name"] == "λ for 1/λ"
+    cases.append((path, "lambda[2]", (r[:, 1] * x).sum() / r[:, 1].sum(), "λ for 1/λ"))
 
-    bernoulli, x, pi, p = _example("bernoulli")
+    path, x, pi, p = _example("bernoulli")
     swapped = pi * np.prod(np.where(x[:, None, :] == 1, 1 - p[None], p[None]), axis=2)
-    assert _named(bernoulli, "r[1,2]", swapped[0, 1] / swapped[0].sum())[1]["name"] == \
-        "p and 1 − p swapped"
+    cases.append((path, "r[1,2]", swapped[0, 1] / swapped[0].sum(), "p and 1 − p swapped"))
+
+    codes = np.array([0, 1, 0, 2, 2, 0])
+    q = np.array(CATEGORICAL["init"]["probs"])
+    weighted = 0.5 * q[:, codes].T
+    r = weighted / weighted.sum(axis=1, keepdims=True)
+    # q[2,3] over N, not N_2
+    cases.append((CATEGORICAL, "q[2,3]", r[codes == 2, 1].sum() / len(codes),
+                  "divided by N instead of N_k"))
+    return cases
+
+
+FAMILY_CASES = _family_cases()
+
+
+def problem_of(spec):
+    return problem_from(spec) if isinstance(spec, dict) else load_problem(spec)
+
+
+@pytest.mark.parametrize("spec, quantity, value, name", FAMILY_CASES)
+def test_a_family_mistake_is_named(spec, quantity, value, name):
+    status, mistake = _named(problem_of(spec), quantity, value)
+    assert (status, mistake["name"]) == ("wrong", name)
+    assert mistake["value"] == pytest.approx(value, abs=1e-4)
+
+
+def test_the_coins_right_log_likelihood_names_nothing():
+    right = np.log(_binomial([0.6, 0.5]).sum(axis=1)).sum()
+    assert _named(COINS, "loglik", right) == ("correct", None)
 
 
 def test_the_catalogue_is_data_and_each_entry_is_well_formed():
@@ -193,20 +222,6 @@ def test_the_catalogue_is_data_and_each_entry_is_well_formed():
     assert evaluate(["sum", "m", ["x", "m"]], values, {}) == 7.0
     with pytest.raises(KeyError):
         evaluate(["nonsense", "n"], values, {"n": 0})
-
-
-def test_a_categorical_mistake_is_named():
-    spec = {"data": ["a", "b", "a", "c", "c", "a"], "components": 2,
-            "model": {"family": "categorical", "categories": ["a", "b", "c"]},
-            "init": {"weights": [0.5, 0.5], "probs": [[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]]},
-            "stop": {"iterations": 1}}
-    codes = np.array([0, 1, 0, 2, 2, 0])
-    q = np.array(spec["init"]["probs"])
-    weighted = 0.5 * q[:, codes].T
-    r = weighted / weighted.sum(axis=1, keepdims=True)
-    by_n = r[codes == 2, 1].sum() / len(codes)  # q[2,3] over N, not N_2
-    status, mistake = _named(problem_from(spec), "q[2,3]", by_n)
-    assert (status, mistake["name"]) == ("wrong", "divided by N instead of N_k")
 
 
 def test_a_mistake_on_the_right_values_after_an_earlier_slip_is_named():

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES
 from test_html import axe_violations, browser  # noqa: F401  (the Chromium fixture)
+from test_mistakes import FAMILY_CASES
 
 from explainer.api import run
 from explainer.errors import ProblemError
@@ -227,6 +228,15 @@ def test_each_named_mistake_is_named_by_the_page_as_by_check(browser, tmp_path):
                                                         "value": pytest.approx(value, abs=1e-4)}}
 
 
+@pytest.mark.parametrize("spec, quantity, value, name", FAMILY_CASES)
+def test_each_family_mistake_is_named_by_the_page_as_by_check(browser, tmp_path, spec,  # noqa: F811
+                                                              quantity, value, name):
+    """tests/test_mistakes.py's family cases (made there with scipy.stats) typed into
+    their pages: the page names check's mistake."""
+    _fresh(browser, _page(tmp_path, spec))
+    assert _type(browser, {quantity: f"{value:.6f}"}) == {quantity: f"wrong: {name}"}
+
+
 def test_hostile_title_and_category_names_stay_text(browser, tmp_path):  # noqa: F811
     from selenium.webdriver.common.by import By
 
@@ -388,3 +398,13 @@ def test_the_page_grades_with_the_network_off(browser, tmp_path):  # noqa: F811
         assert _type(browser, {"r[1,1]": f"{a / (a + b):.3f}"}) == {"r[1,1]": "right"}
     finally:
         browser.delete_network_conditions()
+
+
+def test_answers_at_full_precision_and_carried_are_right(browser, tmp_path):  # noqa: F811
+    """The lecture's mu_1 is 2.200 at full precision and 2.201 when every intermediate is
+    rounded to 3 decimals (the rounded carry, written out in tests/test_hand_calculation.py):
+    both are right, as check accepts both; 2.203 is neither."""
+    _fresh(browser, _page(tmp_path, LECTURE))
+    assert _type(browser, {"mu[1]": "2.200"}) == {"mu[1]": "right"}
+    assert _type(browser, {"mu[1]": "2.201"}) == {"mu[1]": "right"}
+    assert _type(browser, {"mu[1]": "2.203"}) == {"mu[1]": "wrong"}
