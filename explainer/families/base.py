@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from .. import defaults
-from ..backend import Backend, BudgetExceeded
+from ..backend import FLOAT, Backend, BudgetExceeded
 from ..errors import ProblemError
 from ..numbers import parse_fraction_list
 from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params, Start
@@ -155,10 +155,11 @@ class Family:
         """log f_k(x_n), shape (n_samples, n_components)."""
         raise NotImplementedError
 
-    def log_constant(self, x: np.ndarray) -> np.ndarray:
+    def log_constant(self, x: np.ndarray, xp: Backend = FLOAT) -> np.ndarray:
         """Each point's term of the log-density that no parameter changes (a binomial's
-        log C(m_n, x_n), a Poisson's -log x_n!; 0 where there is none), at full
-        precision: a named mistake leaves it out of the log-likelihood."""
+        log C(m_n, x_n), a Poisson's -log x_n!; 0 where there is none), in *xp*'s
+        arithmetic: the log density adds it, a named mistake leaves it out of the
+        log-likelihood."""
         return np.zeros(x.shape[0])
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:

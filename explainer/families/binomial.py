@@ -25,17 +25,19 @@ class Binomial(Family):
     symbol = "p"
     model_keys = ("trials",)
 
+    def _trials(self, xp: Backend) -> np.ndarray:
+        """The trials m_n in *xp*'s arithmetic (exact: Python ints)."""
+        return xp.asarray([int(v) for v in self.trials]) if xp.name == "exact" else self.trials
+
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         p = params.p
-        m = xp.asarray([int(v) for v in self.trials]) if xp.name == "exact" else self.trials
-        log_comb = (log_factorials(xp, m) - log_factorials(xp, x)
-                    - log_factorials(xp, m - x))
-        return (xlogy(xp, x, p) + xlogy(xp, m - x, 1 - p)) + log_comb[:, None]
+        m = self._trials(xp)
+        return (xlogy(xp, x, p) + xlogy(xp, m - x, 1 - p)) + self.log_constant(x, xp)[:, None]
 
-    def log_constant(self, x: np.ndarray) -> np.ndarray:
+    def log_constant(self, x: np.ndarray, xp: Backend = FLOAT) -> np.ndarray:
         """log C(m_n, h_n)."""
-        return (log_factorials(FLOAT, self.trials) - log_factorials(FLOAT, x)
-                - log_factorials(FLOAT, self.trials - x))
+        m = self._trials(xp)
+        return log_factorials(xp, m) - log_factorials(xp, x) - log_factorials(xp, m - x)
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
         """Expected successes sum_n r_nk x_n and expected trials sum_n r_nk m_n. A hand
@@ -47,9 +49,8 @@ class Binomial(Family):
             sum_rx = xp.column_sums(successes)
             # p = S / (S + F) is one step: S + F of the two written sums, not rounded.
             return {"sum_rx": sum_rx, "sum_rm": sum_rx + xp.column_sums(failures)}
-        trials = (xp.asarray([int(v) for v in self.trials]) if xp.name == "exact"
-                  else self.trials)
-        return {"sum_rx": xp.column_sums(resp, x), "sum_rm": xp.column_sums(resp, trials)}
+        return {"sum_rx": xp.column_sums(resp, x),
+                "sum_rm": xp.column_sums(resp, self._trials(xp))}
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:

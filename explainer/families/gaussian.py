@@ -170,7 +170,7 @@ class Gaussian:
         """The starting parameters, by the problem's ``init_method``."""
         return initialise(self.problem, xp)
 
-    def log_constant(self, x: np.ndarray) -> np.ndarray:
+    def log_constant(self, x: np.ndarray, xp: Backend = FLOAT) -> np.ndarray:
         """No term of the log-density is free of the parameters: 0 for each point."""
         return np.zeros(x.shape[0])
 

@@ -23,11 +23,11 @@ class Poisson(Family):
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         rates = params.rates
-        return xlogy(xp, x, rates) - rates[None, :] - log_factorials(xp, x)[:, None]
+        return xlogy(xp, x, rates) - rates[None, :] + self.log_constant(x, xp)[:, None]
 
-    def log_constant(self, x: np.ndarray) -> np.ndarray:
+    def log_constant(self, x: np.ndarray, xp: Backend = FLOAT) -> np.ndarray:
         """-log x_n!."""
-        return -log_factorials(FLOAT, x)
+        return -log_factorials(xp, x)
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:

@@ -181,16 +181,20 @@ class _Student:
         is accepted, or that is no number, names nothing."""
         problem = self.problem
         bound = {name: index for name, index in (("n", q.n), ("k", q.k)) if index is not None}
+        answered = {"correct": correct, "decimals": problem.decimals,
+                    "typed": _decimals_typed(typed, problem.decimals)}
+        plain: list[dict[str, Any] | None] = []  # (the iteration's own values: made once)
         for mistake in MISTAKES:
             if not applies(mistake, q.kind, problem.family, problem.dim):
                 continue
             with np.errstate(all="ignore"):
-                values = self._values(q, start, mistake.get("world"))
+                world = mistake.get("world")
+                if world is None and not plain:
+                    plain.append(self._values(q, start, None))
+                values = plain[0] if world is None else self._values(q, start, world)
                 if values is None:
                     continue
-                values.update(correct=correct, decimals=problem.decimals,
-                              typed=_decimals_typed(typed, problem.decimals))
-                found = candidates(mistake, values, bound)
+                found = candidates(mistake, {**values, **answered}, bound)
             for candidate in found:
                 if mistake.get("match") == "rounding":
                     near = abs(value - candidate) <= 1e-9 * max(1.0, abs(candidate))
