@@ -327,3 +327,128 @@ def test_the_report_echoes_answers_as_typed(tmp_path):
              for line in report.stdout.splitlines() if line.startswith("| `")}
     assert cells["it1.N[1]"] == f"${n1:.3f}0$" and cells["it1.r[1,1]"] == f"${r1[0]:.3f}$"
     assert cells["it1.mu[1]"] == "$1/2$" and cells["it1.pi[1]"] == "$0.5$"
+
+
+# --------------------------------------------------------------------------- the working
+
+def test_the_working_is_graded_against_scipy(tmp_path):
+    """The densities, p(x_n) and the M-step's weighted sums as the pages write them, made
+    here with scipy.stats and numpy: a 1-D problem with unequal variances (its densities
+    keep their constant), the coins (the binomial coefficient kept), and the plane (the
+    scatter matrices around the new means), every one correct at 4 decimals."""
+    import numpy as np
+    from scipy import stats
+
+    one_d = problem_from({"data": [1, 2, 4.5, 7, 8.5, 9], "components": 2,
+                          "init": {"weights": [0.4, 0.6], "means": [2, 8],
+                                   "variances": [1, 3]},
+                          "stop": {"iterations": 1}, "display": {"decimals": 4}})
+    x = np.array([1, 2, 4.5, 7, 8.5, 9])
+    dens = stats.norm.pdf(x[:, None], [2, 8], np.sqrt([1, 3]))
+    px = dens @ [0.4, 0.6]
+    r = dens * [0.4, 0.6] / px[:, None]
+    mu = r.T @ x / r.sum(axis=0)
+    ss = (r * (x[:, None] - mu) ** 2).sum(axis=0)
+    rows = [(f"dens[{n + 1},{k + 1}]", dens[n, k]) for n in range(6) for k in range(2)]
+    rows += [(f"px[{n + 1}]", px[n]) for n in range(6)]
+    rows += [(f"sx[{k + 1}]", (r.T @ x)[k]) for k in range(2)]
+    rows += [(f"ss[{k + 1}]", ss[k]) for k in range(2)]
+    coins = load_problem(EXAMPLES / "coins" / "coins.yaml")
+    heads = np.array([5, 9, 8, 4, 7])
+    cdens = stats.binom.pmf(heads[:, None], 10, [0.6, 0.5])
+    cr = cdens / cdens.sum(axis=1, keepdims=True)
+    crows = [(f"dens[{n + 1},{k + 1}]", cdens[n, k]) for n in range(5) for k in range(2)]
+    crows += [(f"px[{n + 1}]", cdens[n] @ [0.5, 0.5]) for n in range(5)]
+    crows += [(f"sx[{k + 1}]", (cr.T @ heads)[k]) for k in range(2)]
+    crows += [(f"sf[{k + 1}]", (cr.T @ (10 - heads))[k]) for k in range(2)]
+    plane = load_problem(HAND_2D)
+    px2 = np.asarray(plane.data, dtype=float)
+    pdens = np.column_stack([stats.multivariate_normal(plane.means[k], plane.variances[k])
+                             .pdf(px2) for k in range(2)])
+    pr = pdens * plane.weights / (pdens @ plane.weights)[:, None]
+    means = pr.T @ px2 / pr.sum(axis=0)[:, None]
+    prows = [(f"dens[{n + 1},{k + 1}]", pdens[n, k]) for n in range(6) for k in range(2)]
+    prows += [(f"sx[{k + 1}][{i + 1}]", (pr.T @ px2)[k, i]) for k in range(2) for i in range(2)]
+    for k in range(2):
+        dev = px2 - means[k]
+        scatter = (pr[:, k, None] * dev).T @ dev
+        prows += [(f"ss[{k + 1}][{i + 1},{j + 1}]", scatter[i, j])
+                  for i in range(2) for j in range(2)]
+    for problem, answers in ((one_d, rows), (coins, crows), (plane, prows)):
+        path = tmp_path / "a.csv"
+        path.write_text("".join(f'"{q}",{v:.4f}\n' for q, v in answers))
+        result = grade(problem, read_answers(path))
+        assert set(marks(result).values()) == {"correct"}, marks(result)
+        assert result["score"] == len(answers)
+
+
+def test_a_wrong_density_is_carried_through_p_r_and_the_means(tmp_path):
+    """The lecture's density of x_3 under component 1 slipped (0.2 for e^{-9/4}): wrong;
+    then p(x_3), r_31, the weighted sum and mu_1 each computed from the student's own
+    value, by the formulas written out here: follow-through, each one."""
+    r1, _, _, _ = lecture_by_hand()
+    p3 = 0.5 * 0.2 + 0.5 * math.exp(-9 / 4)
+    r31 = 0.5 * 0.2 / p3
+    r = list(r1)
+    r[2] = round(r31, 4)
+    n1 = sum(round(v, 4) for v in r)
+    sx1 = sum(round(v, 4) * x for v, x in zip(r, X))
+    rows = [("dens[3,1]", "0.2"), ("dens[3,2]", f"{math.exp(-9 / 4):.4f}"),
+            ("px[3]", f"{p3:.4f}"), ("r[3,1]", f"{r31:.4f}")]
+    rows += [(f"r[{n + 1},1]", f"{r[n]:.4f}") for n in (0, 1, 3, 4)]
+    rows += [("N[1]", f"{n1:.4f}"), ("sx[1]", f"{sx1:.3f}"), ("mu[1]", f"{sx1 / n1:.3f}")]
+    path = tmp_path / "a.csv"
+    path.write_text("".join(f'"{q}",{v}\n' for q, v in rows))
+    got = marks(grade(load_problem(LECTURE), read_answers(path)))
+    assert {q: s for q, s in got.items() if s != "correct"} == {
+        "it1.dens[3,1]": "wrong", "it1.px[3]": "follow-through",
+        "it1.r[3,1]": "follow-through", "it1.N[1]": "follow-through",
+        "it1.sx[1]": "follow-through", "it1.mu[1]": "follow-through"}
+    # A mean from a slipped sum: 5.9 / N_1 follows the student's sum, not the right one.
+    path.write_text(f'"sx[1]",5.9\n"mu[1]",{5.9 / sum(r1):.3f}\n')
+    assert marks(grade(load_problem(LECTURE), read_answers(path))) == {
+        "it1.sx[1]": "wrong", "it1.mu[1]": "follow-through"}
+
+
+def test_the_binomial_keeps_its_failures_under_a_slipped_sum(tmp_path):
+    """The coins: a slipped sum of expected successes S', then p_1 = S' / (S' + F) with
+    the right expected failures F (the page's table): follow-through; and a slipped F'
+    with p_1 = S / (S + F'), the same."""
+    import numpy as np
+    from scipy import stats
+
+    heads = np.array([5, 9, 8, 4, 7])
+    dens = stats.binom.pmf(heads[:, None], 10, [0.6, 0.5])
+    r = dens[:, 0] / dens.sum(axis=1)
+    failures = (r * (10 - heads)).sum()
+    slipped = round((r * heads).sum() + 1.5, 3)
+    path = tmp_path / "a.csv"
+    path.write_text(f'"sx[1]",{slipped}\n"p[1]",{slipped / (slipped + failures):.3f}\n')
+    coins = load_problem(EXAMPLES / "coins" / "coins.yaml")
+    assert marks(grade(coins, read_answers(path))) == {"it1.sx[1]": "wrong",
+                                                       "it1.p[1]": "follow-through"}
+    successes, wrong = (r * heads).sum(), round(failures + 1, 3)
+    path.write_text(f'"sx[1]",{successes:.3f}\n"sf[1]",{wrong}\n'
+                    f'"p[1]",{successes / (successes + wrong):.3f}\n')
+    assert marks(grade(coins, read_answers(path))) == {
+        "it1.sx[1]": "correct", "it1.sf[1]": "wrong", "it1.p[1]": "follow-through"}
+
+
+@pytest.mark.parametrize("spec, text, message", [
+    (LECTURE, "dens[1],1", "expected dens\\[n,k\\]"),
+    (LECTURE, "px[1,1],1", "expected px\\[n\\]"),
+    (LECTURE, "px[9],1", "n is a point, 1 to 5"),
+    (LECTURE, "sx[1][1],1", "a second \\[...\\] is for a d >= 2"),
+    (LECTURE, "sum[1],1", ("unknown quantity 'sum\\[1\\]'.*dens\\[n,k\\], px\\[n\\], "
+                           "sx\\[k\\], ss\\[k\\]")),
+    (EXAMPLES / "coins" / "coins.yaml", "ss[1],1",
+     "unknown quantity 'ss\\[1\\]'.*sx\\[k\\], sf\\[k\\]"),
+    (LECTURE, "sf[1],1", "unknown quantity 'sf\\[1\\]'"),
+    (HAND_2D, "ss[1][1],1", "expected ss\\[k\\]\\[i,j\\]"),
+    (HAND_2D, "sx[1][3],1", "i is a coordinate, 1 to 2"),
+])
+def test_bad_working_names_are_clear_errors(tmp_path, spec, text, message):
+    path = tmp_path / "a.csv"
+    path.write_text(text + "\n")
+    with pytest.raises(ProblemError, match=message):
+        grade(load_problem(spec), read_answers(path))

@@ -39,6 +39,9 @@ class Family:
     # How the documents write the parameter, and the answers to 'check' name it.
     symbol = ""
     vector = False
+    # The sums its page writes beyond sum_n r_nk x_n, as check names them (a binomial's
+    # expected failures: sf).
+    sums: tuple[str, ...] = ()
     # Whether every point is whole numbers (counts, indices of categories): their exact
     # form is the whole number. Otherwise (waiting times) the data are read as written.
     whole_data = True
@@ -175,6 +178,17 @@ class Family:
                  xp: Backend) -> np.ndarray:
         """The new parameter of every component from the sums (N_k > 0 assumed)."""
         raise NotImplementedError
+
+    def working_sums(self, stats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The M-step's sums as its page writes them, by the names ``check`` gives them:
+        ``sx`` (sum_n r_nk x_n) and the family's own :attr:`sums`."""
+        return {"sx": stats["sum_rx"]}
+
+    def with_sums(self, stats: Mapping[str, np.ndarray],
+                  sums: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The M-step's sums made from written ones (:meth:`working_sums`'s, a student's
+        for follow-through)."""
+        return {**stats, "sum_rx": sums["sx"]}
 
     def encoded(self, x: np.ndarray) -> np.ndarray:
         """The data as the sums weigh them (a categorical point as its indicator row)."""

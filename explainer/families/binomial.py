@@ -24,6 +24,7 @@ class Binomial(Family):
     parameter = "p"
     symbol = "p"
     model_keys = ("trials",)
+    sums = ("sf",)
 
     def _trials(self, xp: Backend) -> np.ndarray:
         """The trials m_n in *xp*'s arithmetic (exact: Python ints)."""
@@ -56,6 +57,16 @@ class Binomial(Family):
                  xp: Backend) -> np.ndarray:
         safe = np.where(xp.to_float(stats["sum_rm"]) > 0, stats["sum_rm"], xp.constant(1.0))
         return xp.quotient(stats["sum_rx"], safe)
+
+    def working_sums(self, stats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The expected successes S (sx) and failures F (sf) the coin example's table
+        sums."""
+        return {"sx": stats["sum_rx"], "sf": stats["sum_rm"] - stats["sum_rx"]}
+
+    def with_sums(self, stats: Mapping[str, np.ndarray],
+                  sums: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The expected trials are the successes plus the failures (p = S / (S + F))."""
+        return {"sum_rx": sums["sx"], "sum_rm": sums["sx"] + sums["sf"]}
 
     def on(self, values: np.ndarray) -> "Binomial":
         other = copy.copy(self)

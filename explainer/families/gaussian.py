@@ -42,6 +42,9 @@ class Gaussian:
     name = "gaussian"
     # No one symbol names its parameters (mu and var, or cov), as p or lambda does.
     symbol = None
+    # The sum its page writes beyond sum_n r_nk x_n, as check names it: the weighted sum
+    # of squares around the new mean (the plane's scatter matrix).
+    sums = ("ss",)
 
     @classmethod
     def kinds(cls, dim: int) -> tuple[str, ...]:

@@ -30,9 +30,13 @@ class _Student:
     """The calculation as the student's answers make it: each quantity from the
     student's own earlier values where they gave one, the correct ones elsewhere."""
 
-    def __init__(self, problem: Problem, answers: dict[Quantity, float]):
+    def __init__(self, problem: Problem, answers: dict[Quantity, float],
+                 places: dict[Quantity, int] | None = None):
         self.problem = problem
         self.answers = answers
+        # The decimals each answer was written with (at least the asked ones): how far
+        # what it leads to may be off.
+        self.places = places or {}
         self.x = problem.data
         self._steps: dict[int, dict[str, Any]] = {}
         self.family = family_or_none(problem)
@@ -42,9 +46,10 @@ class _Student:
         values = np.array(computed, dtype=float)
         for q, v in self.answers.items():
             if q.iteration == iteration and q.kind == kind:
-                values[(q.n, q.k) if kind == "r" else q.entry] = v
-                if kind == "cov":  # (a covariance is symmetric: cov[k][i,j] is [j,i] too)
-                    values[q.k, q.j, q.i] = v
+                values[(q.n, q.k) if kind in ("r", "dens") else
+                       (q.n,) if kind == "px" else q.entry] = v
+                if q.j is not None:  # (a covariance and a scatter matrix are symmetric:
+                    values[q.k, q.j, q.i] = v  # cov[k][i,j] is [j,i] too)
         return values
 
     def params(self, iteration: int, start: Params) -> Params:
@@ -86,16 +91,19 @@ class _Student:
         update = self.problem.update
         led_to, resp, nk = self._weights(iteration, estep, params)
         by_k = (slice(None), None) if multi else slice(None)
-        led_to["mu"] = (FLOAT.column_sums(resp, self.x) / nk[by_k] if "means" in update
-                        else params.means.copy())
+        led_to["sx"] = FLOAT.column_sums(resp, self.x)
+        sums = self._given(iteration, "sx", led_to["sx"])
+        led_to["mu"] = sums / nk[by_k] if "means" in update else params.means.copy()
         means = self._given(iteration, "mu", led_to["mu"])
+        led_to["ss"] = FLOAT.weighted_sq_sums(self.x, means, resp)
+        scatter = self._given(iteration, "ss", led_to["ss"])
         if "variances" not in update:
             led_to[spread] = params.variances.copy()
         elif multi:
             led_to[spread] = COVARIANCE_UPDATES[self.problem.covariance_type](
-                FLOAT.weighted_sq_sums(self.x, means, resp), nk, self.x.shape[0], FLOAT)
+                scatter, nk, self.x.shape[0], FLOAT)
         else:
-            led_to[spread] = FLOAT.weighted_sq_sums(self.x, means, resp) / nk
+            led_to[spread] = scatter / nk
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
                 "params": params, "estep": estep, "r": resp, "N": nk,
                 "pi": self._given(iteration, "pi", led_to["pi"]),
@@ -107,8 +115,11 @@ class _Student:
         n, k = self.x.shape[0], params.weights.shape[0]
         nan = math.nan
         led_to = {"loglik": np.array([nan]), "r": np.full((n, k), nan),
+                  "dens": np.full((n, k), nan), "px": np.full(n, nan),
                   "N": np.full(k, nan), "pi": np.full(k, nan),
+                  "sx": np.full(params.means.shape, nan),
                   "mu": np.full(params.means.shape, nan),
+                  "ss": np.full(params.variances.shape, nan),
                   "cov": np.full(params.variances.shape, nan)}
         return {"led_to": led_to, "weighted": np.full((n, k), nan),
                 "pi": self._given(iteration, "pi", led_to["pi"]),
@@ -121,7 +132,11 @@ class _Student:
         values their earlier answers lead to, and their r_nk and N_k put in."""
         assert estep.detail is not None
         led_to: dict[str, np.ndarray] = {"loglik": np.array([estep.log_likelihood]),
-                                         "r": np.array(estep.detail.resp)}
+                                         "r": np.array(estep.detail.resp),
+                                         "dens": np.array(estep.detail.density)}
+        # p(x_n) = sum_k pi_k f_k(x_n) of their own densities
+        led_to["px"] = self._given(iteration, "dens", led_to["dens"]) @ np.asarray(
+            params.weights, dtype=float)
         resp = self._given(iteration, "r", led_to["r"])
         led_to["N"] = resp.sum(axis=0)
         nk = self._given(iteration, "N", led_to["N"])
@@ -139,7 +154,12 @@ class _Student:
         update = self.problem.update
         led_to, resp, nk = self._weights(iteration, estep, params)
         theta = params.get(family.parameter)
-        led_to[kind] = (family.estimate(family.statistics(FLOAT, self.x, resp), nk, FLOAT)
+        stats = family.statistics(FLOAT, self.x, resp)
+        written = family.working_sums(stats)
+        led_to.update(written)
+        stats = family.with_sums(stats, {kind: self._given(iteration, kind, value)
+                                         for kind, value in written.items()})
+        led_to[kind] = (family.estimate(stats, nk, FLOAT)
                         if family.parameter in update else theta.copy())
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
                 "params": params, "estep": estep, "r": resp, "N": nk,
@@ -149,8 +169,10 @@ class _Student:
     def led_to(self, q: Quantity, start: Params) -> float:
         """The value the student's own earlier answers give this quantity."""
         values = self.step(q.iteration, start)["led_to"][q.kind]
-        if q.kind == "r":
+        if q.kind in ("r", "dens"):
             return float(values[q.n, q.k])
+        if q.kind == "px":
+            return float(values[q.n])
         return float(values[0] if q.kind == "loglik" else values[q.entry])
 
     def row_led_to(self, q: Quantity, start: Params) -> list[tuple[float, float]]:
@@ -167,12 +189,36 @@ class _Student:
         last = self.problem.components - 1
         if q.k == last and len(earlier) == last:
             found.append((1.0 - sum(earlier.values()), tol * (last + 1)))
-        weighted = self.step(q.iteration, start)["weighted"][q.n]
+        step = self.step(q.iteration, start)
+        weighted = step["weighted"][q.n]
         for j, r_j in earlier.items():
             if r_j > tol and weighted[j] > 0:
                 ratio = float(weighted[q.k] / weighted[j])
                 found.append((r_j * ratio, tol * (1 + ratio)))
+        own = [other for other in self.answers if other.iteration == q.iteration
+               and other.n == q.n and other.kind in ("dens", "px")]
+        if own and "params" in step:
+            # pi_k f_k(x_n) / p(x_n) of their own density and p(x_n), each off by half a
+            # unit of the decimals it was written with
+            dens = float(self._given(q.iteration, "dens", step["led_to"]["dens"])[q.n, q.k])
+            px = float(self._given(q.iteration, "px", step["led_to"]["px"])[q.n])
+            weight = float(step["params"].weights[q.k])
+            if px > 0 and math.isfinite(dens):
+                off_dens = self._off(Quantity(q.iteration, "dens", q.n, q.k))
+                off_px = (self._off(Quantity(q.iteration, "px", q.n))
+                          if Quantity(q.iteration, "px", q.n) in self.answers else
+                          sum(float(w) * self._off(Quantity(q.iteration, "dens", q.n, j))
+                              for j, w in enumerate(step["params"].weights)))
+                found.append((weight * dens / px,
+                              weight * (off_dens + dens * off_px / px) / px))
         return found
+
+    def _off(self, q: Quantity) -> float:
+        """How far an answer may be off its value as written: half a unit of its last
+        decimal (0 where it was not given: the value is what their answers lead to)."""
+        if q not in self.answers:
+            return 0.0
+        return 0.5 * 10.0 ** -max(self.places.get(q, 0), self.problem.decimals)
 
     def mistake(self, q: Quantity, value: float, typed: str | None, correct: float,
                 accepted: Any, start: Params) -> dict[str, Any] | None:
@@ -224,9 +270,11 @@ class _Student:
                 estep = self._e_step(replace(params, **changed), world.get("kernel"))
             except (np.linalg.LinAlgError, ArithmeticError, ValueError):
                 return None
-            assert estep.detail is not None and q.kind in ("r", "loglik")
-            led = (float(estep.detail.resp[q.n, q.k]) if q.kind == "r"
-                   else estep.log_likelihood)
+            assert estep.detail is not None and q.kind in ("r", "loglik", "dens", "px")
+            led = (estep.log_likelihood if q.kind == "loglik" else
+                   float(estep.detail.resp[q.n, q.k]) if q.kind == "r" else
+                   float(estep.detail.density[q.n, q.k]) if q.kind == "dens" else
+                   float(estep.detail.mixture_density[q.n]))
         assert estep.detail is not None
         weighted = np.array(estep.detail.weighted_density, dtype=float)
         model = model_of(self.problem)
@@ -297,7 +345,9 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     # The answers accepted: those of every calculation without a slip that the problem's
     # grading.carry accepts, as an exam's exports state them.
     accepted = table(problem, [q for q, _, _ in parsed], full, None if multi else rounded)
-    student = _Student(problem, {q: v for q, v, _ in parsed if v is not None})
+    student = _Student(problem, {q: v for q, v, _ in parsed if v is not None},
+                       {q: _decimals_typed(typed, 0) for q, v, typed in parsed
+                        if v is not None})
     right = _Student(problem, {})
     start = full.start.params
     results = []
@@ -385,11 +435,16 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
         key = (row["quantity"],)
         result = sheet.cell(key + ("result",), float(row["correct"]))
         step: dict[str, Any] = {"kind": q_kind, "result": result}
-        if q_kind == "r":
+        if q_kind in ("r", "px"):
             terms = [sheet.cell(key + ("term", j), float(v), log=float(lv)) for j, (v, lv) in
                      enumerate(zip(detail.weighted_density[n - 1], detail.log_weighted[n - 1]))]
-            sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
-            step.update(terms=terms, k=k)
+            if q_kind == "r":
+                sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
+            else:
+                sheet.equation(key, result, terms, sh.d_sum)
+            step.update(terms=terms, k=k, kernel=full.problem.kernel)
+        elif q_kind in ("dens", "sx", "ss", "sf"):  # (the value; its terms are the page's)
+            step.update(kernel=full.problem.kernel, entry=row["entry"], column=row["column"])
         elif q_kind == family_kind(full.problem) and full.problem.iterations:
             step.update(_family_step(sheet, key, result, full, row))
         elif q_kind in ("mu", "cov") and detail.x.ndim > 1:

@@ -8,7 +8,7 @@ JSON as it is). Each mistake has
   ``explain``, one line of Markdown with TeX math saying what the right step does;
 - ``kinds``, the quantities it can explain, as ``check``'s answers name them (``r``,
   ``N``, ``pi``, ``mu``, ``var``, ``cov``, ``loglik``, a family's ``p``, ``lambda``,
-  ``q``), or ``"*"`` for every number;
+  ``q``, and the working ``dens``, ``px``, ``sx``, ``ss``), or ``"*"`` for every number;
 - ``models``, the model plug-ins' names it belongs to, or ``"*"``; ``dims``, the
   dimensions it belongs to (absent: all);
 - ``values``, the expressions of the answers the mistake gives; ``each: "m"`` evaluates
@@ -81,21 +81,33 @@ MISTAKES: list[dict[str, Any]] = [
                 r"multiplied by its component's weight $\pi_j$.",
      "values": [["/", ["/", ["weighted", "n", "k"], ["pi0", "k"]],
                  ["sum", "j", ["/", ["weighted", "n", "j"], ["pi0", "j"]]]]]},
+    {"id": "weights-dropped-mixture", "name": "the weights left out", "kinds": ["px"],
+     "models": "*",
+     "explain": r"$p(x_n) = \sum_k \pi_k f_k(x_n)$: each density is multiplied by its "
+                r"component's weight $\pi_k$.",
+     "values": [["sum", "j", ["/", ["weighted", "n", "j"], ["pi0", "j"]]]]},
     {"id": "other-point", "name": "the mixture density of another point", "kinds": ["r"],
      "models": "*", "each": "m",
      "explain": rf"the denominator of ${_R}$ is $p(x_n)$, the mixture density of the same "
                 r"point $x_n$ as the numerator.",
      "values": [["/", ["weighted", "n", "k"], ["p", "m"]]]},
-    {"id": "sd-for-variance", "name": "σ used for σ²", "kinds": ["r", "loglik"],
+    {"id": "sd-for-variance", "name": "σ used for σ²", "kinds": ["r", "loglik", "dens", "px"],
      "models": ["gaussian"], "dims": [1], "world": {"variances": ["sqrt", "@"]},
      "explain": r"the density $\mathcal{N}(x \mid \mu_k, \sigma_k^2)$ takes the variance "
                 r"$\sigma_k^2$ (as given) in $\frac{1}{\sqrt{2\pi\sigma_k^2}}$ and in "
                 r"$\frac{(x - \mu_k)^2}{2\sigma_k^2}$, not the standard deviation.",
      "values": ["led"]},
     {"id": "constant-dropped", "name": "the normal constant dropped with unequal variances",
-     "kinds": ["r"], "models": ["gaussian"], "dims": [1], "world": {"kernel": "proportional"},
+     "kinds": ["r", "dens", "px"], "models": ["gaussian"], "dims": [1],
+     "world": {"kernel": "proportional"},
      "explain": r"$c_k = \frac{1}{\sqrt{2\pi\sigma_k^2}}$ cancels only when the variances "
                 r"are equal; here each density keeps its own $c_k$.",
+     "values": ["led"]},
+    {"id": "constant-kept", "name": "the normal constant kept", "kinds": ["dens", "px"],
+     "models": ["gaussian"], "dims": [1], "world": {"kernel": "normalized"},
+     "explain": r"with equal variances the table drops $c_k = \frac{1}{\sqrt{2\pi\sigma^2}}$"
+                r": it is the same for every component and cancels in $r_{nk}$, so each "
+                r"entry is $\exp\left(-\frac{(x_n - \mu_k)^2}{2\sigma^2}\right)$ alone.",
      "values": ["led"]},
     {"id": "constant-left-out", "name": "the normal constant left out of the log-likelihood",
      "kinds": ["loglik"], "models": ["gaussian"], "dims": [1],
@@ -104,12 +116,13 @@ MISTAKES: list[dict[str, Any]] = [
                 r"$\sum_n \ln p(x_n)$ with each $c_k = \frac{1}{\sqrt{2\pi\sigma_k^2}}$ kept "
                 r"(even where it cancels in $r_{nk}$).",
      "values": [["sum", "m", ["log", ["p", "m"]]]]},
-    {"id": "p-swapped", "name": "p and 1 − p swapped", "kinds": ["r", "loglik"],
+    {"id": "p-swapped", "name": "p and 1 − p swapped",
+     "kinds": ["r", "loglik", "dens", "px"],
      "models": ["binomial", "bernoulli"], "world": {"p": ["-", 1, "@"]},
      "explain": r"a success has probability $p_k$ and a failure $1 - p_k$: the successes "
                 r"are the exponent of $p_k$.",
      "values": ["led"]},
-    {"id": "rate-inverted", "name": "λ for 1/λ", "kinds": ["r", "loglik"],
+    {"id": "rate-inverted", "name": "λ for 1/λ", "kinds": ["r", "loglik", "dens", "px"],
      "models": ["exponential"], "world": {"rates": ["/", 1, "@"]},
      "explain": r"the density is $\lambda_k e^{-\lambda_k x}$ with the rate $\lambda_k$ "
                 r"(events per unit), whose mean wait is $1/\lambda_k$.",
@@ -149,6 +162,12 @@ MISTAKES: list[dict[str, Any]] = [
      "values": [["/", ["sum", "m", ["*", ["r", "m", "k"],
                                      ["pow", ["-", ["x", "m"], ["mu0", "k"]], 2]]],
                  ["Nk", "k"]]]},
+    {"id": "old-mean-scatter", "name": "the old mean used in the variance", "kinds": ["ss"],
+     "models": ["gaussian"], "dims": [1],
+     "explain": r"the weighted sum of squares is $\sum_n r_{nk} (x_n - \mu_k)^2$ around the "
+                r"new mean $\mu_k$ of this M-step.",
+     "values": [["sum", "m", ["*", ["r", "m", "k"],
+                             ["pow", ["-", ["x", "m"], ["mu0", "k"]], 2]]]]},
     {"id": "sd-for-variance-update", "name": "σ used for σ²", "kinds": ["var"],
      "models": ["gaussian"], "dims": [1],
      "explain": r"the M-step gives the variance $\sigma_k^2$ itself, not its square root.",

@@ -17,15 +17,36 @@ from ..inputs import load_yaml, read_text
 from ..problem import Problem
 
 CHOICES = ("assign", "moves")  # the kinds whose answer is one of a few options
-E_STEP_KINDS = ("r", "assign", "loglik")  # what an E-step alone answers
+# The working a page writes on the way, which ``check`` and practice mode name too (an
+# exam asks for the model's kinds alone): a point's density under a component as the
+# E-step's table writes it, dens[n,k]; its mixture density p(x_n) as written, px[n]; the
+# M-step's weighted sum sx[k] = sum_n r_nk x_n (a vector's entry: sx[k,i], the plane's
+# sx[k][i]); and the model's own sums (its plug-in's ``sums``): a Gaussian's ss[k] =
+# sum_n r_nk (x_n - mu_k)^2 around the new mean (the plane's scatter entry ss[k][i,j]),
+# a binomial's expected failures sf[k].
+WORKING = ("dens", "px", "sx")
+E_STEP_KINDS = ("r", "assign", "loglik", "dens", "px")  # what an E-step alone answers
 # What each kind is called in the spec's parameters.
 PARAMETER_OF = {"pi": "weights", "mu": "means", "var": "variances", "cov": "variances"}
 
 
 def kinds_of(problem: Problem) -> tuple[str, ...]:
     """The quantities a problem's answers may name: its model plug-in's (another family's
-    parameter by the symbol its documents write: p, lambda, q)."""
-    return MODELS[problem.family].kinds(problem.dim)
+    parameter by the symbol its documents write: p, lambda, q), and the working its pages
+    write (:data:`WORKING`, and the model's own sums)."""
+    model = MODELS[problem.family]
+    return model.kinds(problem.dim) + WORKING + model.sums
+
+
+def entry_kinds(problem: Problem) -> tuple[str, ...]:
+    """The kinds named entry by entry in the plane (``mu[k][i]``, ``cov[k][i,j]``, and
+    the weighted sums ``sx[k][i]``, ``ss[k][i,j]``)."""
+    own = MODELS[problem.family].entry_kinds(problem.dim)
+    return own + (("sx", "ss") if own else ())
+
+
+# The kinds with a matrix entry [i,j] in the plane (the others' second [...] is [i]).
+MATRIX_KINDS = ("cov", "ss")
 
 
 def family_kind(problem: Problem) -> str | None:
@@ -51,6 +72,8 @@ class Quantity:
     # d >= 2: a mean's coordinate, a covariance's row), and a covariance's column.
     i: int | None = None
     j: int | None = None
+    # A weighted sum's entry in the plane (sx[k][i]; a vector family's is sx[k,i]).
+    plane: bool = False
 
     @property
     def entry(self) -> tuple[int, ...]:
@@ -60,11 +83,12 @@ class Quantity:
 
     @property
     def label(self) -> str:
+        plane = self.i is not None and (self.kind == "mu" or self.plane)
         index = ("" if self.kind in ("loglik", "moves") else
-                 f"[{self.n + 1}]" if self.kind == "assign" else
-                 f"[{self.k + 1}][{self.i + 1}]" if self.kind == "mu" and self.i is not None
-                 else f"[{self.k + 1}][{self.i + 1},{self.j + 1}]" if self.kind == "cov" else
-                 f"[{self.n + 1},{self.k + 1}]" if self.kind == "r" else
+                 f"[{self.n + 1}]" if self.kind in ("assign", "px") else
+                 f"[{self.k + 1}][{self.i + 1}]" if plane
+                 else f"[{self.k + 1}][{self.i + 1},{self.j + 1}]" if self.j is not None else
+                 f"[{self.n + 1},{self.k + 1}]" if self.kind in ("r", "dens") else
                  f"[{self.k + 1},{self.i + 1}]" if self.i is not None else f"[{self.k + 1}]")
         return f"it{self.iteration}.{self.kind}{index}"
 
@@ -79,16 +103,20 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         name = match["kind"] if match else text
         near = difflib.get_close_matches(str(name), kinds, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        own = (f"{family}[k,{'i' if family == 'p' else 'c'}]" if vector else f"{family}[k]") \
-            if family else "mu[k][i], cov[k][i,j]" if problem.dim > 1 else "mu[k], var[k]"
+        entry = f"[k,{'i' if family == 'p' else 'c'}]" if vector else "[k]"
+        own = f"{family}{entry}" if family else \
+            "mu[k][i], cov[k][i,j]" if problem.dim > 1 else "mu[k], var[k]"
+        sums = ("sx[k][i], ss[k][i,j]" if entry_kinds(problem) else
+                ", ".join([f"sx{entry}"] + [f"{s}[k]" for s in MODELS[problem.family].sums]))
         raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
                                   f"pi[k], {own}, loglik, assign[n]"
-                                  f"{'' if 'moves' not in kinds else ' or moves'}, optionally "
+                                  f"{'' if 'moves' not in kinds else ', moves'}, or the "
+                                  f"working dens[n,k], px[n], {sums}; optionally "
                                   f"prefixed itI. "
                                   f"(such as it2.{'mu' if family is None else family}[1"
                                   f"{',1' if vector else ''}])")
     kind = match["kind"]
-    if kind in MODELS[problem.family].entry_kinds(problem.dim):
+    if kind in entry_kinds(problem):
         return _entry_quantity(text, match, problem, field)
     if match["c"] is not None:
         raise ProblemError(field, f"{text!r}: a second [...] is for a d >= 2 mean's "
@@ -96,17 +124,17 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
                                   f"(cov[k][i,j])")
     iteration = _iteration(text, match, problem, field)
     a, b = match["a"], match["b"]
-    wants = (2 if kind == "r" or (kind == family and vector) else
+    wants = (2 if kind in ("r", "dens") or (kind in (family, "sx") and vector) else
              0 if kind in ("loglik", "moves") else 1)
     given = 0 if a is None else 1 if b is None else 2
     if given != wants:
-        second = "n,k" if kind == "r" else f"k,{'i' if kind == 'p' else 'c'}"
+        second = "n,k" if kind in ("r", "dens") else f"k,{'c' if family == 'q' else 'i'}"
         shape = {2: f"{kind}[{second}]", 0: kind,
-                 1: f"{kind}[{'n' if kind == 'assign' else 'k'}]"}[wants]
+                 1: f"{kind}[{'n' if kind in ('assign', 'px') else 'k'}]"}[wants]
         raise ProblemError(field, f"{text!r}: expected {shape}")
     n = k = i = None
-    if kind in ("r", "assign"):
-        n, k = int(a) - 1, None if kind == "assign" else int(b) - 1
+    if kind in ("r", "dens", "assign", "px"):
+        n, k = int(a) - 1, None if kind in ("assign", "px") else int(b) - 1
         if not 0 <= n < problem.n_samples:
             raise ProblemError(field, f"{text!r}: n is a point, 1 to {problem.n_samples}")
     elif wants == 2:
@@ -114,10 +142,10 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         from ..families import family_of
 
         width = family_of(problem).width or 0
-        what = "category" if kind == "q" else "coordinate"
+        what = "category" if family == "q" else "coordinate"
         if not 0 <= i < width:
-            raise ProblemError(field, f"{text!r}: {'c' if kind == 'q' else 'i'} is a {what}, "
-                                      f"1 to {width}")
+            raise ProblemError(field, f"{text!r}: {'c' if family == 'q' else 'i'} is a "
+                                      f"{what}, 1 to {width}")
     elif wants == 1:
         k = int(a) - 1
     if k is not None and not 0 <= k < problem.components:
@@ -135,28 +163,33 @@ def _iteration(text: str, match: Any, problem: Problem, field: str) -> int:
                                   f"iteration(s) (stop.iterations), so I is 1 to {last}")
     if problem.iterations == 0 and match["kind"] not in E_STEP_KINDS:
         raise ProblemError(field, f"{text!r}: the problem is an E-step only "
-                                  f"(stop.iterations 0): ask r[n,k], assign[n] or loglik")
+                                  f"(stop.iterations 0): ask r[n,k], assign[n], loglik, "
+                                  f"dens[n,k] or px[n]")
     return iteration
 
 
 def _entry_quantity(text: str, match: Any, problem: Problem, field: str) -> Quantity:
-    """A d >= 2 mean's coordinate ``mu[k][i]`` or covariance's entry ``cov[k][i,j]``."""
+    """A d >= 2 mean's coordinate ``mu[k][i]``, covariance's entry ``cov[k][i,j]``, or
+    such an entry of a weighted sum (``sx[k][i]``, the scatter's ``ss[k][i,j]``)."""
     kind, d = match["kind"], problem.dim
-    shape = "mu[k][i]" if kind == "mu" else "cov[k][i,j]"
+    vector = kind not in MATRIX_KINDS
+    shape = f"{kind}[k][i]" if vector else f"{kind}[k][i,j]"
     if (match["a"] is None or match["b"] is not None or match["c"] is None
-            or (match["d"] is None) != (kind == "mu")):
-        raise ProblemError(field, f"{text!r}: expected {shape} (d = {d}: a mean is a vector, "
-                                  f"a covariance a {d} x {d} matrix)")
+            or (match["d"] is None) != vector):
+        what = ("a mean is a vector, a covariance a" if kind in ("mu", "cov") else
+                "a weighted sum of points is a vector, a scatter matrix a")
+        raise ProblemError(field, f"{text!r}: expected {shape} (d = {d}: {what} "
+                                  f"{d} x {d} matrix)")
     iteration = _iteration(text, match, problem, field)
     k, i = int(match["a"]) - 1, int(match["c"]) - 1
-    j = None if kind == "mu" else int(match["d"]) - 1
+    j = None if vector else int(match["d"]) - 1
     if not 0 <= k < problem.components:
         raise ProblemError(field, f"{text!r}: k is a component, 1 to {problem.components}")
     if not all(0 <= v < d for v in (i, j) if v is not None):
-        raise ProblemError(field, f"{text!r}: {'i' if kind == 'mu' else 'i and j'} "
-                                  f"{'is a coordinate' if kind == 'mu' else 'are coordinates'}"
+        raise ProblemError(field, f"{text!r}: {'i' if vector else 'i and j'} "
+                                  f"{'is a coordinate' if vector else 'are coordinates'}"
                                   f", 1 to {d}")
-    return Quantity(iteration, kind, k=k, i=i, j=j)
+    return Quantity(iteration, kind, k=k, i=i, j=j, plane=kind == "sx")
 
 
 MAX_ANSWERS = 10_000  # rows of an answers file
