@@ -68,6 +68,13 @@ VAR_NEW = (R * (X[:, None] - MU_NEW) ** 2).sum(axis=0) / NK
     ("var[2]", (R[:, 1] * (X - MU_NEW[1]) ** 2).sum() / len(X), "divided by N instead of N_k"),
     ("var[2]", (R[:, 1] * (X - MU[1]) ** 2).sum() / NK[1], "the old mean used in the variance"),
     ("var[1]", math.sqrt(VAR_NEW[0]), "σ used for σ²"),
+    # the working: a density, a mixture density, a weighted sum of squares
+    ("dens[3,2]", _gauss_estep(np.sqrt(VAR))[0][2, 1], "σ used for σ²"),
+    ("dens[3,2]", _gauss_estep(constant=False)[0][2, 1],
+     "the normal constant dropped with unequal variances"),
+    ("px[3]", _gauss_estep(np.sqrt(VAR))[2][2], "σ used for σ²"),
+    ("px[3]", DENS[2].sum(), "the weights left out"),
+    ("ss[2]", (R[:, 1] * (X - MU[1]) ** 2).sum(), "the old mean used in the variance"),
 ])
 def test_a_gaussian_mistake_is_named(quantity, value, name):
     status, mistake = _named(problem_from(GAUSS), quantity, value)
@@ -109,6 +116,18 @@ def test_a_mistake_is_made_on_the_students_own_earlier_values():
     rows = grade(problem_from(GAUSS), [("a", "N[1]", "2.5"), ("a", "pi[1]", "2.5")])["rows"]
     assert rows[1]["mistake"]["name"] == "N_k not divided by N"
     assert rows[1]["mistake"]["value"] == 2.5
+
+
+def test_the_lectures_density_with_its_constant_is_named():
+    """The lecture's table drops the normal constant (equal variances): N(x_1 | 2, 2)
+    itself typed for its entry is "the normal constant kept", and p(x_1) with it too."""
+    problem = load_problem(EXAMPLES / "lecture" / "lecture.yaml")
+    full = stats.norm.pdf(1, [2, 8], math.sqrt(2))
+    status, mistake = _named(problem, "dens[1,1]", full[0], 4)
+    assert (status, mistake["name"]) == ("wrong", "the normal constant kept")
+    status, mistake = _named(problem, "px[1]", 0.5 * full.sum(), 4)
+    assert (status, mistake["name"]) == ("wrong", "the normal constant kept")
+    assert _named(problem, "dens[1,1]", math.exp(-0.25), 4) == ("correct", None)
 
 
 def test_the_lecture_numerator_for_r11_is_forgot_to_normalise():
@@ -155,6 +174,7 @@ def _family_cases() -> list[tuple[object, str, float, str]]:
     cases.append((coins, "r[2,1]", swapped[1, 0] / swapped[1].sum(), "p and 1 − p swapped"))
     no_coefficient = np.log(_binomial([0.6, 0.5], coefficient=False).sum(axis=1)).sum()
     cases.append((coins, "loglik", no_coefficient, "the binomial coefficient dropped"))
+    cases.append((coins, "dens[2,1]", stats.binom.pmf(9, 10, 0.4), "p and 1 − p swapped"))
 
     path, x, pi, lam = _example("poisson")
     weighted = pi * stats.poisson.pmf(x[:, None], lam[None, :])
@@ -167,6 +187,7 @@ def _family_cases() -> list[tuple[object, str, float, str]]:
     path, x, pi, lam = _example("waiting")
     inverted = pi * stats.expon.pdf(x[:, None], scale=lam[None, :])  # mean lambda: 1/lambda
     cases.append((path, "r[1,1]", inverted[0, 0] / inverted[0].sum(), "λ for 1/λ"))
+    cases.append((path, "px[2]", inverted[1].sum(), "λ for 1/λ"))
     weighted = pi * stats.expon.pdf(x[:, None], scale=1 / lam[None, :])
     r = weighted / weighted.sum(axis=1, keepdims=True)
     cases.append((path, "lambda[2]", (r[:, 1] * x).sum() / r[:, 1].sum(), "λ for 1/λ"))

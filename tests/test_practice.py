@@ -78,12 +78,32 @@ def test_the_lecture_slip_is_wrong_once_and_followed_through(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
     score = browser.find_element(By.CSS_SELECTOR, ".em-practice-score").text
-    assert score == "Practice: 0 right, 3 follow-through, 1 wrong, of 17."
+    # (of 5 x 2 densities, 5 p(x_n), 5 x 2 r_nk, l; 2 each of N_k, pi_k, sum r x, mu_k)
+    assert score == "Practice: 0 right, 3 follow-through, 1 wrong, of 34."
     verdict = _type(browser, {"r[1,1]": f"{0.5 * math.exp(-0.25):.3f}"})
     assert verdict == {"r[1,1]": "wrong: forgot to normalise"}
     why = browser.find_element(By.CSS_SELECTOR, "[data-verdict-for='r[1,1]'] .em-explain")
     assert "only the numerator" in why.text
     assert len(browser.page_source.encode()) < 1_000_000
+
+
+def test_a_wrong_density_is_followed_through_in_the_page(browser, tmp_path):  # noqa: F811
+    """The lecture's density of x_3 under component 1 slipped (0.2 for e^{-9/4}), then
+    p(x_3), r_31, the weighted sum and mu_1 from it (by the formulas written out here):
+    wrong once, then follow-through, as check grades them (tests/test_check.py)."""
+    _fresh(browser, _page(tmp_path, LECTURE))
+    x = np.array([1, 2, 5, 8, 9], dtype=float)
+    kernel = np.exp(-(x[:, None] - np.array([2.0, 8.0])) ** 2 / 4)
+    r = kernel[:, 0] / kernel.sum(axis=1)
+    p3 = 0.5 * 0.2 + 0.5 * kernel[2, 1]
+    r[2] = round(0.5 * 0.2 / p3, 4)
+    sx = (r * x).sum()
+    verdicts = _type(browser, {"dens[3,1]": "0.2", "dens[3,2]": f"{kernel[2, 1]:.4f}",
+                               "px[3]": f"{p3:.4f}", "r[3,1]": f"{r[2]:.4f}",
+                               "sx[1]": f"{sx:.3f}", "mu[1]": f"{sx / r.sum():.3f}"})
+    assert verdicts == {"dens[3,1]": "wrong", "dens[3,2]": "right",
+                        "px[3]": "follow-through", "r[3,1]": "follow-through",
+                        "sx[1]": "follow-through", "mu[1]": "follow-through"}
 
 
 def test_the_worked_step_is_hidden_until_answered_or_asked_for(browser, tmp_path):  # noqa: F811
@@ -180,7 +200,9 @@ def _answer_sets(problem, names: list[str], rng: random.Random) -> list[dict[str
                 value = round(correct[name], max(0, d - 2))
             if not math.isfinite(value):
                 continue
-            text = f"{value:.{d}f}"
+            # (mostly at the asked decimals; some with one or two more, as a student
+            # copies a density from a calculator)
+            text = f"{value:.{d + rng.choice((0, 0, 0, 1, 2))}f}"
             answers[name] = text
             values[q] = float(text)
         sets.append(answers)
@@ -209,6 +231,65 @@ def test_the_pages_verdicts_are_checks(browser, tmp_path, model):  # noqa: F811
         assert theirs == ours, answers
         statuses |= {v for v, _ in ours.values()}
     assert statuses == {"right", "follow-through", "wrong"}
+
+
+def _line_shows(q: dict, text: str) -> bool:
+    """Whether *text* (a worked line or table row, spaces left out) is the line of
+    quantity *q* (the page's data, 1-based): it writes the quantity's own symbol, or
+    starts with its point."""
+    k, n, entry = q["k"], q["n"], q["entry"]
+    point = text.replace("\N{MATHEMATICAL BOLD SMALL X}", "x").startswith(f"x{n}=")
+    symbol = {"r": f"r{n},{k}=", "N": f"N{k}=", "pi": f"π{k}", "var": f"σ{k}2",
+              "loglik": "log-likelihood", "mu": f"μ{k}"}.get(q["kind"])
+    if q["kind"] in ("dens", "px") or (q["kind"] == "r" and point):
+        return point
+    if q["kind"] in ("sx", "sf", "mu") and (f"rn{k}xn" in text or f"rn{k}Successes" in text):
+        return True
+    if q["kind"] == "ss":
+        return text.startswith(f"S{k}=") or f"rn{k}(xn" in text
+    if q["kind"] == "cov":
+        return text.startswith((f"Σ{k}=", "Σ=", f"σ{k}2"))
+    if symbol is None:  # a family's parameter (a vector's entry), or the sum it divides
+        index = f"{k},{entry}" if entry is not None else f"{k}"
+        return any(text.startswith(f"{g}{index}new") for g in ("p", "λ", "q"))
+    return symbol.lower() in text.lower()
+
+
+@pytest.mark.parametrize("model", PROBLEMS)
+def test_every_answer_has_its_worked_line(browser, tmp_path, model):  # noqa: F811
+    """Each quantity of the page has the worked line it is compared with: its own
+    equation or its point's table row, in its own section."""
+    _fresh(browser, _page(tmp_path, PROBLEMS[model]))
+    data = json.loads(browser.execute_script(
+        "return document.getElementById('em-practice-data').textContent;"))
+    lines = browser.execute_script(
+        "return arguments[0].map(function (name) { var el = window.EMPractice.locate(name);"
+        " return el ? el.textContent.replace(/\\s+/g, '') : null; });",
+        [q["name"] for q in data["quantities"]])
+    missing = [q["name"] for q, line in zip(data["quantities"], lines) if line is None]
+    assert missing == []
+    wrong = [(q["name"], line[:40]) for q, line in zip(data["quantities"], lines)
+             if not _line_shows(q, line)]
+    assert wrong == []
+
+
+def test_a_wrong_answer_is_compared_with_its_worked_line(browser, tmp_path):  # noqa: F811
+    """A wrong r_31 gets a button that shows the hidden E-step and marks the worked
+    equation of r_31 (focused, for a keyboard and a screen reader)."""
+    from selenium.webdriver.common.by import By
+
+    _fresh(browser, _page(tmp_path, LECTURE))
+    assert _type(browser, {"r[3,1]": "0.6"}) == {"r[3,1]": "wrong"}
+    browser.find_element(By.CSS_SELECTOR, "[data-verdict-for='r[3,1]'] button.em-compare"
+                         ).click()
+    marked = browser.find_elements(By.CSS_SELECTOR, ".em-practice-target")
+    assert len(marked) == 1 and marked[0].is_displayed()
+    assert marked[0].text.replace(" ", "").replace("\n", "").startswith("r3,1=")
+    assert browser.switch_to.active_element == marked[0]
+    # A right answer has no such button.
+    _type(browser, {"r[3,2]": "0.5"})
+    assert not browser.find_elements(By.CSS_SELECTOR,
+                                     "[data-verdict-for='r[3,2]'] button.em-compare")
 
 
 def test_each_named_mistake_is_named_by_the_page_as_by_check(browser, tmp_path):  # noqa: F811
@@ -324,7 +405,7 @@ def test_the_api_writes_the_practice_page():
     trace = explainer.solve(str(LECTURE))
     page = trace.to_html(practice=True, plots=False)
     assert page.count('<section class="em-practice"') == 2
-    assert page.count("data-quantity=") == 17
+    assert page.count("data-quantity=") == 34
     with pytest.raises(ValueError, match="whole page"):
         trace.to_html(practice=True, part="estep")
     assert "em-practice" not in trace.to_html(plots=False)
@@ -351,7 +432,7 @@ def test_the_verdict_is_read_out_and_alt_h_shows_the_worked_step(browser, tmp_pa
     assert live.get_attribute("role") == "status"
     assert live.get_attribute("textContent") == (
         "r 1,1: wrong: forgot to normalise. Practice: 0 right, 0 follow-through, 1 wrong, "
-        "of 17.")
+        "of 34.")
     table = browser.find_elements(By.XPATH, "//main/table[.//*[contains(., 'p(x')]]")
     assert not table[0].is_displayed()
     field = browser.find_element(By.CSS_SELECTOR, "input[data-quantity='r[2,1]']")

@@ -2,11 +2,14 @@
 and the page checks every answer, offline, as ``check`` grades it.
 
 For each iteration shown in full the page gets two panels of inputs, put by its script
-under the E-step's and the M-step's headings: every r_nk and the log-likelihood of the
-parameters the iteration starts from; every N_k, and the new weights and parameters the
-M-step re-estimates (their entries, for a vector). Each input is named as ``check``'s
-answers file names the quantity (``r[3,1]``, ``it2.mu[1]``). The worked section stays
-hidden until the student has answered all of its panel or asks to see it.
+under the E-step's and the M-step's headings: every point's density under each component
+and its p(x_n) (as the worked table writes them), every r_nk, and the log-likelihood of
+the parameters the iteration starts from; every N_k, and the new weights and parameters
+the M-step re-estimates (their entries, for a vector), each beside the weighted sum it
+divides. Each input is named as ``check``'s answers file names the quantity
+(``dens[3,1]``, ``r[3,1]``, ``sx[1]``, ``it2.mu[1]``). The worked section stays hidden
+until the student has answered all of its panel or asks to see it; a wrong answer's
+button shows the line it is compared with.
 
 What the page grades by is :func:`practice_data`, written into the page as JSON: the
 interval ``check`` accepts for each quantity (:mod:`.accepted`), the problem's data and
@@ -100,28 +103,36 @@ def _quantities(trace: Trace, shown: list[int]) -> list[tuple[str, str]]:
     found = []
     for i in shown:
         prefix = "" if i == 1 else f"it{i}."
+        for a in range(n):  # the table of densities, then the responsibilities
+            found += [(f"{prefix}dens[{a + 1},{b + 1}]", "e") for b in range(k)]
+            found.append((f"{prefix}px[{a + 1}]", "e"))
         found += [(f"{prefix}r[{a + 1},{b + 1}]", "e") for a in range(n) for b in range(k)]
         found.append((f"{prefix}loglik", "e"))
         found += [(f"{prefix}N[{b + 1}]", "m") for b in range(k)]
         if "weights" in update:
             found += [(f"{prefix}pi[{b + 1}]", "m") for b in range(k)]
-        if "var" in kinds:  # one dimension: a mean and a variance per component
-            found += [(f"{prefix}{kind}[{b + 1}]", "m") for kind, name in
-                      (("mu", "means"), ("var", "variances")) if name in update
-                      for b in range(k)]
+        if "var" in kinds:  # one dimension: a mean and a variance per component, each
+            for kind, total, name in (("mu", "sx", "means"), ("var", "ss", "variances")):
+                if name in update:  # with the weighted sum it divides
+                    found += [(f"{prefix}{q}[{b + 1}]", "m") for q in (total, kind)
+                              for b in range(k)]
         if "cov" in kinds:  # the plane: a mean's coordinates, a covariance's entries
             if "means" in update:
-                found += [(f"{prefix}mu[{b + 1}][{i + 1}]", "m")
+                found += [(f"{prefix}{q}[{b + 1}][{i + 1}]", "m") for q in ("sx", "mu")
                           for b in range(k) for i in range(problem.dim)]
-            if "variances" in update:
+            if "variances" in update:  # (the scatter's entries the update reads)
+                spread = problem.covariance_type
+                found += [(f"{prefix}ss[{b + 1}][{i + 1},{j + 1}]", "m") for b in range(k)
+                          for i, j in _ESTIMATED["diag" if spread == "spherical" else spread]]
                 found += [(f"{prefix}cov[{b + 1}][{i + 1},{j + 1}]", "m") for b in range(k)
-                          for i, j in _ESTIMATED[problem.covariance_type]]
+                          for i, j in _ESTIMATED[spread]]
         if model.symbol is not None and problem.parameters[1] in update:
-            if width is None:
-                found += [(f"{prefix}{model.symbol}[{b + 1}]", "m") for b in range(k)]
-            else:
-                found += [(f"{prefix}{model.symbol}[{b + 1},{e + 1}]", "m")
-                          for b in range(k) for e in range(width)]
+            for q in ("sx", *model.sums, model.symbol):
+                if width is None:
+                    found += [(f"{prefix}{q}[{b + 1}]", "m") for b in range(k)]
+                else:
+                    found += [(f"{prefix}{q}[{b + 1},{e + 1}]", "m")
+                              for b in range(k) for e in range(width)]
     return found
 
 
@@ -144,14 +155,42 @@ _ESTIMATED = {"full": ((0, 0), (0, 1), (1, 1)), "tied": ((0, 0), (0, 1), (1, 1))
 # The quantities' symbols in TeX, indexed by the component, and in words (an input's
 # label); another family's parameter: its document's symbol and entry.
 _TEX = {"r": "r", "N": "N_k", "pi": r"\pi_k", "mu": r"\mu_k", "var": r"\sigma^2_k",
-        "loglik": r"\ell"}
-_WORDS = {"N": "N", "pi": "weight", "mu": "mean", "var": "variance"}
+        "loglik": r"\ell", "sx": r"\sum_n r_{nk} x_n", "ss": r"\sum_n r_{nk} (x_n - \mu_k)^2",
+        "sf": r"\sum_n r_{nk} (m_n - x_n)"}
+_WORDS = {"N": "N", "pi": "weight", "mu": "mean", "var": "variance",
+          "sx": "weighted sum of the points", "ss": "weighted sum of squares",
+          "sf": "expected failures"}
+# The M-step's tables: the weights, then each parameter with the sum it divides.
+_GROUPS = (("N", "pi"), ("sx", "sf", "mu"), ("ss", "var", "cov"))
+
+
+def _column(q: dict[str, Any], symbol: str | None, words: Any,
+            categorical: bool) -> tuple[str, str]:
+    """An M-step column's header (TeX) and its inputs' label (before the component)."""
+    kind, entry, column = q["kind"], q["entry"], q["column"]
+    if kind == "cov":
+        return (rf"\Sigma_{{k,{entry}{column}}}",
+                f"covariance entry {entry},{column} of component")
+    if kind == "ss" and column is not None:
+        return rf"S_{{k,{entry}{column}}}", f"scatter entry {entry},{column} of component"
+    if kind == "mu" and entry is not None:
+        return rf"\mu_{{k,{entry}}}", f"mean coordinate {entry} of component"
+    if kind == "sx" and entry is not None:
+        # (a category by its number, as the parameter's column names it: q_{k,c})
+        what = rf"[x_n = {entry}]" if categorical else f"x_{{n{entry}}}"
+        return (rf"\sum_n r_{{nk}} {what}", f"weighted sum (entry {entry}) of component")
+    if kind == symbol and entry is not None:
+        return (rf"{words.entry}_{{k,{entry}}}", f"{words.entry} (entry {entry}) of component")
+    if kind == symbol:
+        return rf"{words.symbol}_k", f"{words.parameter or symbol} of component"
+    return _TEX[kind], f"{_WORDS[kind]} of component"
 
 
 def practice_context(trace: Trace) -> dict[str, Any]:
     """The panels' context (templates/html/practice.html.j2): per iteration shown in full
-    the E-step's rows (a point and its r_nk) and log-likelihood, the M-step's columns (a
-    quantity's symbol and its entry per component); the named mistakes' explanations
+    the E-step's rows (a point, its densities, p(x_n) and r_nk) and log-likelihood, the
+    M-step's tables (the weights; each parameter with its weighted sum), each of columns
+    (a quantity's symbol and its entry per component); the named mistakes' explanations
     as HTML; and :func:`practice_data` as JSON (``<``, ``>`` and ``&`` escaped: it sits
     in a script element)."""
     from ..render.html import inline_html
@@ -168,7 +207,8 @@ def practice_context(trace: Trace) -> dict[str, Any]:
     for i in sorted({q["iteration"] for q in data["quantities"]}):
         mine = [q for q in data["quantities"] if q["iteration"] == i]
         rows = [{"n": n + 1, "point": _written(points[n]),
-                 "cells": [q for q in mine if q["kind"] == "r" and q["n"] == n + 1]}
+                 **{kind: [q for q in mine if q["kind"] == kind and q["n"] == n + 1]
+                    for kind in ("dens", "px", "r")}}
                 for n in range(problem.n_samples)]
         columns: dict[tuple[str, Any], dict[str, Any]] = {}
         for q in mine:
@@ -176,29 +216,30 @@ def practice_context(trace: Trace) -> dict[str, Any]:
                 continue
             column = columns.get((q["kind"], q["entry"], q["column"]))
             if column is None:
-                if q["kind"] == "cov":
-                    tex, label = rf"\Sigma_{{k,{q['entry']}{q['column']}}}", \
-                        f"covariance entry {q['entry']},{q['column']} of component"
-                elif q["kind"] == "mu" and q["entry"] is not None:
-                    tex, label = rf"\mu_{{k,{q['entry']}}}", \
-                        f"mean coordinate {q['entry']} of component"
-                elif q["kind"] == symbol and q["entry"] is not None:
-                    tex, label = rf"{words.entry}_{{k,{q['entry']}}}", \
-                        f"{words.entry} (entry {q['entry']}) of component"
-                elif q["kind"] == symbol:
-                    tex, label = rf"{words.symbol}_k", f"{words.parameter or symbol} of component"
-                else:
-                    tex, label = _TEX[q["kind"]], f"{_WORDS[q['kind']]} of component"
+                tex, label = _column(q, symbol, words,
+                                      problem.categories is not None)
                 column = columns[(q["kind"], q["entry"], q["column"])] = {
-                    "header": inline_html(f"${tex}$"), "label": label, "cells": []}
+                    "kind": q["kind"], "header": inline_html(f"${tex}$"), "label": label,
+                    "cells": []}
             column["cells"].append(q)
-        iterations.append({"index": i, "rows": rows, "columns": list(columns.values()),
+        groups = [[c for c in columns.values() if c["kind"] in kinds
+                   or (kinds[0] == "sx" and c["kind"] == symbol)] for kinds in _GROUPS]
+        iterations.append({"index": i, "rows": rows, "groups": [g for g in groups if g],
                            "loglik": next(q for q in mine if q["kind"] == "loglik")})
+    gaussian = symbol is None
+    plane = "cov" in kinds_of(problem)
+    scaled = "" if problem.kernel == "normalized" or not gaussian else r"\propto "
+    dens = (r"\mathcal{{N}}(x_n \mid \mu_{{{k}}}, \Sigma_{{{k}}})" if plane else
+            r"\mathcal{{N}}(x_n \mid \mu_{{{k}}}, \sigma_{{{k}}}^2)" if gaussian
+            else "f_{{{k}}}(x_n)")
     return {"data_json": Markup(text), "point": words.point, "iterations": iterations,
             "names": list(problem.names) if problem.names else None,
-            "K": problem.components, "decimals": problem.decimals,
+            "K": problem.components, "decimals": problem.decimals, "proportional": bool(scaled),
             "headers": {"r": [inline_html(f"$r_{{n{k + 1}}}$")
                               for k in range(problem.components)],
+                        "dens": [inline_html(f"${scaled}{dens.format(k=k + 1)}$")
+                                 for k in range(problem.components)],
+                        "px": inline_html(f"${scaled}p(x_n)$"),
                         "loglik": inline_html(f"${_TEX['loglik']}$")},
             "explanations": [{"id": m["id"], "html": inline_html(m["explain"])}
                              for m in MISTAKES]}
