@@ -489,3 +489,174 @@ def test_answers_at_full_precision_and_carried_are_right(browser, tmp_path):  # 
     assert _type(browser, {"mu[1]": "2.200"}) == {"mu[1]": "right"}
     assert _type(browser, {"mu[1]": "2.201"}) == {"mu[1]": "right"}
     assert _type(browser, {"mu[1]": "2.203"}) == {"mu[1]": "wrong"}
+
+
+# --------------------------------------------------------------------------- typed whole
+
+def _lecture_values(slip: float | None = None) -> tuple[dict, dict]:
+    """The lecture's first iteration at full precision (scipy.stats and numpy) and as
+    the rounded carry (tests/handcalc.py, exact fractions); with *slip*, r_31 typed as
+    that and everything after it at full precision from it."""
+    from fractions import Fraction
+
+    import handcalc
+    from scipy import stats
+
+    x, mu, pi = np.array([1, 2, 5, 8, 9.0]), np.array([2.0, 8.0]), np.array([0.5, 0.5])
+    dens = np.exp(-(x[:, None] - mu) ** 2 / 4)  # (the kernel drops the constant)
+    px = dens @ pi
+    r = dens * pi / px[:, None]
+    if slip is not None:
+        r[2] = [slip, 1 - slip]
+    nk = r.sum(axis=0)
+    full = {"loglik": np.log(stats.norm.pdf(x[:, None], mu, math.sqrt(2)) @ pi).sum()}
+    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(5) for k in range(2)})
+    full.update({f"px[{n + 1}]": px[n] for n in range(5)})
+    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(5) for k in range(2)})
+    for k in range(2):
+        full.update({f"N[{k + 1}]": nk[k], f"pi[{k + 1}]": nk[k] / 5,
+                     f"sx[{k + 1}]": r[:, k] @ x, f"mu[{k + 1}]": r[:, k] @ x / nk[k]})
+    F = Fraction
+    problem = handcalc.Problem([F(v) for v in (1, 2, 5, 8, 9)], [F(1, 2)] * 2, [F(2), F(8)],
+                               [F(2), F(2)], 3, "proportional", {"weights", "means"})
+    e = handcalc.e_step(problem, problem.weights, problem.means, problem.variances)
+    m = handcalc.m_step(problem, e, problem.weights, problem.means, problem.variances)
+    carried = {"loglik": e.log_likelihood}
+    carried.update({f"dens[{n + 1},{k + 1}]": e.density[n][k] for n in range(5)
+                    for k in range(2)})
+    carried.update({f"px[{n + 1}]": e.mixture[n] for n in range(5)})
+    carried.update({f"r[{n + 1},{k + 1}]": e.resp[n][k] for n in range(5) for k in range(2)})
+    for k in range(2):
+        carried.update({f"N[{k + 1}]": m.nk[k], f"pi[{k + 1}]": m.weights[k],
+                        f"sx[{k + 1}]": m.sum_rx[k], f"mu[{k + 1}]": m.means[k]})
+    return full, carried
+
+
+def _coins_values(slip: float | None = None) -> tuple[dict, dict]:
+    """The coin example's first iteration at full precision (scipy.stats) and as the
+    rounded carry written out here with fractions (each density, p(x_n), r_nk, each
+    point's expected successes and failures, their sums, p_k = S / (S + F), each carried
+    to 3 decimals as the page's rule says: tests/handcalc.py's carry)."""
+    from fractions import Fraction
+
+    from handcalc import carry, log
+    from scipy import stats
+
+    heads, p, pi = np.array([5, 9, 8, 4, 7]), np.array([0.6, 0.5]), np.array([0.5, 0.5])
+    dens = stats.binom.pmf(heads[:, None], 10, p)
+    px = dens @ pi
+    r = dens * pi / px[:, None]
+    if slip is not None:
+        r[0] = [slip, 1 - slip]
+    full = {"loglik": np.log(px).sum()}
+    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(5) for k in range(2)})
+    full.update({f"px[{n + 1}]": px[n] for n in range(5)})
+    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(5) for k in range(2)})
+    for k in range(2):
+        s, f = r[:, k] @ heads, r[:, k] @ (10 - heads)
+        full.update({f"N[{k + 1}]": r[:, k].sum(), f"sx[{k + 1}]": s, f"sf[{k + 1}]": f,
+                     f"p[{k + 1}]": s / (s + f)})
+    def R(value):  # (each written value carried, as the page's rule says)
+        return carry(value, 3)
+
+    q = [Fraction(3, 5), Fraction(1, 2)]
+    cd = [[R(math.comb(10, h) * q[k] ** h * (1 - q[k]) ** (10 - h)) for k in range(2)]
+          for h in heads.tolist()]
+    cpx = [R(sum(Fraction(1, 2) * v for v in row)) for row in cd]
+    cr = [[R(Fraction(1, 2) * row[k] / m) for k in range(2)] for row, m in zip(cd, cpx)]
+    carried = {"loglik": R(sum(R(log(m)) for m in cpx))}
+    carried.update({f"dens[{n + 1},{k + 1}]": cd[n][k] for n in range(5) for k in range(2)})
+    carried.update({f"px[{n + 1}]": cpx[n] for n in range(5)})
+    carried.update({f"r[{n + 1},{k + 1}]": cr[n][k] for n in range(5) for k in range(2)})
+    for k in range(2):
+        s = R(sum(R(cr[n][k] * h) for n, h in enumerate(heads.tolist())))
+        f = R(sum(R(cr[n][k] * (10 - h)) for n, h in enumerate(heads.tolist())))
+        carried.update({f"N[{k + 1}]": R(sum(row[k] for row in cr)), f"sx[{k + 1}]": s,
+                        f"sf[{k + 1}]": f, f"p[{k + 1}]": R(s / (s + f))})
+    return full, carried
+
+
+def _plane_values(slip: float | None = None) -> tuple[dict, dict]:
+    """The hand-2d example's first iteration at full precision (scipy's multivariate
+    normal) and as the rounded carry (tests/test_hand_calculation.py's hand_2d, exact
+    fractions); with *slip*, r_61 typed as that."""
+    from scipy import stats
+    from test_hand_calculation import hand_2d
+
+    x = np.array([[0, 0], [1, 0], [0, 1], [4, 4], [5, 4], [2, 2]], dtype=float)
+    means = [np.array([0.0, 0.0]), np.array([4.0, 4.0])]
+    covs = [np.eye(2), np.array([[1, 0.5], [0.5, 1]])]
+    dens = np.column_stack([stats.multivariate_normal(means[k], covs[k]).pdf(x)
+                            for k in range(2)])
+    px = dens @ [0.5, 0.5]
+    r = dens * 0.5 / px[:, None]
+    if slip is not None:
+        r[5] = [slip, 1 - slip]
+    full = {"loglik": np.log(px).sum()}
+    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(6) for k in range(2)})
+    full.update({f"px[{n + 1}]": px[n] for n in range(6)})
+    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(6) for k in range(2)})
+    upper = ((0, 0), (0, 1), (1, 1))
+    for k in range(2):
+        nk = r[:, k].sum()
+        sx = r[:, k] @ x
+        dev = x - sx / nk
+        scatter = (r[:, k, None] * dev).T @ dev
+        full.update({f"N[{k + 1}]": nk, f"pi[{k + 1}]": nk / 6})
+        full.update({f"{name}[{k + 1}][{i + 1}]": v[i] for i in range(2)
+                     for name, v in (("sx", sx), ("mu", sx / nk))})
+        full.update({f"{name}[{k + 1}][{i + 1},{j + 1}]": v[i, j] for i, j in upper
+                     for name, v in (("ss", scatter), ("cov", scatter / nk))})
+    hand = hand_2d(x.tolist(), [0.5, 0.5], [m.tolist() for m in means],
+                   [c.tolist() for c in covs], 3, 1)[0]
+    rows = hand["rows"]
+    carried = {"loglik": hand["log_likelihood"]}
+    carried.update({f"dens[{n + 1},{k + 1}]": rows[n]["density"][k] for n in range(6)
+                    for k in range(2)})
+    carried.update({f"px[{n + 1}]": rows[n]["mixture"] for n in range(6)})
+    carried.update({f"r[{n + 1},{k + 1}]": rows[n]["resp"][k] for n in range(6)
+                    for k in range(2)})
+    for k in range(2):
+        carried.update({f"N[{k + 1}]": hand["nk"][k], f"pi[{k + 1}]": hand["weights"][k]})
+        carried.update({f"{name}[{k + 1}][{i + 1}]": hand[key][k][i] for i in range(2)
+                        for name, key in (("sx", "sum_rx"), ("mu", "means"))})
+        carried.update({f"{name}[{k + 1}][{i + 1},{j + 1}]": hand[key][k][i][j]
+                        for i, j in upper for name, key in (("ss", "scatter"),
+                                                            ("cov", "covs"))})
+    return full, carried
+
+
+TYPED = {"lecture": (LECTURE, _lecture_values, "r[3,1]"),
+         "coins": (EXAMPLES / "coins" / "coins.yaml", _coins_values, "r[1,1]"),
+         "plane": (EXAMPLES / "hand-2d" / "hand-2d.yaml", _plane_values, "r[6,1]")}
+
+
+@pytest.mark.parametrize("name", TYPED)
+def test_typed_answers_full_and_carried_are_right_and_a_slip_is_followed(
+        browser, tmp_path, name):  # noqa: F811
+    """Every quantity of the first iteration typed into the page as a student does:
+    at full precision, then as the rounded carry (both worked out here, not by the
+    package), each right; then a slipped r_n1 with r_n2 = 1 - it and the M-step from
+    them: one wrong, the rest follow-through."""
+    spec, values, slipped = TYPED[name]
+    url = _page(tmp_path, spec)
+    _fresh(browser, url)
+    data = json.loads(browser.execute_script(
+        "return document.getElementById('em-practice-data').textContent;"))
+    first = [q["name"] for q in data["quantities"] if q["iteration"] == 1]
+    full, carried = values()
+    assert set(full) == set(first) == set(carried)
+    for answers in (full, carried):
+        _fresh(browser, url)
+        typed = _type(browser, {q: f"{float(v):.3f}" for q, v in answers.items()})
+        assert {q: v for q, v in typed.items() if v != "right"} == {}
+    _fresh(browser, url)
+    wrong = round(full[slipped] + 0.1, 3)
+    after, _ = values(wrong)
+    later = {q: f"{v:.3f}" for q, v in after.items() if q.split("[")[0] in
+             ("N", "pi", "sx", "sf", "mu", "ss", "cov", "p")}
+    point = slipped.split(",")[0]
+    typed = _type(browser, {slipped: f"{wrong:.3f}", f"{point},2]": f"{1 - wrong:.3f}",
+                            **later})
+    assert typed.pop(slipped) == "wrong"
+    assert set(typed.values()) == {"follow-through"}, typed
