@@ -438,11 +438,12 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
         if q_kind in ("r", "px"):
             terms = [sheet.cell(key + ("term", j), float(v), log=float(lv)) for j, (v, lv) in
                      enumerate(zip(detail.weighted_density[n - 1], detail.log_weighted[n - 1]))]
+            step.update(terms=terms, k=k)
             if q_kind == "r":
                 sheet.equation(key, result, terms, lambda *t, k=k: t[k - 1] / sh.d_sum(*t))
-            else:
+            else:  # (p(x_n): its terms' sum, with the kernel's constant or without)
                 sheet.equation(key, result, terms, sh.d_sum)
-            step.update(terms=terms, k=k, kernel=full.problem.kernel)
+                step.update(kernel=full.problem.kernel)
         elif q_kind in ("dens", "sx", "ss", "sf"):  # (the value; its terms are the page's)
             step.update(kernel=full.problem.kernel, entry=row["entry"], column=row["column"])
         elif q_kind == family_kind(full.problem) and full.problem.iterations:
