@@ -187,6 +187,23 @@ def test_the_report_renders(tmp_path):
     assert report.count("**wrong**") == 6
     assert katex_failures(math_spans(report)) == []
     assert table_problems(report) == []
+    # The working's steps: a Gaussian's (heights), the coins' and a categorical's.
+    categorical = tmp_path / "categorical.yaml"
+    categorical.write_text("data: [red, blue, red, green]\ncomponents: 2\n"
+                           "model: {family: categorical, categories: [red, green, blue]}\n"
+                           "init: {weights: [0.5, 0.5], probs: [[0.5, 0.3, 0.2], "
+                           "[0.2, 0.3, 0.5]]}\nstop: {iterations: 1}\n")
+    for spec, answers, wrong in (
+            (EXAMPLES / "heights" / "heights.yaml",
+             "dens[1,1],9\npx[2],9\nsx[1],1\nss[2],1\n", 4),
+            (EXAMPLES / "coins" / "coins.yaml", "dens[1,1],9\nsx[1],1\nsf[2],1\n", 3),
+            (categorical, "px[1],9\nsx[1,2],9\n", 2)):
+        path.write_text(answers)
+        report = cli("check", str(spec), str(path)).stdout
+        assert report.count("**wrong**") == wrong
+        assert katex_failures(math_spans(report)) == []
+        assert table_problems(report) == []
+    assert r"\sum_n r_{n1} [x_n = 2]" in report
 
 
 def test_answers_that_lead_to_no_number_are_just_wrong(tmp_path):
