@@ -493,6 +493,17 @@ def test_answers_at_full_precision_and_carried_are_right(browser, tmp_path):  # 
 
 # --------------------------------------------------------------------------- typed whole
 
+def _e_answers(loglik, dens, px, r) -> dict:
+    """An E-step's answers by the page's names: the log-likelihood, each density, p(x_n)
+    and r_nk (rows of points, 1-based in the names)."""
+    points, components = range(len(px)), range(len(dens[0]))
+    answers = {"loglik": loglik}
+    answers.update({f"dens[{n + 1},{k + 1}]": dens[n][k] for n in points for k in components})
+    answers.update({f"px[{n + 1}]": px[n] for n in points})
+    answers.update({f"r[{n + 1},{k + 1}]": r[n][k] for n in points for k in components})
+    return answers
+
+
 def _lecture_values(slip: float | None = None) -> tuple[dict, dict]:
     """The lecture's first iteration at full precision (scipy.stats and numpy) and as
     the rounded carry (tests/handcalc.py, exact fractions); with *slip*, r_31 typed as
@@ -509,10 +520,8 @@ def _lecture_values(slip: float | None = None) -> tuple[dict, dict]:
     if slip is not None:
         r[2] = [slip, 1 - slip]
     nk = r.sum(axis=0)
-    full = {"loglik": np.log(stats.norm.pdf(x[:, None], mu, math.sqrt(2)) @ pi).sum()}
-    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(5) for k in range(2)})
-    full.update({f"px[{n + 1}]": px[n] for n in range(5)})
-    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(5) for k in range(2)})
+    full = _e_answers(np.log(stats.norm.pdf(x[:, None], mu, math.sqrt(2)) @ pi).sum(), dens,
+                      px, r)
     for k in range(2):
         full.update({f"N[{k + 1}]": nk[k], f"pi[{k + 1}]": nk[k] / 5,
                      f"sx[{k + 1}]": r[:, k] @ x, f"mu[{k + 1}]": r[:, k] @ x / nk[k]})
@@ -521,11 +530,7 @@ def _lecture_values(slip: float | None = None) -> tuple[dict, dict]:
                                [F(2), F(2)], 3, "proportional", {"weights", "means"})
     e = handcalc.e_step(problem, problem.weights, problem.means, problem.variances)
     m = handcalc.m_step(problem, e, problem.weights, problem.means, problem.variances)
-    carried = {"loglik": e.log_likelihood}
-    carried.update({f"dens[{n + 1},{k + 1}]": e.density[n][k] for n in range(5)
-                    for k in range(2)})
-    carried.update({f"px[{n + 1}]": e.mixture[n] for n in range(5)})
-    carried.update({f"r[{n + 1},{k + 1}]": e.resp[n][k] for n in range(5) for k in range(2)})
+    carried = _e_answers(e.log_likelihood, e.density, e.mixture, e.resp)
     for k in range(2):
         carried.update({f"N[{k + 1}]": m.nk[k], f"pi[{k + 1}]": m.weights[k],
                         f"sx[{k + 1}]": m.sum_rx[k], f"mu[{k + 1}]": m.means[k]})
@@ -548,14 +553,12 @@ def _coins_values(slip: float | None = None) -> tuple[dict, dict]:
     r = dens * pi / px[:, None]
     if slip is not None:
         r[0] = [slip, 1 - slip]
-    full = {"loglik": np.log(px).sum()}
-    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(5) for k in range(2)})
-    full.update({f"px[{n + 1}]": px[n] for n in range(5)})
-    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(5) for k in range(2)})
+    full = _e_answers(np.log(px).sum(), dens, px, r)
     for k in range(2):
         s, f = r[:, k] @ heads, r[:, k] @ (10 - heads)
         full.update({f"N[{k + 1}]": r[:, k].sum(), f"sx[{k + 1}]": s, f"sf[{k + 1}]": f,
                      f"p[{k + 1}]": s / (s + f)})
+
     def R(value):  # (each written value carried, as the page's rule says)
         return carry(value, 3)
 
@@ -564,10 +567,7 @@ def _coins_values(slip: float | None = None) -> tuple[dict, dict]:
           for h in heads.tolist()]
     cpx = [R(sum(Fraction(1, 2) * v for v in row)) for row in cd]
     cr = [[R(Fraction(1, 2) * row[k] / m) for k in range(2)] for row, m in zip(cd, cpx)]
-    carried = {"loglik": R(sum(R(log(m)) for m in cpx))}
-    carried.update({f"dens[{n + 1},{k + 1}]": cd[n][k] for n in range(5) for k in range(2)})
-    carried.update({f"px[{n + 1}]": cpx[n] for n in range(5)})
-    carried.update({f"r[{n + 1},{k + 1}]": cr[n][k] for n in range(5) for k in range(2)})
+    carried = _e_answers(R(sum(R(log(m)) for m in cpx)), cd, cpx, cr)
     for k in range(2):
         s = R(sum(R(cr[n][k] * h) for n, h in enumerate(heads.tolist())))
         f = R(sum(R(cr[n][k] * (10 - h)) for n, h in enumerate(heads.tolist())))
@@ -592,10 +592,7 @@ def _plane_values(slip: float | None = None) -> tuple[dict, dict]:
     r = dens * 0.5 / px[:, None]
     if slip is not None:
         r[5] = [slip, 1 - slip]
-    full = {"loglik": np.log(px).sum()}
-    full.update({f"dens[{n + 1},{k + 1}]": dens[n, k] for n in range(6) for k in range(2)})
-    full.update({f"px[{n + 1}]": px[n] for n in range(6)})
-    full.update({f"r[{n + 1},{k + 1}]": r[n, k] for n in range(6) for k in range(2)})
+    full = _e_answers(np.log(px).sum(), dens, px, r)
     upper = ((0, 0), (0, 1), (1, 1))
     for k in range(2):
         nk = r[:, k].sum()
@@ -610,12 +607,8 @@ def _plane_values(slip: float | None = None) -> tuple[dict, dict]:
     hand = hand_2d(x.tolist(), [0.5, 0.5], [m.tolist() for m in means],
                    [c.tolist() for c in covs], 3, 1)[0]
     rows = hand["rows"]
-    carried = {"loglik": hand["log_likelihood"]}
-    carried.update({f"dens[{n + 1},{k + 1}]": rows[n]["density"][k] for n in range(6)
-                    for k in range(2)})
-    carried.update({f"px[{n + 1}]": rows[n]["mixture"] for n in range(6)})
-    carried.update({f"r[{n + 1},{k + 1}]": rows[n]["resp"][k] for n in range(6)
-                    for k in range(2)})
+    carried = _e_answers(hand["log_likelihood"], [row["density"] for row in rows],
+                         [row["mixture"] for row in rows], [row["resp"] for row in rows])
     for k in range(2):
         carried.update({f"N[{k + 1}]": hand["nk"][k], f"pi[{k + 1}]": hand["weights"][k]})
         carried.update({f"{name}[{k + 1}][{i + 1}]": hand[key][k][i] for i in range(2)

@@ -444,7 +444,8 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             else:  # (p(x_n): its terms' sum, with the kernel's constant or without)
                 sheet.equation(key, result, terms, sh.d_sum)
                 step.update(kernel=full.problem.kernel)
-        elif q_kind in ("dens", "sx", "ss", "sf"):  # (the value; its terms are the page's)
+        elif q_kind in ("dens", "sx", *MODELS[full.problem.family].sums):
+            # (the value alone: its terms are the page's)
             step.update(kernel=full.problem.kernel, entry=row["entry"], column=row["column"])
         elif q_kind == family_kind(full.problem) and full.problem.iterations:
             step.update(_family_step(sheet, key, result, full, row))
