@@ -1,6 +1,6 @@
 """Mixtures of exponential distributions (waiting times): the sixth model, a plug-in of its
-own (explainer/families/exponential.py, render/documents/exponential.py, its templates
-and examples/waiting).
+own (explainer/families/exponential.py, render/documents/exponential.py, its template
+templates/parts/families/exponential.j2 and examples/waiting).
 
 Every expected value comes from a plain EM written out here with scipy.stats.expon's
 density, from SymPy by hand, or from the formula in the test."""

@@ -117,13 +117,19 @@ def _template(folder, name: str, text: str) -> None:
 
 
 def test_a_template_of_the_same_name_replaces_ours(tmp_path):
-    _template(tmp_path, "markdown/conclusion.md.j2",
+    """A part of the shared tree replaced once is replaced in every format."""
+    _template(tmp_path, "parts/gaussian/conclusion.j2",
+              "{% import vocabulary as fmt with context %}"
               "{% macro conclusion(it, h, N, labels, named, kernel) %}"
-              "{{ h }} What changed in iteration {{ it.index }}\n{% endmacro %}\n")
+              '{{ fmt.heading(h, "What changed in iteration " ~ it.index) }}\n'
+              "{% endmacro %}\n")
     text = TRACE.to_markdown(templates=tmp_path)
     assert "### What changed in iteration 1" in text
     assert "Conclusion of iteration" not in text
     assert "### M-step: re-estimate the parameters" in text  # the rest is ours
+    tex = TRACE.to_latex(templates=tmp_path)
+    assert "\\subsection*{What changed in iteration 1}" in tex
+    assert "Conclusion of iteration" not in tex and "\\subsection*{M-step" in tex
 
 
 def test_a_users_document_replaces_one_block_and_keeps_ours(tmp_path):

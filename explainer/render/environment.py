@@ -2,7 +2,9 @@
 
 Markdown templates use Jinja's usual delimiters; LaTeX templates use LaTeX-safe
 ones (``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``) so that TeX's braces and
-``%`` comments never collide with the template language. Both share the filters.
+``%`` comments never collide with the template language. Both share the filters. The
+parts written once for every format (``templates/parts/``) use the usual delimiters and
+are read by the LaTeX environment with its own (:mod:`explainer.render.syntax`).
 
 A folder of the user's templates (``--templates DIR``) is searched before ours, so
 any template can be replaced by one of the same name, and the user's own templates
@@ -28,7 +30,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from .. import defaults
 from ..errors import RenderError, Terminated
 from .documents import words_of
-from .filters import FILTERS, tex_document_text
+from .filters import FILTERS, md_text, tex_document_text
+from .syntax import SharedTreeLoader, vocabulary
 
 # What a user's template may make (``--templates``): strings and lists built by one
 # expression, the rendered document, the time and the memory of a render.
@@ -202,7 +205,9 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     loaders: list[jinja2.BaseLoader] = [ours, builtin]
     if templates is not None:
         loaders.insert(0, jinja2.FileSystemLoader(templates))
-    loader = jinja2.ChoiceLoader(loaders)
+    loader: jinja2.BaseLoader = jinja2.ChoiceLoader(loaders)
+    if kind == "latex":  # the shared tree's parts, read in the LaTeX syntax
+        loader = SharedTreeLoader(loader)
     # The sandbox is for a user's templates. Ours alone run as they are: they are our
     # code, the data they print never becomes template code, and the sandbox's checks
     # of every attribute and call cost a twentieth of an exam's time.
@@ -227,8 +232,12 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     env.filters.update(_bounded_filters())
     env.filters.update(FILTERS)
     env.tests["gap"] = is_gap
+    env.globals.update(vocabulary(kind))
+    # User text as the format writes it (a label, a title): what a shared part prints.
+    env.filters["escaped"] = md_text
     if kind == "latex":
         env.filters["tex"] = tex_document_text
+        env.filters["escaped"] = tex_document_text
         # A number in scientific notation is one group, and a result stays with its
         # relation: TeX breaks a line after a relation or a binary operator.
         env.globals["unbreakable_numbers"] = True

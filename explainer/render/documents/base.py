@@ -5,9 +5,9 @@ written-out update of a vector parameter whose entries are sums over subsets of 
 points: Bernoulli, categorical).
 
 A document plug-in knows its model (bound to the problem) and writes the model's steps
-out on a sheet of printed cells (:mod:`explainer.render.skeleton`); the templates in
-``templates/*/families/<name>.*`` write the terms it returns. The model knows nothing
-of pages.
+out on a sheet of printed cells (:mod:`explainer.render.skeleton`); its template
+``templates/parts/families/<name>.j2`` (one for every format) writes the terms it
+returns. The model knows nothing of pages.
 """
 
 from __future__ import annotations
