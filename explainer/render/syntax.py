@@ -110,10 +110,24 @@ class SharedTreeLoader(jinja2.BaseLoader):
         return self.inner.list_templates()
 
 
+# The kinds of document (a document plug-in's ``parts``) whose parts are written once for
+# every format, in templates/parts/<parts>.j2; the others' are still each format's own,
+# templates/<format>/<parts>.<suffix>.j2, until they are moved to the one tree.
+ONE_TREE_PARTS = frozenset({"familyparts"})
+_SUFFIXES = {"markdown": "md", "latex": "tex"}
+
+
 def vocabulary(kind: str) -> dict[str, Any]:
-    """The globals a shared part reads its format from: the template of its vocabulary
-    (heading, list, emphasis, code, tables, displayed formulas) and that of its macro
-    library (the format's own writing of larger pieces)."""
-    if kind == "latex":
-        return {"vocabulary": "latex/vocabulary.tex.j2", "macros": "latex/macros.tex.j2"}
-    return {"vocabulary": "markdown/vocabulary.md.j2", "macros": "markdown/macros.md.j2"}
+    """The globals a template reads its format from: the template of its vocabulary
+    (heading, list, emphasis, code, tables, displayed formulas), that of its macro
+    library (the format's own writing of larger pieces), and ``parts_template(parts)``,
+    the template of a kind of document's parts."""
+    kind = "latex" if kind == "latex" else "markdown"  # (an HTML page is Markdown made HTML)
+    suffix = _SUFFIXES[kind]
+
+    def parts_template(parts: str) -> str:
+        """The template of a kind of document's parts (:data:`ONE_TREE_PARTS`)."""
+        return f"parts/{parts}.j2" if parts in ONE_TREE_PARTS else f"{kind}/{parts}.{suffix}.j2"
+
+    return {"vocabulary": f"{kind}/vocabulary.{suffix}.j2",
+            "macros": f"{kind}/macros.{suffix}.j2", "parts_template": parts_template}

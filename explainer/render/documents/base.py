@@ -68,8 +68,9 @@ class Document:
 
     @property
     def parts(self) -> str:
-        """The templates that write the parts of its documents
-        (``templates/<format>/<parts>.<suffix>.j2``, the context's ``parts``), and the
+        """The templates that write the parts of its documents (the context's ``parts``:
+        ``templates/parts/<parts>.j2`` for every format, or each format's own until they
+        are moved there, see :data:`explainer.render.syntax.ONE_TREE_PARTS`), and the
         context builder that fills them (``render/context.py``)."""
         raise NotImplementedError
 
