@@ -6,7 +6,7 @@ Markdown templates use Jinja's usual delimiters; LaTeX templates use LaTeX-safe 
 with no format before its ``.j2``: ``parts/conclusion.j2``) is written with the usual
 ones; :func:`to_latex_syntax` rewrites its delimiters, and nothing else, so that the
 LaTeX environment reads the same template with the same whitespace control. What differs
-between the formats is said by the format's macros (``markdown/vocabulary.md.j2``,
+between the formats is said by the format's vocabulary (``markdown/vocabulary.md.j2``,
 ``latex/vocabulary.tex.j2``), which the part imports by the name the environment gives.
 """
 
@@ -110,24 +110,22 @@ class SharedTreeLoader(jinja2.BaseLoader):
         return self.inner.list_templates()
 
 
-# The kinds of document (a document plug-in's ``parts``) whose parts are written once for
-# every format, in templates/parts/<parts>.j2; the others' are still each format's own,
-# templates/<format>/<parts>.<suffix>.j2, until they are moved to the one tree.
-ONE_TREE_PARTS = frozenset({"familyparts"})
+# The parts written once for every format (templates/parts/), by the name a document
+# plug-in gives its kind of document (``parts``); the others are still each format's own,
+# templates/<format>/<name>.<suffix>.j2, until they are moved to the one tree.
+ONE_TREE_PARTS = {"familyparts": "parts/familyparts.j2", "parts": "parts/gaussian.j2"}
 _SUFFIXES = {"markdown": "md", "latex": "tex"}
 
 
 def vocabulary(kind: str) -> dict[str, Any]:
     """The globals a template reads its format from: the template of its vocabulary
-    (heading, list, emphasis, code, tables, displayed formulas), that of its macro
-    library (the format's own writing of larger pieces), and ``parts_template(parts)``,
-    the template of a kind of document's parts."""
+    (heading, list, emphasis, code, tables, displayed formulas, the layouts of LaTeX's
+    tables) and ``parts_template(parts)``, the template of a kind of document's parts."""
     kind = "latex" if kind == "latex" else "markdown"  # (an HTML page is Markdown made HTML)
     suffix = _SUFFIXES[kind]
 
     def parts_template(parts: str) -> str:
         """The template of a kind of document's parts (:data:`ONE_TREE_PARTS`)."""
-        return f"parts/{parts}.j2" if parts in ONE_TREE_PARTS else f"{kind}/{parts}.{suffix}.j2"
+        return ONE_TREE_PARTS.get(parts) or f"{kind}/{parts}.{suffix}.j2"
 
-    return {"vocabulary": f"{kind}/vocabulary.{suffix}.j2",
-            "macros": f"{kind}/macros.{suffix}.j2", "parts_template": parts_template}
+    return {"vocabulary": f"{kind}/vocabulary.{suffix}.j2", "parts_template": parts_template}
