@@ -8,7 +8,8 @@ import jinja2
 import pytest
 from jinja2 import nodes
 
-from conftest import ROOT
+import explainer
+from conftest import EXAMPLES, ROOT
 from explainer.render.environment import LATEX_SYNTAX, environment
 from explainer.render.syntax import is_shared, to_latex_syntax
 
@@ -61,7 +62,17 @@ def test_what_cannot_be_read_in_both_syntaxes_is_refused():
 
 def test_shared_names():
     assert is_shared("parts/sentences.j2") and is_shared("builtin/parts/families/poisson.j2")
-    assert not is_shared("markdown/macros.md.j2") and not is_shared("latex/body.tex.j2")
+    assert not is_shared("markdown/vocabulary.md.j2") and not is_shared("latex/body.tex.j2")
+    # A user's own LaTeX template of another name keeps the LaTeX syntax.
+    assert not is_shared("mine.j2") and not is_shared("parts/mine.tex.j2")
+
+
+def test_a_users_latex_template_keeps_its_syntax(tmp_path):
+    (tmp_path / "mine.j2").write_text(
+        "\\BLOCK{ set n = N }\\newcommand{\\half}[1]{#1/2}N = \\VAR{ n }, {{ not a tag }}\n")
+    text = explainer.solve(EXAMPLES / "lecture" / "lecture.yaml").render_template(
+        "mine.j2", templates=tmp_path, kind="latex")
+    assert text == "\\newcommand{\\half}[1]{#1/2}N = 5, {{ not a tag }}\n"  # five points
 
 
 def _shared() -> list[str]:

@@ -2,9 +2,8 @@
 Markdown environment as it is and by the LaTeX environment with its delimiters changed.
 
 Markdown templates use Jinja's usual delimiters; LaTeX templates use LaTeX-safe ones
-(``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``). A template of the shared tree (a name
-with no format before its ``.j2``: ``parts/conclusion.j2``) is written with the usual
-ones; :func:`to_latex_syntax` rewrites its delimiters, and nothing else, so that the
+(``\\VAR{...}``, ``\\BLOCK{...}``, ``\\#{...}``). A template of the shared tree
+(``parts/NAME.j2``: ``parts/gaussian/conclusion.j2``) is written with the usual ones; :func:`to_latex_syntax` rewrites its delimiters, and nothing else, so that the
 LaTeX environment reads the same template with the same whitespace control. What differs
 between the formats is said by the format's vocabulary (``markdown/vocabulary.md.j2``,
 ``latex/vocabulary.tex.j2``), which the part imports by the name the environment gives.
@@ -24,8 +23,12 @@ _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
 def is_shared(name: str) -> bool:
-    """A template of the shared tree: ``NAME.j2``, no format named before ``.j2``."""
-    return PurePosixPath(name).suffixes == [".j2"]
+    """A template of the shared tree: ``parts/NAME.j2`` (ours or a user's of that name,
+    which replaces ours), no format named before ``.j2``. A user's own template of
+    another name is read in its environment's syntax, as before."""
+    path = PurePosixPath(name)
+    parts = path.parts[1:] if path.parts[:1] == ("builtin",) else path.parts
+    return parts[:1] == ("parts",) and path.suffixes == [".j2"]
 
 
 def _tag_end(source: str, start: int, end: str) -> int:
