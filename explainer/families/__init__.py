@@ -52,7 +52,8 @@ def plugins(package: str, path: Any, base: type, skip: tuple[str, ...] = ("base"
 
 
 # Every family beyond the Gaussian by its name: the Family subclass of families/<name>.py.
-FAMILIES: dict[str, type[Family]] = plugins(__name__, __path__, Family, ("base", "gaussian"))
+FAMILIES: dict[str, type[Family]] = plugins(__name__, __path__, Family,
+                                            ("base", "gaussian", "reading"))
 if any(cls.name != name for name, cls in FAMILIES.items()):
     raise ImportError(f"a family's name is its module's: {FAMILIES}")
 

@@ -17,8 +17,6 @@ import numpy as np
 from .. import backend
 from .. import defaults
 from ..backend import FLOAT, Backend, BudgetExceeded
-from ..errors import ProblemError
-from ..numbers import parse_fraction_list
 from ..trace import EStep, Event, FamilyDetail, FamilyMStepDetail, MStep, Params, Start
 
 if TYPE_CHECKING:
@@ -155,7 +153,24 @@ class Family:
     # ------------------------------------------------------------------ the model
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
-        """log f_k(x_n), shape (n_samples, n_components)."""
+        """Each point's log density under each component.
+
+        Parameters
+        ----------
+        xp : Backend
+            The arithmetic (float, rounded carry or exact): every operation goes
+            through it, so that a hand calculation rounds and an exact run stays exact.
+        x : ndarray of shape (n_samples,) or (n_samples, d)
+            The data as read (:meth:`read_data`).
+        params : Params
+            The parameters; ``params.get(self.parameter)`` has shape (n_components,) or
+            (n_components, d).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            log f_k(x_n), with :meth:`log_constant` included.
+        """
         raise NotImplementedError
 
     def log_constant(self, x: np.ndarray, xp: Backend = FLOAT) -> np.ndarray:
@@ -166,7 +181,24 @@ class Family:
         return np.zeros(x.shape[0])
 
     def statistics(self, xp: Backend, x: np.ndarray, resp: np.ndarray) -> dict[str, np.ndarray]:
-        """The M-step's sums: ``sum_rx`` (sum_n r_nk x_n) and any others."""
+        """The M-step's sums (the family's sufficient statistics).
+
+        Parameters
+        ----------
+        xp : Backend
+            The arithmetic.
+        x : ndarray of shape (n_samples,) or (n_samples, d)
+            The data.
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities r_nk.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``sum_rx``, sum_n r_nk x_n of shape (n_components,) or (n_components, d)
+            (of the :meth:`encoded` data), and any sums of the family's own (a
+            binomial's ``sum_rm``, sum_n r_nk m_n), each of the same leading shape.
+        """
         values = self.encoded(x)
         if values.ndim > 1 and xp.name == "rounded":
             # A hand calculation's sums, column by column (its sums are of 1-D columns).
@@ -176,7 +208,23 @@ class Family:
 
     def estimate(self, stats: Mapping[str, np.ndarray], nk: np.ndarray,
                  xp: Backend) -> np.ndarray:
-        """The new parameter of every component from the sums (N_k > 0 assumed)."""
+        """The M-step's update: every component's new parameter from the sums.
+
+        Parameters
+        ----------
+        stats : mapping of str to ndarray
+            :meth:`statistics`'s sums.
+        nk : ndarray of shape (n_components,)
+            N_k = sum_n r_nk, none of them 0 (an empty component's is replaced by 1 and
+            its result discarded).
+        xp : Backend
+            The arithmetic.
+
+        Returns
+        -------
+        ndarray of shape (n_components,) or (n_components, d)
+            The new parameter.
+        """
         raise NotImplementedError
 
     def working_sums(self, stats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -214,7 +262,24 @@ class Family:
     # ------------------------------------------------------------------ the steps
 
     def e_step(self, x: np.ndarray, params: Params, xp: Backend) -> EStep:
-        """Responsibilities and log-likelihood of *params*, with the per-point detail."""
+        """The E-step of *params*: r_nk = pi_k f_k(x_n) / sum_j pi_j f_j(x_n), in log space.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_samples,) or (n_samples, d)
+            The data.
+        params : Params
+            The weights, shape (n_components,), and the family's parameter.
+        xp : Backend
+            The arithmetic.
+
+        Returns
+        -------
+        EStep
+            The log-likelihood of *params* and the detail every document reads: the
+            responsibilities, shape (n_samples, n_components), each point's log p(x_n)
+            and its weighted log densities.
+        """
         if xp.budgeted:  # exact: the parameters must be short enough to work with
             self.check_digits(x, params)
         log_densities = self.log_density(xp, x, params)
@@ -271,9 +336,29 @@ class Family:
 
     def m_step(self, x: np.ndarray, resp: np.ndarray, current: Params,
                update: tuple[str, ...], xp: Backend) -> MStep:
-        """Re-estimate the parameters named in *update*; an empty component (N_k ~ 0)
-        keeps its parameter, and a parameter reaching the edge of its range is an
-        event the document explains."""
+        """Re-estimate the parameters named in *update*.
+
+        An empty component (N_k ~ 0) keeps its parameter, and a parameter reaching the
+        edge of its range (:meth:`boundary`) is an event the document explains.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_samples,) or (n_samples, d)
+            The data.
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities of the E-step before.
+        current : Params
+            The parameters the iteration started from (what is not re-estimated stays).
+        update : tuple of str
+            The parameters to re-estimate: ``weights`` and/or :attr:`parameter`.
+        xp : Backend
+            The arithmetic.
+
+        Returns
+        -------
+        MStep
+            N_k, shape (n_components,), the sums, the new parameters and the events.
+        """
         nk = xp.simplify(xp.carry(xp.column_sums(resp)))
         nk_float = xp.to_float(nk)
         empty = nk_float < defaults.EMPTY_COMPONENT_NK
@@ -369,17 +454,44 @@ class Family:
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:
-        """The family's data from the spec: ``data`` (a float array), and ``trials`` or
-        ``categories`` where the family has them. *numbers* are the points as read by
-        the Gaussian's reader (floats or rows of floats), *raw* the spec's own list
-        (for categories written as words); either may be None."""
+        """The family's data from the spec, checked (an error names the entry).
+
+        Parameters
+        ----------
+        spec : mapping
+            The whole spec (for the family's ``model`` keys).
+        raw : list or None
+            The spec's own ``data`` list, as written (categories as words).
+        numbers : list or None
+            The points as the Gaussian's reader reads them (floats, or rows of floats).
+
+        Returns
+        -------
+        dict
+            ``data``, a float array of shape (n_samples,) or (n_samples, d), and
+            ``trials`` or ``categories`` where the family has them.
+        """
         raise NotImplementedError
 
     @classmethod
     def read_parameter(cls, init: Mapping[str, Any], components: int,
                        read: Mapping[str, Any]) -> list[Any]:
-        """The starting parameter (init.<parameter>), checked, as written (Fractions: a
-        list, or a list of rows)."""
+        """The starting parameter, ``init.<parameter>``, checked (an error names the entry).
+
+        Parameters
+        ----------
+        init : mapping
+            The spec's ``init`` section.
+        components : int
+            K, the number of components.
+        read : mapping
+            What :meth:`read_data` returned (a binomial's trials, the categories).
+
+        Returns
+        -------
+        list
+            The parameter as written, exact (Fractions): K numbers, or K rows.
+        """
         raise NotImplementedError
 
 
@@ -400,102 +512,6 @@ def log_factorials(xp: Backend, counts: np.ndarray) -> np.ndarray:
     values, inverse = np.unique(counts, return_inverse=True)
     logs = np.array([math.lgamma(v + 1.0) for v in values.tolist()])
     return logs[inverse.reshape(-1)]
-
-
-def whole_numbers(values: np.ndarray, field: str, what: str, low: int = 0,
-                  high: float = defaults.MAX_COUNT) -> None:
-    """Every value a whole number from *low* to *high*, else an error naming the first."""
-    bad = np.flatnonzero((values != np.floor(values)) | (values < low) | (values > high))
-    if len(bad):
-        n = int(bad[0])
-        raise ProblemError(f"{field}[{n + 1}]", f"expected {what} (a whole number from {low} "
-                                                f"to {high:,.0f}), but got "
-                                                f"{values[n]:g}")
-
-
-def probabilities(init: Mapping[str, Any], name: str, components: int,
-                  width: int | None) -> list[Any]:
-    """init.<name>: a probability per component (*width* None), or a row of *width*
-    probabilities per component; each in [0, 1]; as written (Fractions)."""
-    field = f"init.{name}"
-    raw = init.get(name)
-    if raw is None:
-        shape = "a probability" if width is None else f"a row of {width} probabilities"
-        raise ProblemError(field, f"missing; init_method 'given' needs {shape} per "
-                                  f"component ({components})")
-    if isinstance(raw, str) and ";" in raw:
-        raw = [row.replace(",", " ").split() for row in raw.split(";") if row.strip()]
-    if width is None:
-        rows: list[Any] = parse_fraction_list(raw, field)
-        if len(rows) != components:
-            raise ProblemError(field, f"expected {components} probabilities (one per "
-                                      f"component), but got {len(rows)}")
-    else:
-        if not isinstance(raw, (list, tuple)) or len(raw) != components:
-            raise ProblemError(field, f"expected {components} rows (one per component) of "
-                                      f"{width} probabilities, but got {raw!r}")
-        rows = []
-        for k, row in enumerate(raw):
-            if not isinstance(row, (list, tuple, str)):
-                row = [row]
-            values = parse_fraction_list(row, f"{field}[{k + 1}]")
-            if len(values) != width:
-                raise ProblemError(f"{field}[{k + 1}]", f"expected {width} probabilities "
-                                                        f"(one per {_entry(name)}), but "
-                                                        f"got {len(values)}")
-            rows.append(values)
-    array = np.array([[float(v) for v in row] if isinstance(row, list) else float(row)
-                      for row in rows])
-    outside = np.argwhere((array < 0) | (array > 1))
-    if len(outside):
-        index = "".join(f"[{int(i) + 1}]" for i in outside[0])
-        raise ProblemError(f"{field}{index}", f"expected a probability from 0 to 1, but got "
-                                              f"{array[tuple(outside[0])]:g}")
-    # 1 - p of a p within 10^-12 of 1 keeps four digits or fewer in a double (1 minus
-    # 0.9999999999999999 is 1.1e-16, not 1e-16): refused, as no page could write p and
-    # its complement truly.
-    near = np.argwhere((array < 1) & (array > 1 - defaults.PROBABILITY_GAP))
-    if len(near):
-        index = "".join(f"[{int(i) + 1}]" for i in near[0])
-        raise ProblemError(f"{field}{index}", f"expected 1 or a probability at most "
-                                              f"1 - 10^-12, but got "
-                                              f"{float(array[tuple(near[0])])!r} (1 - p would "
-                                              f"keep too few digits in a double)")
-    return rows
-
-
-def rates(init: Mapping[str, Any], components: int) -> list[Any]:
-    """init.rates: a rate > 0 per component (Poisson, exponential); as written
-    (Fractions)."""
-    if init.get("rates") is None:
-        raise ProblemError("init.rates", f"missing; init_method 'given' needs "
-                                         f"{components} rates (one per component)")
-    given = parse_fraction_list(init["rates"], "init.rates")
-    values = np.array([float(v) for v in given])
-    if len(values) != components:
-        raise ProblemError("init.rates", f"expected {components} rates (one per "
-                                         f"component), but got {len(values)}")
-    for k, rate in enumerate(values):
-        if not 0 < rate <= defaults.MAX_COUNT:
-            raise ProblemError(f"init.rates[{k + 1}]",
-                               f"expected a rate > 0 (at most {defaults.MAX_COUNT:,.0f}), "
-                               f"but got {rate:g}")
-    return given
-
-
-def one_per_point(numbers: list[Any] | None, what: str) -> np.ndarray:
-    """The data as one number per point (a float array), else an error: *what* names
-    the data (``Poisson data as one count``)."""
-    assert numbers is not None
-    array = np.array(numbers, dtype=float)
-    if array.ndim != 1:
-        raise ProblemError("data", f"expected {what} per point, but got rows")
-    return array
-
-
-def _entry(name: str) -> str:
-    """What an entry of a vector parameter is one of."""
-    return "category" if name == "probs" else "coordinate"
 
 
 def data_in(problem: Problem, xp: Backend) -> np.ndarray:

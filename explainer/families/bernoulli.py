@@ -14,7 +14,8 @@ import numpy as np
 from ..backend import Backend
 from ..errors import ProblemError
 from ..trace import Params
-from .base import Family, probabilities, xlogy
+from .base import Family, xlogy
+from .reading import probabilities
 
 
 class Bernoulli(Family):

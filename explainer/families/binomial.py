@@ -16,7 +16,8 @@ import numpy as np
 from ..backend import FLOAT, Backend
 from ..errors import ProblemError
 from ..trace import MStep, Params
-from .base import Family, log_factorials, probabilities, whole_numbers, xlogy
+from .base import Family, log_factorials, xlogy
+from .reading import probabilities, whole_numbers
 
 
 class Binomial(Family):

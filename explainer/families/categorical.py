@@ -19,7 +19,8 @@ from ..backend import Backend
 from ..errors import ProblemError
 from ..fields import check_length
 from ..trace import Params
-from .base import Family, probabilities
+from .base import Family
+from .reading import probabilities
 
 
 class Categorical(Family):

@@ -15,7 +15,8 @@ from .. import defaults
 from ..backend import Backend
 from ..errors import ProblemError
 from ..trace import MStep, Params
-from .base import Family, one_per_point, rates
+from .base import Family
+from .reading import one_per_point, rates
 
 
 class Exponential(Family):

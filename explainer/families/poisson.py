@@ -13,7 +13,8 @@ import numpy as np
 
 from ..backend import FLOAT, Backend
 from ..trace import Params
-from .base import Family, log_factorials, one_per_point, rates, whole_numbers, xlogy
+from .base import Family, log_factorials, xlogy
+from .reading import one_per_point, rates, whole_numbers
 
 
 class Poisson(Family):

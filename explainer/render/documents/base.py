@@ -172,18 +172,60 @@ class FamilyDocument(Document):
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
-        """The operands of f_k(x_n) written out, and the equation that gives its printed
-        *cell* from them (registered on *sheet* under *key*); *cells* holds the printed
-        parameters (``ParamCells``)."""
+        """The operands of one density f_k(x_n) as the E-step's table writes them.
+
+        Parameters
+        ----------
+        sheet : Sheet
+            The sheet of printed numbers (:class:`explainer.render.sheet.Sheet`).
+        key : tuple
+            The key under which the equation is registered on *sheet*.
+        cell : Cell
+            The printed f_k(x_n).
+        n, k : int
+            The point and the component, counted from 0.
+        cells : ParamCells
+            The printed parameters of this iteration.
+
+        Returns
+        -------
+        dict
+            The terms ``templates/parts/families/<name>.j2``'s ``density`` writes; the
+            equation that gives *cell* from them is registered on *sheet*, so that the
+            display rule gives the operands the digits the result needs.
+        """
         raise NotImplementedError
 
     def update_terms(self, sheet: Any, index: int, k: int, mstep: MStep,
                      r: Mapping[int, Any], terms: list[int | None], nk: Any, new: Any
                      ) -> dict[str, Any]:
-        """The written-out sums of component k's new parameter (*new*: its printed
-        cells) from the printed r_nk (*r*, of the points in *terms*; None in *terms*
-        marks elided ones, which enter each sum as one subtotal), with their
-        equations."""
+        """The written-out sums of component *k*'s new parameter, with their equations.
+
+        Parameters
+        ----------
+        sheet : Sheet
+            The sheet of printed numbers.
+        index : int
+            The iteration, counted from 0.
+        k : int
+            The component, counted from 0.
+        mstep : MStep
+            The M-step (its sums and parameters).
+        r : mapping of int to Cell
+            The printed r_nk of the points in *terms*.
+        terms : list of int or None
+            The points each sum writes; None marks the elided ones, which enter each sum
+            as one subtotal.
+        nk : Cell
+            The printed N_k.
+        new : Cell or list of Cell
+            The new parameter's printed cells.
+
+        Returns
+        -------
+        dict
+            The terms ``templates/parts/families/<name>.j2``'s ``update`` writes.
+        """
         raise NotImplementedError
 
     def weighted_sum(self, sheet: Any, index: int, k: int, mstep: MStep,
