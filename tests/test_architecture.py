@@ -109,7 +109,7 @@ DIMENSION_TESTS_LEFT = {
     "explainer/backend.py": 9, "explainer/exact.py": 4, "explainer/exam/variant.py": 2,
     "explainer/grading/check.py": 5, "explainer/grading/quantities.py": 1,
     "explainer/problem.py": 4, "explainer/render/context_mv.py": 1,
-    "explainer/render/json.py": 6, "explainer/render/plots.py": 3, "explainer/trace.py": 6,
+    "explainer/render/json.py": 6, "explainer/render/plots.py": 2, "explainer/trace.py": 6,
     "explainer/validation.py": 15, "templates/em/macros.md.j2": 6,
     "templates/exam/question.md.j2": 1, "templates/exam/sheet.tex.j2": 1,
     "templates/latex/mvparts.tex.j2": 7, "templates/markdown/mvparts.md.j2": 6,

@@ -674,3 +674,23 @@ def test_the_largest_likelihood_remark_allows_for_a_hand_calculation():
     hand = render_markdown(run(validate({**spec, "display": {"carry": "rounded"}})))
     assert "the largest likelihood there is" in full and caveat not in full
     assert "the largest likelihood there is" in hand and caveat in hand
+
+
+def test_the_responsibilities_figure_takes_a_bernoullis_points_in_the_data_order():
+    """Rows of 0s and 1s have no order of x: the figure keeps the data's order and its
+    caption says so (the document plug-in's points_in_data_order); counts are sorted."""
+    import explainer
+    from explainer.render.markdown import render_markdown
+    from explainer.render.plots import resp_figure
+
+    names = {"fit": "f.png", "resp": "r.png"}
+    for example, order in (("bernoulli", "in the order of the data"),
+                           ("poisson", "in order of x")):
+        trace = explainer.solve(EXAMPLES / example / f"{example}.yaml")
+        assert f"stacked (points {order}).](r.png)" in render_markdown(trace, plots=names)
+        labels = [t.get_text() for t in resp_figure(trace).axes[0].get_xticklabels()]
+        rows = trace.problem.data.tolist()
+        if example == "bernoulli":  # each row's 0s and 1s, in the data's order
+            assert labels == ["".join(str(int(v)) for v in row) for row in rows]
+        else:
+            assert labels == [f"{v:g}" for v in sorted(rows)]

@@ -455,16 +455,16 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context, filled by the builder of its document plug-in's
-    parts, with ``parts``: the name of the templates that write them
-    (:attr:`~explainer.render.documents.base.Document.parts`)."""
+    parts, with the plug-in's ``parts`` and ``points_in_data_order`` (see
+    :class:`~explainer.render.documents.base.Document`)."""
     from .documents import document_of
 
-    parts = document_of(trace.problem).parts
+    document = document_of(trace.problem)
     # (Each builder's module is imported when its kind of document is made: a 1-D page
     # does not load the others'.)
-    module, name = _BUILDERS[parts]
+    module, name = _BUILDERS[document.parts]
     context = getattr(importlib.import_module(module, __package__), name)(trace)
-    context["parts"] = parts
+    context.update(parts=document.parts, points_in_data_order=document.points_in_data_order)
     return context
 
 

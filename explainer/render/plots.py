@@ -202,8 +202,8 @@ def resp_figure(trace: Trace):
     detail = trace.final.detail
     assert detail is not None
     page = document_of(trace.problem)
-    # Points in order of x (a Bernoulli vector's points in their own order).
-    order = (np.arange(len(detail.x)) if detail.x.ndim > 1
+    # Points in order of x, or in the data's order where the plug-in says so.
+    order = (np.arange(len(detail.x)) if page.points_in_data_order
              else np.argsort(detail.x, kind="stable"))
     resp = detail.resp[order]
     n = len(order)

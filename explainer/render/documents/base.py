@@ -57,6 +57,9 @@ class Document:
 
     # How exams and reports name the model in words and symbols (:class:`Words`).
     words: Words
+    # Whether the figure of the final responsibilities takes the points in the data's
+    # order (a Bernoulli's rows of 0s and 1s have no order of x), and says so.
+    points_in_data_order = False
 
     def __init__(self, model: Gaussian | Family):
         self.model = model

@@ -15,6 +15,7 @@ class BernoulliDocument(FamilyDocument):
                   point="bold", mixture="a Bernoulli mixture")
     complement = True
     figure = "coordinates"
+    points_in_data_order = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
