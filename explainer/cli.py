@@ -20,7 +20,8 @@ import threading
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from .defaults import FLAVORS, GRADING_CARRIES, ITERATION_PARTS, MOODLE_KINDS, PAPERS, PARTS
+from .defaults import (FLAVORS, GRADING_CARRIES, ITERATION_PARTS, MOODLE_KINDS, NOT_FAMILIES,
+                       PAPERS, PARTS)
 from .errors import (EXIT_INTERRUPTED, EXIT_TERMINATED, ExplainerError, SystemRefused,
                      Terminated, raise_terminated)
 
@@ -176,7 +177,7 @@ def _registries() -> dict[str, tuple[str, ...]]:
     found = importlib.util.find_spec(f"{__package__}.families")
     assert found is not None and found.submodule_search_locations is not None
     names = sorted(m.name for m in pkgutil.iter_modules(found.submodule_search_locations)
-                   if m.name not in ("base", "gaussian"))
+                   if m.name not in NOT_FAMILIES)
     return {"models": ("gaussian", *names)}
 
 

@@ -25,6 +25,7 @@ import importlib
 import pkgutil
 from typing import TYPE_CHECKING, Any
 
+from ..defaults import NOT_FAMILIES
 from .base import Family
 from .gaussian import Gaussian
 
@@ -52,8 +53,7 @@ def plugins(package: str, path: Any, base: type, skip: tuple[str, ...] = ("base"
 
 
 # Every family beyond the Gaussian by its name: the Family subclass of families/<name>.py.
-FAMILIES: dict[str, type[Family]] = plugins(__name__, __path__, Family,
-                                            ("base", "gaussian", "reading"))
+FAMILIES: dict[str, type[Family]] = plugins(__name__, __path__, Family, NOT_FAMILIES)
 if any(cls.name != name for name, cls in FAMILIES.items()):
     raise ImportError(f"a family's name is its module's: {FAMILIES}")
 
