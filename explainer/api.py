@@ -131,6 +131,16 @@ def run(problem: "Problem") -> Trace:
     return Trace.of(run_em(problem))
 
 
+def spec_of(problem: Problem) -> dict[str, Any]:
+    """The validated *problem* written back as its spec: plain data, the data inlined,
+    the keys of :data:`explainer.spec.KEYS` that apply in their order (the JSON trace's
+    ``problem``); under exact arithmetic the numbers as exact texts, so that it reads
+    back to the same exact problem."""
+    from .families.writing import spec_of as written
+
+    return written(problem)
+
+
 def solve(spec: "str | Path | Mapping[str, Any] | None" = None, **options: Any) -> Trace:
     """Run EM and return the frozen trace.
 

@@ -14,9 +14,9 @@ UPDATE = PARAMETERS
 # The default model (model.family); every model is a plug-in of explainer/families.
 FAMILY = "gaussian"
 # The modules of explainer/families/ that are no family plug-in: the shared base, the
-# Gaussian's model (a model of its own) and the spec readers (the registry and the help,
+# Gaussian's model (a model of its own), the spec readers and writer (the registry and the help,
 # which reads the names without importing the modules, skip them).
-NOT_FAMILIES = ("base", "gaussian", "reading")
+NOT_FAMILIES = ("base", "gaussian", "reading", "writing")
 # Counts (successes, trials, Poisson counts, rates) at most this: a double holds them
 # exactly, and x! stays within the reach of its logarithm.
 MAX_COUNT = 1e9

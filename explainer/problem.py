@@ -1,8 +1,9 @@
 """The problem: the frozen record every stage downstream trusts, and its spec.
 
 A :class:`Problem` is made by :func:`explainer.validation.validate` (all checks are
-there, and in the readers it uses); :meth:`Problem.to_spec` writes it back as the
-spec keys of :data:`explainer.spec.KEYS`, for the JSON trace.
+there, and in the readers it uses); :func:`explainer.families.writing.spec_of` writes it
+back as the spec keys of :data:`explainer.spec.KEYS`, for the JSON trace, asking the
+problem's model plug-in for the keys that are its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import numpy as np
 
 from . import defaults
 from .numbers import fraction_text
-from .spec import KEYS, Key
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class Problem:
     @property
     def dim(self) -> int:
         """d, the dimension of the points."""
-        return 1 if self.data.ndim == 1 else int(self.data.shape[1])
+        return int(np.prod(self.data.shape[1:]))  # (a number per point: 1)
 
     @property
     def covariances(self) -> np.ndarray | None:
@@ -152,109 +152,26 @@ class Problem:
         """The name of component k (0-based), or its number."""
         return self.names[k] if self.names else str(k + 1)
 
-    def to_spec(self) -> dict[str, Any]:
-        """The validated spec as plain data (data inlined), for the JSON trace: the keys
-        of :data:`explainer.spec.KEYS` in their order, those that apply.
-
-        With exact arithmetic the numbers are written as exact texts (``"1/3"``), so
-        that the spec reads back to the same exact problem."""
-        spec: dict[str, Any] = {}
-        for key in KEYS:
-            value = _DUMPS.get(key.path, _attribute)(self, key)
-            if value is not _LEFT_OUT:
-                set_path(spec, key.path, value)
-        return spec
-
-    def _numbers(self, name: str) -> Any:
-        """The data or a starting parameter as written: exact texts, or floats."""
+    def as_written(self, name: str) -> Any:
+        """The data or a starting parameter as a spec writes it: exact texts (``"1/3"``)
+        under exact arithmetic, so that it reads back to the same exact problem; else
+        floats."""
         if self.exact_inputs is not None:
             return _texts_of(getattr(self.exact_inputs, name))
         return getattr(self, name).tolist()
 
-
-_LEFT_OUT = object()  # a key to_spec does not write
+    def given_as_written(self, name: str) -> Any:
+        """A starting parameter as the spec wrote it (:meth:`as_written`), or None where
+        the start was not given."""
+        if self.init_method != "given" or getattr(self, name) is None:
+            return None
+        return self.as_written(name)
 
 
 def _texts_of(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_texts_of(v) for v in value]
     return fraction_text(value)
-
-
-def _attribute(problem: Problem, key: Key) -> Any:
-    """A key's value: the attribute of its last name, as plain data."""
-    value = getattr(problem, key.path.rsplit(".", 1)[-1])
-    if isinstance(value, Detail):
-        return value.to_spec()
-    return list(value) if isinstance(value, tuple) else value
-
-
-def _starting(name: str, dims: str = "any") -> Any:
-    """A starting parameter's dump: given ones only; variances for d = 1 (*dims* "1"),
-    covariances for d >= 2 ("d")."""
-    def dump(problem: Problem, key: Key) -> Any:
-        if problem.init_method != "given" or getattr(problem, name) is None or (
-                dims == "1" and problem.dim != 1) or (dims == "d" and problem.dim == 1):
-            return _LEFT_OUT
-        return problem._numbers(name)
-    return dump
-
-
-def _family_data(problem: Problem, key: Key) -> Any:
-    """The data as a spec writes it: binomial successes (rows [successes, trials] when
-    the trials differ), categorical data by their categories' names, counts as whole
-    numbers, other data (waiting times) as written."""
-    if problem.family == "gaussian":
-        return problem._numbers("data")
-    if problem.family == "categorical":
-        assert problem.categories is not None
-        return [problem.categories[int(v)] for v in problem.data]
-    if problem.family == "binomial" and problem.trials is not None \
-            and not np.all(problem.trials == problem.trials[0]):
-        return np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
-    if not np.all(problem.data == np.floor(problem.data)):
-        return problem._numbers("data")
-    return problem.data.astype(int).tolist()
-
-
-def _trials(problem: Problem, key: Key) -> Any:
-    if problem.trials is None or not np.all(problem.trials == problem.trials[0]):
-        return _LEFT_OUT
-    return int(problem.trials[0])
-
-
-def _gaussian_only(problem: Problem, key: Key) -> Any:
-    return _attribute(problem, key) if problem.family == "gaussian" else _LEFT_OUT
-
-
-_DUMPS = {
-    "data": _family_data,
-    "init.p": _starting("p"),
-    "init.rates": _starting("rates"),
-    "init.probs": _starting("probs"),
-    # A Gaussian problem's spec has no family (the default), as before families came.
-    "model.family": lambda problem, key: problem.family if problem.family != defaults.FAMILY
-    else _LEFT_OUT,
-    "model.trials": _trials,
-    "model.categories": lambda problem, key: list(problem.categories) if problem.categories
-    else _LEFT_OUT,
-    "model.kernel": _gaussian_only,
-    "grading.carry": lambda problem, key: problem.grading_carry
-    if problem.grading_carry != defaults.GRADING_CARRY else _LEFT_OUT,
-    # The data is inlined: where it came from is not the problem's.
-    "data_file": lambda problem, key: _LEFT_OUT,
-    "column": lambda problem, key: _LEFT_OUT,
-    "columns": lambda problem, key: _LEFT_OUT,
-    "variables": lambda problem, key: list(problem.variables) if problem.variables
-    else _LEFT_OUT,
-    "names": lambda problem, key: list(problem.names) if problem.names else _LEFT_OUT,
-    "init.weights": _starting("weights"),
-    "init.means": _starting("means"),
-    "init.variances": _starting("variances", "1"),
-    "init.covariances": _starting("variances", "d"),
-    "model.covariance_type": lambda problem, key: problem.covariance_type
-    if problem.dim > 1 and problem.family == "gaussian" else _LEFT_OUT,
-}
 
 
 def set_path(spec: dict[str, Any], path: str, value: Any) -> None:

@@ -3,9 +3,10 @@
 :data:`KEYS` is the one table of them. From it come the keys a spec may hold (and the
 "did you mean" of an unknown one), the defaults, bounds and choices that validation
 applies (``problem.validate``), the command line's flags (``cli``) and the options of
-``problem_from``, the order and names of ``Problem.to_spec``, and the JSON Schema of a
-spec (:func:`spec_schema`, shipped as ``explainer/schema/spec-1.schema.json``, written
-by ``python -m explainer.validation``).
+``problem_from``, the order and names of a problem written back as its spec
+(``explainer.families.writing.spec_of``), and the JSON Schema of a spec
+(:func:`spec_schema`, shipped as ``explainer/schema/spec-1.schema.json``, written by
+``python -m explainer.validation``).
 
 Adding a key is one row here, plus what validation does with it that the row cannot
 say (reading it into the :class:`~explainer.problem.Problem`).

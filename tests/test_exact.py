@@ -29,6 +29,7 @@ from explainer.validation import validate
 from explainer.render.json import render_json
 from explainer.render.json_reader import trace_from_json
 from explainer.render.markdown import render_markdown
+from explainer.api import spec_of
 
 HERE = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -150,7 +151,7 @@ def test_decimals_are_read_as_the_fractions_written():
     assert problem.exact_inputs.data == (sp.Rational(1, 10), sp.Rational(2, 3),
                                          sp.Rational(1, 10))
     assert problem.exact_inputs.variances == (sp.Rational(1, 4),)
-    assert problem.to_spec()["data"] == ["1/10", "2/3", "1/10"]
+    assert spec_of(problem)["data"] == ["1/10", "2/3", "1/10"]
 
 
 # --------------------------------------------------------------------------- budget

@@ -27,6 +27,7 @@ from explainer.api import Trace, run
 from explainer.errors import ProblemError
 from explainer.render.json import SCHEMA_FILE
 from explainer.validation import load_problem, validate
+from explainer.api import spec_of
 
 WAITING = EXAMPLES / "waiting" / "waiting.yaml"
 
@@ -51,7 +52,7 @@ def plain_em(x, weights, rates, iterations):
 def test_against_a_plain_em_with_scipy_densities():
     problem = load_problem(WAITING)
     x = problem.data
-    trace = run(validate({**problem.to_spec(), "stop": {"iterations": 25}}))
+    trace = run(validate({**spec_of(problem), "stop": {"iterations": 25}}))
     ref = plain_em(x, [0.5, 0.5], [2, 0.25], 25)
     assert len(trace.iterations) == 25
     for it, (w, lam, ll, resp) in zip(trace.iterations, ref):
@@ -101,7 +102,7 @@ def test_the_document_writes_each_density_and_update():
 
 def test_exact_values_equal_the_floats_and_the_first_density_by_hand():
     # (One iteration: the next one's exact forms grow past the budget of exact arithmetic.)
-    problem = validate({**load_problem(WAITING).to_spec(), "stop": {"iterations": 1},
+    problem = validate({**spec_of(load_problem(WAITING)), "stop": {"iterations": 1},
                         "display": {"exact": True}})
     trace = run(problem)
     assert trace.exact is not None and len(trace.exact.iterations) == 1
@@ -127,7 +128,7 @@ def test_exact_values_equal_the_floats_and_the_first_density_by_hand():
 def test_the_json_trace_validates_and_reads_back(display):
     import jsonschema
 
-    spec = {**load_problem(WAITING).to_spec(), "display": display}
+    spec = {**spec_of(load_problem(WAITING)), "display": display}
     if display.get("exact"):  # (one iteration: the next one goes past the exact budget)
         spec["stop"] = {"iterations": 1}
     trace = run(validate(spec))

@@ -28,6 +28,7 @@ from explainer.errors import ProblemError
 from explainer.validation import load_problem, validate
 from explainer.render.json import SCHEMA_FILE
 from explainer.api import Trace
+from explainer.api import spec_of
 
 COINS = EXAMPLES / "coins" / "coins.yaml"
 
@@ -98,7 +99,7 @@ def test_binomial_with_its_own_trials_per_point():
 def test_poisson_against_a_plain_reference():
     problem = load_problem(EXAMPLES / "poisson" / "poisson.yaml")
     x = problem.data
-    trace = run(validate({**problem.to_spec(), "stop": {"iterations": 25}}))
+    trace = run(validate({**spec_of(problem), "stop": {"iterations": 25}}))
     ref = reference(lambda c, lam: stats.poisson.pmf(c, lam), x, [0.5, 0.5], [1, 6], 25,
                     ("weights", "rates"), lambda r: (r.T @ x) / r.sum(axis=0))
     for it, (w, lam, ll) in zip(trace.iterations, ref):
@@ -110,7 +111,7 @@ def test_poisson_against_a_plain_reference():
 def test_bernoulli_against_a_plain_reference():
     problem = load_problem(EXAMPLES / "bernoulli" / "bernoulli.yaml")
     x = problem.data
-    trace = run(validate({**problem.to_spec(), "stop": {"iterations": 15}}))
+    trace = run(validate({**spec_of(problem), "stop": {"iterations": 15}}))
     ref = reference(lambda row, p: np.prod(stats.bernoulli.pmf(row, p)), x, [0.5, 0.5],
                     problem.p, 15, ("weights", "p"),
                     lambda r: (r.T @ x) / r.sum(axis=0)[:, None])

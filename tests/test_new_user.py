@@ -23,6 +23,7 @@ from conftest import EXAMPLES, ROOT, lecture_spec
 from explainer.engine import run
 from explainer.errors import ProblemError
 from explainer.validation import load_problem, problem_from, validate
+from explainer.api import spec_of
 
 
 def _drawn(fig) -> None:
@@ -484,7 +485,7 @@ def test_in_full_counts_the_iterations_run_not_those_asked():
         assert shown == ([True] * stop_after if stop_after <= 3
                          else [True] + [False] * (stop_after - 1))
         # The spec it writes says 'auto', and reads back to the same run.
-        written = problem.to_spec()
+        written = spec_of(problem)
         assert written["display"]["detail"] == "auto"
         again = run(validate(written))
         assert [it.detailed for it in again.iterations] == shown

@@ -449,7 +449,27 @@ class Family:
         return Params(weights=xp.asarray([1] * k) / k,
                       **{self.parameter: np.concatenate([whole] * k)})
 
-    # ------------------------------------------------------------------ reading a spec
+    # ------------------------------------------------------------------ the spec
+
+    @classmethod
+    def spec_values(cls, problem: Problem) -> dict[str, Any]:
+        """The data and the family's own spec keys as the spec writes them back
+        (:func:`explainer.families.writing.spec_of`), by path; a key left out is absent.
+        Here the data (whole numbers as such) and the given ``init.<parameter>``."""
+        values = {"data": cls.written_data(problem)}
+        start = problem.given_as_written(cls.parameter)
+        if start is not None:
+            values[f"init.{cls.parameter}"] = start
+        return values
+
+    @classmethod
+    def written_data(cls, problem: Problem) -> Any:
+        """The data as the spec writes it: counts as whole numbers, other data (waiting
+        times) as written."""
+        if not np.all(problem.data == np.floor(problem.data)):
+            return problem.as_written("data")
+        return problem.data.astype(int).tolist()
+
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -9,7 +9,7 @@ success p_k.
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from ..errors import ProblemError
 from ..trace import MStep, Params
 from .base import Family, log_factorials, xlogy
 from .reading import probabilities, whole_numbers
+
+if TYPE_CHECKING:
+    from ..problem import Problem
 
 
 class Binomial(Family):
@@ -91,6 +94,21 @@ class Binomial(Family):
         """Expected successes over expected trials: sum_n r_nk x_n / sum_n r_nk m_n."""
         assert mstep.sum_rm is not None
         return float(mstep.sum_rx[index]), float(mstep.sum_rm[index]), "trials"
+
+    @classmethod
+    def spec_values(cls, problem: Problem) -> dict[str, Any]:
+        """The family's, and ``model.trials`` where every point has the same trials."""
+        values = super().spec_values(problem)
+        if problem.trials is not None and np.all(problem.trials == problem.trials[0]):
+            values["model.trials"] = int(problem.trials[0])
+        return values
+
+    @classmethod
+    def written_data(cls, problem: Problem) -> Any:
+        """Rows [successes, trials] where the trials differ, else the successes."""
+        if problem.trials is not None and not np.all(problem.trials == problem.trials[0]):
+            return np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
+        return super().written_data(problem)
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -10,7 +10,7 @@ their names as written).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..fields import check_length
 from ..trace import Params
 from .base import Family
 from .reading import probabilities
+
+if TYPE_CHECKING:
+    from ..problem import Problem
 
 
 class Categorical(Family):
@@ -51,6 +54,18 @@ class Categorical(Family):
     @property
     def width(self) -> int | None:
         return len(self.categories)
+
+    @classmethod
+    def spec_values(cls, problem: Problem) -> dict[str, Any]:
+        """The family's, and ``model.categories``."""
+        assert problem.categories is not None
+        return {**super().spec_values(problem), "model.categories": list(problem.categories)}
+
+    @classmethod
+    def written_data(cls, problem: Problem) -> Any:
+        """The data by their categories' names."""
+        assert problem.categories is not None
+        return [problem.categories[int(v)] for v in problem.data]
 
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,

@@ -13,7 +13,7 @@ Every step is written against the arithmetic backend (float, rounded carry, exac
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -56,6 +56,24 @@ class Gaussian:
         """The spec keys that are the Gaussian's own (another model's spec refuses them)."""
         return ("init.means", "init.variances", "init.covariances", "model.kernel",
                 "model.covariance_type")
+
+    @classmethod
+    def spec_values(cls, problem: Problem) -> dict[str, Any]:
+        """The data and the Gaussian's own spec keys as the spec writes them back
+        (:func:`explainer.families.writing.spec_of`), by path: the given means, the
+        variances (d = 1) or covariance matrices (d >= 2), the kernel and, for d >= 2,
+        the covariance type."""
+        values: dict[str, Any] = {"data": problem.as_written("data")}
+        means = problem.given_as_written("means")
+        if means is not None:
+            values["init.means"] = means
+        spreads = problem.given_as_written("variances")
+        if spreads is not None:
+            values["init.variances" if problem.dim == 1 else "init.covariances"] = spreads
+        values["model.kernel"] = problem.kernel
+        if problem.dim > 1:
+            values["model.covariance_type"] = problem.covariance_type
+        return values
 
     # An exam's M-step sums are never an exact 0 that is written as such (see Family).
     exact_zero_sums = False

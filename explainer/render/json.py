@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from .. import defaults
+from ..families.writing import spec_of
 from ..trace import (EStep, Event, Iteration, Params, Trace)
 
 
@@ -154,7 +155,7 @@ def _plain_logs(array: np.ndarray) -> Any:
 
 def _document(trace: Trace) -> dict[str, Any]:
     """The trace's JSON document, its arrays still numpy arrays (see :func:`iter_json`)."""
-    problem = trace.problem.to_spec()
+    problem = spec_of(trace.problem)
     if "data" in problem:  # (a million points: formatted as an array, not one by one)
         problem["data"] = _float_array(problem["data"])
     out = {"schema": defaults.SCHEMA, "problem": problem, **_run(trace)}
