@@ -75,11 +75,5 @@ def family_of(problem: "Problem") -> Family:
     return FAMILIES[problem.family](problem)
 
 
-def family_or_none(problem: "Problem") -> Family | None:
-    """The family of *problem*, or None for a Gaussian mixture (whose steps, shapes and
-    sums are the engine's own)."""
-    return FAMILIES[problem.family](problem) if problem.family in FAMILIES else None
-
-
-__all__ = ["FAMILIES", "MODELS", "Family", "Gaussian", "family_of", "family_or_none", "model_of",
+__all__ = ["FAMILIES", "MODELS", "Family", "Gaussian", "family_of", "model_of",
            "plugins"]

@@ -10,7 +10,7 @@ update (pi_k = N_k / N) are the Gaussian's, through the same backend.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
@@ -395,6 +395,28 @@ class Family:
         return MStep(nk=nk, sum_rx=stats["sum_rx"], sum_rsq=None, params=params,
                      updated=update, events=tuple(events),
                      detail=FamilyMStepDetail(x=x, resp=resp), sum_rm=stats.get("sum_rm"))
+
+    def followed(self, x: np.ndarray, params: Params, resp: np.ndarray, nk: np.ndarray,
+                 given: Callable[[str, np.ndarray], np.ndarray],
+                 update: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The M-step as a student's answers make it (``check``'s follow-through): the
+        sums their own responsibilities *resp* lead to (by the kind ``check`` names
+        them, :meth:`working_sums`), and the parameter (by its :attr:`symbol`) from
+        their answers to those sums and their N_k *nk* where they gave them (*given(kind,
+        computed)* puts their answers in)."""
+        stats = self.statistics(FLOAT, x, resp)
+        led = self.working_sums(stats)
+        stats = self.with_sums(stats, {kind: given(kind, value) for kind, value in led.items()})
+        led[self.symbol] = (self.estimate(stats, nk, FLOAT) if self.parameter in update
+                            else params.get(self.parameter).copy())
+        return led
+
+    def answered(self, led: dict[str, np.ndarray], weights: np.ndarray,
+                 given: Callable[[str, np.ndarray], np.ndarray]) -> Params:
+        """The parameters an iteration ends with in a student's hands: *weights* and the
+        parameter their answer gives, else what :meth:`followed` led to."""
+        return Params(weights=weights,
+                      **{self.parameter: given(self.symbol, led[self.symbol])})
 
     def check_sums(self, stats: Mapping[str, np.ndarray], empty: np.ndarray,
                    xp: Backend) -> None:

@@ -204,6 +204,43 @@ class Gaussian:
         """:func:`m_step` with the problem's variance floor and covariance type."""
         return m_step(x, resp, current, update, self.floor, xp, self.problem.covariance_type)
 
+    # ------------------------------------------------------------------ in a student's hands
+
+    def followed(self, x: np.ndarray, params: Params, resp: np.ndarray, nk: np.ndarray,
+                 given: Callable[[str, np.ndarray], np.ndarray],
+                 update: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The M-step as a student's answers make it (``check``'s follow-through): what
+        their own responsibilities *resp* and N_k *nk* lead to, by the kind ``check``
+        names (``sx``, ``mu``, ``ss``, and ``var``, or ``cov`` for d >= 2), each later
+        step from their answer to the earlier one where they gave it (*given(kind,
+        computed)* puts their answers in). Float arithmetic, no floor: a student's
+        slip is followed as they made it."""
+        plane = x.ndim > 1
+        spread = "cov" if plane else "var"
+        led: dict[str, np.ndarray] = {"sx": FLOAT.column_sums(resp, x)}
+        sums = given("sx", led["sx"])
+        by_k = (slice(None), None) if plane else slice(None)
+        led["mu"] = sums / nk[by_k] if "means" in update else params.means.copy()
+        means = given("mu", led["mu"])
+        led["ss"] = FLOAT.weighted_sq_sums(x, means, resp)
+        scatter = given("ss", led["ss"])
+        if "variances" not in update:
+            led[spread] = params.variances.copy()
+        elif plane:
+            led[spread] = COVARIANCE_UPDATES[self.problem.covariance_type](
+                scatter, nk, x.shape[0], FLOAT)
+        else:
+            led[spread] = scatter / nk
+        return led
+
+    def answered(self, led: dict[str, np.ndarray], weights: np.ndarray,
+                 given: Callable[[str, np.ndarray], np.ndarray]) -> Params:
+        """The parameters an iteration ends with in a student's hands: *weights* and the
+        means and variances (covariances) their answers give, else what
+        :meth:`followed` led to."""
+        spread = "cov" if "cov" in led else "var"
+        return Params(weights, given("mu", led["mu"]), given(spread, led[spread]))
+
 
 def e_step(x: np.ndarray, params: Params, kernel: str, xp: Backend = FLOAT) -> EStep:
     """Responsibilities and log-likelihood of *params*, with the per-point detail.

@@ -4,6 +4,7 @@ earlier answers, and the steps of a wrong answer written out."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from decimal import Decimal
@@ -13,9 +14,8 @@ import numpy as np
 
 from ..backend import FLOAT, RoundedBackend, round_half_up
 from ..engine import run_with
-from ..families.gaussian import COVARIANCE_UPDATES, e_step
 from ..errors import ProblemError
-from ..families import MODELS, family_of, family_or_none, model_of
+from ..families import MODELS, family_of, model_of
 from ..fields import rounded_work_beyond
 from ..numbers import as_written, parse_number
 from ..problem import Detail, Problem
@@ -39,7 +39,7 @@ class _Student:
         self.places = places or {}
         self.x = problem.data
         self._steps: dict[int, dict[str, Any]] = {}
-        self.family = family_or_none(problem)
+        self.model = model_of(problem)
 
     def _given(self, iteration: int, kind: str, computed: np.ndarray) -> np.ndarray:
         """*computed* with the student's answers of this iteration put in."""
@@ -60,16 +60,12 @@ class _Student:
         done = max((i for i in self._steps if i < iteration), default=0)
         for i in range(done + 1, iteration):
             self.step(i, start)
-        before = self.step(iteration - 1, start)
-        if self.family is not None:
-            return Params(weights=before["pi"].copy(),
-                          **{self.family.parameter: before["theta"].copy()})
-        return Params(*(before[name].copy() for name in ("pi", "mu", "var")))
+        return self.step(iteration - 1, start)["after"]
 
     def step(self, iteration: int, start: Params) -> dict[str, Any]:
         """This iteration in the student's hands: ``led_to``, what their own earlier
-        values give each quantity (r, N, pi, mu, var, loglik), and the parameters it
-        ends with, their answers put in (``pi``, ``mu``, ``var``)."""
+        values give each quantity (r, N, pi, the model's sums and parameters, loglik),
+        and ``after``, the parameters it ends with, their answers put in."""
         if iteration in self._steps:
             return self._steps[iteration]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -79,56 +75,39 @@ class _Student:
         return self._steps[iteration]
 
     def _step(self, iteration: int, start: Params) -> dict[str, Any]:
+        """The E-step, N_k and weights of the student's parameters, then the model's
+        M-step on their responsibilities and N_k (:meth:`followed`)."""
         params = self.params(iteration, start)
-        if self.family is not None:
-            return self._family_step(iteration, params)
-        multi = self.x.ndim > 1
-        spread = "cov" if multi else "var"  # (the kind a student's answers name)
         try:
-            estep = e_step(self.x, params, self.problem.kernel, FLOAT)
+            estep = self.model.e_step(self.x, params, FLOAT)
         except np.linalg.LinAlgError:  # a covariance answered that is no covariance
             return self._nothing(iteration, params)
-        update = self.problem.update
         led_to, resp, nk = self._weights(iteration, estep, params)
-        by_k = (slice(None), None) if multi else slice(None)
-        led_to["sx"] = FLOAT.column_sums(resp, self.x)
-        sums = self._given(iteration, "sx", led_to["sx"])
-        led_to["mu"] = sums / nk[by_k] if "means" in update else params.means.copy()
-        means = self._given(iteration, "mu", led_to["mu"])
-        led_to["ss"] = FLOAT.weighted_sq_sums(self.x, means, resp)
-        scatter = self._given(iteration, "ss", led_to["ss"])
-        if "variances" not in update:
-            led_to[spread] = params.variances.copy()
-        elif multi:
-            led_to[spread] = COVARIANCE_UPDATES[self.problem.covariance_type](
-                scatter, nk, self.x.shape[0], FLOAT)
-        else:
-            led_to[spread] = scatter / nk
+        given = functools.partial(self._given, iteration)
+        led_to.update(self.model.followed(self.x, params, resp, nk, given,
+                                          self.problem.update))
         return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
                 "params": params, "estep": estep, "r": resp, "N": nk,
-                "pi": self._given(iteration, "pi", led_to["pi"]),
-                "mu": means, "var": self._given(iteration, spread, led_to[spread])}
+                "after": self.model.answered(led_to, given("pi", led_to["pi"]), given)}
 
     def _nothing(self, iteration: int, params: Params) -> dict[str, Any]:
         """An iteration from parameters no E-step can use: nothing is what they lead
         to (NaN), the student's answers of it as given."""
         n, k = self.x.shape[0], params.weights.shape[0]
         nan = math.nan
-        led_to = {"loglik": np.array([nan]), "r": np.full((n, k), nan),
-                  "dens": np.full((n, k), nan), "px": np.full(n, nan),
-                  "N": np.full(k, nan), "pi": np.full(k, nan),
-                  "sx": np.full(params.means.shape, nan),
-                  "mu": np.full(params.means.shape, nan),
-                  "ss": np.full(params.variances.shape, nan),
-                  "cov": np.full(params.variances.shape, nan)}
+        resp, nk = np.full((n, k), nan), np.full(k, nan)
+        led_to = {"loglik": np.array([nan]), "r": resp, "dens": np.full((n, k), nan),
+                  "px": np.full(n, nan), "N": nk, "pi": np.full(k, nan)}
+        given = functools.partial(self._given, iteration)
+        led_to.update({kind: np.full(np.shape(value), nan) for kind, value in
+                       self.model.followed(self.x, params, resp, nk, lambda kind, value: value,
+                                           self.problem.update).items()})
         return {"led_to": led_to, "weighted": np.full((n, k), nan),
-                "pi": self._given(iteration, "pi", led_to["pi"]),
-                "mu": self._given(iteration, "mu", led_to["mu"]),
-                "var": self._given(iteration, "cov", led_to["cov"])}
+                "after": self.model.answered(led_to, given("pi", led_to["pi"]), given)}
 
     def _weights(self, iteration: int, estep: EStep,
                  params: Params) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        """What any family's E-step, N_k and weights give in the student's hands: the
+        """What any model's E-step, N_k and weights give in the student's hands: the
         values their earlier answers lead to, and their r_nk and N_k put in."""
         assert estep.detail is not None
         led_to: dict[str, np.ndarray] = {"loglik": np.array([estep.log_likelihood]),
@@ -143,28 +122,6 @@ class _Student:
         led_to["pi"] = (nk / self.x.shape[0] if "weights" in self.problem.update
                         else params.weights.copy())
         return led_to, resp, nk
-
-    def _family_step(self, iteration: int, params: Params) -> dict[str, Any]:
-        """:meth:`_step` for another family: its E-step, then its sums and update on the
-        student's responsibilities and N_k."""
-        family = self.family
-        assert family is not None
-        kind = family_kind(self.problem)
-        estep = family.e_step(self.x, params, FLOAT)
-        update = self.problem.update
-        led_to, resp, nk = self._weights(iteration, estep, params)
-        theta = params.get(family.parameter)
-        stats = family.statistics(FLOAT, self.x, resp)
-        written = family.working_sums(stats)
-        led_to.update(written)
-        stats = family.with_sums(stats, {kind: self._given(iteration, kind, value)
-                                         for kind, value in written.items()})
-        led_to[kind] = (family.estimate(stats, nk, FLOAT)
-                        if family.parameter in update else theta.copy())
-        return {"led_to": led_to, "weighted": np.array(estep.detail.weighted_density),
-                "params": params, "estep": estep, "r": resp, "N": nk,
-                "pi": self._given(iteration, "pi", led_to["pi"]),
-                "theta": self._given(iteration, kind, led_to[kind])}
 
     def led_to(self, q: Quantity, start: Params) -> float:
         """The value the student's own earlier answers give this quantity."""
@@ -288,10 +245,10 @@ class _Student:
         return values
 
     def _e_step(self, params: Params, kernel: str | None) -> EStep:
-        """The E-step of *params* at full precision (the Gaussian's with *kernel*)."""
-        if self.family is not None:
-            return self.family.e_step(self.x, params, FLOAT)
-        return e_step(self.x, params, kernel or self.problem.kernel, FLOAT)
+        """The E-step of *params* at full precision (a Gaussian's with the kernel of a
+        mistake's world where it names one)."""
+        model = self.model if kernel is None else model_of(replace(self.problem, kernel=kernel))
+        return model.e_step(self.x, params, FLOAT)
 
 
 def _decimals_typed(typed: str | None, asked: int) -> int:
