@@ -1,8 +1,9 @@
 """Validation: a spec mapping (or file, or the command line's options) checked once
 and made the frozen :class:`~explainer.problem.Problem`.
 
-A Gaussian mixture's keys are read here; another family's data and starting parameter
-by its model plug-in (:mod:`explainer.families`), the rest as for any problem. Every
+The keys every problem has are read here; a model's own keys (a Gaussian's means,
+variances or covariances, a family's data and starting parameter) by its model plug-in
+and the model readers (:mod:`explainer.families`, :mod:`explainer.families.reading`). Every
 error is a :class:`~explainer.errors.ProblemError` naming the field.
 """
 
@@ -20,12 +21,14 @@ from . import defaults
 from .backend import FLOAT
 from .errors import ProblemError
 from .fields import (check_keys, check_length, check_within, component_names, coordinate_names,
-                     detail_of, float_array, given_values, highlight_of, keyed_value,
-                     nested_tuples, number_rows, rounded_work_beyond, section_of, text_rows,
-                     update_of)
+                     detail_of, dimension_of, float_array, given_values, highlight_of,
+                     keyed_value, nested_tuples, number_rows, rounded_work_beyond, section_of,
+                     text_rows, update_of)
 from .inputs import load_spec_file, read_csv_columns
-from .numbers import parse_fraction_list, parse_number, parse_number_list
+from .numbers import parse_number, parse_number_list
 from .families import FAMILIES, MODELS, family_of
+from .families.reading import (check_weights, gaussian_components, gaussian_covariance_type,
+                               gaussian_model, gaussian_parameters, gaussian_size)
 from .problem import Detail, ExactInputs, Problem, set_path
 from .spec import OPTIONS, OVERRIDES, SPEC_KEYS
 
@@ -92,81 +95,6 @@ def _read_data(spec: Mapping[str, Any], base_dir: Path | None, exact: bool
     return values, names  # (without exact, already floats)
 
 
-def _mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
-    """init.means: K numbers (d = 1) or K rows of d numbers ("0,0; 4,4" in one text)."""
-    if dim == 1:
-        return given_values(init, "means", components)
-    field = "init.means"
-    raw = init.get("means")
-    if isinstance(raw, str):
-        raw = text_rows(raw)
-    if raw is None:
-        raise ProblemError(field, f"missing; init_method 'given' needs {components} means")
-    if not isinstance(raw, (list, tuple)) or len(raw) != components:
-        raise ProblemError(field, f"expected {components} means (one row of {dim} numbers "
-                                  f"per component), but got {raw!r}")
-    rows = []
-    for k, row in enumerate(raw):
-        where = f"{field}[{k + 1}]"
-        if not isinstance(row, (list, tuple)) or len(row) != dim:
-            raise ProblemError(where, f"expected a row of {dim} numbers (the data has "
-                                      f"d = {dim}), but got {row!r}")
-        rows.append(parse_fraction_list(row, where))
-    return rows
-
-
-def _covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
-                         covariance_type: str) -> list[list[list[Fraction]]]:
-    """init.covariances: K symmetric positive semi-definite d x d matrices, of the form
-    the covariance type says (a singular one is floored by the engine, not refused)."""
-    field = "init.covariances"
-    raw = init.get("covariances")
-    if isinstance(raw, str):
-        # One text, as on the command line: matrices separated by |, rows by ;.
-        raw = [text_rows(matrix) for matrix in raw.split("|")]
-    if raw is None:
-        hint = " (init.variances is for 1-D data)" if init.get("variances") is not None else ""
-        raise ProblemError(field, f"missing; init_method 'given' needs {components} "
-                                  f"covariance matrices ({dim} x {dim}) for d = {dim} data{hint}")
-    if not isinstance(raw, (list, tuple)) or len(raw) != components:
-        count = len(raw) if isinstance(raw, (list, tuple)) else raw
-        raise ProblemError(field, f"expected {components} matrices (one {dim} x {dim} matrix "
-                                  f"per component), but got {count!r}")
-    matrices = []
-    for k, matrix in enumerate(raw):
-        where = f"{field}[{k + 1}]"
-        if (not isinstance(matrix, (list, tuple)) or len(matrix) != dim
-                or not all(isinstance(r, (list, tuple)) and len(r) == dim for r in matrix)):
-            raise ProblemError(where, f"expected a {dim} x {dim} matrix ({dim} rows of {dim} "
-                                      f"numbers, as the data has d = {dim}), but got {matrix!r}")
-        m = [parse_fraction_list(r, f"{where}[{i + 1}]") for i, r in enumerate(matrix)]
-        for i in range(dim):
-            for j in range(i + 1, dim):
-                if m[i][j] != m[j][i]:
-                    raise ProblemError(where, f"expected a symmetric matrix, but entry ({i + 1}, "
-                                              f"{j + 1}) is {float(m[i][j]):g} and ({j + 1}, "
-                                              f"{i + 1}) is {float(m[j][i]):g}")
-        eigen = np.linalg.eigvalsh(np.array(m, dtype=float))
-        scale = max(1.0, float(np.max(np.abs(eigen))))
-        if eigen[0] < -defaults.PSD_TOLERANCE * scale:
-            raise ProblemError(where, f"expected a positive definite matrix (a covariance), but "
-                                      f"its eigenvalues are "
-                                      f"{', '.join(f'{v:.4g}' for v in eigen)}; a negative "
-                                      f"one would be a negative variance along its direction")
-        off = any(m[i][j] != 0 for i in range(dim) for j in range(dim) if i != j)
-        if covariance_type in ("diag", "spherical") and off:
-            raise ProblemError(where, f"expected a diagonal matrix for covariance_type "
-                                      f"{covariance_type!r}, but an off-diagonal entry is not 0")
-        if covariance_type == "spherical" and len({m[i][i] for i in range(dim)}) > 1:
-            raise ProblemError(where, "expected sigma^2 I (equal diagonal entries) for "
-                                      "covariance_type 'spherical'")
-        if covariance_type == "tied" and matrices and m != matrices[0]:
-            raise ProblemError(where, "expected the same matrix as init.covariances[1] for "
-                                      "covariance_type 'tied' (one covariance shared by all)")
-        matrices.append(m)
-    return matrices
-
-
 def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     """Check a spec mapping and return the frozen :class:`Problem`.
 
@@ -193,7 +121,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     values, columns = _read_data(spec, base_dir, exact)
     data = float_array(values)
     check_within(data, "data", defaults.MAX_ABS_VALUE)
-    dim = 1 if data.ndim == 1 else data.shape[1]
+    dim = dimension_of(data)
     covariance_type = keyed_value(spec, "model.covariance_type")
 
     # Components.
@@ -201,11 +129,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     if spec.get("components") is not None:
         components = keyed_value(spec, "components")
     elif init.get("means") is not None:
-        components = (len(init["means"]) if dim > 1 and isinstance(init["means"], (list, tuple))
-                      else len(parse_number_list(init["means"], "init.means")))
-        if not 1 <= components <= defaults.MAX_COMPONENTS:
-            raise ProblemError("init.means", f"expected 1 to {defaults.MAX_COMPONENTS} means "
-                                             f"(one per component), but got {components}")
+        components = gaussian_components(init, dim)
     else:
         raise ProblemError("components", "missing; expected the number of components K >= 1")
 
@@ -213,10 +137,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         raise ProblemError("components", f"{len(data):,} points x {components} components are "
                                          f"more than the limit of "
                                          f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
-    if dim > 1 and len(data) * components * dim * dim > defaults.MAX_MATRIX_VALUES:
-        raise ProblemError("components", f"{len(data):,} points x {components} components x "
-                                         f"d^2 = {dim * dim} are more than the limit of "
-                                         f"{defaults.MAX_MATRIX_VALUES:,} for d >= 2")
+    gaussian_size(len(data), components, dim)
     iterations = keyed_value(spec, "stop.iterations")
     if components > len(data) and (iterations > 0 or init_method != "given"):
         raise ProblemError("components", f"expected at most {len(data)} components (one per "
@@ -225,7 +146,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     weights = means = variances = None
     exact_given: dict[str, tuple[Fraction, ...]] = {}
     if init_method == "given":
-        weights, means, variances, exact_given = _given_parameters(
+        weights, means, variances, exact_given = gaussian_parameters(
             init, components, dim, covariance_type, exact)
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
@@ -239,7 +160,7 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     seed = keyed_value(spec, "seed")
     kernel = keyed_value(spec, "model.kernel")
     update = update_of(model.get("update"))
-    _check_model(kernel, update, variances, init_method, dim, carry)
+    gaussian_model(kernel, update, variances, init_method, dim, carry)
 
     if exact and carry == "rounded":
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
@@ -260,73 +181,10 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         init_method=init_method, seed=seed, kernel=kernel, update=update,
         exact=exact, carry=carry,
         exact_inputs=ExactInputs(nested_tuples(values), **exact_given) if exact else None,
-        covariance_type=covariance_type if dim > 1 else defaults.COVARIANCE_TYPE,
+        covariance_type=gaussian_covariance_type(covariance_type, dim),
         variables=coordinate_names(spec.get("variables"), columns, dim),
         **_shared(spec, len(data), components),
     )
-
-
-def _given_parameters(init: Mapping[str, Any], components: int, dim: int,
-                      covariance_type: str, exact: bool
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-    """A Gaussian mixture's given starting weights, means and variances (d >= 2:
-    covariance matrices) as read-only float arrays, checked, and as written (exact)."""
-    if not init:
-        raise ProblemError("init", "missing; give init.weights, init.means and "
-                                   "init.variances, or choose an init_method")
-    if dim == 1 and init.get("covariances") is not None:
-        raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
-                                               "give init.variances instead")
-    given = {"weights": given_values(init, "weights", components),
-             "means": _mean_rows(init, components, dim),
-             "variances": (given_values(init, "variances", components) if dim == 1 else
-                           _covariance_matrices(init, components, dim, covariance_type))}
-    exact_given = {name: nested_tuples(v) for name, v in given.items()} if exact else {}
-    weights, means, variances = (float_array(given[name]) for name in defaults.PARAMETERS)
-    check_within(means, "init.means", defaults.MAX_ABS_VALUE)
-    check_within(variances, "init.covariances" if dim > 1 else "init.variances",
-                 defaults.MAX_VARIANCE)
-    if dim == 1:
-        for k, v in enumerate(variances):
-            if 0 < v < defaults.MIN_VARIANCE:
-                raise ProblemError(f"init.variances[{k + 1}]",
-                                   f"expected a variance of at least "
-                                   f"{defaults.MIN_VARIANCE:g}, but got {v:g}")
-    _check_weights(weights)
-    for k, v in enumerate(variances if dim == 1 else ()):
-        if v <= 0:
-            raise ProblemError(f"init.variances[{k + 1}]",
-                               f"expected a variance > 0, but got {v:g}")
-    return weights, means, variances, exact_given
-
-
-def _check_model(kernel: str, update: tuple[str, ...], variances: np.ndarray | None,
-                 init_method: str, dim: int, carry: str) -> None:
-    """The kernel and the carry a Gaussian mixture of dimension *dim* can have: the
-    proportional kernel in 1-D with equal, fixed, given variances; a rounded carry up
-    to d = 2."""
-    if dim > 1 and kernel == "proportional":
-        raise ProblemError("model.kernel", "the proportional kernel is for 1-D problems (the "
-                                           "lecture's exp(-(x - mu)^2 / 2 sigma^2)); d >= 2 "
-                                           "uses the normalized density")
-    if dim > 2 and carry == "rounded":
-        raise ProblemError("display.carry", "a rounded carry is for 1-D problems and 2 x 2 "
-                                            "matrices (d = 2); for d >= 3 every value is "
-                                            "carried at full precision")
-    if kernel == "proportional":
-        # Dropping 1/sqrt(2 pi sigma^2) is only harmless when it is one shared constant.
-        if "variances" in update:
-            raise ProblemError("model.kernel", "the proportional kernel drops the normalising "
-                                               "constant 1/sqrt(2 pi sigma^2), which is only valid "
-                                               "while the variances stay fixed; remove "
-                                               "'variances' from model.update or use 'normalized'")
-        if variances is not None and not np.all(variances == variances[0]):
-            raise ProblemError("model.kernel", "the proportional kernel needs equal variances "
-                                               "(the dropped constant must cancel in r_nk), but "
-                                               f"got {variances.tolist()}")
-        if init_method != "given":
-            raise ProblemError("model.kernel", "the proportional kernel needs init_method "
-                                               "'given' with equal variances")
 
 
 def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[str, Any]:
@@ -370,20 +228,6 @@ def _default_detail(iterations: int, tol: float | None) -> Detail:
     return Detail()
 
 
-def _check_weights(weights: np.ndarray) -> None:
-    """Starting weights: each >= 0, summing to 1."""
-    for k, w in enumerate(weights):
-        if w < 0:
-            raise ProblemError(f"init.weights[{k + 1}]",
-                               f"expected a weight >= 0, but got {w:g}")
-    if abs(weights.sum() - 1.0) > defaults.WEIGHT_SUM_TOL:
-        third = any(abs(w - 1 / 3) < 0.01 for w in weights)
-        hint = "; write 1/3 for a third, which is exact" if third else ""
-        raise ProblemError("init.weights", f"expected weights summing to 1 (within "
-                                           f"{defaults.WEIGHT_SUM_TOL:g}), but they sum "
-                                           f"to {weights.sum():.10g}{hint}")
-
-
 def _spec_keys() -> dict[str, list[str]]:
     """Each model plug-in's own spec keys (the Gaussian's means, variances, kernel, ...;
     a family's ``init.<parameter>`` and ``model`` keys), each with the models that have
@@ -421,7 +265,7 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
 
     raw = spec.get("data")
     columns = None
-    if family == "categorical" and raw is not None:
+    if cls.named_data and raw is not None:
         if isinstance(raw, str):
             raw = [part.strip() for part in raw.split(",") if part.strip()]
         if not isinstance(raw, (list, tuple)) or not raw:
@@ -477,7 +321,7 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         written = {"weights": given_values(init, "weights", components),
                    parameter: cls.read_parameter(init, components, read)}
         weights, theta = float_array(written["weights"]), float_array(written[parameter])
-        _check_weights(weights)
+        check_weights(weights)
         exact_given = {name: nested_tuples(value) for name, value in written.items()}
     elif init:
         raise ProblemError("init", f"init values are used only with init_method 'given', "
@@ -493,14 +337,13 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
             nested_tuples(numbers) if not cls.whole_data else
             tuple(Fraction(int(v)) if np.ndim(v) == 0 else tuple(Fraction(int(u)) for u in v)
                   for v in data), **exact_given) if exact else None,
-        variables=coordinate_names(spec.get("variables"), columns, 1 if data.ndim == 1
-                             else data.shape[1]),
+        variables=coordinate_names(spec.get("variables"), columns, dimension_of(data)),
         **({parameter: theta} if theta is not None else {}),
         **_shared(spec, n, components))
     if theta is not None:
         _possible(problem)
     beyond = carry == "rounded" and rounded_work_beyond(
-        n * (1 if data.ndim == 1 else data.shape[1]), components, iterations,
+        n * dimension_of(data), components, iterations,
         family_of(problem).exact_power(problem.data))
     if beyond:
         raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "

@@ -43,6 +43,13 @@ class Family:
     # Whether every point is whole numbers (counts, indices of categories): their exact
     # form is the whole number. Otherwise (waiting times) the data are read as written.
     whole_data = True
+    # Whether the data are names (a categorical's categories): a spec's data are read as
+    # words, and a figure labels each one on its axis.
+    named_data = False
+    # What an entry of a vector parameter is one of, and the letter that indexes it in
+    # check's names (``q[k,c]``, a category; ``p[k,i]``, a coordinate).
+    entry = "coordinate"
+    entry_letter = "i"
     # The family's own model keys (model.<key> of explainer.spec.KEYS).
     model_keys: tuple[str, ...] = ()
 
@@ -434,6 +441,12 @@ class Family:
         """The spec keys that are the family's own: ``init.<parameter>`` and its ``model``
         keys (another model's spec refuses them)."""
         return (f"init.{cls.parameter}", *(f"model.{key}" for key in cls.model_keys))
+
+    @classmethod
+    def quantity_names(cls, dim: int) -> str:
+        """How ``check`` names the parameter's quantities, for its help: ``lambda[k]``, or
+        ``q[k,c]`` of a vector."""
+        return f"{cls.symbol}[k,{cls.entry_letter}]" if cls.vector else f"{cls.symbol}[k]"
 
     @classmethod
     def kinds(cls, dim: int) -> tuple[str, ...]:

@@ -32,6 +32,9 @@ class Categorical(Family):
     symbol = "q"
     model_keys = ("categories",)
     vector = True
+    named_data = True
+    entry = "category"
+    entry_letter = "c"
 
     def log_density(self, xp: Backend, x: np.ndarray, params: Params) -> np.ndarray:
         logs = xp.log(params.probs)  # (K, C)

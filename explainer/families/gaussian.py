@@ -52,6 +52,12 @@ class Gaussian:
         return KINDS_2D if dim > 1 else KINDS
 
     @classmethod
+    def quantity_names(cls, dim: int) -> str:
+        """How ``check`` names the parameters' quantities in *dim* dimensions, for its
+        help."""
+        return "mu[k][i], cov[k][i,j]" if dim > 1 else "mu[k], var[k]"
+
+    @classmethod
     def spec_keys(cls) -> tuple[str, ...]:
         """The spec keys that are the Gaussian's own (another model's spec refuses them)."""
         return ("init.means", "init.variances", "init.covariances", "model.kernel",

@@ -98,18 +98,17 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
     match = _QUANTITY.match(text.strip().replace(" ", ""))
     kinds = kinds_of(problem)
     family = family_kind(problem)
-    vector = family is not None and MODELS[problem.family].vector
+    model = MODELS[problem.family]
+    vector = family is not None and model.vector
     if match is None or match["kind"] not in kinds:
         name = match["kind"] if match else text
         near = difflib.get_close_matches(str(name), kinds, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        entry = f"[k,{'i' if family == 'p' else 'c'}]" if vector else "[k]"
-        own = f"{family}{entry}" if family else \
-            "mu[k][i], cov[k][i,j]" if problem.dim > 1 else "mu[k], var[k]"
+        entry = f"[k,{model.entry_letter}]" if vector else "[k]"
         sums = ("sx[k][i], ss[k][i,j]" if entry_kinds(problem) else
-                ", ".join([f"sx{entry}"] + [f"{s}[k]" for s in MODELS[problem.family].sums]))
+                ", ".join([f"sx{entry}"] + [f"{s}[k]" for s in model.sums]))
         raise ProblemError(field, f"unknown quantity {text!r}{hint}; expected r[n,k], N[k], "
-                                  f"pi[k], {own}, loglik, assign[n]"
+                                  f"pi[k], {model.quantity_names(problem.dim)}, loglik, assign[n]"
                                   f"{'' if 'moves' not in kinds else ', moves'}, or the "
                                   f"working dens[n,k], px[n], {sums}; optionally "
                                   f"prefixed itI. "
@@ -128,9 +127,10 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
              0 if kind in ("loglik", "moves") else 1)
     given = 0 if a is None else 1 if b is None else 2
     if given != wants:
-        second = "n,k" if kind in ("r", "dens") else f"k,{'c' if family == 'q' else 'i'}"
-        shape = {2: f"{kind}[{second}]", 0: kind,
-                 1: f"{kind}[{'n' if kind in ('assign', 'px') else 'k'}]"}[wants]
+        shape = (kind if wants == 0 else
+                 f"{kind}[{'n' if kind in ('assign', 'px') else 'k'}]" if wants == 1 else
+                 f"{kind}[n,k]" if kind in ("r", "dens") else
+                 f"{kind}[k,{model.entry_letter}]")  # (a vector family's entry)
         raise ProblemError(field, f"{text!r}: expected {shape}")
     n = k = i = None
     if kind in ("r", "dens", "assign", "px"):
@@ -142,10 +142,9 @@ def parse_quantity(text: str, problem: Problem, field: str) -> Quantity:
         from ..families import family_of
 
         width = family_of(problem).width or 0
-        what = "category" if family == "q" else "coordinate"
         if not 0 <= i < width:
-            raise ProblemError(field, f"{text!r}: {'c' if family == 'q' else 'i'} is a "
-                                      f"{what}, 1 to {width}")
+            raise ProblemError(field, f"{text!r}: {model.entry_letter} is a "
+                                      f"{model.entry}, 1 to {width}")
     elif wants == 1:
         k = int(a) - 1
     if k is not None and not 0 <= k < problem.components:

@@ -426,7 +426,7 @@ def _family_panel(ax, trace: Trace, params: Params, title: str, support: Any) ->
     for k in range(trace.problem.components):
         ax.plot(values, detail.weighted_density[:, k], "o--", markersize=3, color=colors[k],
                 zorder=3, label=rf"$\pi_{k + 1} f_{k + 1}$" if named else None)
-    if len(values) <= 15 or family.name == "categorical":
+    if len(values) <= 15 or family.named_data:
         ax.set_xticks(values, [_text(label) for label in labels])
     else:
         ax.xaxis.get_major_locator().set_params(integer=True)
