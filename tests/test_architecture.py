@@ -104,12 +104,13 @@ def test_no_module_is_over_600_lines():
 _NAMES = "gaussian|binomial|bernoulli|poisson|exponential|categorical"
 _FAMILY = (r"""family(?:\.name)?\s*[!=]=\s*["']|family\s+(?:not\s+)?in\s*[(\[]"""
            rf"""|["'](?:{_NAMES})["']\s*[!=]=""")
-_DIMENSION = r"""\bn?dim\s*(?:[<>]=?|[!=]=)"""
+# (array.ndim is the rank of whatever array the JSON writer lays out, not the dimension.)
+_DIMENSION = r"""(?<!\barray\.)\bn?dim\s*(?:[<>]=?|[!=]=)"""
 FAMILY_TESTS_LEFT: dict[str, int] = {}
 DIMENSION_TESTS_LEFT = {
-    "explainer/backend.py": 9, "explainer/exact.py": 4, "explainer/exam/variant.py": 2,
-    "explainer/grading/check.py": 4, "explainer/render/context_mv.py": 1,
-    "explainer/render/json.py": 6, "explainer/render/plots.py": 2, "explainer/trace.py": 6,
+    "explainer/backend.py": 9, "explainer/exact.py": 4, "explainer/exam/variant.py": 1,
+    "explainer/grading/check.py": 2, "explainer/render/context_mv.py": 1,
+    "explainer/render/plots.py": 2, "explainer/trace.py": 6,
     "templates/em/macros.md.j2": 6,
     "templates/exam/question.md.j2": 1, "templates/exam/sheet.tex.j2": 1,
     "templates/latex/mvparts.tex.j2": 7, "templates/markdown/mvparts.md.j2": 6,

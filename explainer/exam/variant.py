@@ -44,7 +44,7 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
                 out.append(Quantity(iteration, "loglik"))
             elif kind in ("pi", "mu", "var", "cov") and PARAMETER_OF[kind] not in problem.update:
                 continue
-            elif kind in ("mu", "cov") and problem.dim > 1:  # a vector's or matrix's entries
+            elif kind in model.entry_kinds(problem.dim):  # a vector's or matrix's entries
                 d = problem.dim
                 out += [Quantity(iteration, kind, k=k, i=i, j=j) for k in range(problem.components)
                         for i in range(d) for j in ([None] if kind == "mu" else range(i, d))]

@@ -406,7 +406,7 @@ def _worked_steps(full: Trace, results: list[dict[str, Any]]) -> dict[str, Any]:
             step.update(kernel=full.problem.kernel, entry=row["entry"], column=row["column"])
         elif q_kind == family_kind(full.problem) and full.problem.iterations:
             step.update(_family_step(sheet, key, result, full, row))
-        elif q_kind in ("mu", "cov") and detail.x.ndim > 1:
+        elif q_kind in MODELS[full.problem.family].entry_kinds(full.problem.dim):
             step.update(_entry_step(sheet, key, result, full, row))
         elif q_kind in ("N", "pi", "mu", "var") and full.problem.iterations:
             mstep = full.iterations[i - 1].mstep
@@ -483,8 +483,9 @@ def _family_step(sheet: Any, key: tuple[str, ...], result: Any, full: Trace,
     problem = full.problem
     mstep = full.iterations[row["iteration"] - 1].mstep
     k = row["k"] - 1
-    entry = (k,) if mstep.sum_rx.ndim == 1 else (k, row["entry"] - 1)
-    numerator, denominator, below = family_of(problem).quotient(mstep, entry)
+    family = family_of(problem)
+    entry = (k, row["entry"] - 1) if family.vector else (k,)
+    numerator, denominator, below = family.quotient(mstep, entry)
     updated = problem.parameters[1] in mstep.updated
     return {**_quotient(sheet, key, result, numerator, denominator, below, updated),
             "updated": updated, "family": problem.family,

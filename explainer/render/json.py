@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from .. import defaults
+from ..families import model_of
 from ..families.writing import spec_of
 from ..trace import (EStep, Event, Iteration, Params, Trace)
 
@@ -30,13 +31,10 @@ from ..trace import (EStep, Event, Iteration, Params, Trace)
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "trace-1.schema.json"
 
 
-def _key(name: str, params: Params) -> str:
-    """A parameter's key: ``variances`` are ``covariances`` for d >= 2 (matrices)."""
-    return "covariances" if name == "variances" and params.variances.ndim == 3 else name
-
-
-def _params(params: Params) -> dict[str, Any]:
-    return {_key(name, params): params.get(name) for name in params.names}
+def _params(params: Params, names: dict[str, str]) -> dict[str, Any]:
+    """The parameters under the keys the model plug-in saves them by (*names*: its
+    ``saved_names``, a Gaussian's covariance matrices as ``covariances``)."""
+    return {names[name]: params.get(name) for name in params.names}
 
 
 class _Logs:
@@ -62,7 +60,7 @@ def _estep(estep: EStep) -> dict[str, Any]:
     return out
 
 
-def _iteration(it: Iteration) -> dict[str, Any]:
+def _iteration(it: Iteration, names: dict[str, str]) -> dict[str, Any]:
     e = _estep(it.estep)
     out = {
         "index": it.index,
@@ -71,7 +69,7 @@ def _iteration(it: Iteration) -> dict[str, Any]:
         # Per-point arrays are kept only for the iterations shown in detail.
         "responsibilities": e.pop("responsibilities"),
         "N_k": it.mstep.nk,
-        **_params(it.mstep.params),
+        **_params(it.mstep.params, names),
         "sum_rx": it.mstep.sum_rx,
         "sum_rsq": it.mstep.sum_rsq,
         **({} if it.mstep.sum_rm is None else {"sum_rm": it.mstep.sum_rm}),
@@ -85,12 +83,13 @@ def _iteration(it: Iteration) -> dict[str, Any]:
 def _run(trace: Trace) -> dict[str, Any]:
     """What one run computed: its start, iterations and final E-step."""
     assert trace.final is not None
+    names = model_of(trace.problem).saved_names()
     return {
         "start": {"method": trace.start.method, "seed": trace.start.seed,
-                  **_params(trace.start.params),
+                  **_params(trace.start.params, names),
                   **({"events": _events(trace.start.events)} if trace.start.events else {})},
-        "iterations": [_iteration(it) for it in trace.iterations],
-        "final": {**_params(trace.final.params), **_estep(trace.final)},
+        "iterations": [_iteration(it, names) for it in trace.iterations],
+        "final": {**_params(trace.final.params, names), **_estep(trace.final)},
         "converged": trace.converged,
         "stop_reason": trace.stop_reason,
         "events": _events(trace.events),
@@ -104,8 +103,8 @@ def _texts(array: np.ndarray) -> Any:
     return [_texts(a) for a in array] if array.ndim > 1 else [exact_text(v) for v in array]
 
 
-def _exact_params(params: Params) -> dict[str, Any]:
-    return {_key(name, params): _texts(params.get(name)) for name in params.names}
+def _exact_params(params: Params, names: dict[str, str]) -> dict[str, Any]:
+    return {names[name]: _texts(params.get(name)) for name in params.names}
 
 
 def _exact_estep(estep: EStep) -> dict[str, Any]:
@@ -116,13 +115,13 @@ def _exact_estep(estep: EStep) -> dict[str, Any]:
             "log_mixture": _texts(detail.log_mixture)}
 
 
-def _exact_iteration(it: Iteration) -> dict[str, Any]:
+def _exact_iteration(it: Iteration, names: dict[str, str]) -> dict[str, Any]:
     """An iteration's exact values, under the keys of its float ones."""
     out = _exact_estep(it.estep)
     responsibilities = out.pop("responsibilities")
     mstep = it.mstep
     return {"responsibilities": responsibilities, "N_k": _texts(mstep.nk),
-            **_exact_params(mstep.params), "sum_rx": _texts(mstep.sum_rx),
+            **_exact_params(mstep.params, names), "sum_rx": _texts(mstep.sum_rx),
             "sum_rsq": None if mstep.sum_rsq is None else _texts(mstep.sum_rsq),
             **({} if mstep.sum_rm is None else {"sum_rm": _texts(mstep.sum_rm)}), **out}
 
@@ -161,18 +160,21 @@ def _document(trace: Trace) -> dict[str, Any]:
     out = {"schema": defaults.SCHEMA, "problem": problem, **_run(trace)}
     if trace.problem.exact:
         exact = trace.exact
+        names = model_of(trace.problem).saved_names()
         out["exact"] = {"iterations": 0 if exact is None else len(exact.iterations),
                         "budget": trace.exact_budget,
-                        "start": None if exact is None else _exact_params(exact.start.params),
+                        "start": (None if exact is None
+                                  else _exact_params(exact.start.params, names)),
                         # Only an E-step-only question has an exact final E-step (the
                         # exact run has no final E-step after iterations: the document
                         # does not show one; a run stopped by its budget keeps an E-step
                         # of an iteration, which is not the final one).
                         "final": None if exact is None or exact.final is None
                         or trace.problem.iterations > 0
-                        else {**_exact_params(exact.final.params), **_exact_estep(exact.final)}}
+                        else {**_exact_params(exact.final.params, names),
+                              **_exact_estep(exact.final)}}
         for item, it in zip(out["iterations"], exact.iterations if exact else ()):
-            item["exact"] = _exact_iteration(it)
+            item["exact"] = _exact_iteration(it, names)
     if trace.full is not None:
         out["full_precision"] = _run(trace.full)
     return out
