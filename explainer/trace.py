@@ -143,9 +143,7 @@ class PointDetail(MixtureRows):
     @cached_property
     def deviation(self) -> np.ndarray:
         """x_n - mu_k, shape (n_samples, n_components) (d >= 2: (..., d))."""
-        if self.x.ndim > 1:
-            return _frozen(self.x[:, None, :] - self.params.means[None, :, :])
-        return _frozen(np.subtract.outer(self.x, self.params.means))
+        return _frozen(self.x[:, None] - self.params.means[None])
 
     @cached_property
     def inverse(self) -> np.ndarray:
@@ -238,12 +236,12 @@ class MStepDetail:
     @property
     def _r(self) -> np.ndarray:
         """r_nk, broadcast over the coordinates of a point (d >= 2)."""
-        return self.resp[:, :, None] if self.x.ndim > 1 else self.resp
+        return self.resp.reshape(self.resp.shape + (1,) * (self.x.ndim - 1))
 
     @property
     def _x(self) -> np.ndarray:
         """x_n against every component: shape (n_samples, 1) or (n_samples, 1, d)."""
-        return self.x[:, None, :] if self.x.ndim > 1 else self.x[:, None]
+        return self.x[:, None]
 
     @cached_property
     def mean_pull(self) -> np.ndarray:
@@ -256,9 +254,7 @@ class MStepDetail:
         d)), without the whole array."""
         if "mean_pull" in self.__dict__:
             return self.mean_pull[:, k]
-        if self.x.ndim > 1:
-            return self.resp[:, k, None] * (self.x - self.old_means[k])
-        return self.resp[:, k] * (self.x - self.old_means[k])
+        return self._r[:, k] * (self.x - self.old_means[k])
 
     @cached_property
     def mean_terms(self) -> np.ndarray:
