@@ -402,9 +402,9 @@ def test_the_number_filters_need_the_pages_decimals():
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env.filters.update(FILTERS)
-    assert env.from_string("{{ 0.12345|fix }}").render(decimals=3) == "0.123"
+    assert env.from_string("{{ 0.12345|fixed }}").render(decimals=3) == "0.123"
     with pytest.raises(jinja2.UndefinedError, match="decimals"):
-        env.from_string("{{ 0.12345|fix }}").render()
+        env.from_string("{{ 0.12345|fixed }}").render()
 
 
 # --------------------------------------------------------------------------- one spelling

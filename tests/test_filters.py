@@ -53,19 +53,19 @@ def test_scientific_notation_including_past_underflow():
 
 
 def test_value_filters_choose_equals_or_approx():
-    assert render("{{ v|val }}", v=0.5) == "= 0.500"
-    assert render("{{ v|val }}", v=1 / 3) == r"\approx 0.333"
-    assert render("{{ v|val }}", v=4.785e-6) == r"\approx 0.000 \ (4.8 \times 10^{-6})"
-    assert render("{{ v|val }}", v=LogValue(0.0, -1000.0)) == \
+    assert render("{{ v|relation_value }}", v=0.5) == "= 0.500"
+    assert render("{{ v|relation_value }}", v=1 / 3) == r"\approx 0.333"
+    assert render("{{ v|relation_value }}", v=4.785e-6) == r"\approx 0.000 \ (4.8 \times 10^{-6})"
+    assert render("{{ v|relation_value }}", v=LogValue(0.0, -1000.0)) == \
         r"\approx 0.000 \ (5.1 \times 10^{-435})"
-    assert render("{{ v|val }}", v=LogValue(0.5, math.log(0.5) + 1e-17)) == "= 0.500"
-    assert render("{{ v|fixv }}", v=LogValue(0.0, -math.inf)) == "0"
-    assert render("{{ v|rel(true) }}", v=-0.25) == "="
-    assert render("{{ v|rel(true) }}", v=-0.1234567) == r"\approx"  # 7 digits: rounded
-    assert render("{{ v|rel(true) }}", v=-0.5625) == "="  # short: written exactly
+    assert render("{{ v|relation_value }}", v=LogValue(0.5, math.log(0.5) + 1e-17)) == "= 0.500"
+    assert render("{{ v|computed }}", v=LogValue(0.0, -math.inf)) == "0"
+    assert render("{{ v|relation(true) }}", v=-0.25) == "="
+    assert render("{{ v|relation(true) }}", v=-0.1234567) == r"\approx"  # 7 digits: rounded
+    assert render("{{ v|relation(true) }}", v=-0.5625) == "="  # short: written exactly
     assert render("{{ v|paren }}", v=-2.0) == "(-2)"
     assert render("{{ v|paren }}", v=2.0) == "2"
-    assert render("{{ v|fix }}", decimals=5, v=0.1) == "0.10000"
+    assert render("{{ v|fixed }}", decimals=5, v=0.1) == "0.10000"
 
 
 def test_md_text_escapes_markup_only():

@@ -178,6 +178,14 @@ def test_user_template_mistakes_are_clear(tmp_path):
         TRACE.render_template("typo.md.j2", templates=tmp_path)
     with pytest.raises(RenderError, match="templates: template not found: nope.md.j2"):
         TRACE.render_template("nope.md.j2", templates=tmp_path)
+    # A filter of ours under its name before it said what it does: its name now.
+    (tmp_path / "old.md.j2").write_text("{{ 0.5|fix }} {{ 0.5|fixed }}")
+    with pytest.raises(RenderError, match=r"old.md.j2:1: No filter named 'fix'.* \(it is "
+                                          r"now called 'fixed'\)$"):
+        TRACE.render_template("old.md.j2", templates=tmp_path)
+    (tmp_path / "unknown.md.j2").write_text("{{ 0.5|fixd }}")
+    with pytest.raises(RenderError, match=r"No filter named 'fixd'.?$"):
+        TRACE.render_template("unknown.md.j2", templates=tmp_path)
 
 
 def test_cli_templates_and_flavor(tmp_path):

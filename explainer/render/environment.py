@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .. import defaults
 from ..errors import RenderError, Terminated
 from .documents import words_of
-from .filters import FILTERS, md_text, tex_document_text
+from .filters import FILTERS, RENAMED_FILTERS, md_text, tex_document_text
 from .syntax import SharedTreeLoader, vocabulary
 
 # What a user's template may make (``--templates``): strings and lists built by one
@@ -246,6 +246,14 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     return env
 
 
+def _renamed(message: str | None) -> str:
+    """For a filter of ours that was renamed, the name it has now."""
+    found = re.fullmatch(r"No filter named '(\w+)'\.?", message or "")
+    if found and found[1] in RENAMED_FILTERS:
+        return f" (it is now called '{RENAMED_FILTERS[found[1]]}')"
+    return ""
+
+
 def is_gap(term: Any) -> bool:
     """``t is gap``: the omitted terms of a written-out sum (``skeleton.gap_term``)."""
     return isinstance(term, dict) and "gap" in term
@@ -289,7 +297,7 @@ def _render_user(env: jinja2.Environment, name: str, context: dict[str, Any]) ->
                           f"{exc}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"templates: {exc.filename or exc.name}:{exc.lineno}: "
-                          f"{exc.message}") from None
+                          f"{exc.message}{_renamed(exc.message)}") from None
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"templates: template not found: {exc.name}") from None
     except jinja2.TemplateError as exc:

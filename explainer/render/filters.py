@@ -164,7 +164,7 @@ def paren_sci(ctx: Context, value: float | Shown) -> str:
 
 
 @pass_context
-def fix(ctx: Context, value: float | Shown) -> str:
+def fixed(ctx: Context, value: float | Shown) -> str:
     """Fixed number of decimals, for computed values (``0.779``, ``1.000``); a
     :class:`~.shown.Shown` number with the digits the display rule gave it."""
     if isinstance(value, Shown):
@@ -173,7 +173,7 @@ def fix(ctx: Context, value: float | Shown) -> str:
 
 
 @pass_context
-def rel(ctx: Context, value: float | Shown, compact: bool = False) -> str:
+def relation(ctx: Context, value: float | Shown, compact: bool = False) -> str:
     """``=`` when the displayed number is exact, otherwise ``\\approx``."""
     if isinstance(value, Shown):
         return "=" if value.equal else r"\approx"
@@ -211,7 +211,7 @@ def _shown(value: float | LogValue, decimals: int) -> tuple[float, str, str]:
 
 
 @pass_context
-def op(ctx: Context, value: float | Shown, exact: Any = None, paren: bool = False) -> str:
+def operand(ctx: Context, value: float | Shown, exact: Any = None, paren: bool = False) -> str:
     """An operand of a formula whose result is written exactly: its exact form (``exact``,
     SymPy) where the printed decimal is not the value itself and the form fits, so that
     ``=`` before the exact result holds as written; else the printed number. *paren*: in
@@ -227,7 +227,7 @@ def op(ctx: Context, value: float | Shown, exact: Any = None, paren: bool = Fals
 
 def exact_ops(pairs: Any) -> bool:
     """Whether every operand of *pairs* (``[(printed, exact), ...]``) is written exactly by
-    :func:`op` (the decimal is the value, or the exact form fits), so that ``=`` may
+    :func:`operand` (the decimal is the value, or the exact form fits), so that ``=`` may
     stand between the written formula and its exact result."""
     for value, exact in pairs:
         if isinstance(exact, Undefined) or exact is None:
@@ -238,7 +238,7 @@ def exact_ops(pairs: Any) -> bool:
 
 
 def _needs_exact(value: Any, exact: Any) -> bool:
-    """Whether a printed operand is not its exact value, so that :func:`op` writes the
+    """Whether a printed operand is not its exact value, so that :func:`operand` writes the
     exact form (the float may not be exact: a floor computed in floats is a long
     fraction exactly)."""
     return isinstance(value, Shown) and not _printed_is(value, exact)
@@ -255,7 +255,7 @@ def _printed_is(value: Shown, exact: Any) -> bool:
     return bool(sympy.Rational(str(value.number)) == exact)
 
 
-def rel_all(values: Any) -> str:
+def relation_all(values: Any) -> str:
     """``=`` when every number of a vector or matrix (:class:`~.shown.Shown`) is printed
     as the equality it is the result of, otherwise ``\\approx``."""
     def flat(v: Any) -> list[Any]:
@@ -279,7 +279,7 @@ def _computed(ctx: Context, value: float | LogValue | Shown, relation: bool,
 
 
 @pass_context
-def val(ctx: Context, value: float | LogValue, breakable: bool = False) -> str:
+def relation_value(ctx: Context, value: float | LogValue, breakable: bool = False) -> str:
     """Relation and value: ``= 1.000``, ``\\approx 0.779``, or for a value below the
     display precision ``\\approx 0.000 \\ (4.8 \\times 10^{-6})``.
 
@@ -290,7 +290,7 @@ def val(ctx: Context, value: float | LogValue, breakable: bool = False) -> str:
 
 
 @pass_context
-def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
+def value_parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
     """``(value, real size)`` of a computed value: ``("0.000", "4.8 \\times 10^{-6}")``, or
     ``("0.779", "")``; for table cells that may wrap between the two."""
     if isinstance(value, Shown):
@@ -300,8 +300,8 @@ def parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
 
 
 @pass_context
-def fixv(ctx: Context, value: float | LogValue) -> str:
-    """As :func:`val` without the relation: ``0.779``, ``0.000 \\ (4.8 \\times 10^{-6})``."""
+def computed(ctx: Context, value: float | LogValue) -> str:
+    """As :func:`relation_value` without the relation: ``0.779``, ``0.000 \\ (4.8 \\times 10^{-6})``."""
     return _computed(ctx, value, False)
 
 
@@ -540,8 +540,15 @@ _LTR = {"L", "LRE", "LRO", "LRI"}
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
-    "num": num, "paren": paren, "paren_sci": paren_sci, "fix": fix, "rel": rel, "val": val,
-    "rel_all": rel_all, "op": op, "exact_ops": exact_ops, "fixv": fixv, "parts": parts,
-    "sci": sci, "plain": plain, "md": md_text, "tex": tex_text,
-    "width": math_width, "ex": exact_form, "exact_fits": exact_fits, "pack": pack,
+    "num": num, "paren": paren, "paren_sci": paren_sci, "fixed": fixed, "relation": relation,
+    "relation_value": relation_value, "relation_all": relation_all, "operand": operand,
+    "exact_ops": exact_ops, "computed": computed, "value_parts": value_parts, "sci": sci,
+    "plain": plain, "md": md_text, "tex": tex_text, "width": math_width,
+    "exact_form": exact_form, "exact_fits": exact_fits, "pack": pack,
 }
+
+# The filters' names before they said what they do (2026-12): a user's template that
+# still writes one is told the name it has now.
+RENAMED_FILTERS = {"op": "operand", "fix": "fixed", "fixv": "computed",
+                   "val": "relation_value", "rel": "relation", "rel_all": "relation_all",
+                   "ex": "exact_form", "parts": "value_parts"}
