@@ -26,7 +26,7 @@ from .fields import (check_keys, check_length, check_within, component_names, co
                      text_rows, update_of)
 from .inputs import load_spec_file, read_csv_columns
 from .numbers import parse_number, parse_number_list
-from .families import FAMILIES, MODELS, family_of
+from .families import FAMILIES, MODELS, Family, family_of
 from .families.reading import (check_weights, gaussian_components, gaussian_covariance_type,
                                gaussian_model, gaussian_parameters, gaussian_size)
 from .problem import Detail, ExactInputs, Problem, set_path
@@ -106,6 +106,12 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     family = keyed_value(spec, "model.family", registries=REGISTRIES)
     if family in FAMILIES:
         return _family_problem(spec, base_dir, family)
+    return _gaussian_problem(spec, base_dir, family)
+
+
+def _gaussian_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str) -> Problem:
+    """A Gaussian mixture: its means, variances or covariance matrices, kernel and
+    covariance type read by the model readers, the rest as for any problem."""
     init = section_of(spec, "init")
     model = section_of(spec, "model")
     for path, names in _spec_keys().items():
@@ -133,15 +139,10 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
     else:
         raise ProblemError("components", "missing; expected the number of components K >= 1")
 
-    if len(data) * components > defaults.MAX_DETAIL_VALUES:
-        raise ProblemError("components", f"{len(data):,} points x {components} components are "
-                                         f"more than the limit of "
-                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    _within_detail(len(data), components)
     gaussian_size(len(data), components, dim)
     iterations = keyed_value(spec, "stop.iterations")
-    if components > len(data) and (iterations > 0 or init_method != "given"):
-        raise ProblemError("components", f"expected at most {len(data)} components (one per "
-                                         f"data point) when an M-step runs, but got {components}")
+    _one_point_each(len(data), components, iterations, init_method)
 
     weights = means = variances = None
     exact_given: dict[str, tuple[Fraction, ...]] = {}
@@ -185,6 +186,23 @@ def validate(spec: Mapping[str, Any], base_dir: Path | None = None) -> Problem:
         variables=coordinate_names(spec.get("variables"), columns, dim),
         **_shared(spec, len(data), components),
     )
+
+
+def _within_detail(n_samples: int, components: int) -> None:
+    """Every responsibility of an E-step within the limit of what a trace keeps."""
+    if n_samples * components > defaults.MAX_DETAIL_VALUES:
+        raise ProblemError("components", f"{n_samples:,} points x {components} components are "
+                                         f"more than the limit of "
+                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+
+
+def _one_point_each(n_samples: int, components: int, iterations: int,
+                    init_method: str) -> None:
+    """At most one component per data point when an M-step runs."""
+    if components > n_samples and (iterations > 0 or init_method != "given"):
+        raise ProblemError("components", f"expected at most {n_samples} components (one per "
+                                         f"data point) when an M-step runs, but got "
+                                         f"{components}")
 
 
 def _shared(spec: Mapping[str, Any], n_samples: int, components: int) -> dict[str, Any]:
@@ -263,23 +281,7 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError("display.carry", "exact values and a rounded carry exclude each "
                                             "other; choose display.exact or carry: rounded")
 
-    raw = spec.get("data")
-    columns = None
-    if cls.named_data and raw is not None:
-        if isinstance(raw, str):
-            raw = [part.strip() for part in raw.split(",") if part.strip()]
-        if not isinstance(raw, (list, tuple)) or not raw:
-            raise ProblemError("data", f"expected a list of categories, but got {raw!r}")
-        if len(raw) > defaults.MAX_POINTS:
-            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
-                                       f"{defaults.MAX_POINTS:,}")
-        read = cls.read_data(spec, list(raw), None)
-    else:
-        # (Whole-number data's exact form is the whole number; other data are read as
-        # written, for an exact run.)
-        numbers, columns = _read_data(spec, base_dir, exact=exact and not cls.whole_data)
-        check_within(float_array(numbers), "data", defaults.MAX_COUNT)
-        read = cls.read_data(spec, None, numbers)
+    read, numbers, columns = _family_data(spec, base_dir, cls, exact)
     data = read["data"]
     n = len(data)
 
@@ -299,33 +301,15 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
     if not 1 <= components <= defaults.MAX_COMPONENTS:
         raise ProblemError("components", f"expected 1 to {defaults.MAX_COMPONENTS} "
                                          f"components, but got {components}")
-    if n * components > defaults.MAX_DETAIL_VALUES:
-        raise ProblemError("components", f"{n:,} points x {components} components are "
-                                         f"more than the limit of "
-                                         f"{defaults.MAX_DETAIL_VALUES:,} responsibilities")
+    _within_detail(n, components)
     iterations = keyed_value(spec, "stop.iterations")
-    if components > n and (iterations > 0 or init_method != "given"):
-        raise ProblemError("components", f"expected at most {n} components (one per data "
-                                         f"point) when an M-step runs, but got {components}")
+    _one_point_each(n, components, iterations, init_method)
 
     if exact and init_method == "random_responsibilities":
         raise ProblemError("display.exact", "random_responsibilities draws floating-point "
                                             "responsibilities, which have no exact form; give "
                                             "the starting parameters (init)")
-    weights = theta = None
-    exact_given: dict[str, Any] = {}
-    if init_method == "given":
-        if not init:
-            raise ProblemError("init", f"missing; give init.weights and init.{parameter}, or "
-                                       f"init_method: random_responsibilities")
-        written = {"weights": given_values(init, "weights", components),
-                   parameter: cls.read_parameter(init, components, read)}
-        weights, theta = float_array(written["weights"]), float_array(written[parameter])
-        check_weights(weights)
-        exact_given = {name: nested_tuples(value) for name, value in written.items()}
-    elif init:
-        raise ProblemError("init", f"init values are used only with init_method 'given', "
-                                   f"but init_method is {init_method!r}")
+    weights, theta, exact_given = _family_start(init, init_method, components, cls, read)
     update = _family_update(model.get("update"), parameter)
     problem = Problem(
         data=data, components=components, weights=weights, init_method=init_method,
@@ -349,6 +333,48 @@ def _family_problem(spec: Mapping[str, Any], base_dir: Path | None, family: str)
         raise ProblemError("display.carry", f"a rounded carry computes in exact fractions: "
                                             f"{beyond}; use fewer, or carry: full")
     return problem
+
+
+def _family_data(spec: Mapping[str, Any], base_dir: Path | None, cls: type[Family],
+                 exact: bool) -> tuple[dict[str, Any], list[Any] | None, list[str] | None]:
+    """A family's data read by the family: what it read (:meth:`Family.read_data`), the
+    numbers as written (None for named data) and the CSV columns they came from."""
+    raw = spec.get("data")
+    if cls.named_data and raw is not None:
+        if isinstance(raw, str):
+            raw = [part.strip() for part in raw.split(",") if part.strip()]
+        if not isinstance(raw, (list, tuple)) or not raw:
+            raise ProblemError("data", f"expected a list of categories, but got {raw!r}")
+        if len(raw) > defaults.MAX_POINTS:
+            raise ProblemError("data", f"{len(raw):,} points are more than the limit of "
+                                       f"{defaults.MAX_POINTS:,}")
+        return cls.read_data(spec, list(raw), None), None, None
+    # (Whole-number data's exact form is the whole number; other data are read as
+    # written, for an exact run.)
+    numbers, columns = _read_data(spec, base_dir, exact=exact and not cls.whole_data)
+    check_within(float_array(numbers), "data", defaults.MAX_COUNT)
+    return cls.read_data(spec, None, numbers), numbers, columns
+
+
+def _family_start(init: Mapping[str, Any], init_method: str, components: int,
+                  cls: type[Family], read: Mapping[str, Any]
+                  ) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """A family's given starting weights and parameter (None otherwise), with their
+    exact forms as written."""
+    parameter = cls.parameter
+    if init_method != "given":
+        if init:
+            raise ProblemError("init", f"init values are used only with init_method "
+                                       f"'given', but init_method is {init_method!r}")
+        return None, None, {}
+    if not init:
+        raise ProblemError("init", f"missing; give init.weights and init.{parameter}, or "
+                                   f"init_method: random_responsibilities")
+    written = {"weights": given_values(init, "weights", components),
+               parameter: cls.read_parameter(init, components, read)}
+    weights, theta = float_array(written["weights"]), float_array(written[parameter])
+    check_weights(weights)
+    return weights, theta, {name: nested_tuples(value) for name, value in written.items()}
 
 
 def _family_update(value: Any, parameter: str) -> tuple[str, ...]:
