@@ -351,7 +351,7 @@ class RoundedBackend(FloatBackend):
         for n, row in enumerate(log_densities):
             dens = [carried_exp(float(a), self.decimals) for a in row]
             if not any(dens):  # every density below what a decimal holds: no r_nk to write
-                raise _beyond_hand(n, f"its density under every component is below "
+                raise _beyond_rounded(n, f"its density under every component is below "
                                       f"10^{_LOG_CONTEXT.Emin:,} (exponents down to "
                                       f"{min(row):.3g})")
             # Exact fractions, scaled by a power of ten so that a density of 10^-4000 is
@@ -359,7 +359,7 @@ class RoundedBackend(FloatBackend):
             # move the rounded sum (all terms are positive) and is left out of it.
             top = max(v.adjusted() for v in dens if v)
             if top < -HAND_MAX_TINY:  # (its fractions would have that many digits)
-                raise _beyond_hand(n, f"its largest density is about 10^{top:,}, below the "
+                raise _beyond_rounded(n, f"its largest density is about 10^{top:,}, below the "
                                       f"10^-{HAND_MAX_TINY:,} a hand calculation writes")
             terms = [pi * Fraction(v.scaleb(-top)) if v and v.adjusted() > top - 60 else None
                      for pi, v in zip(pis, dens)]
@@ -541,7 +541,7 @@ def _fraction_decimal(value: Fraction) -> Decimal:
     return _LOG_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
-def _beyond_hand(n: int, why: str) -> ProblemError:
+def _beyond_rounded(n: int, why: str) -> ProblemError:
     """Point *n* (from 0), whose densities no hand calculation can carry, refused."""
     return ProblemError("display.carry", f"a hand calculation cannot carry point {n + 1}: "
                                          f"{why}; use carry: full, which works in logs")

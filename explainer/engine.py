@@ -187,12 +187,12 @@ def run(problem: Problem, progress: Progress | None = None) -> Trace:
         last = problem.iterations
         _check_detail(problem, sum(problem.detail.shows(i, last) for i in range(1, last + 1)))
     if problem.carry == "rounded":
-        hand = run_with(problem, RoundedBackend(problem.decimals), progress)
+        rounded = run_with(problem, RoundedBackend(problem.decimals), progress)
         # Compared iteration by iteration, and at the end: the same number of iterations,
         # on the data as the hand calculation wrote them (its problem: written_down).
-        full = run_with(replace(hand.problem, iterations=len(hand.iterations), tol=None),
+        full = run_with(replace(rounded.problem, iterations=len(rounded.iterations), tol=None),
                         FLOAT)
-        return replace(hand, full=full)
+        return replace(rounded, full=full)
     if not problem.exact:
         return run_with(problem, FLOAT, progress)
     trace = run_with(problem, FLOAT)

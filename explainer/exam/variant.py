@@ -60,11 +60,11 @@ def asked(problem: Problem, kinds: list[str]) -> list[Quantity]:
 
 
 def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
-                    hand: Trace | None = None, margin: float = 1.0,
+                    rounded: Trace | None = None, margin: float = 1.0,
                     kinds: tuple[str, ...] = ()) -> str | None:
     """Why a drawn variant is not hand-computable (None when it is).
 
-    Every number a student computes or uses in the hand calculation *hand* (rounded
+    Every number a student computes or uses in the hand calculation *rounded* (rounded
     carry; default *trace*) -- densities, weighted densities, p(x_n), r_nk and the
     M-step's sums -- must have two significant digits at the display precision, at
     least 10^-(decimals - 1) (unless *allow_tiny*). With *margin* < 1 the bound is that
@@ -76,10 +76,10 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
     of the next by 10^-(decimals - 1) (a move by as much, too)."""
     problem = trace.problem
     model = model_of(problem)
-    hand = trace if hand is None else hand
+    rounded = trace if rounded is None else rounded
     least = margin * 10.0 ** -(problem.decimals - 1)
     if not allow_tiny:
-        esteps = [it.estep for it in hand.iterations] or [hand.final]
+        esteps = [it.estep for it in rounded.iterations] or [rounded.final]
         for estep in esteps:
             detail = estep.detail
             why = _too_small((("density", detail.density),
@@ -88,7 +88,7 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
                               ("responsibility", detail.resp)), least)
             if why is not None:
                 return why
-        for it in hand.iterations:
+        for it in rounded.iterations:
             sums = [it.mstep.nk, it.mstep.sum_rx]
             if "variances" in problem.update:
                 # (the plane's scatter: its diagonal; a correlation near 0 is one)
@@ -108,14 +108,14 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
             return why
     if trace.events:
         return "a collapse or an empty component"
-    return _unclear_choice(trace, hand, kinds, least)
+    return _unclear_choice(trace, rounded, kinds, least)
 
 
-def _unclear_choice(trace: Trace, hand: Trace, kinds: tuple[str, ...],
+def _unclear_choice(trace: Trace, rounded: Trace, kinds: tuple[str, ...],
                     least: float) -> str | None:
     """Why a choice asked of the variant is not clear (see :func:`hand_computable`)."""
     problem = trace.problem
-    for made in (trace,) if hand is trace else (trace, hand):
+    for made in (trace,) if rounded is trace else (trace, rounded):
         esteps = [it.estep for it in made.iterations] or [made.final]
         if "assign" in kinds and problem.components > 1:
             for estep in esteps:
@@ -128,9 +128,9 @@ def _unclear_choice(trace: Trace, hand: Trace, kinds: tuple[str, ...],
                 shift = np.sort(np.abs(moves(problem, it.estep.params, it.mstep.params)[1]))
                 if shift[-1] < least or len(shift) > 1 and shift[-1] - shift[-2] < least:
                     return f"two moves, or a move and 0, closer than {least:g}"
-    if hand is not trace:
+    if rounded is not trace:
         for q in asked(problem, [kind for kind in kinds if kind in CHOICES]):
-            if answer_value(trace, q) != answer_value(hand, q):
+            if answer_value(trace, q) != answer_value(rounded, q):
                 return "a choice the hand calculation answers otherwise"
     return None
 
@@ -212,19 +212,19 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
                 why = _densities_too_small(problem, RoundedBackend(problem.decimals))
             if why is not None:
                 continue
-        hand = trace if problem.carry == "rounded" else run_with(
+        rounded = trace if problem.carry == "rounded" else run_with(
             replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
-        why = hand_computable(trace, allow_tiny, grid, hand, kinds=tuple(kinds))
+        why = hand_computable(trace, allow_tiny, grid, rounded, kinds=tuple(kinds))
         if why is not None:
             continue
-        answers = answers_of(problem, kinds, trace, hand)
+        answers = answers_of(problem, kinds, trace, rounded)
         if problem.grading_carry == "any" and any(a["slip"] for a in answers):
             # The calculations a student may carry out end too far apart: the questions
             # name the one to carry out (the key's), and only its answers are accepted.
             spec["grading"] = {**(spec.get("grading") or {}), "carry": problem.carry}
             problem = validate(spec)
             trace = replace(trace, problem=problem)
-            answers = answers_of(problem, kinds, trace, hand)
+            answers = answers_of(problem, kinds, trace, rounded)
         why = next((f"an accepted interval of {a['quantity']} that holds a slip of "
                     f"{SLIP:.0%}" for a in answers if a["slip"]), None)
         if why is None:
@@ -235,15 +235,15 @@ def make_variant(template: dict[str, Any], seed: int, number: int) -> Variant:
 
 
 def answers_of(problem: Problem, kinds: list[str], trace: Trace,
-               hand: Trace | None = None) -> list[dict[str, Any]]:
+               rounded: Trace | None = None) -> list[dict[str, Any]]:
     """Every asked quantity's key (the problem's carry: its full-precision or its
     rounded-carry value), both of those values, and the answers accepted (see
     :mod:`explainer.grading.accepted`: an interval, or the options of a choice that a
     calculation without a slip gives). The rounded carry is the hand calculation from
-    the question's written values (*hand*, made when not given)."""
+    the question's written values (*rounded*, made when not given)."""
     full = trace if problem.carry == "full" else trace.full
-    if hand is None:
-        hand = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
+    if rounded is None:
+        rounded = (run_with(replace(problem, carry="rounded"), RoundedBackend(problem.decimals))
                 if problem.carry == "full" else trace)
     quantities = asked(problem, kinds)
     if not quantities:
@@ -252,22 +252,22 @@ def answers_of(problem: Problem, kinds: list[str], trace: Trace,
                f"the M-step re-estimates only {', '.join(problem.update)} (model.update)")
         raise ProblemError("exam.ask", f"asks for {', '.join(kinds)}, but the exam has none "
                                        f"of them: {why}")
-    accepted = table(problem, quantities, full, hand)
+    accepted = table(problem, quantities, full, rounded)
     by_key = key_path(problem)
     out = []
     for q in quantities:
-        value, by_hand = answer_value(full, q), answer_value(hand, q)
+        value, rounded_value = answer_value(full, q), answer_value(rounded, q)
         ok = accepted[q]
-        key = ok.values.get(by_key, by_hand if by_key == "carry" else value)
+        key = ok.values.get(by_key, rounded_value if by_key == "carry" else value)
         choice = q.kind in CHOICES
         if choice:
-            value, by_hand, key = int(value), int(by_hand), int(key)
+            value, rounded_value, key = int(value), int(rounded_value), int(key)
         written = key if choice else round_half_up(key, problem.decimals)
         out.append({"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                     "n": None if q.n is None else q.n + 1, "k": None if q.k is None else q.k + 1,
                     "entry": None if q.i is None else q.i + 1,
                     "column": None if q.j is None else q.j + 1,
-                    "value": key, "full": value, "rounded_carry": by_hand,
+                    "value": key, "full": value, "rounded_carry": rounded_value,
                     # The accepted interval (edges included), its centre and half width
                     # (Moodle's and QTI 2.1's tolerance), and the least and the largest
                     # answer of a calculation without a slip, as written.

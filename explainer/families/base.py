@@ -124,7 +124,7 @@ class Family:
     # ------------------------------------------------------------------ check
 
     @classmethod
-    def hand_written(cls, dim: int) -> bool:
+    def rounded_carry_written(cls, dim: int) -> bool:
         """A hand calculation (rounded carry) writes every family out: ``check`` also
         accepts its values."""
         return True

@@ -158,7 +158,7 @@ class Gaussian:
     # ------------------------------------------------------------------ check
 
     @classmethod
-    def hand_written(cls, dim: int) -> bool:
+    def rounded_carry_written(cls, dim: int) -> bool:
         """Whether a hand calculation (rounded carry) writes the model out in *dim*
         dimensions, so that ``check`` also accepts its values: in d >= 3 it does not
         (2 x 2 matrices only)."""

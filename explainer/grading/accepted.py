@@ -130,27 +130,27 @@ def key_path(problem: Problem) -> str:
     """The path an exam's key gives: the problem's grading.carry where it names one, else
     its display.carry (full precision alone where no hand calculation is written)."""
     carry = problem.carry if problem.grading_carry == "any" else problem.grading_carry
-    hand = MODELS[problem.family].hand_written(problem.dim)
-    return "carry" if carry == "rounded" and hand else "full"
+    rounded = MODELS[problem.family].rounded_carry_written(problem.dim)
+    return "carry" if carry == "rounded" and rounded else "full"
 
 
 def paths(problem: Problem, full: Trace | None = None,
-          hand: Trace | None = None) -> list[Path]:
+          rounded: Trace | None = None) -> list[Path]:
     """The calculations a student may carry out on *problem* that its grading.carry
     accepts (full precision alone where no hand calculation is written: d >= 3). *full*
-    and *hand* (the full-precision run and the rounded carry at the display's decimals)
+    and *rounded* (the full-precision run and the rounded carry at the display's decimals)
     are used where given."""
     problem = replace(problem, carry="full", exact=False, exact_inputs=None)
     d = problem.decimals
-    rounded = replace(problem, carry="rounded")
+    rounded_problem = replace(problem, carry="rounded")
     runs = {"full": lambda: full or run_with(problem, FLOAT),
-            "carry": lambda: hand or run_with(rounded, RoundedBackend(d)),
-            "carry+1": lambda: run_with(rounded, RoundedBackend(d + 1)),
+            "carry": lambda: rounded or run_with(rounded_problem, RoundedBackend(d)),
+            "carry+1": lambda: run_with(rounded_problem, RoundedBackend(d + 1)),
             "full, rest": lambda: run_with(problem, _FullRest(d)),
-            "carry, rest": lambda: run_with(rounded, _CarryRest(d)),
-            "carry+1, rest": lambda: run_with(rounded, _CarryRest(d + 1))}
+            "carry, rest": lambda: run_with(rounded_problem, _CarryRest(d)),
+            "carry+1, rest": lambda: run_with(rounded_problem, _CarryRest(d + 1))}
     names = list(CHOSEN.get(problem.grading_carry, runs))
-    if not MODELS[problem.family].hand_written(problem.dim):
+    if not MODELS[problem.family].rounded_carry_written(problem.dim):
         names = ["full"]
     if problem.components == 1:  # (its one responsibility is 1 on every path)
         names = [name for name in names if not name.endswith("rest")]
@@ -158,9 +158,9 @@ def paths(problem: Problem, full: Trace | None = None,
 
 
 def table(problem: Problem, asked: list[Quantity], full: Trace | None = None,
-          hand: Trace | None = None) -> dict[Quantity, Accepted]:
+          rounded: Trace | None = None) -> dict[Quantity, Accepted]:
     """The answers accepted for each of the *asked* quantities of *problem*."""
-    found = paths(problem, full, hand)
+    found = paths(problem, full, rounded)
     return {q: accepted(q, found, problem.decimals) for q in asked}
 
 

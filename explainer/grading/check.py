@@ -273,7 +273,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
     answers are compared with the full-precision run alone: a hand calculation (rounded
     carry) writes out 2 x 2 matrices only."""
-    multi = not MODELS[problem.family].hand_written(problem.dim)
+    multi = not MODELS[problem.family].rounded_carry_written(problem.dim)
     by_key = key_path(problem)  # (the key's calculation: of the problem as given)
     problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
     parsed = []
@@ -310,7 +310,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
     results = []
     for q, value, typed in parsed:
         ok = accepted[q]
-        by_hand = answer_value(rounded, q)
+        rounded_value = answer_value(rounded, q)
         correct = ok.values.get(by_key, answer_value(full, q))
         row: dict[str, Any] = {"quantity": q.label, "iteration": q.iteration, "kind": q.kind,
                                "n": None if q.n is None else q.n + 1,
@@ -318,7 +318,7 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
                                "entry": None if q.i is None else q.i + 1,
                                "column": None if q.j is None else q.j + 1,
                                "given": value, "given_text": typed,
-                               "correct": correct, "rounded_carry": by_hand,
+                               "correct": correct, "rounded_carry": rounded_value,
                                # the accepted interval (edges included) and its least
                                # and largest answer as written (a choice: none)
                                "low": None if ok.choices else ok.low,

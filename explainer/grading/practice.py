@@ -42,7 +42,7 @@ MAX_POINTS = 30
 def refusal(trace: Trace) -> str | None:
     """Why this trace has no practice page (None: it has one)."""
     problem = trace.problem
-    if not MODELS[problem.family].hand_written(problem.dim):
+    if not MODELS[problem.family].rounded_carry_written(problem.dim):
         return (f"practice mode is for a problem worked by hand: in one dimension or in "
                 f"the plane, not in {problem.dim}")
     if problem.n_samples > MAX_POINTS:

@@ -390,13 +390,13 @@ def _summary_rows(trace: Trace) -> list[dict[str, Any] | None]:
     rows: list[dict[str, Any] | None] = []
     decimals = trace.problem.decimals
     # A hand calculation's values as carried (a tiny variance keeps its two digits).
-    hand = trace.problem.carry == "rounded"
+    rounded = trace.problem.carry == "rounded"
     kept = kept_given(trace)
 
     def value(name: str, v: float) -> Any:
         if name in kept:  # as given (a weight of 1/3), as the calculation uses it
             return sh.given(float(v)) or sh.carried(float(v), decimals)
-        return sh.carried(float(v), decimals) if hand else float(v)
+        return sh.carried(float(v), decimals) if rounded else float(v)
     for i in elide(len(its), trace.problem.max_rows):
         if i is None:
             rows.append(None)
@@ -418,7 +418,7 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
     detail = trace.final.detail
     assert detail is not None
     problem = trace.problem
-    hand = problem.carry == "rounded"
+    rounded = problem.carry == "rounded"
     resp = detail.resp
     best = resp.argmax(axis=1)
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
@@ -432,11 +432,11 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
         tied = [k + 1 for k in np.flatnonzero(
             np.isclose(resp[n], resp[n].max(), rtol=0, atol=1e-12))]
         row = {"n": n + 1, "x": float(detail.x[n]),
-               "resp": [(sh.carried(float(v), problem.decimals, float(lv)) if hand else
+               "resp": [(sh.carried(float(v), problem.decimals, float(lv)) if rounded else
                          sh.show(float(v), problem.decimals, log=float(lv)))
                         for v, lv in zip(resp[n], log_resp(n))],
                "cluster": int(best[n]) + 1, "tie": tied if ties[n] else None}
-        if hand:
+        if rounded:
             row["mixture"] = sheet.cell(("final-mixture", n),
                                         float(detail.mixture_density[n]),
                                         log=float(detail.log_mixture[n]))
@@ -446,11 +446,11 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
     omitted = resp.shape[0] - sum(r is not None for r in rows)
     total = sheet.cell(("ll", len(trace.iterations)), trace.final.log_likelihood)
     log_c = None
-    if hand:
+    if rounded:
         log_c = sheet.log_column(("final",), total, rows, detail.log_mixture,
                                  variance if problem.kernel == "proportional" else None)
     return {"rows": rows, "counts": counts, "ties": int(ties.sum()),
-            "omitted": omitted, "hand": hand, "log_c": log_c, "log_likelihood": total}
+            "omitted": omitted, "rounded": rounded, "log_c": log_c, "log_likelihood": total}
 
 
 def build_context(trace: Trace) -> dict[str, Any]:

@@ -124,7 +124,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
                     "mixture": exact_detail.mixture_density[n],
                     "resp": list(exact_detail.resp[n])}}
 
-    hand = problem.carry == "rounded"
+    rounded = problem.carry == "rounded"
 
     def worked(n: int) -> dict[str, Any]:
         r = row(n)
@@ -132,13 +132,13 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
         for k in range(n_components):
             # A hand calculation divides by the p(x_n) it wrote down.
             sheet.worked_resp(version, n, k, r["resp"][k], weights[k], r["density"][k],
-                              None if hand else pairs, r["mixture"] if hand else None)
+                              None if rounded else pairs, r["mixture"] if rounded else None)
         return r
 
     rows = [None if n is None else row(n) for n in elide(n_samples, problem.max_rows)]
     highlight = [worked(n) for n in highlight_points(detail, problem.highlight)]
     log_likelihood = sheet.cell(("ll", version), estep.log_likelihood)
-    if hand:  # the hand calculation's log-likelihood: the sum of a log p(x_n) column
+    if rounded:  # the hand calculation's log-likelihood: the sum of a log p(x_n) column
         sheet.log_column(("estep", version), log_likelihood, rows, detail.log_mixture, None)
     remarks: list[dict[str, Any]] = []
     if n_components > 1 and equal_weights:
@@ -165,7 +165,7 @@ def _estep(estep: EStep, trace: Trace, index: int, sheet: Sheet,
             detail, labels, problem.max_rows, resp_cell,
             point_of=lambda n: _point(page, n))),
         "row_sums": Later(lambda: row_sums(rows, problem.decimals,
-                                           carried=detail.resp if hand else None)),
+                                           carried=detail.resp if rounded else None)),
         "remarks": remarks,
         "log_likelihood": log_likelihood,
         "differences": [] if full is None else estep_differences(detail, full,
@@ -311,7 +311,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
     ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
     # A hand calculation's final responsibilities as carried, with its p(x_n) and their
     # logs, whose sum is its final log-likelihood.
-    hand = problem.carry == "rounded"
+    rounded = problem.carry == "rounded"
     decimals = problem.decimals
     rows: list[dict[str, Any] | None] = []
     for n in elide(problem.n_samples, problem.max_rows):
@@ -319,18 +319,18 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
             rows.append(None)
             continue
         row = {**_point(page, n),
-               "resp": [sh.carried(float(v), decimals, float(lv)) if hand
+               "resp": [sh.carried(float(v), decimals, float(lv)) if rounded
                         else sh.show(float(v), decimals, log=float(lv))
                         for v, lv in zip(resp[n], detail.log_resp_of(n))],
                "cluster": int(best[n]) + 1,
                "tie": [k + 1 for k in np.flatnonzero(np.isclose(
                    resp[n], resp[n].max(), rtol=0, atol=1e-12))] if ties[n] else None}
-        if hand:
+        if rounded:
             row["mixture"] = sheet.cell(("final-mixture", n), float(detail.mixture_density[n]),
                                         log=float(detail.log_mixture[n]))
         rows.append(row)
     total = sheet.cell(("ll", ran), final.log_likelihood)
-    if hand:
+    if rounded:
         sheet.log_column(("final",), total, rows, detail.log_mixture, None)
     counts = [{"k": k + 1, "label": labels[k], "count": int(np.sum((best == k) & ~ties))}
               for k in range(len(labels))]
@@ -343,7 +343,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
             return [shown(name, u) for u in v]
         if name in kept:
             return sh.given(float(v)) or sh.carried(float(v), decimals)
-        return sh.carried(float(v), decimals) if hand else float(v)
+        return sh.carried(float(v), decimals) if rounded else float(v)
 
     def table(cells: ParamCells) -> list[dict[str, Any]]:
         return [{"k": k + 1, "label": labels[k], "weight": cells.weights[k],
@@ -392,7 +392,7 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
                       "log_likelihood": total,
                       "differences": differences,
                       "clustering": {"rows": rows, "counts": counts, "ties": int(ties.sum()),
-                                     "hand": hand, "log_likelihood": total,
+                                     "rounded": rounded, "log_likelihood": total,
                                      "omitted": problem.n_samples - sum(
                                          r is not None for r in rows)}},
             "events": _events(trace.events),
