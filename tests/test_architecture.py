@@ -112,7 +112,6 @@ DIMENSION_TESTS_LEFT = {
     "explainer/grading/check.py": 2, "explainer/render/context_mv.py": 1,
     "explainer/render/plots.py": 2, "explainer/trace.py": 2,
     "templates/em/macros.md.j2": 6,
-    "templates/exam/question.md.j2": 1, "templates/exam/sheet.tex.j2": 1,
     "templates/latex/mvparts.tex.j2": 7, "templates/markdown/mvparts.md.j2": 6,
 }
 

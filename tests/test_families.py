@@ -522,6 +522,34 @@ def test_exams_of_every_family(tmp_path, template, symbol):
                     float(parameter[tuple(index)]), abs=1e-12)
 
 
+def test_every_model_says_how_an_exam_asks_for_its_own_quantities():
+    """A model's document plug-in gives the words and the check name of each quantity
+    that is the model's own (a new family cannot leave its exam question blank); the
+    kinds every model has are the question template's."""
+    from explainer.families import MODELS
+    from explainer.grading import parse_quantity
+    from explainer.render.documents import asked_of
+
+    shared = {"r", "N", "pi", "loglik", "assign", "moves"}
+    examples = {"gaussian": "lecture/lecture.yaml", "binomial": "coins/coins.yaml",
+                "bernoulli": "bernoulli/bernoulli.yaml", "poisson": "poisson/poisson.yaml",
+                "exponential": "waiting/waiting.yaml"}
+    for name, model in MODELS.items():
+        for dim in (1, 2, 3) if name == "gaussian" else (1,):
+            for kind in model.kinds(dim):
+                asked = asked_of(name, dim, kind)
+                if kind in shared:
+                    assert asked is None, (name, kind)
+                    continue
+                assert asked is not None and asked.text.startswith("the new "), (name, kind)
+                assert (asked.name == "") == (name == "gaussian" and dim == 1), (name, kind)
+                if asked.name and name in examples and dim == 1:  # check reads the name
+                    problem = load_problem(EXAMPLES / examples[name])
+                    text = "it1." + asked.name.replace("k", "1").replace("[i]", "[1]") \
+                        .replace(",i]", ",1]").replace(",c]", ",1]")
+                    assert parse_quantity(text, problem, "answers").kind == kind
+
+
 def test_a_family_exam_template_is_checked(tmp_path):
     from explainer.exam import load_template
 

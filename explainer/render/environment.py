@@ -29,7 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .. import defaults
 from ..errors import RenderError, Terminated
-from .documents import words_of
+from .documents import asked_of, words_of
 from .filters import FILTERS, RENAMED_FILTERS, md_text, tex_document_text
 from .syntax import SharedTreeLoader, vocabulary
 
@@ -243,6 +243,8 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
         env.globals["unbreakable_numbers"] = True
     # How a model is named in words and symbols, from its document plug-in.
     env.globals["model_words"] = words_of
+    # How an exam's question asks for a model's own quantities, from the same plug-in.
+    env.globals["model_asked"] = asked_of
     return env
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...families import MODELS, model_of, plugins
-from .base import Document, FamilyDocument, Words
+from .base import Asked, Document, FamilyDocument, Words
 
 if TYPE_CHECKING:
     from ...problem import Problem
@@ -28,9 +28,16 @@ def words_of(name: str) -> Words:
     return DOCUMENTS[name].words
 
 
+def asked_of(name: str, dim: int, kind: str) -> Asked | None:
+    """How an exam's question asks for the quantities of *kind* of the model *name*
+    (model.family) in *dim* dimensions; None for a kind every model has."""
+    return DOCUMENTS[name].asked(MODELS[name], kind, dim)
+
+
 def document_of(problem: "Problem") -> Document:
     """The document plug-in of *problem*'s model, bound to it."""
     return DOCUMENTS[problem.family](model_of(problem))
 
 
-__all__ = ["DOCUMENTS", "Document", "FamilyDocument", "Words", "document_of", "words_of"]
+__all__ = ["DOCUMENTS", "Asked", "Document", "FamilyDocument", "Words", "asked_of",
+           "document_of", "words_of"]

@@ -47,6 +47,20 @@ class Words:
     entry: str = ""
     point: str = "number"
     mixture: str = ""
+    # How an exam's question asks for a family's parameter, in words and math ("the new
+    # rates $\lambda_k$"), before the name an answer gives it.
+    asked: str = ""
+
+
+@dataclass(frozen=True)
+class Asked:
+    r"""How an exam's question asks for one kind of quantity of a model: its words with
+    math (``the new means $\mu_k$``), the name an answer gives it (``mu[k][i]``; none
+    where the symbol says it) and what follows that name (``, $i \le j$``)."""
+
+    text: str
+    name: str = ""
+    after: str = ""
 
 
 class Document:
@@ -64,6 +78,13 @@ class Document:
     def __init__(self, model: Gaussian | Family):
         self.model = model
         self.problem = model.problem
+
+    @classmethod
+    def asked(cls, model: type[Gaussian] | type[Family], kind: str, dim: int
+              ) -> Asked | None:
+        """How an exam's question asks for the quantities of *kind* that are *model*'s
+        own, in *dim* dimensions (None for a kind every model has, such as r or N)."""
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
@@ -131,6 +152,15 @@ class FamilyDocument(Document):
     model: Family
     parts = "familyparts"
     figures = {"fit": "family_fit", "resp": "resp"}
+
+    @classmethod
+    def asked(cls, model: type[Gaussian] | type[Family], kind: str, dim: int
+              ) -> Asked | None:
+        """The family's parameter: its words, and check's name for it (``lambda[k]``,
+        ``q[k,c]``)."""
+        if kind != model.symbol:
+            return None
+        return Asked(cls.words.asked, model.quantity_names(dim))
 
     # Whether the document writes 1 - p beside p (binomial, Bernoulli).
     complement = False

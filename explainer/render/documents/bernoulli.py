@@ -12,7 +12,8 @@ from .base import FamilyDocument, Words
 
 class BernoulliDocument(FamilyDocument):
     words = Words("products of Bernoulli distributions", "", r"\mathbf{p}", "p",
-                  point="bold", mixture="a Bernoulli mixture")
+                  point="bold", mixture="a Bernoulli mixture",
+                  asked=r"the new probabilities of a 1, $p_{ki}$")
     complement = True
     figure = "coordinates"
     points_in_data_order = True

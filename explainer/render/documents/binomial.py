@@ -17,7 +17,7 @@ from .base import EXACT_COUNTS, FamilyDocument, Words, exp_of_logs, log_gamma
 
 class BinomialDocument(FamilyDocument):
     words = Words("binomial distributions", "probability of success", "p", point="of",
-                  mixture="a binomial mixture")
+                  mixture="a binomial mixture", asked=r"the new probabilities of success $p_k$")
     complement = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,

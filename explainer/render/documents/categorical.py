@@ -14,7 +14,8 @@ from .base import FamilyDocument, Words
 
 class CategoricalDocument(FamilyDocument):
     words = Words("categorical distributions", "", r"\mathbf{q}", "q", point="name",
-                  mixture="a categorical mixture")
+                  mixture="a categorical mixture",
+                  asked=r"the new category probabilities $q_{kc}$")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:

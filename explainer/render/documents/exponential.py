@@ -14,7 +14,7 @@ from .base import FamilyDocument, Words
 
 class ExponentialDocument(FamilyDocument):
     words = Words("exponential distributions", "rate", r"\lambda",
-                  mixture="an exponential mixture")
+                  mixture="an exponential mixture", asked=r"the new rates $\lambda_k$")
     # Waiting times: densities over a continuous axis (the data's histogram beside them).
     figure = "density"
     likelihood, likelihoods = "density", "densities"

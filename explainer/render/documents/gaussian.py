@@ -6,12 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Document, Words
+from ...families import Family, Gaussian
+from .base import Asked, Document, Words
 
 
 class GaussianDocument(Document):
     words = Words("Gaussians", "mean", r"\mu",
                   mixture="a Gaussian mixture")
+
+    @classmethod
+    def asked(cls, model: type[Gaussian] | type[Family], kind: str, dim: int
+              ) -> Asked | None:
+        """The means and variances, or in d >= 2 the means' coordinates and the
+        covariances' entries, named as check names them."""
+        if dim > 1:
+            return {"mu": Asked(r"the new means $\mu_k$, coordinate by coordinate",
+                                "mu[k][i]"),
+                    "cov": Asked(r"the new covariance matrices $\Sigma_k$, entry by entry",
+                                 "cov[k][i,j]", r", $i \le j$")}.get(kind)
+        return {"mu": Asked(r"the new means $\mu_k$"),
+                "var": Asked(r"the new variances $\sigma_k^2$")}.get(kind)
 
     @property
     def parts(self) -> str:

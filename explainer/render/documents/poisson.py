@@ -15,7 +15,7 @@ from .base import EXACT_COUNTS, FamilyDocument, Words, exp_of_logs, log_gamma
 
 class PoissonDocument(FamilyDocument):
     words = Words("Poisson distributions", "rate", r"\lambda",
-                  mixture="a Poisson mixture")
+                  mixture="a Poisson mixture", asked=r"the new rates $\lambda_k$")
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
