@@ -111,7 +111,6 @@ DIMENSION_TESTS_LEFT = {
     "explainer/backend.py": 9, "explainer/exact.py": 4, "explainer/exam/variant.py": 1,
     "explainer/grading/check.py": 2, "explainer/render/context_mv.py": 1,
     "explainer/render/plots.py": 2, "explainer/trace.py": 2,
-    "templates/em/macros.md.j2": 6,
     "templates/latex/mvparts.tex.j2": 7, "templates/markdown/mvparts.md.j2": 6,
 }
 

@@ -188,6 +188,15 @@ def test_user_template_mistakes_are_clear(tmp_path):
         TRACE.render_template("unknown.md.j2", templates=tmp_path)
 
 
+def test_em_macros_on_a_family_page_say_they_are_for_gaussians(tmp_path):
+    (tmp_path / "q.md.j2").write_text('{% from "em/macros.md.j2" import estep_table '
+                                      'with context %}{{ estep_table(iterations[0]) }}')
+    poisson = explainer.solve(EXAMPLES / "poisson" / "poisson.yaml")
+    with pytest.raises(RenderError, match=r"^templates: em/macros.md.j2's estep_table is "
+                                          r"written for Gaussian mixtures; a poisson "):
+        poisson.render_template("q.md.j2", templates=tmp_path)
+
+
 def test_cli_templates_and_flavor(tmp_path):
     (tmp_path / "markdown").mkdir()
     (tmp_path / "markdown" / "document.md.j2").write_text(

@@ -455,16 +455,16 @@ def _clustering(trace: Trace, sheet: Sheet, variance: Cell) -> dict[str, Any]:
 
 def build_context(trace: Trace) -> dict[str, Any]:
     """The whole document's context, filled by the builder of its document plug-in's
-    parts, with the plug-in's ``parts`` and ``points_in_data_order`` (see
-    :class:`~explainer.render.documents.base.Document`)."""
+    parts, with the plug-in's ``parts``, ``points_in_data_order`` and ``user_macros``
+    (see :class:`~explainer.render.documents.base.Document`)."""
     from .documents import document_of
 
     document = document_of(trace.problem)
-    # (Each builder's module is imported when its kind of document is made: a 1-D page
-    # does not load the others'.)
+    # (A builder's module is imported when its kind of document is made, not before.)
     module, name = _BUILDERS[document.parts]
     context = getattr(importlib.import_module(module, __package__), name)(trace)
-    context.update(parts=document.parts, points_in_data_order=document.points_in_data_order)
+    context.update(parts=document.parts, points_in_data_order=document.points_in_data_order,
+                   user_macros=document.user_macros)
     return context
 
 

@@ -245,7 +245,16 @@ def environment(kind: str = "markdown", templates: str | None = None) -> jinja2.
     env.globals["model_words"] = words_of
     # How an exam's question asks for a model's own quantities, from the same plug-in.
     env.globals["model_asked"] = asked_of
+    env.globals["no_user_macros"] = _no_user_macros
     return env
+
+
+@jinja2.pass_context
+def _no_user_macros(context: Any, name: str) -> str:
+    """em/macros.md.j2's *name* called on a page whose model has none: a clear error."""
+    raise RenderError(f"templates: em/macros.md.j2's {name} is written for Gaussian "
+                      f"mixtures; a {context.get('family')} mixture's page has no such "
+                      f"macro yet: import its parts from parts/familyparts.j2 instead")
 
 
 def _renamed(message: str | None) -> str:

@@ -28,6 +28,10 @@ class GaussianDocument(Document):
                 "var": Asked(r"the new variances $\sigma_k^2$")}.get(kind)
 
     @property
+    def user_macros(self) -> str:  # type: ignore[override]
+        return "em/plane.md.j2" if self.problem.dim > 1 else "em/gaussian.md.j2"
+
+    @property
     def parts(self) -> str:
         return "mvparts" if self.problem.dim > 1 else "parts"
 
