@@ -40,6 +40,10 @@ _SWITCH = {"oneOf": [{"type": "boolean"},
                      {"enum": ["true", "false", "yes", "no", "on", "off"]}]}
 
 
+# How a problem written back as its spec writes a key (Key.written).
+WRITTEN = ("always", "unless default", "unless empty", "when given", "never")
+
+
 @dataclass(frozen=True)
 class Key:
     """One key of a spec.
@@ -61,6 +65,13 @@ class Key:
     switch : a flag without a value (``--exact``).
     override : a flag that sets the key over the spec's (False for the data's keys,
         which replace each other: see ``problem_from``).
+    written : how a problem written back as its spec (the JSON trace's) writes the key
+        (:data:`WRITTEN`): ``always``; ``unless default`` (left out at its default: a
+        Gaussian problem's spec has no ``model.family``); ``unless empty`` (names);
+        ``when given`` (a starting parameter, where the start was given, as written);
+        ``never`` (where the data came from: the trace inlines the data).
+    attribute : the :class:`~explainer.problem.Problem` attribute that holds it, where
+        that is not the path's last name.
     """
 
     path: str
@@ -76,6 +87,8 @@ class Key:
     listed: bool = False
     switch: bool = False
     override: bool = True
+    written: str = "always"
+    attribute: str | None = None
 
     @property
     def name(self) -> str:
@@ -122,16 +135,18 @@ KEYS: tuple[Key, ...] = (
     Key("data", "data points, comma-separated; rows for d >= 2 separated by ';' "
                 "(\"0,0; 4,4; 1,0\")", _POINTS, metavar="X1,X2,...", override=False),
     Key("data_file", "CSV file with the data (a path relative to the spec)",
-        {"type": "string"}, metavar="CSV", override=False),
-    Key("column", "CSV column to read (1-D data)", {"type": "string"}, override=False),
+        {"type": "string"}, metavar="CSV", override=False, written="never"),
+    Key("column", "CSV column to read (1-D data)", {"type": "string"}, override=False,
+        written="never"),
     Key("columns", "CSV columns to read, one coordinate each (d >= 2)", _TEXTS,
-        metavar="X,Y,...", override=False),
+        metavar="X,Y,...", override=False, written="never"),
     Key("variables", "names of the coordinates, for the axes and the setup (default: the "
-                     "CSV columns' names)", _TEXTS, metavar="A,B,..."),
+                     "CSV columns' names)", _TEXTS, metavar="A,B,...", written="unless empty"),
     Key("components", "number of components", option="k", metavar="K", low=1,
         high=defaults.MAX_COMPONENTS),
-    Key("names", "component names", _TEXTS, metavar="A,B,..."),
-    Key("init.weights", "starting weights (1/3 allowed)", _NUMBERS, metavar="W1,W2,..."),
+    Key("names", "component names", _TEXTS, metavar="A,B,...", written="unless empty"),
+    Key("init.weights", "starting weights (1/3 allowed)", _NUMBERS, metavar="W1,W2,...",
+        written="when given"),
     Key("init.means", "starting means; for d >= 2 rows separated by ';' (\"0,0; 4,4\")",
         _POINTS, metavar="M1,M2,..."),
     Key("init.variances", "starting variances (1-D)", _NUMBERS, metavar="V1,V2,..."),
@@ -152,7 +167,7 @@ KEYS: tuple[Key, ...] = (
     Key("seed", "random seed for the init method", metavar="S", default=defaults.SEED,
         low=0, high=defaults.MAX_SEED),
     Key("model.family", "the components' distribution", metavar="FAMILY",
-        default=defaults.FAMILY, registry="models"),
+        default=defaults.FAMILY, registry="models", written="unless default"),
     Key("model.trials", "binomial: the number of trials behind every point (or write the "
                         "data as rows [successes, trials])", metavar="M", low=1,
         high=int(defaults.MAX_COUNT)),
@@ -211,7 +226,8 @@ KEYS: tuple[Key, ...] = (
                          "displayed decimals, or to one more; each with a point's last r_nk "
                          "as 1 minus its others), or full or rounded alone (an exam's "
                          "questions then say so)", option="grading_carry",
-        default=defaults.GRADING_CARRY, choices=defaults.GRADING_CARRIES, listed=True),
+        default=defaults.GRADING_CARRY, choices=defaults.GRADING_CARRIES, listed=True,
+        written="unless default", attribute="grading_carry"),
     Key("display.paper", "the PDF's paper", default=defaults.PAPER, choices=defaults.PAPERS,
         listed=True),
 )

@@ -67,6 +67,21 @@ def test_the_trace_holds_the_spec_s_keys_and_to_spec_writes_them_in_order():
         assert spec_of(validate(written)) == written
 
 
+def test_how_each_key_is_written_back_is_the_table_s():
+    """spec_of asks the table alone how a key every model has is written back; a key
+    with an attribute of its own names one the problem has."""
+    from explainer.problem import Problem
+    from explainer.spec import WRITTEN
+
+    fields = set(Problem.__dataclass_fields__)
+    for key in KEYS:
+        assert key.written in WRITTEN, key.path
+        assert key.attribute is None or key.attribute in fields, key.path
+    written = spec_of(load_problem(EXAMPLES / "generated" / "generated.yaml"))  # (a CSV)
+    assert not {"data_file", "column", "columns"} & set(written)
+    assert "family" not in written.get("model", {})  # the default, written as nothing
+
+
 def test_every_key_has_its_flag_and_every_flag_its_key():
     parser = build_parser()
     solve = parser._subparsers._group_actions[0].choices["solve"]  # noqa: SLF001

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import defaults
 from ..problem import Detail, Problem, set_path
 from ..spec import KEYS, Key
 from . import MODELS
@@ -25,7 +24,7 @@ def spec_of(problem: Problem) -> dict[str, Any]:
     for key in KEYS:
         if key.path in own:
             set_path(spec, key.path, own[key.path])
-        elif key.path not in models_keys and key.path not in _LEFT_OUT:
+        elif key.path not in models_keys:
             value = _shared_value(problem, key)
             if value is not _OMITTED:
                 set_path(spec, key.path, value)
@@ -34,28 +33,21 @@ def spec_of(problem: Problem) -> dict[str, Any]:
 
 _OMITTED = object()  # a key the spec leaves out
 
-# Where the data came from is not the problem's: the trace inlines the data.
-_LEFT_OUT = ("data_file", "column", "columns")
-
 
 def _shared_value(problem: Problem, key: Key) -> Any:
-    """A key every model has, as its problem holds it (the attribute of the path's last
-    name); ``_OMITTED`` where the spec leaves it out (a default written as nothing: a Gaussian
-    problem has no ``model.family``, as before families came)."""
-    if key.path == "init.weights":
-        weights = problem.given_as_written("weights")
-        return _OMITTED if weights is None else weights
-    if key.path in _WRITTEN_UNLESS_DEFAULT:
-        attribute, default = _WRITTEN_UNLESS_DEFAULT[key.path]
-        value = getattr(problem, attribute)
-        return _OMITTED if value == default else value
-    value = getattr(problem, key.path.rsplit(".", 1)[-1])
-    if key.path in ("variables", "names"):
-        return list(value) if value else _OMITTED
+    """A key every model has, as its problem holds it (its ``attribute``, else the
+    attribute of the path's last name); ``_OMITTED`` where the spec leaves it out (as
+    ``key.written`` says)."""
+    name = key.attribute or key.path.rsplit(".", 1)[-1]
+    if key.written == "never":
+        return _OMITTED
+    if key.written == "when given":
+        given = problem.given_as_written(name)
+        return _OMITTED if given is None else given
+    value = getattr(problem, name)
+    if (key.written == "unless default" and value == key.default) or (
+            key.written == "unless empty" and not value):
+        return _OMITTED
     if isinstance(value, Detail):
         return value.to_spec()
     return list(value) if isinstance(value, tuple) else value
-
-
-_WRITTEN_UNLESS_DEFAULT = {"model.family": ("family", defaults.FAMILY),
-                           "grading.carry": ("grading_carry", defaults.GRADING_CARRY)}
