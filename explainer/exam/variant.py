@@ -89,11 +89,7 @@ def hand_computable(trace: Trace, allow_tiny: bool, grid: float,
             if why is not None:
                 return why
         for it in rounded.iterations:
-            sums = [it.mstep.nk, it.mstep.sum_rx]
-            if "variances" in problem.update:
-                # (the plane's scatter: its diagonal; a correlation near 0 is one)
-                sums.append(np.diagonal(it.mstep.sum_rsq, axis1=1, axis2=2)
-                            if problem.dim > 1 else it.mstep.sum_rsq)
+            sums = model.worked_sums(it.mstep)
             # (A family's sum of no term may be an exact 0, written as such.)
             exact_zero = model.exact_zero_sums
             if any(np.any((np.abs(np.asarray(v, dtype=float)) < least)

@@ -141,6 +141,11 @@ class Family:
         """Why an exam cannot be drawn of this problem (None: it can)."""
         return None
 
+    def worked_sums(self, mstep: MStep) -> list[np.ndarray]:
+        """The M-step's sums a hand calculation works out, each of which must have two
+        significant digits at the display precision: N_k and sum_n r_nk x_n."""
+        return [mstep.nk, mstep.sum_rx]
+
     def first_densities(self, xp: Backend) -> tuple[np.ndarray, np.ndarray] | None:
         """No quick first test of an exam draw (None): a family's draws are tested on
         the whole run."""

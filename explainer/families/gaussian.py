@@ -175,6 +175,17 @@ class Gaussian:
         """Why an exam cannot be drawn of this problem (None when it can)."""
         return EXAM_D3_REFUSAL if self.problem.dim > 2 else None
 
+    def worked_sums(self, mstep: MStep) -> list[np.ndarray]:
+        """The M-step's sums a hand calculation works out, each of which must have two
+        significant digits at the display precision: N_k, sum_n r_nk x_n and, where the
+        variances are updated, the weighted squares (the plane's scatter: its diagonal;
+        a correlation near 0 is one)."""
+        sums = [mstep.nk, mstep.sum_rx]
+        if "variances" in self.problem.update:
+            sums.append(np.diagonal(mstep.sum_rsq, axis1=1, axis2=2)
+                        if self.problem.dim > 1 else mstep.sum_rsq)
+        return sums
+
     def first_densities(self, xp: Backend) -> tuple[np.ndarray, np.ndarray] | None:
         """The first E-step's log densities and log weighted densities, without the rest
         of the run: an exam tests a draw's on them first (most draws fail there)."""
