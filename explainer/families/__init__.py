@@ -2,10 +2,11 @@
 and the families beyond it (binomial, Bernoulli, Poisson, exponential, categorical).
 
 Each model is one plug-in here holding what is the model's own: how its data and its
-starting parameter are read from a spec (the Gaussian's by :mod:`explainer.validation`),
-its start, log density, E-step and M-step (a family's sufficient statistics and update),
-its events (a parameter on the boundary, a floored covariance), and the quantities
-``check`` names, with the quotient of sums its update is. The EM loop
+starting parameter are read from a spec (with the readers of :mod:`.reading`) and
+written back (:mod:`.writing`), its start, log density, E-step and M-step (a family's
+sufficient statistics and update), its events (a parameter on the boundary, a floored
+covariance), the quantities ``check`` names, with the quotient of sums its update is,
+and its M-step in a student's hands (``followed``). The EM loop
 (:mod:`explainer.engine`) runs the steps of :func:`model_of`. What a page writes for a
 family is its document plug-in (:mod:`explainer.render.documents`); a model knows
 nothing of pages.
@@ -13,8 +14,8 @@ nothing of pages.
 Adding a family is one module here defining one :class:`~explainer.families.base.Family`
 subclass with its ``name`` (found by :func:`plugins`: no list to extend), its document
 plug-in in ``render/documents/<name>.py`` (found the same way: how a page writes its
-densities and updates, how exams name it) and its templates
-``templates/{markdown,latex}/families/<name>.*.j2``: nothing else changes (the
+densities and updates, how exams name it and ask for it) and its template
+``templates/parts/families/<name>.j2`` (one for every format): nothing else changes (the
 exponential mixture was added so). A new ``init`` or ``model`` key is a row of
 :data:`explainer.spec.KEYS`; the trace's JSON Schema lists the families by name.
 """

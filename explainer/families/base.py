@@ -510,7 +510,6 @@ class Family:
             return problem.as_written("data")
         return problem.data.astype(int).tolist()
 
-
     @classmethod
     def read_data(cls, spec: Mapping[str, Any], raw: list[Any] | None,
                   numbers: list[Any] | None) -> dict[str, Any]:
