@@ -3,8 +3,8 @@ and made the frozen :class:`~explainer.problem.Problem`.
 
 The keys every problem has are read here; a model's own keys (a Gaussian's means,
 variances or covariances, a family's data and starting parameter) by its model plug-in
-and the model readers (:mod:`explainer.families`, :mod:`explainer.families.reading`). Every
-error is a :class:`~explainer.errors.ProblemError` naming the field.
+and the model readers (:mod:`explainer.families`, :mod:`explainer.families.reading`).
+Every error is a :class:`~explainer.errors.ProblemError` naming the field.
 """
 
 from __future__ import annotations

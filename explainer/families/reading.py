@@ -111,6 +111,7 @@ def one_per_point(numbers: list[Any] | None, what: str) -> np.ndarray:
 
 # ------------------------------------------------------------------ the Gaussian's
 
+
 def gaussian_components(init: Mapping[str, Any], dim: int) -> int:
     """K, the number of components, from init.means: K numbers (d = 1) or K rows."""
     means = init["means"]
@@ -136,7 +137,7 @@ def gaussian_covariance_type(covariance_type: str, dim: int) -> str:
     return covariance_type if dim > 1 else defaults.COVARIANCE_TYPE
 
 
-def mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
+def _mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
     """init.means: K numbers (d = 1) or K rows of d numbers ("0,0; 4,4" in one text)."""
     if dim == 1:
         return given_values(init, "means", components)
@@ -159,7 +160,7 @@ def mean_rows(init: Mapping[str, Any], components: int, dim: int) -> list[Any]:
     return rows
 
 
-def covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
+def _covariance_matrices(init: Mapping[str, Any], components: int, dim: int,
                          covariance_type: str) -> list[list[list[Fraction]]]:
     """init.covariances: K symmetric positive semi-definite d x d matrices, of the form
     the covariance type says (a singular one is floored by the engine, not refused)."""
@@ -223,9 +224,9 @@ def gaussian_parameters(init: Mapping[str, Any], components: int, dim: int,
         raise ProblemError("init.covariances", "the data is 1-D (one number per point): "
                                                "give init.variances instead")
     given = {"weights": given_values(init, "weights", components),
-             "means": mean_rows(init, components, dim),
+             "means": _mean_rows(init, components, dim),
              "variances": (given_values(init, "variances", components) if dim == 1 else
-                           covariance_matrices(init, components, dim, covariance_type))}
+                           _covariance_matrices(init, components, dim, covariance_type))}
     exact_given = {name: nested_tuples(v) for name, v in given.items()} if exact else {}
     weights, means, variances = (float_array(given[name]) for name in defaults.PARAMETERS)
     check_within(means, "init.means", defaults.MAX_ABS_VALUE)
