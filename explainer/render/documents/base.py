@@ -66,7 +66,8 @@ class Asked:
 class Document:
     """What a page writes for one model's mixture: the base of every document plug-in.
 
-    Subclasses set :attr:`words` and give :attr:`parts` and :attr:`figures`.
+    Subclasses set :attr:`words` and give :attr:`parts`, :attr:`figures` and
+    :meth:`asked` (and :attr:`user_macros` where they have em/macros.md.j2's macros).
     """
 
     # How exams and reports name the model in words and symbols (:class:`Words`).

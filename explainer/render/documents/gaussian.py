@@ -29,6 +29,7 @@ class GaussianDocument(Document):
 
     @property
     def user_macros(self) -> str:  # type: ignore[override]
+        """em/macros.md.j2's macros for a page in one dimension, or in the plane."""
         return "em/plane.md.j2" if self.problem.dim > 1 else "em/gaussian.md.j2"
 
     @property
