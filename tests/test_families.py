@@ -707,7 +707,8 @@ def test_the_largest_likelihood_remark_allows_for_a_hand_calculation():
 
 def test_the_responsibilities_figure_takes_a_bernoullis_points_in_the_data_order():
     """Rows of 0s and 1s have no order of x: the figure keeps the data's order and its
-    caption says so (the document plug-in's points_in_data_order); counts are sorted."""
+    caption says so (the document plug-in's points_in_data_order), and turns their
+    labels upright (turned_labels); counts are sorted, their labels level."""
     import explainer
     from explainer.render.markdown import render_markdown
     from explainer.render.plots import resp_figure
@@ -717,9 +718,12 @@ def test_the_responsibilities_figure_takes_a_bernoullis_points_in_the_data_order
                            ("poisson", "in order of x")):
         trace = explainer.solve(EXAMPLES / example / f"{example}.yaml")
         assert f"stacked (points {order}).](r.png)" in render_markdown(trace, plots=names)
-        labels = [t.get_text() for t in resp_figure(trace).axes[0].get_xticklabels()]
+        ticks = resp_figure(trace).axes[0].get_xticklabels()
+        labels = [t.get_text() for t in ticks]
         rows = trace.problem.data.tolist()
-        if example == "bernoulli":  # each row's 0s and 1s, in the data's order
+        if example == "bernoulli":  # each row's 0s and 1s, in the data's order, upright
             assert labels == ["".join(str(int(v)) for v in row) for row in rows]
+            assert {t.get_rotation() for t in ticks} == {90}
         else:
             assert labels == [f"{v:g}" for v in sorted(rows)]
+            assert {t.get_rotation() for t in ticks} == {0}

@@ -227,7 +227,7 @@ def resp_figure(trace: Trace):
             bottom += resp[:, k]
     if n <= 30:
         ax.set_xticks(np.arange(n), [_text(page.point_label(v)) for v in detail.x[order]],
-                      rotation=90 if detail.x.ndim > 1 else 0)
+                      rotation=90 if page.turned_labels else 0)
         ax.set_xlabel(_axis(trace, 0, "$x_n$"))
     else:
         ax.set_xticks([])

@@ -75,6 +75,9 @@ class Document:
     # Whether the figure of the final responsibilities takes the points in the data's
     # order (a Bernoulli's rows of 0s and 1s have no order of x), and says so.
     points_in_data_order = False
+    # Whether a figure turns its points' tick labels upright (a Bernoulli's rows of 0s
+    # and 1s, which would run into each other).
+    turned_labels = False
     # The template of em/macros.md.j2's macros for this kind of page (your own
     # templates' estep_table, mstep_derivation, ...): em/none.md.j2 where there are none
     # yet (each says so where it is called).

@@ -17,6 +17,7 @@ class BernoulliDocument(FamilyDocument):
     complement = True
     figure = "coordinates"
     points_in_data_order = True
+    turned_labels = True
 
     def density_terms(self, sheet: Any, key: tuple[Any, ...], cell: Any, n: int, k: int,
                       cells: Any) -> dict[str, Any]:
