@@ -222,6 +222,67 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
     }
 
 
+def _floored(sheet: Sheet, mstep: MStep, index: int, k: int, cov: list[list[Cell]]
+             ) -> tuple[list[list[Cell]], Cell | None]:
+    """Component k's covariance as its update writes it: the M-step's own matrix where
+    the floor raised it (with the lift, and the equations of the raised entries), else
+    the new covariance's cells (and no lift)."""
+    floor = next((e for e in mstep.events
+                  if e.kind == "covariance_floor" and e.component == k), None)
+    if floor is None:
+        return cov, None
+    dim = len(cov)
+    # The M-step's own matrix, before the floor added (floor - lambda) I to it.
+    lift = floor.floor - floor.value
+    raised = sheet.cell(("lift", index, k), lift)
+    raw = [[sheet.cell(("raw_covs", index, k, *_pair(i, j)),
+                       float(mstep.params.variances[k][i][j]) - (lift if i == j else 0.0))
+            for j in range(dim)] for i in range(dim)]
+    for i in range(dim):
+        for j in range(dim):
+            if i == j:
+                sheet.equation(("lifted", index, k, i, j), cov[i][j],
+                               [raw[i][j], raised], lambda a, b: a + b)
+            else:
+                sheet.equation(("lifted", index, k, *_pair(i, j)), cov[i][j],
+                               [raw[i][j]], lambda a: a)
+    return raw, raised
+
+
+def _covariance_update(sheet: Sheet, index: int, k: int, covariance_type: str,
+                       cov: list[list[Cell]], scatter: list[list[Cell]], trace_k: Cell,
+                       nk: Cell, total: list[list[Cell]], n_samples: int) -> None:
+    """The equations of component k's covariance entries in its covariance type: S_k / N_k
+    (full; diag on the diagonal), tr(S_k) / (d N_k) (spherical), the scatter summed over
+    the components / N (tied)."""
+    dim = len(cov)
+    for i in range(dim):
+        for j in range(dim):
+            key = ("covs", index, k, *_pair(i, j))
+            if covariance_type == "full" or (covariance_type == "diag" and i == j):
+                sheet.equation(key, cov[i][j], [scatter[i][j], nk], lambda a, b: a / b)
+            elif covariance_type == "spherical" and i == j:
+                sheet.equation(key, cov[i][j], [trace_k, nk],
+                               lambda t, b, d=dim: t / (d * b))
+            elif covariance_type == "tied":
+                sheet.equation(key, cov[i][j], [total[i][j]], lambda a: a / n_samples)
+
+
+def _outer_product(sheet: Sheet, detail: Any, index: int, n: int, k: int, r: Cell,
+                   x: list[Cell]) -> dict[str, Any]:
+    """Point n's weighted outer product r_nk (x_n - mu_k)(x_n - mu_k)^T, written out."""
+    dev = [sheet.cell(("mstep-dev", index, n, k, i), float(v))
+           for i, v in enumerate(detail.new_deviation[n, k])]
+    term = [[sheet.cell(("outer", index, n, k, *_pair(i, j)), float(v)) for j, v in
+             enumerate(row)] for i, row in enumerate(detail.variance_terms[n, k])]
+    for i in range(len(dev)):
+        for j in range(len(dev)):
+            # r_nk (x_n - mu_k)_i (x_n - mu_k)_j
+            sheet.equation(("outer", index, n, k, *_pair(i, j)), term[i][j],
+                           [r, dev[i], dev[j]], lambda a, b, c: a * b * c)
+    return {"n": n + 1, "x": x, "r": r, "dev": dev, "term": term}
+
+
 def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                   exact: MStep | None = None, sheet: Sheet | None = None,
                   log_resp: Callable[[int], np.ndarray] | None = None) -> dict[str, Any]:
@@ -298,51 +359,13 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
             for i in range(dim):
                 sheet.equation(("means", index, k, i), new["means"][k][i], [nk, sum_rx[i]],
                                lambda a, b: b / a)
-        cov = new["covs"][k]
-        floor = next((e for e in mstep.events
-                      if e.kind == "covariance_floor" and e.component == k), None)
-        raised = None
-        if floor is not None:
-            # The M-step's own matrix, before the floor added (floor - lambda) I to it.
-            lift = floor.floor - floor.value
-            raised = sheet.cell(("lift", index, k), lift)
-            raw = [[sheet.cell(("raw_covs", index, k, *_pair(i, j)),
-                               float(params.variances[k][i][j]) - (lift if i == j else 0.0))
-                    for j in range(dim)] for i in range(dim)]
-            for i in range(dim):
-                for j in range(dim):
-                    if i == j:
-                        sheet.equation(("lifted", index, k, i, j), cov[i][j],
-                                       [raw[i][j], raised], lambda a, b: a + b)
-                    else:
-                        sheet.equation(("lifted", index, k, *_pair(i, j)), cov[i][j],
-                                       [raw[i][j]], lambda a: a)
-            cov = raw
+        cov, raised = _floored(sheet, mstep, index, k, new["covs"][k])
         if "variances" in mstep.updated and k not in empty:
             sheet.equation(("trace", index, k), trace_k,
                            [scatter[j][j] for j in range(dim)], sh.d_sum)
-            for i in range(dim):
-                for j in range(dim):
-                    key = ("covs", index, k, *_pair(i, j))
-                    if covariance_type == "full" or (covariance_type == "diag" and i == j):
-                        sheet.equation(key, cov[i][j], [scatter[i][j], nk], lambda a, b: a / b)
-                    elif covariance_type == "spherical" and i == j:
-                        sheet.equation(key, cov[i][j], [trace_k, nk],
-                                       lambda t, b, d=dim: t / (d * b))
-                    elif covariance_type == "tied":
-                        sheet.equation(key, cov[i][j], [total[i][j]], lambda a: a / n_samples)
-        outer = []
-        for n in chosen:
-            dev = [sheet.cell(("mstep-dev", index, n, k, i), float(v))
-                   for i, v in enumerate(detail.new_deviation[n, k])]
-            term = [[sheet.cell(("outer", index, n, k, *_pair(i, j)), float(v)) for j, v in
-                     enumerate(row)] for i, row in enumerate(detail.variance_terms[n, k])]
-            for i in range(dim):
-                for j in range(dim):
-                    # r_nk (x_n - mu_k)_i (x_n - mu_k)_j
-                    sheet.equation(("outer", index, n, k, *_pair(i, j)), term[i][j],
-                                   [rk[n], dev[i], dev[j]], lambda a, b, c: a * b * c)
-            outer.append({"n": n + 1, "x": x[n], "r": rk[n], "dev": dev, "term": term})
+            _covariance_update(sheet, index, k, covariance_type, cov, scatter, trace_k, nk,
+                               total, n_samples)
+        outer = [_outer_product(sheet, detail, index, n, k, rk[n], x[n]) for n in chosen]
         comps.append({
             "k": k + 1, "label": problem.component_label(k), "nk": nk,
             "sum_rx": sum_rx, "scatter": scatter, "trace": trace_k,
