@@ -94,31 +94,18 @@ def _pair(i: int, j: int) -> tuple[int, int]:
     return (i, j) if i <= j else (j, i)
 
 
-def estep_context(estep: EStep, trace: Trace, index: int = 0,
-                  exact: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
-    """Everything the E-step section shows for d >= 2 (one E-step kept in detail); its
-    parameters are version ``index - 1`` of the sheet, as this E-step uses them."""
-    problem = trace.problem
-    sheet = sheet if sheet is not None else Sheet(problem.decimals)
-    detail = estep.detail
-    assert detail is not None
-    params = estep.params
-    labels = [problem.component_label(k) for k in range(problem.components)]
-    n_samples, n_components = detail.resp.shape
-    dim = problem.dim
-    exact_detail = exact.detail if exact is not None else None
-    version = max(index - 1, 0)
-    cells = _params_cells(sheet, params, ("estep", version),
-                          version == 0 and trace.start.method == "given", n_components)
-    weights, means, covs = cells["weights"], cells["means"], cells["covs"]
+def _component_constants(sheet: Sheet, detail: PointDetail, covs: list[Any], version: int
+                         ) -> tuple[list[Cell], list[Any], list[Any], list[Cell]]:
+    """Each component's |Sigma_k|, Sigma_k^-1, adjugate (d = 2: written out, the inverse
+    as adj(Sigma) / |Sigma|; else None) and c_k = 1 / ((2 pi)^(d/2) sqrt|Sigma_k|)."""
+    dim = detail.x.shape[1]
     det, inv, adj, norm = [], [], [], []
-    for k in range(n_components):
+    for k, c in enumerate(covs):
         det_k = sheet.cell(("det", version, k), float(detail.determinant[k]), compact=True)
         inv_k = [[sheet.cell(("inv", version, k, *_pair(i, j)), float(v), compact=True)
                   for j, v in enumerate(row)] for i, row in enumerate(detail.inverse[k])]
         norm_k = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
                             log=float(detail.log_norm_const[k]))
-        c = covs[k]
         adj_k = None
         if dim == 2:
             # |Sigma| = a d - b c, and Sigma^-1 = adj(Sigma) / |Sigma|, as written.
@@ -138,6 +125,27 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0,
         inv.append(inv_k)
         adj.append(adj_k)
         norm.append(norm_k)
+    return det, inv, adj, norm
+
+
+def estep_context(estep: EStep, trace: Trace, index: int = 0,
+                  exact: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
+    """Everything the E-step section shows for d >= 2 (one E-step kept in detail); its
+    parameters are version ``index - 1`` of the sheet, as this E-step uses them."""
+    problem = trace.problem
+    sheet = sheet if sheet is not None else Sheet(problem.decimals)
+    detail = estep.detail
+    assert detail is not None
+    params = estep.params
+    labels = [problem.component_label(k) for k in range(problem.components)]
+    n_samples, n_components = detail.resp.shape
+    dim = problem.dim
+    exact_detail = exact.detail if exact is not None else None
+    version = max(index - 1, 0)
+    cells = _params_cells(sheet, params, ("estep", version),
+                          version == 0 and trace.start.method == "given", n_components)
+    weights, means, covs = cells["weights"], cells["means"], cells["covs"]
+    det, inv, adj, norm = _component_constants(sheet, detail, covs, version)
 
     def row(n: int, worked: bool = False) -> dict[str, Any]:
         x = [sheet.cell(("x", n, i), float(v), given=True) for i, v in enumerate(detail.x[n])]
