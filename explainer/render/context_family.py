@@ -296,23 +296,14 @@ def _iteration(iteration: Iteration, trace: Trace, sheet: Sheet,
     return ctx
 
 
-def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) -> Any:
-    """The family's keys of the document (see skeleton.document)."""
-    problem = trace.problem
-    final = trace.final
-    assert final is not None and final.detail is not None
-    ran = len(trace.iterations)
-    given = trace.start.method == "given"
-    start = ParamCells(sheet, trace.start.params, page, 0, given)
-    end = ParamCells(sheet, final.params, page, ran, given and not ran)
-    detail = final.detail
-    resp = detail.resp
-    best = resp.argmax(axis=1)
-    ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
-    # A hand calculation's final responsibilities as carried, with its p(x_n) and their
-    # logs, whose sum is its final log-likelihood.
+def _final_rows(problem: Any, sheet: Sheet, page: FamilyDocument, detail: Any,
+                best: np.ndarray, ties: np.ndarray) -> list[dict[str, Any] | None]:
+    """The final responsibilities' rows (None for the rows left out), each point's cluster
+    and ties; a hand calculation's as carried, with its p(x_n), whose logs add up to its
+    final log-likelihood."""
     rounded = problem.carry == "rounded"
     decimals = problem.decimals
+    resp = detail.resp
     rows: list[dict[str, Any] | None] = []
     for n in elide(problem.n_samples, problem.max_rows):
         if n is None:
@@ -329,6 +320,25 @@ def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) 
             row["mixture"] = sheet.cell(("final-mixture", n), float(detail.mixture_density[n]),
                                         log=float(detail.log_mixture[n]))
         rows.append(row)
+    return rows
+
+
+def _model(trace: Trace, sheet: Sheet, labels: list[str], page: FamilyDocument) -> Any:
+    """The family's keys of the document (see skeleton.document)."""
+    problem = trace.problem
+    final = trace.final
+    assert final is not None and final.detail is not None
+    ran = len(trace.iterations)
+    given = trace.start.method == "given"
+    start = ParamCells(sheet, trace.start.params, page, 0, given)
+    end = ParamCells(sheet, final.params, page, ran, given and not ran)
+    detail = final.detail
+    resp = detail.resp
+    best = resp.argmax(axis=1)
+    ties = np.isclose(resp, resp.max(axis=1, keepdims=True), rtol=0, atol=1e-12).sum(axis=1) > 1
+    rounded = problem.carry == "rounded"
+    decimals = problem.decimals
+    rows = _final_rows(problem, sheet, page, detail, best, ties)
     total = sheet.cell(("ll", ran), final.log_likelihood)
     if rounded:
         sheet.log_column(("final",), total, rows, detail.log_mixture, None)
