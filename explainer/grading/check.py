@@ -269,16 +269,13 @@ def tolerance(problem: Problem, value: float) -> float:
     return 0.5 * 10.0 ** -problem.decimals + 1e-9 * abs(value)
 
 
-def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
-    """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
-    answers are compared with the full-precision run alone: a hand calculation (rounded
-    carry) writes out 2 x 2 matrices only."""
-    multi = not MODELS[problem.family].rounded_carry_written(problem.dim)
-    by_key = key_path(problem)  # (the key's calculation: of the problem as given)
-    problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
+def _parsed(problem: Problem, rows: Iterable[tuple[str, str, str]]
+            ) -> list[tuple[Quantity, float | None, str | None]]:
+    """The answer rows read: each quantity, its value (None: left empty) and its text as
+    typed; checked row by row, as the rows are read."""
     parsed = []
     seen: set[Quantity] = set()
-    for where, name, text in rows:  # checked row by row, as the rows are read
+    for where, name, text in rows:
         q = parse_quantity(name, problem, where)
         value = None if text == "" else parse_number(text, f"{where} ({name})")
         if q in seen:
@@ -287,6 +284,45 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         parsed.append((q, value, as_written(text)))
     if not parsed:
         raise ProblemError("answers", "holds no answers")
+    return parsed
+
+
+def _not_accepted(problem: Problem, q: Quantity, value: float, typed: str | None,
+                  correct: float, ok: Any, start: Params, student: "_Student",
+                  right: "_Student") -> dict[str, Any]:
+    """An answer outside the accepted interval: follow-through (what the student's own
+    earlier values give, within rounding: a unit of the last decimal, their inputs were
+    rounded too) or wrong, with the mistake that gives it where one does."""
+    found: dict[str, Any] = {}
+    led_to = student.led_to(q, start)
+    # Earlier answers that lead to no number (N_k = 0, a negative variance) lead to nothing.
+    finite = math.isfinite(led_to)
+    found["led_to"] = led_to if finite else None
+    follows = finite and abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
+        not ok.accepts(led_to)
+    if not follows and q.kind == "r":
+        # The same point's earlier responsibilities (1 - their sum; their p(x_n)).
+        for other, off in student.row_led_to(q, start):
+            if abs(value - other) <= off + tolerance(problem, other) and \
+                    not ok.accepts(other):
+                follows, found["led_to"] = True, other
+                break
+    found["status"] = "follow-through" if follows else "wrong"
+    if not follows:  # which mistake gives it, made on their own earlier values
+        # or on the right ones (an early slip they did not carry on with)
+        found["mistake"] = (student.mistake(q, value, typed, correct, ok, start)
+                            or right.mistake(q, value, typed, correct, ok, start))
+    return found
+
+
+def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """Grade answer *rows* (see :func:`read_answers`) against *problem*. For d >= 3 the
+    answers are compared with the full-precision run alone: a hand calculation (rounded
+    carry) writes out 2 x 2 matrices only."""
+    multi = not MODELS[problem.family].rounded_carry_written(problem.dim)
+    by_key = key_path(problem)  # (the key's calculation: of the problem as given)
+    problem = replace(problem, exact=False, exact_inputs=None, carry="full", tol=None)
+    parsed = _parsed(problem, rows)
     # The runs go as far as the answers ask, keeping per-point values for the iterations
     # asked about only.
     asked = frozenset(q.iteration for q, _, _ in parsed)
@@ -339,26 +375,8 @@ def grade(problem: Problem, rows: Iterable[tuple[str, str, str]]) -> dict[str, A
         elif q.kind in CHOICES:  # one of a few options: right or wrong
             row["status"] = "wrong"
         else:
-            led_to = student.led_to(q, start)
-            # Follow-through: what their own earlier values give, within rounding (a unit
-            # of the last decimal: their inputs were rounded too). Earlier answers that
-            # lead to no number (N_k = 0, a negative variance) lead to nothing.
-            finite = math.isfinite(led_to)
-            row["led_to"] = led_to if finite else None
-            follows = finite and abs(value - led_to) <= 2 * tolerance(problem, led_to) and \
-                not ok.accepts(led_to)
-            if not follows and q.kind == "r":
-                # The same point's earlier responsibilities (1 - their sum; their p(x_n)).
-                for other, off in student.row_led_to(q, start):
-                    if abs(value - other) <= off + tolerance(problem, other) and \
-                            not ok.accepts(other):
-                        follows, row["led_to"] = True, other
-                        break
-            row["status"] = "follow-through" if follows else "wrong"
-            if not follows:  # which mistake gives it, made on their own earlier values
-                # or on the right ones (an early slip they did not carry on with)
-                row["mistake"] = (student.mistake(q, value, typed, correct, ok, start)
-                                  or right.mistake(q, value, typed, correct, ok, start))
+            row.update(_not_accepted(problem, q, value, typed, correct, ok, start, student,
+                                     right))
         results.append(row)
     counts = {s: sum(r["status"] == s for r in results)
               for s in ("correct", "follow-through", "wrong", "missing")}
