@@ -399,6 +399,8 @@ class _Row:
 def _build(events: Iterator[tuple[str, Any]], path: str | Path) -> Any:
     """The document of a stream of ijson's basic events (see
     :func:`read_trace_document`)."""
+    # (Longer than a function should be: one event loop over the parser's state, which
+    # its helpers share as closures; it runs once per number of a trace.)
     stack: list[Any] = []  # open arrays (_Sequence, _Row) and mappings ([dict, key, plain])
     numbers = objects = 0
     root: list[Any] = []
