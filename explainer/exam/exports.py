@@ -402,6 +402,22 @@ class _Batch:
                 path.unlink()
 
 
+def _check_request(n: int, seed: int, moodle_kind: str, only: int | None) -> None:
+    """The batch asked for: its Moodle kind, its number of variants (or one variant's
+    number alone) and its seed, each within bounds."""
+    if moodle_kind not in defaults.MOODLE_KINDS:
+        raise ProblemError("--moodle", f"expected one of {', '.join(defaults.MOODLE_KINDS)}, "
+                                       f"but got "
+                                       f"{moodle_kind!r}")
+    if not 1 <= n <= MAX_VARIANTS:
+        raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
+    if only is not None and not (n == 1 and 1 <= only <= MAX_VARIANTS):
+        raise ProblemError("--variant", f"expected one variant's number from 1 to "
+                                        f"{MAX_VARIANTS:,} alone (no -n), but got {only}")
+    if seed < 0:
+        raise ProblemError("--seed", f"expected a whole number >= 0, but got {seed}")
+
+
 def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
                fmt: str = "md", progress: Progress | None = None,
                moodle_kind: str = defaults.MOODLE_KINDS[0], only: int | None = None) -> Path:
@@ -422,18 +438,8 @@ def write_exam(template_path: str | Path, n: int, seed: int, out: str | Path,
     from ..render.output import mkdir_mode
 
     template = load_template(template_path)
-    if moodle_kind not in defaults.MOODLE_KINDS:
-        raise ProblemError("--moodle", f"expected one of {', '.join(defaults.MOODLE_KINDS)}, "
-                                       f"but got "
-                                       f"{moodle_kind!r}")
-    if not 1 <= n <= MAX_VARIANTS:
-        raise ProblemError("-n", f"expected 1 to {MAX_VARIANTS:,} variants, but got {n}")
-    if only is not None and not (n == 1 and 1 <= only <= MAX_VARIANTS):
-        raise ProblemError("--variant", f"expected one variant's number from 1 to "
-                                        f"{MAX_VARIANTS:,} alone (no -n), but got {only}")
+    _check_request(n, seed, moodle_kind, only)
     numbers = range(1, n + 1) if only is None else range(only, only + 1)
-    if seed < 0:
-        raise ProblemError("--seed", f"expected a whole number >= 0, but got {seed}")
     out = Path(os.path.realpath(out))  # a link to an empty folder: the folder is filled
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ProblemError("-o", f"{out} exists and is not an empty folder")
