@@ -13,7 +13,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import defaults
-from ..errors import ProblemError
 from . import shown as sh
 from .shown import Cell
 from .sheet import Later, Sheet
@@ -70,6 +69,54 @@ def _exact_row(detail: PointDetail, n: int, cancel: str) -> dict[str, Any]:
             "terms": list(terms[n])}
 
 
+def _spread_cells(sheet: Sheet, detail: PointDetail, params: Params, version: int,
+                  variances: list[Cell], normalized: bool) -> tuple[list[Cell], list[Cell]]:
+    """Each component's 2 sigma_k^2 (a number of its own: twice a rounded sigma^2 need
+    not be 2 sigma^2 rounded) and c_k = 1 / sqrt(2 pi sigma_k^2) (written out where the
+    kernel is normalized)."""
+    two_var = []
+    for k, variance in enumerate(variances):
+        tv = sheet.cell(("two_var", version, k), 2 * float(params.variances[k]),
+                        compact=True)
+        sheet.equation(("two_var", version, k), tv, [variance], lambda v: 2 * v)
+        two_var.append(tv)
+    norm = []
+    for k, variance in enumerate(variances):
+        c = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
+                       log=float(detail.log_norm_const[k]))
+        if normalized:
+            sheet.equation(("norm", version, k), c, [variance],
+                           lambda v: 1 / (2 * sh.pi() * v).sqrt())
+        norm.append(c)
+    return two_var, norm
+
+
+def _estep_remarks(detail: PointDetail, weights: list[Cell], norm: list[Cell],
+                   equal_weights: bool, equal_variances: bool, rows: list[Any],
+                   decimals: int, point_cells: Callable[[int], dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """What the E-step remarks on: equal weights or variances that cancel, the dropped
+    constant, a single component, numbers in scientific notation, and the points whose
+    densities underflow (computed in log space)."""
+    n_components = len(weights)
+    normalized = detail.kernel == "normalized"
+    remarks: list[dict[str, Any]] = []
+    if n_components > 1 and equal_weights:
+        remarks.append({"kind": "equal_priors", "weight": weights[0]})
+    if n_components > 1 and equal_variances and normalized:
+        remarks.append({"kind": "equal_variances", "norm_const": norm[0]})
+    if detail.kernel == "proportional":
+        remarks.append({"kind": "proportional", "norm_const": norm[0]})
+    if n_components == 1:
+        remarks.append({"kind": "single_component"})
+    remarks.extend(scientific_remark(rows, decimals))
+    underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
+    if underflow.size:
+        remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
+                        "count": int(underflow.size)})
+    return remarks
+
+
 def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | None = None,
                   full: EStep | None = None, sheet: Sheet | None = None) -> dict[str, Any]:
     """Everything the E-step section shows, for one E-step kept in detail; *exact* and
@@ -103,23 +150,7 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
     if equal_weights:
         # Equal weights cancel in a worked r_nk: one printed number, so that they do.
         weights = [weights[0]] * n_components
-    two_var = []
-    for k in range(n_components):
-        # 2 sigma_k^2, a number of its own: twice a rounded sigma^2 need not be 2 sigma^2
-        # rounded.
-        tv = sheet.cell(("two_var", version, k), 2 * float(params.variances[k]),
-                        compact=True)
-        sheet.equation(("two_var", version, k), tv, [variances[k]], lambda v: 2 * v)
-        two_var.append(tv)
-    norm = []
-    for k in range(n_components):
-        c = sheet.cell(("norm", version, k), float(detail.norm_const[k]),
-                       log=float(detail.log_norm_const[k]))
-        if normalized:
-            # c_k = 1 / sqrt(2 pi sigma_k^2)
-            sheet.equation(("norm", version, k), c, [variances[k]],
-                           lambda v: 1 / (2 * sh.pi() * v).sqrt())
-        norm.append(c)
+    two_var, norm = _spread_cells(sheet, detail, params, version, variances, normalized)
 
     def point_cells(n: int) -> dict[str, Any]:
         """The cells of point n's row, with the equations that print them."""
@@ -160,20 +191,8 @@ def estep_context(estep: EStep, trace: Trace, index: int = 0, exact: EStep | Non
         # A hand calculation writes its log-likelihood as the sum of a log p(x_n) column.
         log_c = sheet.log_column(("estep", version), log_likelihood, rows,
                                  detail.log_mixture, None if normalized else variances[0])
-    underflow = np.flatnonzero(np.any(detail.log_density < defaults.EXP_UNDERFLOW, axis=1))
-    remarks = []
-    if n_components > 1 and equal_weights:
-        remarks.append({"kind": "equal_priors", "weight": weights[0]})
-    if n_components > 1 and equal_variances and normalized:
-        remarks.append({"kind": "equal_variances", "norm_const": norm[0]})
-    if detail.kernel == "proportional":
-        remarks.append({"kind": "proportional", "norm_const": norm[0]})
-    if n_components == 1:
-        remarks.append({"kind": "single_component"})
-    remarks.extend(scientific_remark(rows + highlight, problem.decimals))
-    if underflow.size:
-        remarks.append({"kind": "log_space", "point": point_cells(int(underflow[0])),
-                        "count": int(underflow.size)})
+    remarks = _estep_remarks(detail, weights, norm, equal_weights, equal_variances,
+                             rows + highlight, problem.decimals, point_cells)
     resp_cell = lambda n, k: sheet.resp(version, n, k, detail)
     return {
         "index": index,  # the iteration; 0 for the E-step-only question
@@ -313,23 +332,6 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                 "nk": float(full.nk[k]),
                 **{name: float(full.params.get(p)[k]) for name, p in _PARAM_NAMES}},
         })
-    # A component that carries about one point and whose variance shrinks is collapsing
-    # onto that point (before any floor is reached): said, with the variance's size.
-    collapsing = [{"k": k + 1, "nk": comps[k]["nk"], "variance": comps[k]["after"]["variance"],
-                   "point": {"n": int(np.argmax(resp[:, k])) + 1,
-                             "x": float(detail.x[int(np.argmax(resp[:, k]))])}}
-                  for k in range(problem.components)
-                  if "variances" in mstep.updated and k not in empty and k not in floored
-                  and float(mstep.nk[k]) < defaults.COLLAPSE_NK
-                  and float(mstep.params.variances[k]) < float(before.variances[k])]
-    differences: list[dict[str, Any] | None] = []
-    if full is not None:
-        for k in range(problem.components):
-            differences.append(difference("nk", float(mstep.nk[k]), float(full.nk[k]), decimals,
-                                           k=k + 1))
-            differences.extend(difference(name, float(mstep.params.get(p)[k]),
-                                           float(full.params.get(p)[k]), decimals, k=k + 1)
-                               for name, p in _PARAM_NAMES if p in mstep.updated)
     return {
         "index": index,
         "components": comps,
@@ -341,10 +343,40 @@ def mstep_context(mstep: MStep, before: Params, trace: Trace, index: int,
                     "floor": e.floor,
                     "weight": new["weights"][e.component]}
                    for e in mstep.events],
-        "collapsing": collapsing,
+        "collapsing": _collapsing(mstep, before, comps, empty | set(floored)),
         "exact": exact is not None,
-        "differences": [f for f in differences if f is not None],
+        "differences": [] if full is None else _mstep_differences(mstep, full, decimals),
     }
+
+
+def _collapsing(mstep: MStep, before: Params, comps: list[dict[str, Any]],
+                kept: set[int]) -> list[dict[str, Any]]:
+    """The components that carry about one point and whose variance shrinks: collapsing
+    onto that point (before any floor is reached), said with the variance's size; not
+    an empty or floored one (*kept*)."""
+    detail = mstep.detail
+    assert detail is not None
+    resp = detail.resp
+    return [{"k": k + 1, "nk": comps[k]["nk"], "variance": comps[k]["after"]["variance"],
+             "point": {"n": int(np.argmax(resp[:, k])) + 1,
+                       "x": float(detail.x[int(np.argmax(resp[:, k]))])}}
+            for k in range(len(comps))
+            if "variances" in mstep.updated and k not in kept
+            and float(mstep.nk[k]) < defaults.COLLAPSE_NK
+            and float(mstep.params.variances[k]) < float(before.variances[k])]
+
+
+def _mstep_differences(mstep: MStep, full: MStep, decimals: int) -> list[dict[str, Any]]:
+    """The hand calculation's N_k and updated parameters that print differently from
+    full precision's, component by component."""
+    found: list[dict[str, Any] | None] = []
+    for k in range(len(mstep.nk)):
+        found.append(difference("nk", float(mstep.nk[k]), float(full.nk[k]), decimals,
+                                k=k + 1))
+        found.extend(difference(name, float(mstep.params.get(p)[k]),
+                                float(full.params.get(p)[k]), decimals, k=k + 1)
+                     for name, p in _PARAM_NAMES if p in mstep.updated)
+    return [f for f in found if f is not None]
 
 
 def iteration_context(iteration: Iteration, trace: Trace,
@@ -546,55 +578,3 @@ def _final_differences(trace: Trace) -> list[dict[str, Any]]:
     found.append(difference("log_likelihood", trace.final.log_likelihood,
                              trace.full.final.log_likelihood, decimals))
     return [f for f in found if f is not None]
-
-
-def select_part(context: dict[str, Any], trace: Trace, part: str | None,
-                iteration: int | None) -> dict[str, Any]:
-    """*context* with ``part`` and ``selected`` (the iteration context the part shows).
-
-    An iteration part shows *iteration* (default: the first one kept in detail), or the
-    E-step of an E-step-only question.
-    """
-    context["part"] = part
-    context["selected"] = None
-    if part is None:
-        if iteration is not None:
-            raise ProblemError("--iteration", "choose a part to show (--part) with --iteration")
-        return context
-    if part not in defaults.PARTS:
-        raise ProblemError("--part", f"expected one of {', '.join(defaults.PARTS)}, "
-                                     f"but got {part!r}")
-    ran = len(trace.iterations)
-    if part in defaults.ITERATION_PARTS:
-        if ran == 0:
-            if part in ("mstep", "conclusion"):
-                raise ProblemError("--part", f"there is no {part}: stop.iterations is 0 "
-                                             f"(an E-step only)")
-            if iteration not in (None, 0, 1):
-                raise ProblemError("--iteration", f"expected 1 (the E-step only), "
-                                                  f"but got {iteration}")
-            return context
-        detailed = [it for it in context["iterations"] if it["detailed"]]
-        if iteration is None:
-            if not detailed:
-                raise ProblemError("--iteration", "no iteration is kept in detail "
-                                                  "(display.detail); name one")
-            context["selected"] = detailed[0]
-            return context
-        if not 1 <= iteration <= ran:
-            raise ProblemError("--iteration", f"expected an iteration from 1 to {ran}, "
-                                              f"but got {iteration}")
-        chosen = context["iterations"][iteration - 1]
-        if not chosen["detailed"]:
-            raise ProblemError("--iteration", f"iteration {iteration} is not kept in detail; "
-                                              f"add it to display.detail (--detail "
-                                              f"{iteration})")
-        context["selected"] = chosen
-    elif part == "summary" and ran == 0:
-        raise ProblemError("--part", "there is no summary: stop.iterations is 0 "
-                                     "(an E-step only)")
-    elif part == "plots" and not context["plots"]:
-        raise ProblemError("--part", "the plots part needs the figures drawn (--plots and -o)")
-    elif iteration is not None:
-        raise ProblemError("--iteration", f"the {part} part belongs to no single iteration")
-    return context

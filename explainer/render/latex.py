@@ -6,9 +6,10 @@ from typing import Any
 
 from ..problem import Problem
 from ..trace import Trace
-from .context import build_context, select_part
+from .context import build_context
 from .environment import render_template, tidy
 from .fonts import fallback_fonts, needs_unicode_engine
+from .skeleton import select_part
 
 
 def user_texts(problem: Problem) -> list[str]:

@@ -7,8 +7,9 @@ from typing import Any
 from .. import defaults
 from ..errors import ProblemError
 from ..trace import Trace
-from .context import build_context, select_part
+from .context import build_context
 from .environment import render_template, tidy
+from .skeleton import select_part
 
 
 def render_markdown(trace: Trace, plots: dict[str, str] | None = None, part: str | None = None,

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import defaults
 from ..backend import round_half_up
+from ..errors import ProblemError
 from ..trace import Iteration, PointDetail, Trace
 from . import shown as sh
 from .sheet import Sheet
@@ -378,3 +379,55 @@ def wanted_summary(trace: Trace) -> bool:
     """Whether the document has the table of all iterations (its columns are the model's):
     whenever one iteration alone does not tell the story."""
     return len(trace.iterations) > 1 or any(not it.detailed for it in trace.iterations)
+
+
+def select_part(context: dict[str, Any], trace: Trace, part: str | None,
+                iteration: int | None) -> dict[str, Any]:
+    """*context* with ``part`` and ``selected`` (the iteration context the part shows).
+
+    An iteration part shows *iteration* (default: the first one kept in detail), or the
+    E-step of an E-step-only question.
+    """
+    context["part"] = part
+    context["selected"] = None
+    if part is None:
+        if iteration is not None:
+            raise ProblemError("--iteration", "choose a part to show (--part) with --iteration")
+        return context
+    if part not in defaults.PARTS:
+        raise ProblemError("--part", f"expected one of {', '.join(defaults.PARTS)}, "
+                                     f"but got {part!r}")
+    ran = len(trace.iterations)
+    if part in defaults.ITERATION_PARTS:
+        if ran == 0:
+            if part in ("mstep", "conclusion"):
+                raise ProblemError("--part", f"there is no {part}: stop.iterations is 0 "
+                                             f"(an E-step only)")
+            if iteration not in (None, 0, 1):
+                raise ProblemError("--iteration", f"expected 1 (the E-step only), "
+                                                  f"but got {iteration}")
+            return context
+        detailed = [it for it in context["iterations"] if it["detailed"]]
+        if iteration is None:
+            if not detailed:
+                raise ProblemError("--iteration", "no iteration is kept in detail "
+                                                  "(display.detail); name one")
+            context["selected"] = detailed[0]
+            return context
+        if not 1 <= iteration <= ran:
+            raise ProblemError("--iteration", f"expected an iteration from 1 to {ran}, "
+                                              f"but got {iteration}")
+        chosen = context["iterations"][iteration - 1]
+        if not chosen["detailed"]:
+            raise ProblemError("--iteration", f"iteration {iteration} is not kept in detail; "
+                                              f"add it to display.detail (--detail "
+                                              f"{iteration})")
+        context["selected"] = chosen
+    elif part == "summary" and ran == 0:
+        raise ProblemError("--part", "there is no summary: stop.iterations is 0 "
+                                     "(an E-step only)")
+    elif part == "plots" and not context["plots"]:
+        raise ProblemError("--part", "the plots part needs the figures drawn (--plots and -o)")
+    elif iteration is not None:
+        raise ProblemError("--iteration", f"the {part} part belongs to no single iteration")
+    return context
