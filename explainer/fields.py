@@ -262,12 +262,6 @@ def given_values(init: Mapping[str, Any], name: str, components: int) -> list[Fr
     return values
 
 
-def dimension_of(data: np.ndarray) -> int:
-    """d, the number of coordinates of each point: 1 for one number per point (shape
-    (n,)), else the rows' length (shape (n, d))."""
-    return int(np.prod(data.shape[1:]))
-
-
 def float_array(values: list[Any]) -> np.ndarray:
     """Numbers, rows or matrices (nested lists) as a read-only float array."""
     def floats(value: Any) -> Any:

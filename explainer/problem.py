@@ -141,7 +141,7 @@ class Problem:
     @property
     def dim(self) -> int:
         """d, the dimension of the points."""
-        return int(np.prod(self.data.shape[1:]))  # (a number per point: 1)
+        return dimension_of(self.data)
 
     @property
     def covariances(self) -> np.ndarray | None:
@@ -166,6 +166,12 @@ class Problem:
         if self.init_method != "given" or getattr(self, name) is None:
             return None
         return self.as_written(name)
+
+
+def dimension_of(data: np.ndarray) -> int:
+    """d, the number of coordinates of each point: 1 for one number per point (shape
+    (n,)), else the rows' length (shape (n, d))."""
+    return int(np.prod(data.shape[1:]))
 
 
 def _texts_of(value: Any) -> Any:

@@ -21,7 +21,7 @@ from . import defaults
 from .backend import FLOAT
 from .errors import ProblemError
 from .fields import (check_keys, check_length, check_within, component_names, coordinate_names,
-                     detail_of, dimension_of, float_array, given_values, highlight_of,
+                     detail_of, float_array, given_values, highlight_of,
                      keyed_value, nested_tuples, number_rows, rounded_work_beyond, section_of,
                      text_rows, update_of)
 from .inputs import load_spec_file, read_csv_columns
@@ -29,7 +29,7 @@ from .numbers import parse_number, parse_number_list
 from .families import FAMILIES, MODELS, Family, family_of
 from .families.reading import (check_weights, gaussian_components, gaussian_covariance_type,
                                gaussian_model, gaussian_parameters, gaussian_size)
-from .problem import Detail, ExactInputs, Problem, set_path
+from .problem import Detail, ExactInputs, Problem, dimension_of, set_path
 from .spec import OPTIONS, OVERRIDES, SPEC_KEYS
 
 # The names of the plug-in registries the spec's keys choose from (model.family).

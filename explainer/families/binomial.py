@@ -99,14 +99,15 @@ class Binomial(Family):
     def spec_values(cls, problem: Problem) -> dict[str, Any]:
         """The family's, and ``model.trials`` where every point has the same trials."""
         values = super().spec_values(problem)
-        if problem.trials is not None and np.all(problem.trials == problem.trials[0]):
-            values["model.trials"] = int(problem.trials[0])
+        trials = _common_trials(problem)
+        if trials is not None:
+            values["model.trials"] = trials
         return values
 
     @classmethod
     def written_data(cls, problem: Problem) -> Any:
         """Rows [successes, trials] where the trials differ, else the successes."""
-        if problem.trials is not None and not np.all(problem.trials == problem.trials[0]):
+        if problem.trials is not None and _common_trials(problem) is None:
             return np.stack([problem.data, problem.trials], axis=1).astype(int).tolist()
         return super().written_data(problem)
 
@@ -149,3 +150,11 @@ class Binomial(Family):
     def read_parameter(cls, init: Mapping[str, Any], components: int,
                        read: Mapping[str, Any]) -> list[Any]:
         return probabilities(init, "p", components, None)
+
+
+def _common_trials(problem: Problem) -> int | None:
+    """The trials every point has, where they are the same (None where they differ)."""
+    trials = problem.trials
+    if trials is None or not np.all(trials == trials[0]):
+        return None
+    return int(trials[0])

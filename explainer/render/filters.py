@@ -301,7 +301,8 @@ def value_parts(ctx: Context, value: float | LogValue) -> tuple[str, str]:
 
 @pass_context
 def computed(ctx: Context, value: float | LogValue) -> str:
-    """As :func:`relation_value` without the relation: ``0.779``, ``0.000 \\ (4.8 \\times 10^{-6})``."""
+    """As :func:`relation_value` without the relation: ``0.779``,
+    ``0.000 \\ (4.8 \\times 10^{-6})``."""
     return _computed(ctx, value, False)
 
 

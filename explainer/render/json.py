@@ -80,10 +80,10 @@ def _iteration(it: Iteration, names: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _run(trace: Trace) -> dict[str, Any]:
-    """What one run computed: its start, iterations and final E-step."""
+def _run(trace: Trace, names: dict[str, str]) -> dict[str, Any]:
+    """What one run computed: its start, iterations and final E-step (*names*: the
+    model's ``saved_names``)."""
     assert trace.final is not None
-    names = model_of(trace.problem).saved_names()
     return {
         "start": {"method": trace.start.method, "seed": trace.start.seed,
                   **_params(trace.start.params, names),
@@ -157,10 +157,10 @@ def _document(trace: Trace) -> dict[str, Any]:
     problem = spec_of(trace.problem)
     if "data" in problem:  # (a million points: formatted as an array, not one by one)
         problem["data"] = _float_array(problem["data"])
-    out = {"schema": defaults.SCHEMA, "problem": problem, **_run(trace)}
+    names = model_of(trace.problem).saved_names()
+    out = {"schema": defaults.SCHEMA, "problem": problem, **_run(trace, names)}
     if trace.problem.exact:
         exact = trace.exact
-        names = model_of(trace.problem).saved_names()
         out["exact"] = {"iterations": 0 if exact is None else len(exact.iterations),
                         "budget": trace.exact_budget,
                         "start": (None if exact is None
@@ -176,7 +176,7 @@ def _document(trace: Trace) -> dict[str, Any]:
         for item, it in zip(out["iterations"], exact.iterations if exact else ()):
             item["exact"] = _exact_iteration(it, names)
     if trace.full is not None:
-        out["full_precision"] = _run(trace.full)
+        out["full_precision"] = _run(trace.full, names)
     return out
 
 
